@@ -1,0 +1,129 @@
+/*
+ * buf.c - bounded growable byte buffers.  See buf.h for the contract.
+ */
+#include "buf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t cap)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	b->cap = cap;
+}
+
+void buf_release(struct buf *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	buf_init(b, b->cap);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+/* Make room for @n more bytes plus the NUL; doubles to amortize. */
+static int buf_grow(struct buf *b, size_t n)
+{
+	size_t want, sz;
+	char *p;
+
+	if (n > b->cap - b->len)
+		return -EFBIG;
+	want = b->len + n + 1;
+	if (want <= b->alloc)
+		return 0;
+	sz = b->alloc ? b->alloc : 64;
+	while (sz < want)
+		sz = sz > (size_t)-1 / 2 ? want : sz * 2;
+	p = realloc(b->data, sz);
+	if (!p)
+		return -ENOMEM;
+	b->data = p;
+	b->alloc = sz;
+	return 0;
+}
+
+int buf_add(struct buf *b, const void *p, size_t n)
+{
+	int rc = buf_grow(b, n);
+
+	if (rc < 0)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int buf_addstr(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+int buf_addc(struct buf *b, char c)
+{
+	return buf_add(b, &c, 1);
+}
+
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	char small[256];
+	va_list cp;
+	int n, rc;
+
+	va_copy(cp, ap);
+	n = vsnprintf(small, sizeof(small), fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n < sizeof(small))
+		return buf_add(b, small, (size_t)n);
+	rc = buf_grow(b, (size_t)n);
+	if (rc < 0)
+		return rc;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *p = b->data;
+
+	if (!p)
+		p = calloc(1, 1);
+	if (len)
+		*len = b->len;
+	buf_init(b, b->cap);
+	return p;
+}

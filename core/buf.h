@@ -1,0 +1,63 @@
+/*
+ * buf.h - bounded growable byte buffers (after git's strbuf and curl's dynbuf).
+ *
+ * A buffer always has a cap, set at init; growing past it fails with
+ * -EFBIG and leaves the contents as they were.  data is NUL-terminated
+ * whenever it is non-NULL, so text can be used as a C string.
+ */
+#ifndef EXECFS_BUF_H
+#define EXECFS_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *data;	/* NULL until the first byte is added */
+	size_t len;	/* bytes used, excluding the NUL */
+	size_t alloc;	/* bytes allocated */
+	size_t cap;	/* maximum len */
+};
+
+#define BUF_INIT(c) { NULL, 0, 0, (c) }
+
+/** buf_init() - empty buffer that may hold at most @cap bytes. */
+void buf_init(struct buf *b, size_t cap);
+
+/** buf_release() - free the memory; @b is empty again (same cap). NULL-safe. */
+void buf_release(struct buf *b);
+
+/** buf_reset() - length 0, keep the memory. */
+void buf_reset(struct buf *b);
+
+/**
+ * buf_add() - append @n bytes.
+ * Return: 0, -EFBIG past the cap, -ENOMEM.  On failure @b is unchanged.
+ */
+int buf_add(struct buf *b, const void *p, size_t n);
+
+/** buf_addstr() - append a C string.  Errors as buf_add(). */
+int buf_addstr(struct buf *b, const char *s);
+
+/** buf_addc() - append one byte.  Errors as buf_add(). */
+int buf_addc(struct buf *b, char c);
+
+/** buf_addf() - append printf output.  Errors as buf_add(). */
+int buf_addf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** buf_vaddf() - va_list form of buf_addf(). */
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+
+/** buf_truncate() - shorten to @len (no-op if already shorter). */
+void buf_truncate(struct buf *b, size_t len);
+
+/**
+ * buf_detach() - take the bytes; @b is empty afterwards.
+ * @len: may be NULL.
+ * Return: malloc'd NUL-terminated bytes, caller frees with free(); never
+ *         NULL (an empty buffer gives a 1-byte allocation) unless out of
+ *         memory.
+ */
+char *buf_detach(struct buf *b, size_t *len);
+
+#endif

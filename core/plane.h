@@ -1,0 +1,198 @@
+/*
+ * plane.h - the control plane as fs/ sees it: one handle over the store,
+ * the keyring, the model and the pipelines.
+ *
+ * fs/ maps inodes and file handles onto these calls and nothing else; it
+ * never parses documents, checks rules or touches LMDB.  Every call is
+ * thread-safe.  Calls that change state return only after the change is
+ * durable, and then report it through the notify callback so fs/ can
+ * invalidate the kernel's caches from its own thread.
+ */
+#ifndef EXECFS_PLANE_H
+#define EXECFS_PLANE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ids.h"
+#include "model.h"
+
+struct plane;
+
+/* Limits of DESIGN 1.1 (mount options), with their seed defaults. */
+struct plane_limits {
+	unsigned workflow_timeout;	/* s, 300 */
+	unsigned max_parallel;		/* 10 */
+	unsigned max_loop_iterations;	/* 100 */
+	unsigned max_total_operations;	/* 1000 */
+	unsigned max_loop_depth;	/* 10 */
+	uint64_t log_limit;		/* bytes per execution, 8 MiB */
+	unsigned context_ttl;		/* s, 86400 */
+	uint64_t store_max;		/* bytes the LMDB map may grow to, 64 GiB */
+};
+
+/** plane_limits_default() - the seed values above. */
+void plane_limits_default(struct plane_limits *l);
+
+struct plane_opts {
+	const char *state_dir;	/* absolute */
+	const char *key_file;	/* absolute */
+	struct plane_limits limits;
+};
+
+/* What changed, for the notify callback. */
+enum plane_change {
+	PLANE_CREATED,
+	PLANE_UPDATED,
+	PLANE_DELETED,
+};
+
+/* A resource as the tree shows it. */
+struct plane_res {
+	enum kind_id kind;
+	uint64_t serial;	/* stable, never reused: fs derives inodes */
+	uint64_t gen;		/* bumps on every change */
+	struct timespec ctime;	/* created_at */
+	struct timespec mtime;	/* updated_at */
+	char id[IDS_ID_MAX];
+	char slug[SLUG_MAX + 1];
+};
+
+/* Who is asking (from fuse_req_ctx). */
+struct plane_caller {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+typedef void (*plane_notify_fn)(void *ctx, enum plane_change what,
+				const struct plane_res *r);
+
+/**
+ * plane_open() - open the state directory and key file.
+ * Return: 0 and *out; -EBUSY (another daemon), -EACCES (key file mode),
+ *         others from store_open()/keyring_open(), with a message.
+ */
+int plane_open(struct plane **out, const struct plane_opts *o, struct err *e);
+
+/** plane_close() - flush and close everything.  NULL-safe. */
+void plane_close(struct plane *p);
+
+/**
+ * plane_set_notify() - register the change callback (once, before serving).
+ * @fn is called on the thread that made the change, after it is durable and
+ * after the plane's own locks are released; it must not block.
+ */
+void plane_set_notify(struct plane *p, plane_notify_fn fn, void *ctx);
+
+/* Lookups.  Return 0 and *out, or -ENOENT. */
+int plane_lookup(struct plane *p, enum kind_id kind, const char *slug,
+		 struct plane_res *out);
+int plane_lookup_id(struct plane *p, const char *id, struct plane_res *out);
+int plane_lookup_serial(struct plane *p, uint64_t serial,
+			struct plane_res *out);
+
+/**
+ * plane_list() - each resource of @kind in slug order, starting after
+ * @after (NULL: from the first).  @fn returns non-zero to stop.  @fn must
+ * not call into the plane.  Return: 0, @fn's value, -EIO.
+ */
+int plane_list(struct plane *p, enum kind_id kind, const char *after,
+	       int (*fn)(void *ctx, const struct plane_res *r), void *ctx);
+
+/** plane_count() - resources of @kind. */
+size_t plane_count(struct plane *p, enum kind_id kind);
+
+/* Files of a resource directory that are rendered views. */
+enum plane_view {
+	VIEW_SPEC,		/* spec.yaml: the document as written, masked */
+	VIEW_RESOURCE_YAML,	/* resource.yaml */
+	VIEW_RESOURCE_JSON,	/* resource.json */
+	VIEW_STATUS_YAML,	/* status.yaml */
+	VIEW_ID,		/* id */
+	VIEW_COUNT
+};
+
+/* Immutable, reference-counted bytes of a rendered view. */
+struct plane_blob {
+	const char *data;
+	size_t len;
+	uint64_t gen;		/* generation it was rendered from */
+	struct timespec mtime;
+	/* private */
+	unsigned refs;		/* atomic */
+};
+
+/**
+ * plane_view() - the current bytes of view @v of resource @serial, from a
+ * cache keyed by generation (rendered on a miss).
+ * Return: 0 and *out (release with plane_blob_put()), -ENOENT, -ENOMEM, -EIO.
+ */
+int plane_view(struct plane *p, uint64_t serial, enum plane_view v,
+	       struct plane_blob **out);
+
+/** plane_blob_put() - drop a reference.  NULL-safe. */
+void plane_blob_put(struct plane_blob *b);
+
+/* How a document reaches the plane. */
+enum plane_write_mode {
+	PLANE_WRITE_NEW,	/* a new file in a kind directory: create or apply */
+	PLANE_WRITE_SPEC,	/* spec.yaml of the existing resource @name */
+	PLANE_WRITE_DRAFT,	/* spec.yaml of the mkdir'ed draft @name */
+};
+
+/**
+ * plane_write() - run a document through the pipelines.
+ * @name: NEW: the file name ("job.yaml"; its stem is the default
+ *   metadata.name); SPEC: the resource's slug; DRAFT: the draft's name
+ *   (default metadata.name; the resulting slug must equal it).
+ * @out: may be NULL; receives the created or updated resource.
+ * Return: 0; -EBADMSG (malformed or invalid), -ENOENT (reference missing),
+ *   -EEXIST (create-only exists / draft name taken), -EPERM (immutable),
+ *   -EACCES, -ENOSPC, -EFBIG (document too large), -EIO; e->msg says why.
+ * Nothing changes on failure.  The caller reports failures with
+ * plane_reject().
+ */
+int plane_write(struct plane *p, const struct plane_caller *c,
+		enum kind_id kind, enum plane_write_mode m, const char *name,
+		const char *text, size_t len, struct plane_res *out,
+		struct err *e);
+
+/**
+ * plane_delete() - delete resource @slug of @kind (DESIGN 1.4: a workflow
+ * takes its default instance along; -EBUSY while other instances or
+ * running executions use it).
+ * Return: 0, -ENOENT, -EBUSY, -EACCES, -EIO; e->msg says why.
+ */
+int plane_delete(struct plane *p, const struct plane_caller *c,
+		 enum kind_id kind, const char *slug, struct err *e);
+
+/**
+ * plane_reject() - record a failed change: one line
+ * "<UTC time> <subject>: <ENAME>: <message>" in the caller's errors and
+ * in the daemon log.  @subject is the path relative to the mount
+ * ("workflowexecutions/run1.yaml").
+ */
+void plane_reject(struct plane *p, const struct plane_caller *c,
+		  const char *subject, const struct err *e);
+
+/**
+ * plane_errors() - the caller's most recent rejected changes (at most 100
+ * lines, newest last), appended to @out.  Return: 0 or buf errors.
+ */
+int plane_errors(struct plane *p, uid_t uid, struct buf *out);
+
+/** plane_readme() - the text of MOUNTPOINT/README (static). */
+const char *plane_readme(void);
+
+/**
+ * plane_draft() - the commented template spec.yaml of a new draft named
+ * @name in @kind's directory, appended to @out.  Return: 0 or buf errors.
+ */
+int plane_draft(enum kind_id kind, const char *name, struct buf *out);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * store.h - the durable store: an LMDB environment in the state directory.
+ *
+ * Records are opaque bodies keyed by resource id, with a small header the
+ * store indexes: kind, slug (unique per kind, the slug index), serial (a
+ * number that never repeats, used for inode numbers) and generation.  A
+ * lock file keeps a second daemon out; a schema version is checked at
+ * open.  The map grows by doubling up to a maximum, then writes fail with
+ * -ENOSPC.
+ *
+ * Writes: store_commit() hands a change set to the one writer thread and
+ * waits.  The writer takes every change set queued, applies each in its own
+ * nested transaction (so one failing precondition does not fail the
+ * others), commits once with a full sync, then wakes each caller with its
+ * result.  A change is durable when store_commit() returns 0.
+ *
+ * Reads run in short read-only transactions on the caller's thread and copy
+ * what they return.  All functions are thread-safe.
+ */
+#ifndef EXECFS_STORE_H
+#define EXECFS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ids.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BODY_MAX (16u << 20)	/* one record body */
+
+struct store;
+
+struct store_opts {
+	const char *dir;	/* state directory; created 0700 if missing */
+	size_t map_init;	/* initial map size in bytes (0: 64 MiB) */
+	size_t map_max;		/* growth limit in bytes (0: 64 GiB) */
+};
+
+struct store_rec {
+	uint8_t kind;
+	uint64_t serial;	/* > 0 */
+	uint64_t gen;		/* 1 at create, +1 per update */
+	int64_t ctime_ns;	/* created, ns since the epoch */
+	int64_t mtime_ns;	/* last update */
+	char id[IDS_ID_MAX];
+	char slug[SLUG_MAX + 1];
+};
+
+/**
+ * store_open() - open (creating) the environment in o->dir.
+ * Return: 0 and *out; -EBUSY when another daemon holds the lock (message
+ *   names the directory and the holder's pid); -EBADMSG when the
+ *   schema version is unknown; -EACCES, -ENOENT, -EIO with a message.
+ */
+int store_open(struct store **out, const struct store_opts *o, struct err *e);
+
+/** store_close() - stop the writer (after draining), close.  NULL-safe. */
+void store_close(struct store *st);
+
+/**
+ * store_get() - a record by id.
+ * @hdr:  may be NULL.
+ * @body: may be NULL; else the body is appended to it.
+ * Return: 0, -ENOENT, -EIO, or buf errors.
+ */
+int store_get(struct store *st, const char *id, struct store_rec *hdr,
+	      struct buf *body);
+
+/** store_get_slug() - a record by kind and slug.  As store_get(). */
+int store_get_slug(struct store *st, unsigned kind, const char *slug,
+		   struct store_rec *hdr, struct buf *body);
+
+/** store_get_serial() - a record by serial.  As store_get(). */
+int store_get_serial(struct store *st, uint64_t serial,
+		     struct store_rec *hdr, struct buf *body);
+
+/**
+ * store_list() - call @fn for each record of @kind in slug order, starting
+ * after slug @after (NULL: from the start).  Only headers are read.  @fn
+ * returns 0 to go on, non-zero to stop (store_list then returns that
+ * value).  @fn must not call back into the store.
+ * Return: 0, @fn's non-zero value, -EIO.
+ */
+int store_list(struct store *st, unsigned kind, const char *after,
+	       int (*fn)(void *ctx, const struct store_rec *hdr), void *ctx);
+
+/** store_count() - number of records of @kind (-1 for all kinds). */
+size_t store_count(struct store *st, int kind);
+
+/** store_next_serial() - reserve a serial number that was never used. */
+uint64_t store_next_serial(struct store *st);
+
+enum store_op {
+	STORE_PUT,	/* insert or replace the record hdr.id */
+	STORE_DEL,	/* delete the record hdr.id */
+};
+
+struct store_change {
+	enum store_op op;
+	struct store_rec hdr;	/* PUT: full header; DEL: id is enough */
+	const void *body;	/* PUT */
+	size_t len;
+	/* Precondition on the current record hdr.id:
+	 *   PUT with expect_gen 0: must not exist, and (kind, slug) must be
+	 *     free (else -EEXIST);
+	 *   PUT with expect_gen g: must exist with gen g (-ENOENT / -ESTALE);
+	 *     kind, slug and serial must not change (-EINVAL);
+	 *   DEL with expect_gen 0: must exist (-ENOENT);
+	 *   DEL with expect_gen g: must exist with gen g (-ESTALE). */
+	uint64_t expect_gen;
+};
+
+/**
+ * store_commit() - apply @n changes atomically (all or none) and durably.
+ * Blocks until the group commit that carries them is synced.
+ * Return: 0; a precondition errno as above (nothing applied, message in
+ *   @e names the id/slug); -ENOSPC when the map is at its maximum; -EIO.
+ */
+int store_commit(struct store *st, const struct store_change *c, size_t n,
+		 struct err *e);
+
+/** store_stats() - counters for benchmarks: commits and change sets. */
+void store_stats(struct store *st, uint64_t *commits, uint64_t *changesets);
+
+#endif
