@@ -46,7 +46,8 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /** buf_vaddf() - va_list form of buf_addf(). */
-int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /** buf_truncate() - shorten to @len (no-op if already shorter). */
 void buf_truncate(struct buf *b, size_t len);

@@ -10,6 +10,9 @@
 #include <string.h>
 
 static void err_vset(struct err *e, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void err_vset(struct err *e, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 

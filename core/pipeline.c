@@ -1,2 +1,150 @@
-/* placeholder: being written */
-typedef int execfs_placeholder_t;
+/*
+ * pipeline.c - the pipeline runner: a pipeline is an ordered table of
+ * steps sharing one struct pctx; the first failing step stops it and its
+ * error (with the message the step wrote) is the pipeline's result.  The
+ * steps collect the records to write as a change set, which pctx_commit()
+ * hands to the store in one durable, atomic commit.
+ */
+#include "plane_i.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "yaml.h"
+
+void plane_fmt_time(int64_t ns, char *text, size_t cap)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char day[32];
+
+	gmtime_r(&s, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(text, cap, "%s.%03dZ", day, (int)(ns / 1000000 % 1000));
+}
+
+void plane_now(int64_t *ns, char *text, size_t cap)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (text)
+		plane_fmt_time(*ns, text, cap);
+}
+
+/* The caller's user name for audit fields; the uid as text if unknown. */
+static void actor_name(uid_t uid, char *out, size_t cap)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res &&
+	    strlen(res->pw_name) < cap) {
+		memcpy(out, res->pw_name, strlen(res->pw_name) + 1);
+		return;
+	}
+	snprintf(out, cap, "uid-%u", (unsigned)uid);
+}
+
+void pctx_init(struct pctx *c, struct plane *p, const struct kind *k,
+	       const struct plane_caller *caller, struct err *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->p = p;
+	c->k = k;
+	c->caller = caller;
+	c->e = e;
+	buf_init(&c->masked, PLANE_DOC_MAX);
+	actor_name(caller ? caller->uid : getuid(), c->actor,
+		   sizeof(c->actor));
+	plane_now(&c->now_ns, c->now, sizeof(c->now));
+}
+
+void pctx_release(struct pctx *c)
+{
+	size_t i;
+
+	doc_wipe_free(c->parsed);
+	doc_wipe_free(c->res);
+	doc_free(c->old);
+	buf_release(&c->masked);
+	for (i = 0; i < c->nchanges; i++)
+		buf_release(&c->changes[i].body);
+	c->parsed = c->res = c->old = NULL;
+	c->nchanges = 0;
+}
+
+int pipeline_run(struct pctx *c, const struct step *steps)
+{
+	int rc;
+
+	for (; steps->fn; steps++) {
+		rc = steps->fn(c);
+		if (rc < 0) {
+			if (c->e && c->e->code != rc)
+				err_set(c->e, rc, "%s failed", steps->name);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int pctx_add_change(struct pctx *c, enum store_op op,
+		    const struct store_rec *hdr, const struct doc *res,
+		    const struct buf *src, uint64_t expect_gen,
+		    enum plane_change what)
+{
+	struct pchange *pc;
+	int rc;
+
+	if (c->nchanges == PLANE_CHANGES_MAX)
+		return err_set(c->e, -EIO, "too many records in one change");
+	pc = &c->changes[c->nchanges];
+	memset(pc, 0, sizeof(*pc));
+	buf_init(&pc->body, STORE_BODY_MAX);
+	pc->ch.op = op;
+	pc->ch.hdr = *hdr;
+	pc->ch.expect_gen = expect_gen;
+	pc->what = what;
+	if (op == STORE_PUT) {
+		rc = record_encode(res, src, &pc->body);
+		if (rc < 0) {
+			buf_release(&pc->body);
+			return err_set(c->e, rc == -EFBIG ? -EFBIG : rc,
+				       "resource too large to store");
+		}
+		pc->ch.body = pc->body.data;
+		pc->ch.len = pc->body.len;
+	}
+	c->nchanges++;
+	return 0;
+}
+
+int pctx_commit(struct pctx *c)
+{
+	struct store_change ch[PLANE_CHANGES_MAX];
+	size_t i;
+
+	for (i = 0; i < c->nchanges; i++)
+		ch[i] = c->changes[i].ch;
+	return store_commit(c->p->st, ch, c->nchanges, c->e);
+}
+
+void pctx_notify(struct pctx *c)
+{
+	struct plane_res r;
+	size_t i;
+
+	if (!c->p->notify)
+		return;
+	for (i = 0; i < c->nchanges; i++) {
+		plane_res_from_hdr(&r, &c->changes[i].ch.hdr);
+		c->p->notify(c->p->notify_ctx, c->changes[i].what, &r);
+	}
+}

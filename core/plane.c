@@ -1,2 +1,231 @@
-/* placeholder: being written */
-typedef int execfs_placeholder_t;
+/*
+ * plane.c - the control plane handle: opens the store and keyring, and
+ * runs each change through its pipeline (steps.c) with retries when a
+ * concurrent change got there first.
+ */
+#include "plane_i.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void plane_limits_default(struct plane_limits *l)
+{
+	l->workflow_timeout = 300;
+	l->max_parallel = 10;
+	l->max_loop_iterations = 100;
+	l->max_total_operations = 1000;
+	l->max_loop_depth = 10;
+	l->log_limit = 8u << 20;
+	l->context_ttl = 86400;
+	l->store_max = (uint64_t)64 << 30;
+}
+
+int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
+{
+	struct store_opts so = { o->state_dir, 0, (size_t)o->limits.store_max };
+	struct plane *p = calloc(1, sizeof(*p));
+	int rc = -ENOMEM;
+
+	if (!p)
+		return err_set(e, -ENOMEM, "out of memory");
+	p->limits = o->limits;
+	if (render_cache_new(&p->cache) < 0 || errlog_new(&p->errs) < 0)
+		goto fail;
+	rc = keyring_open(&p->kr, o->key_file, e);
+	if (rc == 0)
+		rc = store_open(&p->st, &so, e);
+	if (rc < 0)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	plane_close(p);
+	return rc;
+}
+
+void plane_close(struct plane *p)
+{
+	if (!p)
+		return;
+	store_close(p->st);
+	keyring_close(p->kr);
+	render_cache_free(p->cache);
+	errlog_free(p->errs);
+	free(p);
+}
+
+void plane_set_notify(struct plane *p, plane_notify_fn fn, void *ctx)
+{
+	p->notify = fn;
+	p->notify_ctx = ctx;
+}
+
+static int lookup_done(int rc, const struct store_rec *h,
+		       struct plane_res *out)
+{
+	if (rc == 0)
+		plane_res_from_hdr(out, h);
+	return rc;
+}
+
+int plane_lookup(struct plane *p, enum kind_id kind, const char *slug,
+		 struct plane_res *out)
+{
+	struct store_rec h;
+
+	return lookup_done(store_get_slug(p->st, kind, slug, &h, NULL), &h,
+			   out);
+}
+
+int plane_lookup_id(struct plane *p, const char *id, struct plane_res *out)
+{
+	struct store_rec h;
+
+	return lookup_done(store_get(p->st, id, &h, NULL), &h, out);
+}
+
+int plane_lookup_serial(struct plane *p, uint64_t serial,
+			struct plane_res *out)
+{
+	struct store_rec h;
+
+	return lookup_done(store_get_serial(p->st, serial, &h, NULL), &h, out);
+}
+
+struct list_ctx {
+	int (*fn)(void *ctx, const struct plane_res *r);
+	void *ctx;
+};
+
+static int list_one(void *ctx, const struct store_rec *h)
+{
+	struct list_ctx *l = ctx;
+	struct plane_res r;
+
+	plane_res_from_hdr(&r, h);
+	return l->fn(l->ctx, &r);
+}
+
+int plane_list(struct plane *p, enum kind_id kind, const char *after,
+	       int (*fn)(void *ctx, const struct plane_res *r), void *ctx)
+{
+	struct list_ctx l = { fn, ctx };
+
+	return store_list(p->st, kind, after, list_one, &l);
+}
+
+size_t plane_count(struct plane *p, enum kind_id kind)
+{
+	return store_count(p->st, (int)kind);
+}
+
+int plane_view(struct plane *p, uint64_t serial, enum plane_view v,
+	       struct plane_blob **out)
+{
+	return render_view(p, serial, v, out);
+}
+
+/* A lost race (the record changed, or the name was taken, between our
+ * read and our commit) is retried from the start with fresh reads. */
+static int retryable(int rc)
+{
+	return rc == -ESTALE || rc == -EEXIST;
+}
+
+int plane_write(struct plane *p, const struct plane_caller *c,
+		enum kind_id kind, enum plane_write_mode m, const char *name,
+		const char *text, size_t len, struct plane_res *out,
+		struct err *e)
+{
+	const struct kind *k = model_kind(kind);
+	struct pctx ctx;
+	int rc = -EINVAL, tries;
+
+	if (!k)
+		return err_set(e, -EINVAL, "unknown kind");
+	for (tries = 0; tries < PLANE_RETRIES; tries++) {
+		pctx_init(&ctx, p, k, c, e);
+		ctx.mode = m;
+		ctx.name = name;
+		ctx.text = text;
+		ctx.len = len;
+		rc = steps_write(&ctx);
+		if (rc == 0) {
+			if (out)
+				plane_res_from_hdr(out, &ctx.hdr);
+			pctx_notify(&ctx);
+		}
+		pctx_release(&ctx);
+		if (!retryable(rc) || ctx.nchanges == 0)
+			break;
+	}
+	if (rc == -ESTALE)
+		err_set(e, -EBUSY, "%s %s is being changed by someone else; "
+			"try again", k->name, name);
+	return rc == -ESTALE ? -EBUSY : rc;
+}
+
+int plane_delete(struct plane *p, const struct plane_caller *c,
+		 enum kind_id kind, const char *slug, struct err *e)
+{
+	const struct kind *k = model_kind(kind);
+	struct pctx ctx;
+	int rc = -EINVAL, tries;
+
+	if (!k)
+		return err_set(e, -EINVAL, "unknown kind");
+	for (tries = 0; tries < PLANE_RETRIES; tries++) {
+		pctx_init(&ctx, p, k, c, e);
+		ctx.name = slug;
+		rc = steps_delete(&ctx);
+		if (rc == 0)
+			pctx_notify(&ctx);
+		pctx_release(&ctx);
+		if (rc != -ESTALE)
+			break;
+	}
+	return rc == -ESTALE ? err_set(e, -EBUSY, "%s %s is being changed; "
+				       "try again", k->name, slug) : rc;
+}
+
+void plane_reject(struct plane *p, const struct plane_caller *c,
+		  const char *subject, const struct err *e)
+{
+	char now[40], line[ERR_MSG_MAX + 400];
+	int64_t ns;
+
+	plane_now(&ns, NULL, 0);
+	plane_fmt_time(ns - ns % 1000000000, now, sizeof(now));
+	/* "2026-01-11T14:30:22.000Z" -> "2026-01-11T14:30:22Z" */
+	memcpy(now + 19, "Z", 2);
+	snprintf(line, sizeof(line), "%s %s: %s: %s", now, subject,
+		 err_name(e->code), e->msg);
+	errlog_add(p->errs, c ? c->uid : 0, line);
+	fprintf(stderr, "%s\n", line);
+}
+
+int plane_errors(struct plane *p, uid_t uid, struct buf *out)
+{
+	return errlog_read(p->errs, uid, out);
+}
+
+int plane_draft(enum kind_id kind, const char *name, struct buf *out)
+{
+	const struct kind *k = model_kind(kind);
+
+	const char *at;
+	int rc;
+
+	if (!k || !k->draft)
+		return -EINVAL;
+	/* The template holds one "%s" for the name. */
+	at = strstr(k->draft, "%s");
+	if (!at)
+		return buf_addstr(out, k->draft);
+	rc = buf_add(out, k->draft, (size_t)(at - k->draft));
+	if (rc == 0)
+		rc = buf_addstr(out, name);
+	return rc ? rc : buf_addstr(out, at + 2);
+}

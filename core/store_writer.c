@@ -1,2 +1,514 @@
-/* placeholder: being written */
-typedef int execfs_placeholder_t;
+/*
+ * store_writer.c - the one writer thread and its group commit.
+ *
+ * store_commit() checks a change set's shape on the caller's thread, queues
+ * it and sleeps.  The writer takes everything queued, opens one write
+ * transaction, and applies each change set in a nested transaction of its
+ * own: a failed precondition aborts only that child, and only that caller
+ * hears of it.  One mdb_txn_commit (LMDB's full sync) then makes the whole
+ * batch durable, and every caller is woken with its result.  Callers that
+ * arrive while a commit is syncing simply form the next batch, so under
+ * load the cost of a sync is shared.
+ *
+ * When the map fills, the batch is aborted, the map doubled (up to the
+ * configured maximum) and the batch retried.  LMDB allows resizing only
+ * with no transaction open in the process, so readers hold the resize
+ * rwlock shared and the writer takes it exclusively for the resize alone.
+ * At the maximum a batch of several change sets is retried one by one, so
+ * a small change is not refused for sharing a batch with a large one.
+ */
+#include "store_i.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+
+/* One attempt at a batch: its top transaction and what it learned. */
+struct batch {
+	struct store *st;
+	MDB_txn *txn;
+	uint64_t max_serial;	/* highest serial in the batch so far */
+	bool full;		/* the map is full: abort, grow, retry */
+};
+
+/* An LMDB failure inside a change set, reported as -errno in @e. */
+static int lmdb_fail(struct batch *b, int rc, struct err *e, const char *id)
+{
+	if (rc == MDB_MAP_FULL)
+		b->full = true;
+	return err_set(e, store_errno(rc), "record '%s': %s", id,
+		       mdb_strerror(rc));
+}
+
+static MDB_val id_key(const struct store_change *c)
+{
+	MDB_val k = { strnlen(c->hdr.id, IDS_ID_MAX), (void *)c->hdr.id };
+
+	return k;
+}
+
+/* Store the value of record @h with @c's body, reserving it in place. */
+static int rec_write(struct batch *b, MDB_txn *txn, const struct store_rec *h,
+		     const struct store_change *c, unsigned flags,
+		     struct err *e)
+{
+	MDB_val k = id_key(c), v = { store_rec_size(h, c->len), NULL };
+	int rc = mdb_put(txn, b->st->rec, &k, &v, flags | MDB_RESERVE);
+
+	if (rc == MDB_KEYEXIST)
+		return err_set(e, -EEXIST, "record '%s' already exists", h->id);
+	if (rc)
+		return lmdb_fail(b, rc, e, h->id);
+	store_rec_encode(v.mv_data, h, c->body, c->len);
+	return 0;
+}
+
+/* Claim the slug and serial index entries for a new record. */
+static int index_claim(struct batch *b, MDB_txn *txn,
+		       const struct store_change *c, struct err *e)
+{
+	const struct store_rec *h = &c->hdr;
+	unsigned char sk[STORE_SLUGKEY_MAX], nk[8];
+	MDB_val id = id_key(c), k, v = id;
+	int rc;
+
+	k.mv_size = store_slug_key(sk, h->kind, h->slug, strlen(h->slug));
+	k.mv_data = sk;
+	rc = mdb_put(txn, b->st->slug, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return err_set(e, -EEXIST, "slug '%s' is already used by '%.*s'",
+			       h->slug, (int)v.mv_size, (const char *)v.mv_data);
+	if (rc)
+		return lmdb_fail(b, rc, e, h->id);
+	store_serial_key(nk, h->serial);
+	k.mv_size = sizeof(nk);
+	k.mv_data = nk;
+	v = id;
+	rc = mdb_put(txn, b->st->serial, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return err_set(e, -EEXIST, "record '%s': serial %" PRIu64
+			       " is already in use", h->id, h->serial);
+	if (rc)
+		return lmdb_fail(b, rc, e, h->id);
+	return 0;
+}
+
+static int put_create(struct batch *b, MDB_txn *txn,
+		      const struct store_change *c, uint64_t *max_serial,
+		      struct err *e)
+{
+	struct store_rec h = c->hdr;
+	int rc;
+
+	h.gen = 1;
+	rc = rec_write(b, txn, &h, c, MDB_NOOVERWRITE, e);
+	if (!rc)
+		rc = index_claim(b, txn, c, e);
+	if (!rc && h.serial > *max_serial)
+		*max_serial = h.serial;
+	return rc;
+}
+
+/* The current header of record @c->hdr.id, checked against expect_gen. */
+static int rec_current(struct batch *b, MDB_txn *txn,
+		       const struct store_change *c, struct store_rec *old,
+		       struct err *e)
+{
+	MDB_val k = id_key(c), v;
+	size_t off;
+	int rc = mdb_get(txn, b->st->rec, &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return err_set(e, -ENOENT, "record '%s' does not exist",
+			       c->hdr.id);
+	if (rc)
+		return lmdb_fail(b, rc, e, c->hdr.id);
+	rc = store_rec_decode(&k, &v, old, &off);
+	if (rc)
+		return err_set(e, rc, "record '%s' is damaged", c->hdr.id);
+	if (c->expect_gen && old->gen != c->expect_gen)
+		return err_set(e, -ESTALE, "record '%s' has changed (generation "
+			       "%" PRIu64 ", expected %" PRIu64 ")", c->hdr.id,
+			       old->gen, c->expect_gen);
+	return 0;
+}
+
+/* Replace an existing record; the store owns gen and ctime. */
+static int put_update(struct batch *b, MDB_txn *txn,
+		      const struct store_change *c, struct err *e)
+{
+	struct store_rec old, h = c->hdr;
+	int rc = rec_current(b, txn, c, &old, e);
+
+	if (rc)
+		return rc;
+	if (old.kind != h.kind || old.serial != h.serial ||
+	    strcmp(old.slug, h.slug) != 0)
+		return err_set(e, -EINVAL, "record '%s': kind, slug and serial "
+			       "cannot change", h.id);
+	h.gen = old.gen + 1;
+	h.ctime_ns = old.ctime_ns;
+	return rec_write(b, txn, &h, c, 0, e);
+}
+
+/* Remove an index entry; one already missing is not an error. */
+static int index_drop(struct batch *b, MDB_txn *txn, MDB_dbi dbi,
+		      unsigned char *key, size_t len, struct err *e,
+		      const char *id)
+{
+	MDB_val k = { len, key };
+	int rc = mdb_del(txn, dbi, &k, NULL);
+
+	if (rc && rc != MDB_NOTFOUND)
+		return lmdb_fail(b, rc, e, id);
+	return 0;
+}
+
+static int del_apply(struct batch *b, MDB_txn *txn,
+		     const struct store_change *c, struct err *e)
+{
+	unsigned char sk[STORE_SLUGKEY_MAX], nk[8];
+	struct store_rec old;
+	MDB_val k = id_key(c);
+	int rc = rec_current(b, txn, c, &old, e);
+
+	if (rc)
+		return rc;
+	rc = mdb_del(txn, b->st->rec, &k, NULL);
+	if (rc)
+		return lmdb_fail(b, rc, e, c->hdr.id);
+	rc = index_drop(b, txn, b->st->slug, sk,
+			store_slug_key(sk, old.kind, old.slug, strlen(old.slug)),
+			e, c->hdr.id);
+	if (rc)
+		return rc;
+	store_serial_key(nk, old.serial);
+	return index_drop(b, txn, b->st->serial, nk, sizeof(nk), e, c->hdr.id);
+}
+
+static int change_apply(struct batch *b, MDB_txn *txn,
+			const struct store_change *c, uint64_t *max_serial,
+			struct err *e)
+{
+	if (c->op == STORE_DEL)
+		return del_apply(b, txn, c, e);
+	if (c->expect_gen == 0)
+		return put_create(b, txn, c, max_serial, e);
+	return put_update(b, txn, c, e);
+}
+
+/* Apply one change set in a child of the batch's transaction. */
+static int set_apply(struct batch *b, struct store_job *j)
+{
+	uint64_t max_serial = b->max_serial;
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(b->st->env, b->txn, 0, &txn);
+
+	if (rc)
+		return lmdb_fail(b, rc, &j->err, j->c[0].hdr.id);
+	for (size_t i = 0; i < j->n && !rc; i++)
+		rc = change_apply(b, txn, &j->c[i], &max_serial, &j->err);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc)
+		return lmdb_fail(b, rc, &j->err, j->c[0].hdr.id);
+	b->max_serial = max_serial;
+	return 0;
+}
+
+/* Record the highest serial so the counter never goes back on reopen. */
+static int serial_save(struct batch *b)
+{
+	unsigned char buf[8];
+	MDB_val k = { 6, (void *)"serial" }, v = { sizeof(buf), buf };
+
+	store_u64_put(buf, b->max_serial);
+	return mdb_put(b->txn, b->st->meta, &k, &v, 0);
+}
+
+/* Serials committed by callers that did not reserve them still count. */
+static void serial_raise(struct store *st, uint64_t hi)
+{
+	uint_fast64_t cur = atomic_load(&st->next_serial);
+
+	while (cur <= hi &&
+	       !atomic_compare_exchange_weak(&st->next_serial, &cur, hi + 1))
+		;
+}
+
+static int batch_commit(struct batch *b, size_t applied, struct err *e)
+{
+	struct store *st = b->st;
+	int rc = 0;
+
+	if (b->max_serial > st->serial_hi)
+		rc = serial_save(b);
+	if (rc) {
+		mdb_txn_abort(b->txn);
+	} else {
+		rc = mdb_txn_commit(b->txn);
+	}
+	if (rc == MDB_MAP_FULL)
+		b->full = true;
+	if (rc)
+		return err_set(e, store_errno(rc), "store commit failed: %s",
+			       mdb_strerror(rc));
+	st->serial_hi = b->max_serial;
+	serial_raise(st, b->max_serial);
+	atomic_fetch_add(&st->commits, 1);
+	atomic_fetch_add(&st->changesets, applied);
+	return 0;
+}
+
+/*
+ * One attempt at the batch @jobs.  Each job's rc says how its change set
+ * fared.  Return: 0, or -errno for every job still at 0 (message in @e);
+ * *full when the map filled and nothing was committed.
+ */
+static int batch_try(struct store *st, struct store_job *jobs, bool *full,
+		     struct err *e)
+{
+	struct batch b = { st, NULL, st->serial_hi, false };
+	size_t applied = 0;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &b.txn);
+
+	if (rc)
+		return err_set(e, store_errno(rc), "cannot begin a store write: "
+			       "%s", mdb_strerror(rc));
+	for (struct store_job *j = jobs; j && !b.full; j = j->next) {
+		err_clear(&j->err);
+		j->rc = set_apply(&b, j);
+		applied += j->rc == 0;
+	}
+	if (b.full || applied == 0) {
+		mdb_txn_abort(b.txn);
+		/* Nothing was applied; a full map is everyone's result. */
+		for (struct store_job *j = jobs; j && b.full; j = j->next)
+			j->rc = 0;
+		*full = b.full;
+		return b.full ? -ENOSPC : 0;
+	}
+	rc = batch_commit(&b, applied, e);
+	*full = b.full;
+	return rc;
+}
+
+static void jobs_fail(struct store_job *jobs, int rc, const struct err *e)
+{
+	for (struct store_job *j = jobs; j; j = j->next) {
+		if (j->rc)
+			continue;
+		j->rc = rc;
+		j->err = *e;
+	}
+}
+
+/* Double the map, up to map_max.  Return: 0, -ENOSPC at the maximum. */
+static int map_grow(struct store *st, struct err *e)
+{
+	size_t want = st->map_size > st->map_max / 2 ? st->map_max
+						      : st->map_size * 2;
+	MDB_envinfo info = { 0 };
+	int rc;
+
+	if (st->map_size >= st->map_max)
+		return err_set(e, -ENOSPC, "store is full (map size %zu bytes)",
+			       st->map_size);
+	pthread_rwlock_wrlock(&st->resize);
+	rc = mdb_env_set_mapsize(st->env, want);
+	if (!rc)
+		rc = mdb_env_info(st->env, &info);
+	pthread_rwlock_unlock(&st->resize);
+	if (rc)
+		return err_set(e, store_errno(rc), "cannot grow the store map to "
+			       "%zu bytes: %s", want, mdb_strerror(rc));
+	if (info.me_mapsize <= st->map_size)
+		return err_set(e, -ENOSPC, "store is full (map size %zu bytes)",
+			       st->map_size);
+	st->map_size = info.me_mapsize;
+	return 0;
+}
+
+static void batch_run(struct store *st, struct store_job *jobs);
+
+/* At the map's limit: give each change set its own transaction. */
+static void batch_split(struct store *st, struct store_job *jobs)
+{
+	struct store_job *next;
+
+	for (struct store_job *j = jobs; j; j = next) {
+		next = j->next;
+		j->next = NULL;
+		batch_run(st, j);
+		j->next = next;
+	}
+}
+
+static void batch_run(struct store *st, struct store_job *jobs)
+{
+	struct err e;
+	bool full;
+	int rc;
+
+	err_clear(&e);
+	for (;;) {
+		full = false;
+		rc = batch_try(st, jobs, &full, &e);
+		if (!full)
+			break;
+		rc = map_grow(st, &e);
+		if (rc == 0)
+			continue;
+		if (jobs->next) {
+			batch_split(st, jobs);
+			return;
+		}
+		break;
+	}
+	if (rc)
+		jobs_fail(jobs, rc, &e);
+}
+
+/* Wake every caller of a finished batch; called with st->mu held. */
+static void jobs_wake(struct store_job *jobs)
+{
+	struct store_job *next;
+
+	for (struct store_job *j = jobs; j; j = next) {
+		next = j->next;
+		j->done = true;
+		pthread_cond_signal(&j->cv);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *st = arg;
+	struct store_job *jobs;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		while (!st->head && !st->stopping)
+			pthread_cond_wait(&st->wake, &st->mu);
+		if (!st->head)
+			break;
+		jobs = st->head;
+		st->head = st->tail = NULL;
+		pthread_mutex_unlock(&st->mu);
+		batch_run(st, jobs);
+		pthread_mutex_lock(&st->mu);
+		jobs_wake(jobs);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+int store_writer_start(struct store *st, struct err *e)
+{
+	sigset_t all, old;
+	int rc;
+
+	/* Signals belong to the daemon's main thread, not the writer. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&st->writer, NULL, writer_main, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return err_set(e, -rc, "cannot start the store writer: %s",
+			       strerror(rc));
+	st->writer_started = true;
+	return 0;
+}
+
+void store_writer_stop(struct store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	st->stopping = true;
+	pthread_cond_signal(&st->wake);
+	pthread_mutex_unlock(&st->mu);
+	if (st->writer_started) {
+		pthread_join(st->writer, NULL);
+		st->writer_started = false;
+	}
+}
+
+/* The shape of one change, checked before it is queued. */
+static int change_check(const struct store_change *c, struct err *e)
+{
+	size_t idlen = strnlen(c->hdr.id, IDS_ID_MAX);
+	size_t slen = strnlen(c->hdr.slug, SLUG_MAX + 1);
+
+	if (idlen == 0 || idlen >= IDS_ID_MAX)
+		return err_set(e, -EINVAL, "invalid record id");
+	if (c->op == STORE_DEL)
+		return 0;
+	if (c->op != STORE_PUT)
+		return err_set(e, -EINVAL, "record '%s': unknown operation %d",
+			       c->hdr.id, (int)c->op);
+	if (slen == 0 || slen > SLUG_MAX)
+		return err_set(e, -EINVAL, "record '%s': invalid slug", c->hdr.id);
+	if (c->hdr.serial == 0)
+		return err_set(e, -EINVAL, "record '%s': serial 0", c->hdr.id);
+	if (c->len > STORE_BODY_MAX)
+		return err_set(e, -EFBIG, "record '%s': body of %zu bytes is "
+			       "over the limit of %u", c->hdr.id, c->len,
+			       STORE_BODY_MAX);
+	if (c->len && !c->body)
+		return err_set(e, -EINVAL, "record '%s': no body", c->hdr.id);
+	return 0;
+}
+
+/* Queue @j and sleep until the writer has dealt with it. */
+static int job_wait(struct store *st, struct store_job *j, struct err *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	if (st->stopping) {
+		pthread_mutex_unlock(&st->mu);
+		return err_set(e, -EIO, "store is closing");
+	}
+	if (st->tail)
+		st->tail->next = j;
+	else
+		st->head = j;
+	st->tail = j;
+	pthread_cond_signal(&st->wake);
+	while (!j->done)
+		pthread_cond_wait(&j->cv, &st->mu);
+	rc = j->rc;
+	pthread_mutex_unlock(&st->mu);
+	if (rc && e)
+		*e = j->err;
+	return rc;
+}
+
+int store_commit(struct store *st, const struct store_change *c, size_t n,
+		 struct err *e)
+{
+	struct store_job j;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (!c)
+		return err_set(e, -EINVAL, "no changes given");
+	for (size_t i = 0; i < n; i++) {
+		rc = change_check(&c[i], e);
+		if (rc)
+			return rc;
+	}
+	memset(&j, 0, sizeof(j));
+	j.c = c;
+	j.n = n;
+	rc = pthread_cond_init(&j.cv, NULL);
+	if (rc)
+		return err_set(e, -rc, "cannot wait for the store writer");
+	rc = job_wait(st, &j, e);
+	pthread_cond_destroy(&j.cv);
+	return rc;
+}

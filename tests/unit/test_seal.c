@@ -1,19 +1,534 @@
-/* placeholder: being written */
+/*
+ * test_seal.c - the key file, the keyring and sealed values.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-static void placeholder(void **state)
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypt/seal.h"
+
+#define BLOB_OVERHEAD (3 + 4 + 24 + 16)
+
+static char tmpdir[] = "/tmp/test_seal.XXXXXX";
+static struct keyring *kr;	/* opened on tmpdir/main/key */
+
+static const struct seal_ad ad_a = {
+	"ExecutionContext", "exec-01hzy8m3q4r5s6t7v8w9x0yzab",
+	"spec.data.API_KEY.value"
+};
+
+/* tmpdir/@name, in a static rotating buffer. */
+static const char *tpath(const char *name)
+{
+	static char bufs[4][512];
+	static int next;
+	char *p = bufs[next++ % 4];
+
+	snprintf(p, sizeof(bufs[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void write_file(const char *path, const void *data, size_t n,
+		       mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, n), (ssize_t)n);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int setup(void **state)
+{
+	struct err e = { 0, "" };
+
+	(void)state;
+	if (crypt_init() != 0 || !mkdtemp(tmpdir))
+		return -1;
+	return keyring_open(&kr, tpath("main/key"), &e) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
 {
 	(void)state;
-	fail_msg("test_seal not written yet");
+	keyring_close(kr);
+	return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void seal_ok(const struct seal_ad *ad, const void *p, size_t n,
+		    struct buf *out)
+{
+	buf_init(out, SEAL_VALUE_MAX + 1024);
+	assert_int_equal(seal_value(kr, ad, p, n, out), 0);
+	assert_int_equal(out->len, n + BLOB_OVERHEAD);
+}
+
+static int try_open(const struct keyring *k, const struct seal_ad *ad,
+		    const void *blob, size_t n)
+{
+	char *plain = (char *)"untouched";
+	size_t len = 12345;
+	int rc = open_value(k, ad, blob, n, &plain, &len);
+
+	if (rc == 0) {
+		seal_free_plain(plain, len);
+		return 0;
+	}
+	/* Out-params are written only on success. */
+	assert_string_equal(plain, "untouched");
+	assert_int_equal(len, 12345);
+	return rc;
+}
+
+static void test_crypt_init(void **state)
+{
+	struct rlimit rl;
+
+	(void)state;
+	assert_int_equal(crypt_init(), 0);
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	assert_int_equal(rl.rlim_cur, 0);
+	assert_int_equal(rl.rlim_max, 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+}
+
+static void test_round_trip(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 7, 16, 1000, SEAL_VALUE_MAX };
+	char *src = malloc(SEAL_VALUE_MAX), *plain;
+	struct buf blob;
+	size_t i, j, len;
+
+	(void)state;
+	assert_non_null(src);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		/* Binary bytes, NULs included. */
+		for (j = 0; j < sizes[i]; j++)
+			src[j] = (char)(j * 7 + i);
+		seal_ok(&ad_a, src, sizes[i], &blob);
+		assert_memory_equal(blob.data, "xs1\0\0\0\1", 7);
+		assert_int_equal(open_value(kr, &ad_a, blob.data, blob.len,
+					    &plain, &len), 0);
+		assert_int_equal(len, sizes[i]);
+		assert_memory_equal(plain, src, sizes[i]);
+		assert_int_equal(plain[len], '\0');
+		seal_free_plain(plain, len);
+		buf_release(&blob);
+	}
+	free(src);
+}
+
+/* seal_value appends: a blob can follow other bytes in a buffer. */
+static void test_appends(void **state)
+{
+	struct buf out = BUF_INIT(4096);
+	char *plain;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(buf_addstr(&out, "prefix"), 0);
+	assert_int_equal(seal_value(kr, &ad_a, "hunter2", 7, &out), 0);
+	assert_int_equal(out.len, 6 + 7 + BLOB_OVERHEAD);
+	assert_memory_equal(out.data, "prefix", 6);
+	assert_int_equal(open_value(kr, &ad_a, out.data + 6, out.len - 6,
+				    &plain, &len), 0);
+	assert_string_equal(plain, "hunter2");
+	seal_free_plain(plain, len);
+	buf_release(&out);
+}
+
+/* A blob sealed for one (kind, id, path) opens for nothing else. */
+static void test_bound_to_record(void **state)
+{
+	static const struct seal_ad others[] = {
+		{ "ExecutionContext", "exec-01hzy8m3q4r5s6t7v8w9x0yzac",
+		  "spec.data.API_KEY.value" },
+		{ "Environment", "exec-01hzy8m3q4r5s6t7v8w9x0yzab",
+		  "spec.data.API_KEY.value" },
+		/* Each part changed at the same length. */
+		{ "WorkflowInstance", "exec-01hzy8m3q4r5s6t7v8w9x0yzab",
+		  "spec.data.API_KEY.value" },
+		{ "ExecutionContext", "exec-01hzy8m3q4r5s6t7v8w9x0yzab",
+		  "spec.data.API_KEX.value" },
+		{ "ExecutionContext", "exec-01hzy8m3q4r5s6t7v8w9x0yzab",
+		  "spec.data.OTHER_KEY.value" },
+		{ "ExecutionContext", "exec-01hzy8m3q4r5s6t7v8w9x0yzab",
+		  "spec.data.API_KEY.valu" },
+		{ "", "", "" },
+		/* Same bytes split differently between the parts. */
+		{ "ExecutionContex", "texec-01hzy8m3q4r5s6t7v8w9x0yzab",
+		  "spec.data.API_KEY.value" },
+		{ "ExecutionContext", "exec-01hzy8m3q4r5s6t7v8w9x0yzabs",
+		  "pec.data.API_KEY.value" },
+		{ "ExecutionContextexec-01hzy8m3q4r5s6t7v8w9x0yzab", "",
+		  "spec.data.API_KEY.value" },
+	};
+	const struct seal_ad nul_kind = { NULL, "x", "y" };
+	struct buf blob;
+	size_t i;
+
+	(void)state;
+	seal_ok(&ad_a, "s3cr3t", 6, &blob);
+	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), 0);
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (try_open(kr, &others[i], blob.data, blob.len) != -EBADMSG)
+			fail_msg("opened for case %zu", i);
+	assert_int_equal(try_open(kr, &nul_kind, blob.data, blob.len),
+			 -EINVAL);
+	assert_int_equal(try_open(kr, NULL, blob.data, blob.len), -EINVAL);
+	buf_release(&blob);
+}
+
+static void test_every_bit_flip(void **state)
+{
+	struct buf blob;
+	size_t i;
+	int b;
+
+	(void)state;
+	seal_ok(&ad_a, "correct horse battery", 21, &blob);
+	for (i = 0; i < blob.len; i++)
+		for (b = 0; b < 8; b++) {
+			blob.data[i] ^= (char)(1 << b);
+			if (try_open(kr, &ad_a, blob.data, blob.len) !=
+			    -EBADMSG)
+				fail_msg("flip of byte %zu bit %d opened", i,
+					 b);
+			blob.data[i] ^= (char)(1 << b);
+		}
+	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), 0);
+	buf_release(&blob);
+}
+
+static void test_truncated_and_extended(void **state)
+{
+	struct buf blob;
+	size_t n;
+
+	(void)state;
+	seal_ok(&ad_a, "tr", 2, &blob);
+	for (n = 0; n < blob.len; n++)
+		if (try_open(kr, &ad_a, blob.data, n) != -EBADMSG)
+			fail_msg("blob cut to %zu bytes opened", n);
+	assert_int_equal(try_open(kr, &ad_a, NULL, 0), -EBADMSG);
+	assert_int_equal(buf_addc(&blob, 'x'), 0);
+	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), -EBADMSG);
+	buf_release(&blob);
+}
+
+static void test_unknown_kid_and_magic(void **state)
+{
+	struct buf blob;
+
+	(void)state;
+	seal_ok(&ad_a, "v", 1, &blob);
+	blob.data[6] = 2;	/* kid 1 -> 2, which the keyring lacks */
+	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), -EBADMSG);
+	blob.data[6] = 1;
+	blob.data[2] = '2';	/* "xs2" */
+	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), -EBADMSG);
+	buf_release(&blob);
+}
+
+static void test_random_nonce(void **state)
+{
+	struct buf a, b;
+
+	(void)state;
+	seal_ok(&ad_a, "same value", 10, &a);
+	seal_ok(&ad_a, "same value", 10, &b);
+	assert_int_equal(a.len, b.len);
+	assert_memory_not_equal(a.data + 7, b.data + 7, 24);
+	assert_memory_not_equal(a.data + 31, b.data + 31, a.len - 31);
+	buf_release(&a);
+	buf_release(&b);
+}
+
+static void test_plaintext_not_in_blob(void **state)
+{
+	static const char secret[] =
+		"AKIAIOSFODNN7EXAMPLE/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	size_t n = sizeof(secret) - 1, i;
+	struct buf blob;
+
+	(void)state;
+	seal_ok(&ad_a, secret, n, &blob);
+	/* No 4-byte run of the secret survives into the blob. */
+	for (i = 0; i + 4 <= n; i++)
+		assert_null(memmem(blob.data, blob.len, secret + i, 4));
+	buf_release(&blob);
+}
+
+static void test_value_too_big(void **state)
+{
+	struct buf out = BUF_INIT(4 * SEAL_VALUE_MAX);
+	char *big = calloc(1, SEAL_VALUE_MAX + 1 + BLOB_OVERHEAD);
+
+	(void)state;
+	assert_non_null(big);
+	memcpy(big, "xs1\0\0\0\1", 7);
+	assert_int_equal(seal_value(kr, &ad_a, big, SEAL_VALUE_MAX + 1, &out),
+			 -EFBIG);
+	assert_int_equal(out.len, 0);
+	/* A blob that claims more than SEAL_VALUE_MAX is refused unread. */
+	assert_int_equal(try_open(kr, &ad_a, big, SEAL_VALUE_MAX + 1 +
+				  BLOB_OVERHEAD), -EBADMSG);
+	free(big);
+}
+
+static void test_key_file_created(void **state)
+{
+	struct keyring *k = NULL;
+	struct err e = { 0, "" };
+	unsigned char one[32], two[32], zero[32] = { 0 };
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_int_equal(keyring_open(&k, tpath("new/a/b/key"), &e), 0);
+	keyring_close(k);
+	assert_int_equal(lstat(tpath("new/a/b/key"), &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 32);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(stat(tpath("new"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(tpath("new/a/b"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+
+	/* Random, and different from another new key file. */
+	assert_int_equal(keyring_open(&k, tpath("new/a/key2"), &e), 0);
+	keyring_close(k);
+	fd = open(tpath("new/a/b/key"), O_RDONLY);
+	assert_int_equal(read(fd, one, 32), 32);
+	close(fd);
+	fd = open(tpath("new/a/key2"), O_RDONLY);
+	assert_int_equal(read(fd, two, 32), 32);
+	close(fd);
+	assert_memory_not_equal(one, two, 32);
+	assert_memory_not_equal(one, zero, 32);
+}
+
+/* With no key file given, $XDG_CONFIG_HOME/execfs/key is used. */
+static void test_default_key_path(void **state)
+{
+	struct keyring *k = NULL;
+	struct err e = { 0, "" };
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(setenv("XDG_CONFIG_HOME", tpath("xdg"), 1), 0);
+	assert_int_equal(keyring_open(&k, NULL, &e), 0);
+	keyring_close(k);
+	assert_int_equal(stat(tpath("xdg/execfs/key"), &st), 0);
+	assert_int_equal(st.st_size, 32);
+	unsetenv("XDG_CONFIG_HOME");
+}
+
+static void test_key_file_modes(void **state)
+{
+	static const struct {
+		mode_t mode;
+		int rc;
+		const char *shown;
+	} cases[] = {
+		{ 0600, 0, NULL },		{ 0400, 0, NULL },
+		{ 0700, 0, NULL },		{ 0644, -EACCES, "mode 0644" },
+		{ 0640, -EACCES, "mode 0640" }, { 0604, -EACCES, "mode 0604" },
+		{ 0620, -EACCES, "mode 0620" }, { 0602, -EACCES, "mode 0602" },
+		{ 0610, -EACCES, "mode 0610" }, { 0601, -EACCES, "mode 0601" },
+	};
+	unsigned char key[32] = { 1, 2, 3 };
+	const char *path = tpath("mode.key");
+	struct keyring *k;
+	struct err e;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_file(path, key, sizeof(key), cases[i].mode);
+		k = NULL;
+		err_clear(&e);
+		rc = keyring_open(&k, path, &e);
+		keyring_close(k);
+		if (rc != cases[i].rc)
+			fail_msg("mode %04o: rc %d", (unsigned)cases[i].mode,
+				 rc);
+		if (!cases[i].shown)
+			continue;
+		assert_null(k);
+		assert_int_equal(e.code, -EACCES);
+		assert_non_null(strstr(e.msg, path));
+		assert_non_null(strstr(e.msg, cases[i].shown));
+		assert_non_null(strstr(e.msg, "chmod 600"));
+	}
+	unlink(path);
+}
+
+static void test_key_file_sizes(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 31, 33, 64 };
+	unsigned char key[64] = { 9 };
+	const char *path = tpath("size.key");
+	struct keyring *k = NULL;
+	struct err e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		write_file(path, key, sizes[i], 0600);
+		err_clear(&e);
+		assert_int_equal(keyring_open(&k, path, &e), -EINVAL);
+		assert_null(k);
+		assert_non_null(strstr(e.msg, path));
+		assert_non_null(strstr(e.msg, "must hold exactly 32 bytes"));
+	}
+	unlink(path);
+}
+
+static void test_key_file_symlink(void **state)
+{
+	unsigned char key[32] = { 7 };
+	struct keyring *k = NULL;
+	struct err e = { 0, "" };
+	struct stat st;
+
+	(void)state;
+	write_file(tpath("real.key"), key, sizeof(key), 0600);
+	assert_int_equal(symlink(tpath("real.key"), tpath("link.key")), 0);
+	assert_int_equal(keyring_open(&k, tpath("link.key"), &e), -EACCES);
+	assert_null(k);
+	assert_non_null(strstr(e.msg, "symbolic link"));
+
+	/* A dangling link is not followed to create a key elsewhere. */
+	assert_int_equal(symlink(tpath("elsewhere.key"), tpath("dangle.key")),
+			 0);
+	assert_true(keyring_open(&k, tpath("dangle.key"), &e) < 0);
+	assert_null(k);
+	assert_int_equal(lstat(tpath("elsewhere.key"), &st), -1);
+}
+
+static void test_key_file_not_regular(void **state)
+{
+	struct keyring *k = NULL;
+	struct err e = { 0, "" };
+
+	(void)state;
+	assert_int_equal(mkdir(tpath("dir.key"), 0700), 0);
+	assert_int_equal(keyring_open(&k, tpath("dir.key"), &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	/* A FIFO must be refused, not block the daemon. */
+	assert_int_equal(mkfifo(tpath("fifo.key"), 0600), 0);
+	assert_int_equal(keyring_open(&k, tpath("fifo.key"), &e), -EINVAL);
+	assert_null(k);
+}
+
+static void test_key_file_owner(void **state)
+{
+	unsigned char key[32] = { 5 };
+	struct keyring *k = NULL;
+	struct err e = { 0, "" };
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	write_file(tpath("owned.key"), key, sizeof(key), 0600);
+	assert_int_equal(chown(tpath("owned.key"), 4242, 4242), 0);
+	assert_int_equal(keyring_open(&k, tpath("owned.key"), &e), -EACCES);
+	assert_null(k);
+	assert_non_null(strstr(e.msg, "4242"));
+}
+
+/* Values survive a restart with the same key file, and only with it. */
+static void test_reopen(void **state)
+{
+	struct keyring *again = NULL, *other = NULL;
+	struct err e = { 0, "" };
+	struct buf blob;
+	char *plain;
+	size_t len;
+
+	(void)state;
+	seal_ok(&ad_a, "persisted", 9, &blob);
+	assert_int_equal(keyring_open(&again, tpath("main/key"), &e), 0);
+	assert_int_equal(open_value(again, &ad_a, blob.data, blob.len, &plain,
+				    &len), 0);
+	assert_string_equal(plain, "persisted");
+	seal_free_plain(plain, len);
+	assert_int_equal(keyring_open(&other, tpath("other/key"), &e), 0);
+	assert_int_equal(try_open(other, &ad_a, blob.data, blob.len),
+			 -EBADMSG);
+	keyring_close(again);
+	keyring_close(other);
+	keyring_close(NULL);
+	buf_release(&blob);
+}
+
+static void test_mask_and_wipe(void **state)
+{
+	char b[8] = "abcdefg";
+
+	(void)state;
+	assert_true(seal_is_mask("***", 3));
+	assert_true(seal_is_mask("****", 3));
+	assert_false(seal_is_mask("***", 2));
+	assert_false(seal_is_mask("****", 4));
+	assert_false(seal_is_mask("**x", 3));
+	assert_false(seal_is_mask("", 0));
+	assert_false(seal_is_mask(NULL, 3));
+	seal_wipe(b, 4);
+	assert_memory_equal(b, "\0\0\0\0efg", 8);
+	seal_free_plain(NULL, 0);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(placeholder) };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crypt_init),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_appends),
+		cmocka_unit_test(test_bound_to_record),
+		cmocka_unit_test(test_every_bit_flip),
+		cmocka_unit_test(test_truncated_and_extended),
+		cmocka_unit_test(test_unknown_kid_and_magic),
+		cmocka_unit_test(test_random_nonce),
+		cmocka_unit_test(test_plaintext_not_in_blob),
+		cmocka_unit_test(test_value_too_big),
+		cmocka_unit_test(test_key_file_created),
+		cmocka_unit_test(test_default_key_path),
+		cmocka_unit_test(test_key_file_modes),
+		cmocka_unit_test(test_key_file_sizes),
+		cmocka_unit_test(test_key_file_symlink),
+		cmocka_unit_test(test_key_file_not_regular),
+		cmocka_unit_test(test_key_file_owner),
+		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_mask_and_wipe),
+	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,19 +1,739 @@
-/* placeholder: being written */
+/*
+ * test_store.c - the durable store: round trips through all three indexes,
+ * listing order, change-set preconditions and atomicity, reopen, the
+ * single-instance lock, group commit under concurrency, map growth up to
+ * ENOSPC, the schema check, and durability across kill -9.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-static void placeholder(void **state)
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/store.h"
+
+struct fx {
+	char dir[64];
+	struct store *st;
+};
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+		  struct FTW *ftw)
 {
-	(void)state;
-	fail_msg("test_store not written yet");
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int fx_open(struct fx *f, size_t map_init, size_t map_max)
+{
+	struct store_opts o = { f->dir, map_init, map_max };
+	struct err e = { 0, "" };
+	int rc = store_open(&f->st, &o, &e);
+
+	if (rc)
+		print_error("store_open: %s\n", e.msg);
+	return rc;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/execfs-store-XXXXXX");
+	if (!mkdtemp(f->dir) || fx_open(f, 0, 0) != 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->st);
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void mkid(char out[IDS_ID_MAX], unsigned n)
+{
+	snprintf(out, IDS_ID_MAX, "wf-%026u", n);
+}
+
+static struct store_change put_change(unsigned kind, const char *id,
+				      const char *slug, uint64_t serial,
+				      const char *body)
+{
+	struct store_change c;
+
+	memset(&c, 0, sizeof(c));
+	c.op = STORE_PUT;
+	c.hdr.kind = (uint8_t)kind;
+	c.hdr.serial = serial;
+	c.hdr.gen = 1;
+	c.hdr.ctime_ns = 1000;
+	c.hdr.mtime_ns = 1000;
+	snprintf(c.hdr.id, sizeof(c.hdr.id), "%s", id);
+	snprintf(c.hdr.slug, sizeof(c.hdr.slug), "%s", slug);
+	c.body = body;
+	c.len = strlen(body);
+	return c;
+}
+
+static int create(struct store *st, unsigned kind, const char *id,
+		  const char *slug, const char *body)
+{
+	struct store_change c = put_change(kind, id, slug,
+					   store_next_serial(st), body);
+
+	return store_commit(st, &c, 1, NULL);
+}
+
+/* Put, then read back through the id, slug and serial indexes. */
+static void roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct store_change c = put_change(3, "wf-a", "alpha", 0, "hello");
+	struct store_rec h, untouched;
+	struct buf b = BUF_INIT(1 << 20);
+	struct err e = { 0, "" };
+
+	c.hdr.serial = store_next_serial(f->st);
+	c.hdr.ctime_ns = 11;
+	c.hdr.mtime_ns = 12;
+	assert_int_equal(store_commit(f->st, &c, 1, &e), 0);
+
+	assert_int_equal(store_get(f->st, "wf-a", &h, &b), 0);
+	assert_int_equal(h.kind, 3);
+	assert_int_equal(h.serial, c.hdr.serial);
+	assert_int_equal(h.gen, 1);
+	assert_int_equal(h.ctime_ns, 11);
+	assert_int_equal(h.mtime_ns, 12);
+	assert_string_equal(h.id, "wf-a");
+	assert_string_equal(h.slug, "alpha");
+	assert_string_equal(b.data, "hello");
+
+	buf_reset(&b);
+	assert_int_equal(store_get_slug(f->st, 3, "alpha", &h, &b), 0);
+	assert_string_equal(h.id, "wf-a");
+	assert_string_equal(b.data, "hello");
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(store_get_serial(f->st, c.hdr.serial, &h, NULL), 0);
+	assert_string_equal(h.id, "wf-a");
+
+	/* Misses, and the header is left alone on failure. */
+	memset(&untouched, 0x5a, sizeof(untouched));
+	h = untouched;
+	assert_int_equal(store_get(f->st, "wf-b", &h, NULL), -ENOENT);
+	assert_int_equal(store_get_slug(f->st, 4, "alpha", &h, NULL), -ENOENT);
+	assert_int_equal(store_get_serial(f->st, c.hdr.serial + 1, &h, NULL),
+			 -ENOENT);
+	assert_memory_equal(&h, &untouched, sizeof(h));
+
+	/* Update: the store advances gen and keeps ctime. */
+	c.body = "bye";
+	c.len = 3;
+	c.hdr.ctime_ns = 99;
+	c.hdr.mtime_ns = 13;
+	c.expect_gen = 1;
+	assert_int_equal(store_commit(f->st, &c, 1, &e), 0);
+	buf_reset(&b);
+	assert_int_equal(store_get(f->st, "wf-a", &h, &b), 0);
+	assert_int_equal(h.gen, 2);
+	assert_int_equal(h.ctime_ns, 11);
+	assert_int_equal(h.mtime_ns, 13);
+	assert_string_equal(b.data, "bye");
+
+	/* Delete clears every index. */
+	assert_int_equal(store_count(f->st, -1), 1);
+	c.op = STORE_DEL;
+	c.expect_gen = 0;
+	assert_int_equal(store_commit(f->st, &c, 1, &e), 0);
+	assert_int_equal(store_get(f->st, "wf-a", NULL, NULL), -ENOENT);
+	assert_int_equal(store_get_slug(f->st, 3, "alpha", NULL, NULL), -ENOENT);
+	assert_int_equal(store_get_serial(f->st, c.hdr.serial, NULL, NULL),
+			 -ENOENT);
+	assert_int_equal(store_count(f->st, -1), 0);
+	assert_int_equal(store_count(f->st, 3), 0);
+	/* The slug is free again. */
+	assert_int_equal(create(f->st, 3, "wf-a2", "alpha", ""), 0);
+	buf_release(&b);
+	store_close(NULL);
+}
+
+struct seen {
+	char slugs[8][SLUG_MAX + 1];
+	size_t n;
+	size_t stop_at;	/* 0: never */
+};
+
+static int collect(void *ctx, const struct store_rec *h)
+{
+	struct seen *s = ctx;
+
+	if (s->n < 8)
+		snprintf(s->slugs[s->n], sizeof(s->slugs[0]), "%s", h->slug);
+	s->n++;
+	return s->stop_at && s->n == s->stop_at ? 7 : 0;
+}
+
+static void expect_list(struct store *st, unsigned kind, const char *after,
+			const char *want)
+{
+	struct seen s = { .n = 0 };
+	char got[256] = "";
+	size_t used = 0;
+
+	assert_int_equal(store_list(st, kind, after, collect, &s), 0);
+	for (size_t i = 0; i < s.n && i < 8; i++)
+		used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s",
+					 i ? "," : "", s.slugs[i]);
+	assert_string_equal(got, want);
+}
+
+static void list_order(void **state)
+{
+	static const char *const slugs[] = { "b", "a", "c", "aa", "ab" };
+	struct fx *f = *state;
+	struct seen s = { .n = 0, .stop_at = 2 };
+	char id[IDS_ID_MAX];
+	unsigned n = 0;
+
+	for (size_t i = 0; i < 5; i++) {
+		mkid(id, n++);
+		assert_int_equal(create(f->st, 1, id, slugs[i], "x"), 0);
+	}
+	mkid(id, n++);
+	assert_int_equal(create(f->st, 2, id, "a0", "x"), 0);
+	mkid(id, n++);
+	assert_int_equal(create(f->st, 0, id, "zz", "x"), 0);
+
+	expect_list(f->st, 1, NULL, "a,aa,ab,b,c");
+	expect_list(f->st, 1, "aa", "ab,b,c");
+	expect_list(f->st, 1, "a1", "aa,ab,b,c");
+	expect_list(f->st, 1, "c", "");
+	expect_list(f->st, 1, "zz", "");
+	expect_list(f->st, 2, NULL, "a0");
+	expect_list(f->st, 0, NULL, "zz");
+	expect_list(f->st, 9, NULL, "");
+	assert_int_equal(store_list(f->st, 1, NULL, collect, &s), 7);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(store_count(f->st, 1), 5);
+	assert_int_equal(store_count(f->st, 2), 1);
+	assert_int_equal(store_count(f->st, 0), 1);
+	assert_int_equal(store_count(f->st, 7), 0);
+	assert_int_equal(store_count(f->st, -1), 7);
+}
+
+struct pre_case {
+	const char *name;
+	struct store_change c[2];
+	size_t n;
+	int want;
+	const char *msg;	/* must appear in the message */
+};
+
+#define PUT(k, i, s, ser, g) \
+	{ .op = STORE_PUT, .hdr = { .kind = k, .serial = ser, .id = i, \
+	  .slug = s }, .body = "b", .len = 1, .expect_gen = g }
+#define DEL(i, g) { .op = STORE_DEL, .hdr = { .id = i }, .expect_gen = g }
+
+/* Every case runs against one record: kind 1, "wf-1", "alpha", serial 1. */
+static const struct pre_case pre_cases[] = {
+	{ "create twice", { PUT(1, "wf-1", "beta", 50, 0) }, 1, -EEXIST, "wf-1" },
+	{ "slug taken", { PUT(1, "wf-2", "alpha", 50, 0) }, 1, -EEXIST, "alpha" },
+	{ "serial taken", { PUT(1, "wf-2", "beta", 1, 0) }, 1, -EEXIST, "wf-2" },
+	{ "wrong gen", { PUT(1, "wf-1", "alpha", 1, 5) }, 1, -ESTALE, "wf-1" },
+	{ "update missing", { PUT(1, "wf-9", "alpha", 1, 1) }, 1, -ENOENT, "wf-9" },
+	{ "slug change", { PUT(1, "wf-1", "beta", 1, 1) }, 1, -EINVAL, "wf-1" },
+	{ "kind change", { PUT(2, "wf-1", "alpha", 1, 1) }, 1, -EINVAL, "wf-1" },
+	{ "serial change", { PUT(1, "wf-1", "alpha", 7, 1) }, 1, -EINVAL, "wf-1" },
+	{ "delete missing", { DEL("wf-9", 0) }, 1, -ENOENT, "wf-9" },
+	{ "delete wrong gen", { DEL("wf-1", 3) }, 1, -ESTALE, "wf-1" },
+	{ "no slug", { PUT(1, "wf-2", "", 50, 0) }, 1, -EINVAL, "wf-2" },
+	{ "serial 0", { PUT(1, "wf-2", "beta", 0, 0) }, 1, -EINVAL, "wf-2" },
+	{ "no id", { PUT(1, "", "beta", 50, 0) }, 1, -EINVAL, "id" },
+	{ "atomic: second fails",
+	  { PUT(1, "wf-3", "gamma", 60, 0), PUT(1, "wf-4", "alpha", 61, 0) },
+	  2, -EEXIST, "alpha" },
+	{ "atomic: delete then stale",
+	  { DEL("wf-1", 1), PUT(1, "wf-1", "alpha", 1, 1) }, 2, -ENOENT, "wf-1" },
+};
+
+static void preconditions(void **state)
+{
+	struct fx *f = *state;
+	struct store_change base = put_change(1, "wf-1", "alpha", 1, "v1");
+	struct store_change big = put_change(1, "wf-2", "beta", 50, "x");
+	struct store_rec h;
+	struct err e;
+
+	assert_int_equal(store_commit(f->st, &base, 1, NULL), 0);
+	for (size_t i = 0; i < sizeof(pre_cases) / sizeof(pre_cases[0]); i++) {
+		const struct pre_case *pc = &pre_cases[i];
+
+		err_clear(&e);
+		assert_int_equal(store_commit(f->st, pc->c, pc->n, &e), pc->want);
+		assert_int_equal(e.code, pc->want);
+		if (!strstr(e.msg, pc->msg))
+			fail_msg("%s: message '%s' lacks '%s'", pc->name, e.msg,
+				 pc->msg);
+	}
+	big.len = STORE_BODY_MAX + 1;
+	assert_int_equal(store_commit(f->st, &big, 1, NULL), -EFBIG);
+
+	/* Nothing of any failed set was applied. */
+	assert_int_equal(store_count(f->st, -1), 1);
+	assert_int_equal(store_get(f->st, "wf-3", NULL, NULL), -ENOENT);
+	assert_int_equal(store_get_slug(f->st, 1, "gamma", NULL, NULL), -ENOENT);
+	assert_int_equal(store_get_serial(f->st, 60, NULL, NULL), -ENOENT);
+	assert_int_equal(store_get(f->st, "wf-1", &h, NULL), 0);
+	assert_int_equal(h.gen, 1);
+
+	/* The same slug under another kind is fine, and a set sees its own
+	 * earlier changes. */
+	{
+		struct store_change two[2] = {
+			PUT(2, "wf-5", "alpha", 70, 0),
+			PUT(2, "wf-5", "alpha", 70, 1),
+		};
+
+		assert_int_equal(store_commit(f->st, two, 2, NULL), 0);
+		assert_int_equal(store_get_slug(f->st, 2, "alpha", &h, NULL), 0);
+		assert_string_equal(h.id, "wf-5");
+		assert_int_equal(h.gen, 2);
+	}
+}
+
+/* Data and the serial counter survive close and reopen. */
+static void reopen(void **state)
+{
+	struct fx *f = *state;
+	struct store_change odd = put_change(1, "wf-odd", "odd", 1000, "o");
+	char id[IDS_ID_MAX], slug[16];
+	uint64_t hi = 0;
+	struct store_rec h;
+
+	for (unsigned i = 0; i < 10; i++) {
+		mkid(id, i);
+		snprintf(slug, sizeof(slug), "s%u", i);
+		assert_int_equal(create(f->st, 1, id, slug, slug), 0);
+		assert_int_equal(store_get(f->st, id, &h, NULL), 0);
+		if (h.serial > hi)
+			hi = h.serial;
+	}
+	/* A serial the caller did not reserve still moves the counter. */
+	assert_int_equal(store_commit(f->st, &odd, 1, NULL), 0);
+	assert_true(store_next_serial(f->st) > 1000);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	for (unsigned i = 0; i < 10; i++) {
+		struct buf b = BUF_INIT(64);
+
+		mkid(id, i);
+		snprintf(slug, sizeof(slug), "s%u", i);
+		assert_int_equal(store_get(f->st, id, &h, &b), 0);
+		assert_string_equal(h.slug, slug);
+		assert_string_equal(b.data, slug);
+		buf_release(&b);
+	}
+	assert_true(hi < 1000);
+	assert_true(store_next_serial(f->st) > 1000);
+	assert_int_equal(store_count(f->st, -1), 11);
+}
+
+static void busy_and_dir(void **state)
+{
+	struct fx *f = *state;
+	struct store_opts o = { f->dir, 0, 0 };
+	struct store *second = NULL;
+	struct err e = { 0, "" };
+	char want[64], sub[128];
+	struct stat sb;
+
+	assert_int_equal(store_open(&second, &o, &e), -EBUSY);
+	assert_null(second);
+	snprintf(want, sizeof(want), "(pid %ld)", (long)getpid());
+	assert_non_null(strstr(e.msg, want));
+	assert_non_null(strstr(e.msg, f->dir));
+	/* The failed attempt did not disturb the holder. */
+	assert_int_equal(create(f->st, 1, "wf-x", "x", "x"), 0);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(&second, &o, &e), 0);
+	assert_int_equal(store_get(second, "wf-x", NULL, NULL), 0);
+	store_close(second);
+
+	/* Missing parents are created, the state directory is 0700. */
+	snprintf(sub, sizeof(sub), "%s/a/b/state", f->dir);
+	o.dir = sub;
+	assert_int_equal(store_open(&second, &o, &e), 0);
+	assert_int_equal(stat(sub, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	store_close(second);
+	assert_int_equal(fx_open(f, 0, 0), 0);
+}
+
+#define NTHREADS 8
+#define PER_THREAD 200
+
+struct worker {
+	struct store *st;
+	unsigned base;
+	int failures;
+};
+
+static void *create_many(void *arg)
+{
+	struct worker *w = arg;
+	char id[IDS_ID_MAX], slug[32];
+
+	for (unsigned i = 0; i < PER_THREAD; i++) {
+		mkid(id, w->base + i);
+		snprintf(slug, sizeof(slug), "t%u", w->base + i);
+		if (create(w->st, 1, id, slug, slug) != 0 ||
+		    store_get(w->st, id, NULL, NULL) != 0)
+			w->failures++;
+	}
+	return NULL;
+}
+
+static void concurrent_group_commit(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[NTHREADS];
+	pthread_t t[NTHREADS];
+	uint64_t commits = 0, sets = 0;
+	char id[IDS_ID_MAX];
+
+	for (unsigned i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){ f->st, i * 1000, 0 };
+		assert_int_equal(pthread_create(&t[i], NULL, create_many, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	assert_int_equal(store_count(f->st, -1), NTHREADS * PER_THREAD);
+	assert_int_equal(store_count(f->st, 1), NTHREADS * PER_THREAD);
+	for (unsigned i = 0; i < NTHREADS; i++)
+		for (unsigned j = 0; j < PER_THREAD; j++) {
+			mkid(id, i * 1000 + j);
+			assert_int_equal(store_get(f->st, id, NULL, NULL), 0);
+		}
+	store_stats(f->st, &commits, &sets);
+	print_message("group commit: %" PRIu64 " commits for %" PRIu64
+		      " change sets\n", commits, sets);
+	assert_int_equal(sets, NTHREADS * PER_THREAD);
+	assert_true(commits > 0);
+	assert_true(commits < sets);
+}
+
+static off_t file_size(const char *dir, const char *name)
+{
+	char p[128];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return stat(p, &sb) == 0 ? sb.st_size : -1;
+}
+
+struct reader {
+	struct store *st;
+	atomic_bool stop;
+	unsigned reads;
+	unsigned failures;
+};
+
+/* Reads record 0 while the writer grows the map under it. */
+static void *read_loop(void *arg)
+{
+	struct reader *r = arg;
+	char id[IDS_ID_MAX];
+
+	mkid(id, 0);
+	while (!atomic_load(&r->stop)) {
+		struct buf b = BUF_INIT(1 << 20);
+		int rc = store_get(r->st, id, NULL, &b);
+
+		if (rc != 0 && rc != -ENOENT)
+			r->failures++;
+		if (rc == 0 && (b.len != 16 << 10 || b.data[b.len - 1] != 'q'))
+			r->failures++;
+		r->reads++;
+		buf_release(&b);
+	}
+	return NULL;
+}
+
+/* Writes grow the map, then fail with ENOSPC; what was written stays. */
+static void map_full(void **state)
+{
+	enum { BODY = 16 << 10, MAP_INIT = 256 << 10, MAP_MAX = 1 << 20 };
+	struct fx *f = *state;
+	static char body[BODY + 1];
+	char id[IDS_ID_MAX], slug[32];
+	struct err e = { 0, "" };
+	struct reader rd = { .reads = 0 };
+	unsigned n = 0;
+	pthread_t t;
+	int rc = 0;
+
+	store_close(f->st);
+	f->st = NULL;
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(fx_open(f, MAP_INIT, MAP_MAX), 0);
+	memset(body, 'q', BODY);
+	rd.st = f->st;
+	atomic_init(&rd.stop, false);
+	assert_int_equal(pthread_create(&t, NULL, read_loop, &rd), 0);
+	for (n = 0; n < 1000; n++) {
+		struct store_change c;
+
+		mkid(id, n);
+		snprintf(slug, sizeof(slug), "big%u", n);
+		c = put_change(1, id, slug, store_next_serial(f->st), body);
+		rc = store_commit(f->st, &c, 1, &e);
+		if (rc)
+			break;
+	}
+	atomic_store(&rd.stop, true);
+	pthread_join(t, NULL);
+	print_message("map full after %u records: %s (%u reads meanwhile)\n",
+		      n, e.msg, rd.reads);
+	assert_int_equal(rd.failures, 0);
+	assert_int_equal(rc, -ENOSPC);
+	assert_non_null(strstr(e.msg, "store is full"));
+	assert_non_null(strstr(e.msg, "1048576"));
+	/* Growth happened first: more went in than the initial map holds. */
+	assert_true((size_t)n * BODY > MAP_INIT);
+	assert_true(file_size(f->dir, "data.mdb") > MAP_INIT);
+	for (unsigned i = 0; i < n; i++) {
+		struct buf b = BUF_INIT(BODY);
+
+		mkid(id, i);
+		assert_int_equal(store_get(f->st, id, NULL, &b), 0);
+		assert_int_equal(b.len, BODY);
+		assert_memory_equal(b.data, body, BODY);
+		buf_release(&b);
+	}
+	mkid(id, n);
+	assert_int_equal(store_get(f->st, id, NULL, NULL), -ENOENT);
+	assert_int_equal(store_count(f->st, -1), n);
+	/* Still full after a reopen with the same limit; data intact. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(fx_open(f, MAP_INIT, MAP_MAX), 0);
+	assert_int_equal(store_count(f->st, -1), n);
+	assert_int_equal(create(f->st, 1, id, "onemore", body), -ENOSPC);
+}
+
+static void raw_schema(const char *dir, const void *val, size_t len)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	MDB_val k = { 6, "schema" }, v = { len, (void *)val };
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", MDB_CREATE, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void schema_mismatch(void **state)
+{
+	struct fx *f = *state;
+	const unsigned char v99[4] = { 99, 0, 0, 0 };
+	const unsigned char v1[4] = { STORE_SCHEMA_VERSION, 0, 0, 0 };
+	struct err e = { 0, "" };
+
+	assert_int_equal(create(f->st, 1, "wf-s", "s", "s"), 0);
+	store_close(f->st);
+	f->st = NULL;
+
+	raw_schema(f->dir, v99, sizeof(v99));
+	assert_int_equal(fx_open(f, 0, 0), -EBADMSG);
+	{
+		struct store_opts o = { f->dir, 0, 0 };
+
+		assert_int_equal(store_open(&f->st, &o, &e), -EBADMSG);
+		assert_string_equal(e.msg, "store schema version 99 is not supported");
+	}
+	raw_schema(f->dir, "x", 1);
+	assert_int_equal(fx_open(f, 0, 0), -EBADMSG);
+	/* Put back, the data is still there: a refused open changes nothing. */
+	raw_schema(f->dir, v1, sizeof(v1));
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	assert_int_equal(store_get(f->st, "wf-s", NULL, NULL), 0);
+}
+
+/* ---- kill -9 durability ---- */
+
+#define ACK_LEN 30	/* "wf-" + 26 digits + '\n' */
+
+struct crash_worker {
+	struct store *st;
+	int fd;
+	unsigned base;
+};
+
+static void *crash_loop(void *arg)
+{
+	struct crash_worker *w = arg;
+	char id[IDS_ID_MAX], line[IDS_ID_MAX + 1];
+
+	for (unsigned i = 0;; i++) {
+		mkid(id, w->base + i);
+		if (create(w->st, 1, id, id, "durable") != 0)
+			_exit(3);
+		if (snprintf(line, sizeof(line), "%s\n", id) != ACK_LEN)
+			_exit(6);
+		/* One line per write, under PIPE_BUF: lines never interleave. */
+		if (write(w->fd, line, ACK_LEN) != ACK_LEN)
+			_exit(4);
+	}
+	return NULL;
+}
+
+static void crash_child(const char *dir, int fd)
+{
+	struct store_opts o = { dir, 0, 0 };
+	struct crash_worker w[4];
+	struct store *st;
+	pthread_t t;
+
+	if (store_open(&st, &o, NULL) != 0)
+		_exit(2);
+	for (unsigned i = 0; i < 4; i++) {
+		w[i] = (struct crash_worker){ st, fd, (i + 1) * 10000000u };
+		if (pthread_create(&t, NULL, crash_loop, &w[i]) != 0)
+			_exit(5);
+	}
+	for (;;)
+		pause();
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read acknowledgements into @acks until EOF or @deadline (ms). */
+static void read_acks(int fd, char **acks, size_t *len, size_t *cap,
+		      int64_t deadline)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	ssize_t n;
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+
+		if (deadline && left <= 0)
+			return;
+		if (poll(&p, 1, deadline ? (int)left : -1) <= 0)
+			continue;
+		if (*cap - *len < 4096) {
+			*cap = *cap * 2 + 8192;
+			*acks = realloc(*acks, *cap);
+			assert_non_null(*acks);
+		}
+		n = read(fd, *acks + *len, *cap - *len);
+		if (n <= 0)
+			return;
+		*len += (size_t)n;
+	}
+}
+
+static void crash_durability(void **state)
+{
+	struct fx *f = *state;
+	size_t len = 0, cap = 0, nack;
+	char *acks = NULL, id[IDS_ID_MAX];
+	int fds[2], status;
+	pid_t pid;
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		crash_child(f->dir, fds[1]);
+	}
+	close(fds[1]);
+	read_acks(fds[0], &acks, &len, &cap, now_ms() + 300);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	read_acks(fds[0], &acks, &len, &cap, 0);
+	close(fds[0]);
+
+	nack = len / ACK_LEN;
+	print_message("%zu acknowledged commits before kill -9\n", nack);
+	assert_true(nack > 0);
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	for (size_t i = 0; i < nack; i++) {
+		assert_int_equal(acks[i * ACK_LEN + ACK_LEN - 1], '\n');
+		memcpy(id, acks + i * ACK_LEN, ACK_LEN - 1);
+		id[ACK_LEN - 1] = '\0';
+		if (store_get(f->st, id, NULL, NULL) != 0)
+			fail_msg("acknowledged record %s was lost", id);
+	}
+	assert_true(store_count(f->st, -1) >= nack);
+	free(acks);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = { cmocka_unit_test(placeholder) };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(list_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(preconditions, setup, teardown),
+		cmocka_unit_test_setup_teardown(reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(busy_and_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(concurrent_group_commit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(map_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(schema_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(crash_durability, setup,
+						teardown),
+	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

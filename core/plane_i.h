@@ -1,0 +1,146 @@
+/*
+ * plane_i.h - internals shared by the files of the plane module (plane.c,
+ * pipeline.c, steps*.c, secrets.c, render.c, errlog.c).  Nothing outside
+ * core/plane*.c, core/pipeline.c, core/steps*.c, core/secrets.c,
+ * core/render.c and core/errlog.c includes it.
+ */
+#ifndef EXECFS_PLANE_I_H
+#define EXECFS_PLANE_I_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "../crypt/seal.h"
+#include "doc.h"
+#include "plane.h"
+#include "store.h"
+
+#define PLANE_DOC_MAX (1u << 20)	/* a written document, bytes */
+#define PLANE_RETRIES 4			/* pipeline re-runs on a lost race */
+#define PLANE_CHANGES_MAX 8		/* records one pipeline may write */
+
+struct render_cache;
+struct errlog;
+
+struct plane {
+	struct store *st;
+	struct keyring *kr;
+	struct plane_limits limits;
+	struct render_cache *cache;
+	struct errlog *errs;
+	plane_notify_fn notify;		/* set once before serving */
+	void *notify_ctx;
+};
+
+/* One record a pipeline will write, and what to tell fs/ afterwards. */
+struct pchange {
+	struct store_change ch;
+	struct buf body;
+	enum plane_change what;
+};
+
+/* The state a pipeline's steps share (Stigmer's RequestContext). */
+struct pctx {
+	struct plane *p;
+	const struct kind *k;
+	const struct plane_caller *caller;
+	enum plane_write_mode mode;
+	const char *name;		/* file name, slug or draft name */
+	const char *text;		/* the document as written */
+	size_t len;
+	char actor[64];			/* the caller's user name */
+	int64_t now_ns;
+	char now[40];			/* now as RFC 3339 text */
+
+	struct doc *parsed;		/* yaml_parse() of text */
+	struct doc *res;		/* the new state being built */
+	struct doc *old;		/* the stored resource, when it exists */
+	struct store_rec old_hdr;
+	bool exists;
+	char slug[SLUG_MAX + 1];
+	char id[IDS_ID_MAX];
+	bool gen_name;			/* execution named after its workflow */
+	char wf_slug[SLUG_MAX + 1];	/* the workflow an execution runs */
+	struct store_rec hdr;		/* header of the record being written */
+	struct buf masked;		/* text with secret values as "***" */
+
+	struct pchange changes[PLANE_CHANGES_MAX];
+	size_t nchanges;
+	struct err *e;
+};
+
+typedef int (*step_fn)(struct pctx *c);
+
+struct step {
+	const char *name;
+	step_fn fn;
+};
+
+/* pipeline.c */
+void pctx_init(struct pctx *c, struct plane *p, const struct kind *k,
+	       const struct plane_caller *caller, struct err *e);
+void pctx_release(struct pctx *c);
+int pipeline_run(struct pctx *c, const struct step *steps);
+int pctx_add_change(struct pctx *c, enum store_op op,
+		    const struct store_rec *hdr, const struct doc *res,
+		    const struct buf *src, uint64_t expect_gen,
+		    enum plane_change what);
+int pctx_commit(struct pctx *c);
+void pctx_notify(struct pctx *c);
+
+/* steps.c: the pipelines (write = create/update/apply, delete). */
+int steps_write(struct pctx *c);
+int steps_delete(struct pctx *c);
+
+/* steps_kind.c: each kind's own steps, run inside those pipelines. */
+struct kind_steps {
+	const struct step *front;	/* after validation, before the slug */
+	const struct step *create;	/* after BuildNewState */
+	const struct step *update;	/* after BuildUpdateState */
+	const struct step *del;		/* after LoadExistingForDelete */
+};
+const struct kind_steps *kind_steps(const struct kind *k);
+
+/* steps_common.c: helpers the kind steps share. */
+struct doc *audit_new(const char *actor, const char *now, const char *event);
+int build_default_instance(struct pctx *c, const struct doc *wf,
+			   const char *wf_id, struct store_rec *out);
+
+/* records.c: the record body (resource + masked source) in the store. */
+int record_encode(const struct doc *res, const struct buf *src,
+		  struct buf *out);
+int record_decode(const struct buf *body, struct doc **res, char **src,
+		  size_t *srclen);
+int record_load(struct plane *p, const char *id, struct store_rec *hdr,
+		struct doc **res);
+int record_load_src(struct plane *p, const char *id, struct store_rec *hdr,
+		    struct doc **res, struct buf *src);
+int record_load_slug(struct plane *p, unsigned kind, const char *slug,
+		     struct store_rec *hdr, struct doc **res);
+/* resolve a reference (id or slug) of @kind; ENOENT "<Kind> not found: x" */
+int record_resolve(struct plane *p, const struct kind *k, const char *ref,
+		   struct store_rec *hdr, struct doc **res, struct err *e);
+void plane_res_from_hdr(struct plane_res *r, const struct store_rec *h);
+
+/* secrets.c */
+int secrets_seal(struct pctx *c);
+int secrets_mask_source(struct pctx *c);
+void doc_wipe_free(struct doc *d);
+
+/* render.c */
+int render_cache_new(struct render_cache **out);
+void render_cache_free(struct render_cache *rc);
+int render_view(struct plane *p, uint64_t serial, enum plane_view v,
+		struct plane_blob **out);
+
+/* errlog.c */
+int errlog_new(struct errlog **out);
+void errlog_free(struct errlog *el);
+void errlog_add(struct errlog *el, uid_t uid, const char *line);
+int errlog_read(struct errlog *el, uid_t uid, struct buf *out);
+
+/* time helpers (pipeline.c) */
+void plane_now(int64_t *ns, char *text, size_t cap);
+void plane_fmt_time(int64_t ns, char *text, size_t cap);
+
+#endif

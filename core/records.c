@@ -1,0 +1,150 @@
+/*
+ * records.c - the body of a stored record and the loads the steps use.
+ *
+ * A body is the doc encoding of a map {r: <resource>, s: <source>}: the
+ * resource tree (secret values sealed) and, when the resource was written
+ * by a person, the document text as written with its secret values
+ * replaced by "***" (what spec.yaml shows).
+ */
+#include "plane_i.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int record_encode(const struct doc *res, const struct buf *src,
+		  struct buf *out)
+{
+	struct doc *m = doc_new(DOC_MAP), *r = NULL, *s = NULL;
+	int rc = -ENOMEM;
+
+	if (!m)
+		return -ENOMEM;
+	r = doc_clone(res);
+	if (!r || doc_map_set(m, "r", r) < 0)
+		goto out;
+	if (src && src->len) {
+		s = doc_str(src->data, src->len);
+		if (!s || doc_map_set(m, "s", s) < 0)
+			goto out;
+	}
+	rc = doc_encode(m, out);
+out:
+	doc_free(m);
+	return rc;
+}
+
+int record_decode(const struct buf *body, struct doc **res, char **src,
+		  size_t *srclen)
+{
+	struct doc *m = NULL, *r, *s;
+	int rc;
+
+	rc = doc_decode(body->data, body->len, &m, NULL);
+	if (rc < 0)
+		return rc;
+	r = doc_map_take(m, "r");
+	if (!r || r->type != DOC_MAP) {
+		doc_free(r);
+		doc_free(m);
+		return -EBADMSG;
+	}
+	if (src) {
+		s = doc_map_get(m, "s");
+		*src = NULL;
+		*srclen = 0;
+		if (s && s->type == DOC_STR) {
+			*src = malloc(s->n + 1);
+			if (!*src) {
+				doc_free(r);
+				doc_free(m);
+				return -ENOMEM;
+			}
+			memcpy(*src, s->u.s, s->n + 1);
+			*srclen = s->n;
+		}
+	}
+	doc_free(m);
+	*res = r;
+	return 0;
+}
+
+/* Decode a body read by one of the store_get*() calls. */
+static int record_finish(int rc, struct buf *body, struct doc **res)
+{
+	if (rc == 0 && res)
+		rc = record_decode(body, res, NULL, NULL);
+	buf_release(body);
+	return rc;
+}
+
+int record_load(struct plane *p, const char *id, struct store_rec *hdr,
+		struct doc **res)
+{
+	struct buf body = BUF_INIT(STORE_BODY_MAX);
+
+	return record_finish(store_get(p->st, id, hdr, res ? &body : NULL),
+			     &body, res);
+}
+
+int record_load_src(struct plane *p, const char *id, struct store_rec *hdr,
+		    struct doc **res, struct buf *src)
+{
+	struct buf body = BUF_INIT(STORE_BODY_MAX);
+	char *text = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = store_get(p->st, id, hdr, &body);
+	if (rc == 0)
+		rc = record_decode(&body, res, &text, &n);
+	if (rc == 0 && text && (rc = buf_add(src, text, n)) < 0) {
+		doc_free(*res);
+		*res = NULL;
+	}
+	free(text);
+	buf_release(&body);
+	return rc;
+}
+
+int record_load_slug(struct plane *p, unsigned kind, const char *slug,
+		     struct store_rec *hdr, struct doc **res)
+{
+	struct buf body = BUF_INIT(STORE_BODY_MAX);
+	int rc;
+
+	rc = store_get_slug(p->st, kind, slug, hdr, res ? &body : NULL);
+	return record_finish(rc, &body, res);
+}
+
+int record_resolve(struct plane *p, const struct kind *k, const char *ref,
+		   struct store_rec *hdr, struct doc **res, struct err *e)
+{
+	int rc = -ENOENT;
+
+	if (ids_valid(k->prefix, ref))
+		rc = record_load(p, ref, hdr, res);
+	else if (slug_valid(ref))
+		rc = record_load_slug(p, k->id, ref, hdr, res);
+	if (rc == -ENOENT)
+		return err_set(e, -ENOENT, "%s not found: %s", k->name, ref);
+	if (rc < 0)
+		return err_set(e, rc, "cannot read %s %s", k->name, ref);
+	if (hdr && hdr->kind != k->id)
+		return err_set(e, -ENOENT, "%s not found: %s", k->name, ref);
+	return 0;
+}
+
+void plane_res_from_hdr(struct plane_res *r, const struct store_rec *h)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = (enum kind_id)h->kind;
+	r->serial = h->serial;
+	r->gen = h->gen;
+	r->ctime.tv_sec = h->ctime_ns / 1000000000;
+	r->ctime.tv_nsec = h->ctime_ns % 1000000000;
+	r->mtime.tv_sec = h->mtime_ns / 1000000000;
+	r->mtime.tv_nsec = h->mtime_ns % 1000000000;
+	memcpy(r->id, h->id, sizeof(r->id));
+	memcpy(r->slug, h->slug, sizeof(r->slug));
+}

@@ -1,0 +1,111 @@
+/*
+ * store_i.h - internals shared by the store's files: the handle, the
+ * writer's queue entries, the record and key encodings, and the one place
+ * LMDB codes become errnos.  Nothing here is visible outside core/store*.c.
+ */
+#ifndef EXECFS_STORE_I_H
+#define EXECFS_STORE_I_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Record value: this header, then the slug bytes, then the body. */
+#define STORE_REC_FORMAT 1
+#define STORE_REC_FIXED 35	/* format, kind, 4 x u64, slug length */
+#define STORE_SLUGKEY_MAX (1 + SLUG_MAX)
+
+/* One change set waiting for the writer; lives on the caller's stack. */
+struct store_job {
+	const struct store_change *c;	/* borrowed: the caller waits */
+	size_t n;
+	int rc;				/* result, set by the writer */
+	struct err err;			/* message when rc < 0 */
+	bool done;			/* protected by store.mu */
+	pthread_cond_t cv;		/* signalled when done is set */
+	struct store_job *next;		/* protected by store.mu */
+};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, rec, slug, serial;
+	int lock_fd;
+	char dir[4096];
+
+	/* Read txns hold it shared for their whole life; the writer holds
+	 * it exclusive only to change the map size, which LMDB allows only
+	 * while no transaction is active in the process. */
+	pthread_rwlock_t resize;
+	bool resize_init;
+	size_t map_size;	/* owned by the writer thread after open */
+	size_t map_max;
+	uint64_t serial_hi;	/* owned by the writer: meta "serial" */
+
+	atomic_uint_fast64_t next_serial;
+	atomic_uint_fast64_t commits;
+	atomic_uint_fast64_t changesets;
+
+	pthread_mutex_t mu;
+	pthread_cond_t wake;		/* the writer waits here for work */
+	bool sync_init;
+	struct store_job *head, *tail;	/* protected by mu */
+	bool stopping;			/* protected by mu */
+	pthread_t writer;
+	bool writer_started;
+};
+
+/**
+ * store_errno() - the one translation of an LMDB result to an errno:
+ * MDB_NOTFOUND -ENOENT, MDB_KEYEXIST -EEXIST, MDB_MAP_FULL and
+ * MDB_TXN_FULL -ENOSPC, a positive (system) code -code, anything else is
+ * logged and becomes -EIO.
+ */
+int store_errno(int rc);
+
+/** store_rd_begin() - a read-only txn, holding @st->resize shared. */
+int store_rd_begin(struct store *st, MDB_txn **txn);
+
+/** store_rd_end() - abort the read txn and release the resize lock. */
+void store_rd_end(struct store *st, MDB_txn *txn);
+
+/** store_u64_put() / store_u64_get() - little-endian u64 at @p. */
+void store_u64_put(unsigned char *p, uint64_t v);
+uint64_t store_u64_get(const unsigned char *p);
+
+/** store_serial_key() - the 8-byte big-endian key of @serial. */
+void store_serial_key(unsigned char out[8], uint64_t serial);
+
+/** store_slug_key() - kind byte + slug; returns the key length. */
+size_t store_slug_key(unsigned char out[STORE_SLUGKEY_MAX], unsigned kind,
+		      const char *slug, size_t slug_len);
+
+/**
+ * store_rec_encode() - the value of a record (header and @len body bytes)
+ * into @out, which must hold STORE_REC_FIXED + slug length + @len.
+ * Return: bytes written.
+ */
+size_t store_rec_encode(unsigned char *out, const struct store_rec *h,
+			const void *body, size_t len);
+
+/** store_rec_size() - bytes store_rec_encode() will write. */
+size_t store_rec_size(const struct store_rec *h, size_t len);
+
+/**
+ * store_rec_decode() - header of the value @v stored under key @k; the
+ * body is at @v + *body_off.
+ * Return: 0, -EIO when the value is malformed (logged).
+ */
+int store_rec_decode(const MDB_val *k, const MDB_val *v, struct store_rec *h,
+		     size_t *body_off);
+
+/** store_writer_start() - start the writer thread.  Return: 0, -errno. */
+int store_writer_start(struct store *st, struct err *e);
+
+/** store_writer_stop() - run what is queued, then join.  Idempotent. */
+void store_writer_stop(struct store *st);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * yaml_i.h - internals shared by the YAML module's files (yaml_parse.c,
+ * yaml_resolve.c, yaml_emit.c).  Not for use outside the module.
+ */
+#ifndef EXECFS_YAML_I_H
+#define EXECFS_YAML_I_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "doc.h"
+
+#define CORE_TAG "tag:yaml.org,2002:"
+
+/**
+ * yaml_resolve_plain() - the node a plain scalar denotes under the core
+ * schema: null, bool, int, float or string.
+ * @s: NUL-terminated text of @n bytes.
+ * Return: a new node (caller frees), NULL when out of memory.
+ */
+struct doc *yaml_resolve_plain(const char *s, size_t n);
+
+/**
+ * yaml_resolve_tagged() - the node for scalar text with an explicit tag.
+ * @tag: the full tag, e.g. "tag:yaml.org,2002:int".
+ * @why: set to a message fragment (the tag is appended by the caller)
+ *       when the text does not match the tag; NULL otherwise.
+ * Return: a new node, or NULL (out of memory when *why is NULL).
+ */
+struct doc *yaml_resolve_tagged(const char *tag, const char *s, size_t n,
+				const char **why);
+
+/**
+ * yaml_plain_is_str() - true when @s (@n bytes, NUL-terminated) written
+ * as a plain scalar would read back as a string.
+ */
+bool yaml_plain_is_str(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * fs.h - the root struct of the FUSE adapter and the inode numbering.
+ *
+ * Inodes need no table for stored resources: a resource with serial S
+ * (from plane_res.serial, S >= 1) has inode (S << FS_SLOT_BITS) | slot,
+ * where slot 0 is its directory, 1..5 its view files and 6 its by-id
+ * symlink.  Slots 7..31 are reserved.  Static inodes sit below 32; the
+ * in-memory nodes of tree.h (drafts, pending documents, scratch files) are
+ * numbered from FS_INO_MEM up.
+ */
+#ifndef EXECFS_FS_H
+#define EXECFS_FS_H
+
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "core/plane.h"
+
+#define FS_INO_ROOT 1
+#define FS_INO_README 2
+#define FS_INO_ERRORS 3
+#define FS_INO_BYID 4
+#define FS_INO_KIND0 16	/* + enum kind_id */
+#define FS_SLOT_BITS 5
+#define FS_INO_MEM (1ULL << 62)
+
+#define FS_ENTRY_TIMEOUT 5.0
+#define FS_ATTR_TIMEOUT 5.0
+#define FS_NEGATIVE_TIMEOUT 1.0
+
+/* Largest document a write handle buffers; one byte more than the plane
+   accepts, so an oversized document reaches the plane and fails there. */
+#define FS_DOC_CAP ((1u << 20) + 1)
+
+/* Files of a resource directory, by slot. */
+enum fs_slot {
+	SLOT_DIR,
+	SLOT_SPEC,
+	SLOT_RES_YAML,
+	SLOT_RES_JSON,
+	SLOT_STATUS,
+	SLOT_ID,
+	SLOT_LINK,
+	SLOT_COUNT
+};
+
+struct tree;
+struct notifier;
+
+/* One per mount, reached through fuse_req_userdata(). */
+struct fs {
+	struct plane *plane;
+	struct fuse_session *se;
+	struct tree *tree;		/* in-memory nodes, own lock */
+	struct notifier *notify;	/* kernel cache invalidation thread */
+	uid_t uid;			/* owner shown on every file */
+	gid_t gid;
+	struct timespec start;		/* mtime of static entries */
+};
+
+static inline fuse_ino_t fs_res_ino(uint64_t serial, int slot)
+{
+	return (fuse_ino_t)((serial << FS_SLOT_BITS) | (uint64_t)slot);
+}
+
+static inline bool fs_ino_is_res(fuse_ino_t ino)
+{
+	return ino >= (1u << FS_SLOT_BITS) && ino < FS_INO_MEM;
+}
+
+static inline fuse_ino_t fs_kind_ino(enum kind_id k)
+{
+	return FS_INO_KIND0 + (fuse_ino_t)k;
+}
+
+/** fs_ino_kind() - the kind whose directory @ino is, or -1. */
+static inline int fs_ino_kind(fuse_ino_t ino)
+{
+	if (ino < FS_INO_KIND0 || ino >= FS_INO_KIND0 + KIND_COUNT)
+		return -1;
+	return (int)(ino - FS_INO_KIND0);
+}
+
+/** fs_slot_name() - file name of a view slot (1..5), else NULL. */
+const char *fs_slot_name(int slot);
+
+/** fs_slot_by_name() - the view slot named @name, or -1. */
+int fs_slot_by_name(const char *name);
+
+/** fs_caller() - who sent @req. */
+struct plane_caller fs_caller(fuse_req_t req);
+
+/** fs_of() - the root struct of @req's session. */
+static inline struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/** fs_log() - one line "<UTC time> execfs: <message>" on stderr. */
+void fs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/** fs_lowlevel_ops - the operation table (ops.c). */
+extern const struct fuse_lowlevel_ops fs_lowlevel_ops;
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * notify.c - a FIFO of kernel cache invalidations served by one thread
+ * (notify.h), and the translation of plane changes into invalidations.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "notify.h"
+
+#define NOTIFY_QUEUE_MAX 65536
+
+enum note_type {
+	NOTE_ENTRY,
+	NOTE_DELETE,
+	NOTE_INODE,
+};
+
+struct note {
+	enum note_type type;
+	fuse_ino_t parent;	/* NOTE_ENTRY, NOTE_DELETE */
+	fuse_ino_t ino;		/* NOTE_DELETE child, NOTE_INODE */
+	char name[NAME_MAX + 1];
+	struct note *next;
+};
+
+struct notifier {
+	struct fuse_session *se;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct note *head;	/* protected by mu */
+	struct note *tail;	/* protected by mu */
+	size_t len;		/* protected by mu */
+	bool stopping;		/* protected by mu */
+	bool warned;		/* protected by mu */
+};
+
+static void send_note(struct fuse_session *se, const struct note *n)
+{
+	switch (n->type) {
+	case NOTE_ENTRY:
+		fuse_lowlevel_notify_inval_entry(se, n->parent, n->name,
+						 strlen(n->name));
+		break;
+	case NOTE_DELETE:
+		fuse_lowlevel_notify_delete(se, n->parent, n->ino, n->name,
+					    strlen(n->name));
+		break;
+	case NOTE_INODE:
+		fuse_lowlevel_notify_inval_inode(se, n->ino, 0, 0);
+		break;
+	}
+}
+
+/* Takes the next note, waiting for one; NULL when stopping and empty. */
+static struct note *next_note(struct notifier *nf)
+{
+	struct note *n;
+
+	pthread_mutex_lock(&nf->mu);
+	while (!nf->head && !nf->stopping)
+		pthread_cond_wait(&nf->cond, &nf->mu);
+	n = nf->head;
+	if (n) {
+		nf->head = n->next;
+		if (!nf->head)
+			nf->tail = NULL;
+		nf->len--;
+	}
+	pthread_mutex_unlock(&nf->mu);
+	return n;
+}
+
+static void *notify_main(void *arg)
+{
+	struct notifier *nf = arg;
+	struct note *n;
+
+	while ((n = next_note(nf)) != NULL) {
+		send_note(nf->se, n);
+		free(n);
+	}
+	return NULL;
+}
+
+int notify_start(struct notifier **out, struct fuse_session *se)
+{
+	struct notifier *nf = calloc(1, sizeof(*nf));
+	int rc;
+
+	if (!nf)
+		return -ENOMEM;
+	nf->se = se;
+	pthread_mutex_init(&nf->mu, NULL);
+	pthread_cond_init(&nf->cond, NULL);
+	rc = pthread_create(&nf->thread, NULL, notify_main, nf);
+	if (rc != 0) {
+		pthread_cond_destroy(&nf->cond);
+		pthread_mutex_destroy(&nf->mu);
+		free(nf);
+		return -rc;
+	}
+	*out = nf;
+	return 0;
+}
+
+static void drop_queue(struct notifier *nf)
+{
+	struct note *n, *next;
+
+	for (n = nf->head; n; n = next) {
+		next = n->next;
+		free(n);
+	}
+	nf->head = nf->tail = NULL;
+	nf->len = 0;
+}
+
+void notify_stop(struct notifier *nf)
+{
+	struct timespec limit;
+
+	if (!nf)
+		return;
+	pthread_mutex_lock(&nf->mu);
+	nf->stopping = true;
+	pthread_cond_broadcast(&nf->cond);
+	pthread_mutex_unlock(&nf->mu);
+	/* A note may block in the kernel on a directory whose request will
+	   never be answered once the loop has ended; do not wait forever. */
+	clock_gettime(CLOCK_REALTIME, &limit);
+	limit.tv_sec += 2;
+	if (pthread_timedjoin_np(nf->thread, NULL, &limit) != 0) {
+		fs_log("notify thread did not stop; leaving it");
+		pthread_detach(nf->thread);
+		return;
+	}
+	drop_queue(nf);
+	pthread_cond_destroy(&nf->cond);
+	pthread_mutex_destroy(&nf->mu);
+	free(nf);
+}
+
+static void enqueue(struct notifier *nf, struct note *n)
+{
+	bool warn = false;
+
+	pthread_mutex_lock(&nf->mu);
+	if (nf->stopping || nf->len >= NOTIFY_QUEUE_MAX) {
+		warn = !nf->stopping && !nf->warned;
+		nf->warned = nf->warned || warn;
+		pthread_mutex_unlock(&nf->mu);
+		free(n);
+		if (warn)
+			fs_log("notify queue full: dropping invalidations");
+		return;
+	}
+	if (nf->tail)
+		nf->tail->next = n;
+	else
+		nf->head = n;
+	nf->tail = n;
+	nf->len++;
+	pthread_cond_signal(&nf->cond);
+	pthread_mutex_unlock(&nf->mu);
+}
+
+static struct note *note_new(enum note_type type, fuse_ino_t parent,
+			     fuse_ino_t ino, const char *name)
+{
+	struct note *n = calloc(1, sizeof(*n));
+	size_t len = name ? strlen(name) : 0;
+
+	if (!n || len >= sizeof(n->name)) {
+		free(n);
+		return NULL;
+	}
+	n->type = type;
+	n->parent = parent;
+	n->ino = ino;
+	if (len)
+		memcpy(n->name, name, len);
+	return n;
+}
+
+void notify_entry(struct notifier *nf, fuse_ino_t parent, const char *name)
+{
+	struct note *n;
+
+	if (!nf)
+		return;
+	n = note_new(NOTE_ENTRY, parent, 0, name);
+	if (n)
+		enqueue(nf, n);
+}
+
+void notify_delete(struct notifier *nf, fuse_ino_t parent, fuse_ino_t child,
+		   const char *name)
+{
+	struct note *n;
+
+	if (!nf)
+		return;
+	n = note_new(NOTE_DELETE, parent, child, name);
+	if (n)
+		enqueue(nf, n);
+}
+
+void notify_inode(struct notifier *nf, fuse_ino_t ino)
+{
+	struct note *n;
+
+	if (!nf)
+		return;
+	n = note_new(NOTE_INODE, 0, ino, NULL);
+	if (n)
+		enqueue(nf, n);
+}
+
+void fs_plane_changed(void *ctx, enum plane_change what,
+		      const struct plane_res *r)
+{
+	struct fs *fs = ctx;
+	fuse_ino_t dir = fs_kind_ino(r->kind);
+	int slot;
+
+	switch (what) {
+	case PLANE_CREATED:
+		notify_entry(fs->notify, dir, r->slug);
+		notify_entry(fs->notify, FS_INO_BYID, r->id);
+		break;
+	case PLANE_DELETED:
+		notify_delete(fs->notify, dir, fs_res_ino(r->serial, SLOT_DIR),
+			      r->slug);
+		notify_delete(fs->notify, FS_INO_BYID,
+			      fs_res_ino(r->serial, SLOT_LINK), r->id);
+		break;
+	case PLANE_UPDATED:
+		for (slot = SLOT_DIR; slot <= SLOT_ID; slot++)
+			notify_inode(fs->notify, fs_res_ino(r->serial, slot));
+		break;
+	}
+}

@@ -1,0 +1,48 @@
+/*
+ * notify.h - the thread that tells the kernel what changed behind its back.
+ *
+ * fuse_lowlevel_notify_inval_entry() and _delete() must not run inside a
+ * request on the same directory, nor while a lock a request needs is held
+ * (fuse_lowlevel.h).  So every invalidation is queued here and sent by one
+ * thread that serves no request.  Queueing never blocks and never fails
+ * loudly: a dropped invalidation only means the kernel trusts its cache
+ * until the entry/attr timeout.
+ */
+#ifndef EXECFS_NOTIFY_H
+#define EXECFS_NOTIFY_H
+
+#include "fs.h"
+
+struct notifier;
+
+/**
+ * notify_start() - start the thread sending to @se.
+ * Return: 0 and *out; -ENOMEM; -EAGAIN (no thread).
+ */
+int notify_start(struct notifier **out, struct fuse_session *se);
+
+/**
+ * notify_stop() - send what is queued, stop and free.  Later calls to the
+ * queue functions of a stopped notifier are dropped.  NULL-safe.
+ */
+void notify_stop(struct notifier *n);
+
+/** notify_entry() - forget the name @name in directory @parent. */
+void notify_entry(struct notifier *n, fuse_ino_t parent, const char *name);
+
+/** notify_delete() - @name (inode @child) left @parent; tells inotify too. */
+void notify_delete(struct notifier *n, fuse_ino_t parent, fuse_ino_t child,
+		   const char *name);
+
+/** notify_inode() - drop the attributes and cached pages of @ino. */
+void notify_inode(struct notifier *n, fuse_ino_t ino);
+
+/**
+ * fs_plane_changed() - the plane's notify callback (@ctx is the struct fs):
+ * a created or deleted resource invalidates its names, an updated one the
+ * attributes and pages of its directory and files.
+ */
+void fs_plane_changed(void *ctx, enum plane_change what,
+		      const struct plane_res *r);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+ * obj.c - decoding inodes and names into objects (obj.h) and their
+ * attributes.  This is the only place that knows which names a directory
+ * holds; readdir (ops_dir.c) lists the same names.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "obj.h"
+
+static const char *const slot_names[SLOT_COUNT] = {
+	[SLOT_SPEC] = "spec.yaml",
+	[SLOT_RES_YAML] = "resource.yaml",
+	[SLOT_RES_JSON] = "resource.json",
+	[SLOT_STATUS] = "status.yaml",
+	[SLOT_ID] = "id",
+};
+
+const char *fs_slot_name(int slot)
+{
+	if (slot < SLOT_SPEC || slot > SLOT_ID)
+		return NULL;
+	return slot_names[slot];
+}
+
+int fs_slot_by_name(const char *name)
+{
+	int s;
+
+	for (s = SLOT_SPEC; s <= SLOT_ID; s++)
+		if (strcmp(slot_names[s], name) == 0)
+			return s;
+	return -1;
+}
+
+static void obj_static(struct fs_obj *o, enum fs_what what, fuse_ino_t ino)
+{
+	memset(o, 0, sizeof(*o));
+	o->what = what;
+	o->ino = ino;
+}
+
+static int obj_res(struct fs *fs, fuse_ino_t ino, struct fs_obj *o)
+{
+	uint64_t serial = ino >> FS_SLOT_BITS;
+	int slot = (int)(ino & ((1u << FS_SLOT_BITS) - 1));
+	int rc;
+
+	if (slot >= SLOT_COUNT)
+		return -ENOENT;
+	obj_static(o, slot == SLOT_DIR ? W_RESDIR
+		      : slot == SLOT_LINK ? W_LINK : W_VIEW, ino);
+	rc = plane_lookup_serial(fs->plane, serial, &o->res);
+	if (rc < 0)
+		return -ENOENT;
+	o->kind = o->res.kind;
+	o->slot = slot;
+	return 0;
+}
+
+static int obj_mem(struct fs *fs, fuse_ino_t ino, struct fs_obj *o)
+{
+	struct node *n = tree_get(fs->tree, ino);
+	uint64_t target;
+
+	if (!n)
+		return -ENOENT;
+	if (n->type == NODE_ALIAS) {
+		target = n->target;
+		tree_put(fs->tree, n);
+		return obj_res(fs, target, o);
+	}
+	obj_static(o, W_MEM, ino);
+	o->node = n;
+	o->kind = n->kind;
+	return 0;
+}
+
+int fs_obj_get(struct fs *fs, fuse_ino_t ino, struct fs_obj *o)
+{
+	int k = fs_ino_kind(ino);
+
+	switch (ino) {
+	case FS_INO_ROOT:
+		obj_static(o, W_ROOT, ino);
+		return 0;
+	case FS_INO_README:
+		obj_static(o, W_README, ino);
+		return 0;
+	case FS_INO_ERRORS:
+		obj_static(o, W_ERRORS, ino);
+		return 0;
+	case FS_INO_BYID:
+		obj_static(o, W_BYID, ino);
+		return 0;
+	default:
+		break;
+	}
+	if (k >= 0) {
+		obj_static(o, W_KINDDIR, ino);
+		o->kind = (enum kind_id)k;
+		return 0;
+	}
+	if (fs_ino_is_res(ino))
+		return obj_res(fs, ino, o);
+	if (ino >= FS_INO_MEM)
+		return obj_mem(fs, ino, o);
+	return -ENOENT;
+}
+
+void fs_obj_put(struct fs *fs, struct fs_obj *o)
+{
+	if (o->node)
+		tree_put(fs->tree, o->node);
+	o->node = NULL;
+}
+
+bool fs_obj_is_dir(const struct fs_obj *o)
+{
+	switch (o->what) {
+	case W_ROOT:
+	case W_BYID:
+	case W_KINDDIR:
+	case W_RESDIR:
+		return true;
+	case W_MEM:
+		return o->node->type == NODE_DRAFT;
+	default:
+		return false;
+	}
+}
+
+static int child_of_root(const char *name, struct fs_obj *o)
+{
+	const struct kind *k;
+	int i;
+
+	if (strcmp(name, "README") == 0)
+		obj_static(o, W_README, FS_INO_README);
+	else if (strcmp(name, "errors") == 0)
+		obj_static(o, W_ERRORS, FS_INO_ERRORS);
+	else if (strcmp(name, "by-id") == 0)
+		obj_static(o, W_BYID, FS_INO_BYID);
+	else {
+		for (i = 0; i < KIND_COUNT; i++) {
+			k = model_kind((enum kind_id)i);
+			if (k && strcmp(k->dir, name) == 0) {
+				obj_static(o, W_KINDDIR,
+					   fs_kind_ino((enum kind_id)i));
+				o->kind = (enum kind_id)i;
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int child_mem(struct fs *fs, fuse_ino_t dir, const char *name,
+		     struct fs_obj *o)
+{
+	struct node *n = tree_find(fs->tree, dir, name);
+
+	if (!n)
+		return -ENOENT;
+	obj_static(o, W_MEM, n->ino);
+	o->node = n;
+	o->kind = n->kind;
+	return 0;
+}
+
+static int child_of_kind(struct fs *fs, const struct fs_obj *dir,
+			 const char *name, struct fs_obj *o)
+{
+	struct plane_res r;
+
+	if (slug_valid(name) &&
+	    plane_lookup(fs->plane, dir->kind, name, &r) == 0) {
+		obj_static(o, W_RESDIR, fs_res_ino(r.serial, SLOT_DIR));
+		o->res = r;
+		o->kind = r.kind;
+		return 0;
+	}
+	return child_mem(fs, dir->ino, name, o);
+}
+
+static int child_of_res(struct fs *fs, const struct fs_obj *dir,
+			const char *name, struct fs_obj *o)
+{
+	int slot = fs_slot_by_name(name);
+
+	if (slot < 0)
+		return child_mem(fs, dir->ino, name, o);
+	obj_static(o, W_VIEW, fs_res_ino(dir->res.serial, slot));
+	o->res = dir->res;
+	o->kind = dir->kind;
+	o->slot = slot;
+	return 0;
+}
+
+static int child_of_byid(struct fs *fs, const char *name, struct fs_obj *o)
+{
+	struct plane_res r;
+
+	if (plane_lookup_id(fs->plane, name, &r) < 0)
+		return -ENOENT;
+	obj_static(o, W_LINK, fs_res_ino(r.serial, SLOT_LINK));
+	o->res = r;
+	o->kind = r.kind;
+	o->slot = SLOT_LINK;
+	return 0;
+}
+
+int fs_obj_child(struct fs *fs, const struct fs_obj *dir, const char *name,
+		 struct fs_obj *o)
+{
+	switch (dir->what) {
+	case W_ROOT:
+		return child_of_root(name, o);
+	case W_BYID:
+		return child_of_byid(fs, name, o);
+	case W_KINDDIR:
+		return child_of_kind(fs, dir, name, o);
+	case W_RESDIR:
+		return child_of_res(fs, dir, name, o);
+	case W_MEM:
+		if (dir->node->type != NODE_DRAFT)
+			return -ENOTDIR;
+		return child_mem(fs, dir->ino, name, o);
+	default:
+		return -ENOTDIR;
+	}
+}
+
+int fs_link_target(const struct fs_obj *o, char *out, size_t size)
+{
+	const struct kind *k = model_kind(o->kind);
+	int n;
+
+	if (!k)
+		return -ENOENT;
+	n = snprintf(out, size, "../%s/%s", k->dir, o->res.slug);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int fs_obj_subject(const struct fs_obj *o, char *out, size_t size)
+{
+	const struct kind *k = model_kind(o->kind);
+	const char *name = o->what == W_MEM ? o->node->name : o->res.slug;
+	int n;
+
+	if (!k)
+		return -ENOENT;
+	n = snprintf(out, size, "%s/%s", k->dir, name);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static void stat_base(struct fs *fs, const struct fs_obj *o, mode_t mode,
+		      struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = o->ino;
+	st->st_mode = mode;
+	st->st_nlink = S_ISDIR(mode) ? 2 : 1;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_blksize = 4096;
+	st->st_mtim = fs->start;
+	st->st_ctim = fs->start;
+	st->st_atim = fs->start;
+}
+
+static void stat_times(struct stat *st, struct timespec t)
+{
+	st->st_mtim = t;
+	st->st_ctim = t;
+	st->st_atim = t;
+}
+
+static void stat_size(struct stat *st, off_t size)
+{
+	st->st_size = size;
+	st->st_blocks = (size + 511) / 512;
+}
+
+static int stat_errors(struct fs *fs, uid_t uid, struct stat *st)
+{
+	struct buf b = BUF_INIT(1u << 20);
+	int rc = plane_errors(fs->plane, uid, &b);
+
+	if (rc == 0)
+		stat_size(st, (off_t)b.len);
+	buf_release(&b);
+	return rc;
+}
+
+static int stat_view(struct fs *fs, const struct fs_obj *o, struct stat *st)
+{
+	struct plane_blob *b = NULL;
+	int rc = plane_view(fs->plane, o->res.serial,
+			    (enum plane_view)(o->slot - SLOT_SPEC), &b);
+
+	if (rc < 0)
+		return rc;
+	stat_size(st, (off_t)b->len);
+	plane_blob_put(b);
+	if (o->slot == SLOT_SPEC) {
+		st->st_mode = S_IFREG | 0644;
+		st->st_nlink = 2;	/* vim then writes in place */
+	}
+	stat_times(st, o->res.mtime);
+	return 0;
+}
+
+static void stat_mem(struct fs *fs, const struct fs_obj *o, struct stat *st)
+{
+	off_t size;
+	mode_t mode;
+	struct timespec mtime;
+
+	tree_stat(fs->tree, o->node, &size, &mode, &mtime);
+	if (o->node->type == NODE_DRAFT) {
+		stat_base(fs, o, S_IFDIR | 0755, st);
+	} else {
+		stat_base(fs, o, S_IFREG | mode, st);
+		stat_size(st, size);
+		if (o->node->type == NODE_DRAFT_SPEC)
+			st->st_nlink = 2;
+	}
+	stat_times(st, mtime);
+}
+
+int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
+		struct stat *st)
+{
+	char target[512];
+	int rc = 0;
+
+	switch (o->what) {
+	case W_ROOT:
+	case W_BYID:
+	case W_KINDDIR:
+		stat_base(fs, o, S_IFDIR | 0755, st);
+		break;
+	case W_RESDIR:
+		stat_base(fs, o, S_IFDIR | 0755, st);
+		stat_times(st, o->res.mtime);
+		break;
+	case W_README:
+		stat_base(fs, o, S_IFREG | 0444, st);
+		stat_size(st, (off_t)strlen(plane_readme()));
+		break;
+	case W_ERRORS:
+		stat_base(fs, o, S_IFREG | 0444, st);
+		rc = stat_errors(fs, uid, st);
+		break;
+	case W_VIEW:
+		stat_base(fs, o, S_IFREG | 0444, st);
+		rc = stat_view(fs, o, st);
+		break;
+	case W_LINK:
+		stat_base(fs, o, S_IFLNK | 0777, st);
+		rc = fs_link_target(o, target, sizeof(target));
+		if (rc == 0)
+			stat_size(st, (off_t)strlen(target));
+		stat_times(st, o->res.ctime);
+		break;
+	case W_MEM:
+		stat_mem(fs, o, st);
+		break;
+	}
+	return rc;
+}
+
+int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
+		 struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = o->ino;
+	e->generation = 1;
+	e->entry_timeout = FS_ENTRY_TIMEOUT;
+	e->attr_timeout = FS_ATTR_TIMEOUT;
+	return fs_obj_stat(fs, o, uid, &e->attr);
+}

@@ -1,0 +1,76 @@
+/*
+ * obj.h - what an inode is: decoding inode numbers and names into the
+ * objects of the tree (DESIGN 1.2), and their attributes.
+ *
+ * Every operation starts here: fs_obj_get() turns an inode into a struct
+ * fs_obj (following aliases), fs_obj_child() resolves a name in a
+ * directory, fs_obj_stat() fills a struct stat.  Stored resources are
+ * looked up in the plane each time (an LMDB read is cheaper than a FUSE
+ * round trip); in-memory nodes come from tree.h.
+ */
+#ifndef EXECFS_OBJ_H
+#define EXECFS_OBJ_H
+
+#include <sys/stat.h>
+
+#include "fs.h"
+#include "tree.h"
+
+enum fs_what {
+	W_ROOT,
+	W_README,
+	W_ERRORS,
+	W_BYID,
+	W_KINDDIR,
+	W_RESDIR,	/* <kinddir>/<slug>/ */
+	W_VIEW,		/* a file of a resource directory, spec.yaml included */
+	W_LINK,		/* by-id/<id> */
+	W_MEM,		/* an in-memory node (never an alias) */
+};
+
+struct fs_obj {
+	enum fs_what what;
+	fuse_ino_t ino;		/* after following an alias */
+	enum kind_id kind;	/* W_KINDDIR, W_RESDIR, W_VIEW, W_LINK, W_MEM */
+	int slot;		/* W_VIEW */
+	struct plane_res res;	/* W_RESDIR, W_VIEW, W_LINK */
+	struct node *node;	/* W_MEM: a reference, dropped by fs_obj_put() */
+};
+
+/** fs_obj_get() - decode @ino.  Return: 0 and *o; -ENOENT when stale. */
+int fs_obj_get(struct fs *fs, fuse_ino_t ino, struct fs_obj *o);
+
+/**
+ * fs_obj_child() - resolve @name in directory @dir.
+ * Return: 0 and *o; -ENOENT; -ENOTDIR when @dir is not a directory.
+ */
+int fs_obj_child(struct fs *fs, const struct fs_obj *dir, const char *name,
+		 struct fs_obj *o);
+
+/** fs_obj_put() - drop what fs_obj_get/child took.  Safe to repeat. */
+void fs_obj_put(struct fs *fs, struct fs_obj *o);
+
+/** fs_obj_is_dir() - true for directories (a draft included). */
+bool fs_obj_is_dir(const struct fs_obj *o);
+
+/**
+ * fs_obj_stat() - attributes of @o; @uid is the caller's (errors is per
+ * user).  Return: 0, -ENOENT (the view vanished), -ENOMEM, -EIO.
+ */
+int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
+		struct stat *st);
+
+/** fs_link_target() - "../<kinddir>/<slug>" of a W_LINK.  Return: 0, -ENAMETOOLONG. */
+int fs_link_target(const struct fs_obj *o, char *out, size_t size);
+
+/**
+ * fs_obj_entry() - a struct fuse_entry_param for @o (attributes and
+ * timeouts).  Return: as fs_obj_stat().
+ */
+int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
+		 struct fuse_entry_param *e);
+
+/** fs_obj_subject() - "<kinddir>/<slug>" of a resource directory or draft. */
+int fs_obj_subject(const struct fs_obj *o, char *out, size_t size);
+
+#endif
