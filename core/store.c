@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define MAP_INIT_DEFAULT ((size_t)64 << 20)
-#define MAP_MAX_DEFAULT \
+#define MAP_MAX_DEFAULT                                                        \
 	((size_t)(SIZE_MAX > 0xffffffffu ? 64ull << 30 : 1ull << 30))
 #define LOCK_NAME "execfs.lock"
 
@@ -87,7 +87,8 @@ static int mkdir_p(const char *dir, struct err *e)
 	size_t len = strlen(dir);
 
 	if (len >= sizeof(path))
-		return err_set(e, -ENAMETOOLONG, "state directory path is too long");
+		return err_set(e, -ENAMETOOLONG,
+			       "state directory path is too long");
 	memcpy(path, dir, len + 1);
 	for (size_t i = 1; i <= len; i++) {
 		if (path[i] != '/' && path[i] != '\0')
@@ -154,8 +155,10 @@ static int lock_take(struct store *st, int dirfd, struct err *e)
 	}
 	rc = -errno;
 	if (rc == -EWOULDBLOCK)
-		rc = err_set(e, -EBUSY, "state directory '%s' is in use by "
-			     "another execfs (pid %ld)", st->dir, lock_holder(fd));
+		rc = err_set(e, -EBUSY,
+			     "state directory '%s' is in use by "
+			     "another execfs (pid %ld)",
+			     st->dir, lock_holder(fd));
 	else
 		rc = err_set(e, rc, "cannot lock '%s/%s': %s", st->dir,
 			     LOCK_NAME, strerror(-rc));
@@ -163,11 +166,10 @@ static int lock_take(struct store *st, int dirfd, struct err *e)
 	return rc;
 }
 
-static int env_open(struct store *st, const struct store_opts *o,
-		    struct err *e)
+static int env_open(struct store *st, const struct store_opts *o, struct err *e)
 {
 	size_t init = o->map_init ? o->map_init : MAP_INIT_DEFAULT;
-	MDB_envinfo info = { 0 };
+	MDB_envinfo info = {0};
 	int rc, dead = 0;
 
 	st->map_max = o->map_max ? o->map_max : MAP_MAX_DEFAULT;
@@ -192,8 +194,9 @@ static int env_open(struct store *st, const struct store_opts *o,
 		rc = mdb_env_info(st->env, &info);
 out:
 	if (rc)
-		return err_set(e, store_errno(rc), "cannot open store in '%s': %s",
-			       st->dir, mdb_strerror(rc));
+		return err_set(e, store_errno(rc),
+			       "cannot open store in '%s': %s", st->dir,
+			       mdb_strerror(rc));
 	/* LMDB raises a too-small map to the size of the data already there. */
 	st->map_size = info.me_mapsize;
 	return 0;
@@ -201,7 +204,7 @@ out:
 
 static int schema_check(struct store *st, MDB_txn *txn, struct err *e)
 {
-	MDB_val k = { 6, (void *)"schema" }, v;
+	MDB_val k = {6, (void *)"schema"}, v;
 	unsigned char buf[4];
 	uint32_t ver;
 	int rc;
@@ -209,19 +212,23 @@ static int schema_check(struct store *st, MDB_txn *txn, struct err *e)
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		for (int i = 0; i < 4; i++)
-			buf[i] = (unsigned char)(STORE_SCHEMA_VERSION >> (8 * i));
+			buf[i] =
+			    (unsigned char)(STORE_SCHEMA_VERSION >> (8 * i));
 		v.mv_size = sizeof(buf);
 		v.mv_data = buf;
 		rc = mdb_put(txn, st->meta, &k, &v, 0);
 	}
 	if (rc)
-		return err_set(e, store_errno(rc), "cannot read store schema: %s",
+		return err_set(e, store_errno(rc),
+			       "cannot read store schema: %s",
 			       mdb_strerror(rc));
 	if (v.mv_size != 4)
-		return err_set(e, -EBADMSG, "store schema version is unreadable");
+		return err_set(e, -EBADMSG,
+			       "store schema version is unreadable");
 	ver = 0;
 	for (int i = 0; i < 4; i++)
-		ver |= (uint32_t)((const unsigned char *)v.mv_data)[i] << (8 * i);
+		ver |= (uint32_t)((const unsigned char *)v.mv_data)[i]
+		       << (8 * i);
 	if (ver != STORE_SCHEMA_VERSION)
 		return err_set(e, -EBADMSG,
 			       "store schema version %u is not supported", ver);
@@ -232,7 +239,7 @@ static int schema_check(struct store *st, MDB_txn *txn, struct err *e)
  * serial index should the two ever disagree. */
 static int serial_load(struct store *st, MDB_txn *txn, uint64_t *hi)
 {
-	MDB_val k = { 6, (void *)"serial" }, v;
+	MDB_val k = {6, (void *)"serial"}, v;
 	MDB_cursor *cur = NULL;
 	int rc;
 
@@ -293,8 +300,9 @@ static int db_setup(struct store *st, struct err *e)
 		txn = NULL;
 	}
 	if (rc)
-		rc = err_set(e, store_errno(rc), "cannot set up store in '%s': %s",
-			     st->dir, mdb_strerror(rc));
+		rc = err_set(e, store_errno(rc),
+			     "cannot set up store in '%s': %s", st->dir,
+			     mdb_strerror(rc));
 out:
 	if (txn)
 		mdb_txn_abort(txn);
@@ -312,8 +320,8 @@ static int sync_init(struct store *st)
 		return -rc;
 	/* Prefer the writer, so a map resize is not starved by a steady
 	 * stream of readers.  Safe because no thread takes it twice. */
-	pthread_rwlockattr_setkind_np(&a,
-		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlockattr_setkind_np(
+	    &a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	rc = pthread_rwlock_init(&st->resize, &a);
 	pthread_rwlockattr_destroy(&a);
 	if (rc)
@@ -344,7 +352,8 @@ static int store_alloc(struct store **out, const char *dir, struct err *e)
 	n = snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	if (n < 0 || (size_t)n >= sizeof(st->dir)) {
 		free(st);
-		return err_set(e, -ENAMETOOLONG, "state directory path is too long");
+		return err_set(e, -ENAMETOOLONG,
+			       "state directory path is too long");
 	}
 	rc = sync_init(st);
 	if (rc) {

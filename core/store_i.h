@@ -16,18 +16,18 @@
 
 /* Record value: this header, then the slug bytes, then the body. */
 #define STORE_REC_FORMAT 1
-#define STORE_REC_FIXED 35	/* format, kind, 4 x u64, slug length */
+#define STORE_REC_FIXED 35 /* format, kind, 4 x u64, slug length */
 #define STORE_SLUGKEY_MAX (1 + SLUG_MAX)
 
 /* One change set waiting for the writer; lives on the caller's stack. */
 struct store_job {
-	const struct store_change *c;	/* borrowed: the caller waits */
+	const struct store_change *c; /* borrowed: the caller waits */
 	size_t n;
-	int rc;				/* result, set by the writer */
-	struct err err;			/* message when rc < 0 */
-	bool done;			/* protected by store.mu */
-	pthread_cond_t cv;		/* signalled when done is set */
-	struct store_job *next;		/* protected by store.mu */
+	int rc;			/* result, set by the writer */
+	struct err err;		/* message when rc < 0 */
+	bool done;		/* protected by store.mu */
+	pthread_cond_t cv;	/* signalled when done is set */
+	struct store_job *next; /* protected by store.mu */
 };
 
 struct store {
@@ -41,19 +41,19 @@ struct store {
 	 * while no transaction is active in the process. */
 	pthread_rwlock_t resize;
 	bool resize_init;
-	size_t map_size;	/* owned by the writer thread after open */
+	size_t map_size; /* owned by the writer thread after open */
 	size_t map_max;
-	uint64_t serial_hi;	/* owned by the writer: meta "serial" */
+	uint64_t serial_hi; /* owned by the writer: meta "serial" */
 
 	atomic_uint_fast64_t next_serial;
 	atomic_uint_fast64_t commits;
 	atomic_uint_fast64_t changesets;
 
 	pthread_mutex_t mu;
-	pthread_cond_t wake;		/* the writer waits here for work */
+	pthread_cond_t wake; /* the writer waits here for work */
 	bool sync_init;
-	struct store_job *head, *tail;	/* protected by mu */
-	bool stopping;			/* protected by mu */
+	struct store_job *head, *tail; /* protected by mu */
+	bool stopping;		       /* protected by mu */
 	pthread_t writer;
 	bool writer_started;
 };

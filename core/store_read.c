@@ -44,7 +44,7 @@ static int rec_fetch(struct store *st, MDB_txn *txn, MDB_val *k,
 int store_get(struct store *st, const char *id, struct store_rec *hdr,
 	      struct buf *body)
 {
-	MDB_val k = { 0, NULL };
+	MDB_val k = {0, NULL};
 	MDB_txn *txn;
 	int rc;
 
@@ -93,11 +93,11 @@ int store_get_slug(struct store *st, unsigned kind, const char *slug,
 	return get_indexed(st, st->slug, &k, hdr, body);
 }
 
-int store_get_serial(struct store *st, uint64_t serial,
-		     struct store_rec *hdr, struct buf *body)
+int store_get_serial(struct store *st, uint64_t serial, struct store_rec *hdr,
+		     struct buf *body)
 {
 	unsigned char key[8];
-	MDB_val k = { sizeof(key), key };
+	MDB_val k = {sizeof(key), key};
 
 	store_serial_key(key, serial);
 	return get_indexed(st, st->serial, &k, hdr, body);
@@ -183,11 +183,10 @@ int store_list(struct store *st, unsigned kind, const char *after,
 }
 
 /* Entries of the slug index whose kind byte is @kind. */
-static int count_kind(struct store *st, MDB_txn *txn, unsigned kind,
-		      size_t *n)
+static int count_kind(struct store *st, MDB_txn *txn, unsigned kind, size_t *n)
 {
 	unsigned char key = (unsigned char)kind;
-	MDB_val k = { 1, &key }, v;
+	MDB_val k = {1, &key}, v;
 	MDB_cursor *cur = NULL;
 	int rc = mdb_cursor_open(txn, st->slug, &cur);
 

@@ -28,8 +28,8 @@
 struct batch {
 	struct store *st;
 	MDB_txn *txn;
-	uint64_t max_serial;	/* highest serial in the batch so far */
-	bool full;		/* the map is full: abort, grow, retry */
+	uint64_t max_serial; /* highest serial in the batch so far */
+	bool full;	     /* the map is full: abort, grow, retry */
 };
 
 /* An LMDB failure inside a change set, reported as -errno in @e. */
@@ -43,7 +43,7 @@ static int lmdb_fail(struct batch *b, int rc, struct err *e, const char *id)
 
 static MDB_val id_key(const struct store_change *c)
 {
-	MDB_val k = { strnlen(c->hdr.id, IDS_ID_MAX), (void *)c->hdr.id };
+	MDB_val k = {strnlen(c->hdr.id, IDS_ID_MAX), (void *)c->hdr.id};
 
 	return k;
 }
@@ -53,7 +53,7 @@ static int rec_write(struct batch *b, MDB_txn *txn, const struct store_rec *h,
 		     const struct store_change *c, unsigned flags,
 		     struct err *e)
 {
-	MDB_val k = id_key(c), v = { store_rec_size(h, c->len), NULL };
+	MDB_val k = id_key(c), v = {store_rec_size(h, c->len), NULL};
 	int rc = mdb_put(txn, b->st->rec, &k, &v, flags | MDB_RESERVE);
 
 	if (rc == MDB_KEYEXIST)
@@ -77,8 +77,9 @@ static int index_claim(struct batch *b, MDB_txn *txn,
 	k.mv_data = sk;
 	rc = mdb_put(txn, b->st->slug, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST)
-		return err_set(e, -EEXIST, "slug '%s' is already used by '%.*s'",
-			       h->slug, (int)v.mv_size, (const char *)v.mv_data);
+		return err_set(e, -EEXIST,
+			       "slug '%s' is already used by '%.*s'", h->slug,
+			       (int)v.mv_size, (const char *)v.mv_data);
 	if (rc)
 		return lmdb_fail(b, rc, e, h->id);
 	store_serial_key(nk, h->serial);
@@ -87,8 +88,10 @@ static int index_claim(struct batch *b, MDB_txn *txn,
 	v = id;
 	rc = mdb_put(txn, b->st->serial, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST)
-		return err_set(e, -EEXIST, "record '%s': serial %" PRIu64
-			       " is already in use", h->id, h->serial);
+		return err_set(e, -EEXIST,
+			       "record '%s': serial %" PRIu64
+			       " is already in use",
+			       h->id, h->serial);
 	if (rc)
 		return lmdb_fail(b, rc, e, h->id);
 	return 0;
@@ -128,9 +131,10 @@ static int rec_current(struct batch *b, MDB_txn *txn,
 	if (rc)
 		return err_set(e, rc, "record '%s' is damaged", c->hdr.id);
 	if (c->expect_gen && old->gen != c->expect_gen)
-		return err_set(e, -ESTALE, "record '%s' has changed (generation "
-			       "%" PRIu64 ", expected %" PRIu64 ")", c->hdr.id,
-			       old->gen, c->expect_gen);
+		return err_set(e, -ESTALE,
+			       "record '%s' has changed (generation "
+			       "%" PRIu64 ", expected %" PRIu64 ")",
+			       c->hdr.id, old->gen, c->expect_gen);
 	return 0;
 }
 
@@ -145,8 +149,10 @@ static int put_update(struct batch *b, MDB_txn *txn,
 		return rc;
 	if (old.kind != h.kind || old.serial != h.serial ||
 	    strcmp(old.slug, h.slug) != 0)
-		return err_set(e, -EINVAL, "record '%s': kind, slug and serial "
-			       "cannot change", h.id);
+		return err_set(e, -EINVAL,
+			       "record '%s': kind, slug and serial "
+			       "cannot change",
+			       h.id);
 	h.gen = old.gen + 1;
 	h.ctime_ns = old.ctime_ns;
 	return rec_write(b, txn, &h, c, 0, e);
@@ -157,7 +163,7 @@ static int index_drop(struct batch *b, MDB_txn *txn, MDB_dbi dbi,
 		      unsigned char *key, size_t len, struct err *e,
 		      const char *id)
 {
-	MDB_val k = { len, key };
+	MDB_val k = {len, key};
 	int rc = mdb_del(txn, dbi, &k, NULL);
 
 	if (rc && rc != MDB_NOTFOUND)
@@ -178,9 +184,10 @@ static int del_apply(struct batch *b, MDB_txn *txn,
 	rc = mdb_del(txn, b->st->rec, &k, NULL);
 	if (rc)
 		return lmdb_fail(b, rc, e, c->hdr.id);
-	rc = index_drop(b, txn, b->st->slug, sk,
-			store_slug_key(sk, old.kind, old.slug, strlen(old.slug)),
-			e, c->hdr.id);
+	rc =
+	    index_drop(b, txn, b->st->slug, sk,
+		       store_slug_key(sk, old.kind, old.slug, strlen(old.slug)),
+		       e, c->hdr.id);
 	if (rc)
 		return rc;
 	store_serial_key(nk, old.serial);
@@ -224,7 +231,7 @@ static int set_apply(struct batch *b, struct store_job *j)
 static int serial_save(struct batch *b)
 {
 	unsigned char buf[8];
-	MDB_val k = { 6, (void *)"serial" }, v = { sizeof(buf), buf };
+	MDB_val k = {6, (void *)"serial"}, v = {sizeof(buf), buf};
 
 	store_u64_put(buf, b->max_serial);
 	return mdb_put(b->txn, b->st->meta, &k, &v, 0);
@@ -272,13 +279,15 @@ static int batch_commit(struct batch *b, size_t applied, struct err *e)
 static int batch_try(struct store *st, struct store_job *jobs, bool *full,
 		     struct err *e)
 {
-	struct batch b = { st, NULL, st->serial_hi, false };
+	struct batch b = {st, NULL, st->serial_hi, false};
 	size_t applied = 0;
 	int rc = mdb_txn_begin(st->env, NULL, 0, &b.txn);
 
 	if (rc)
-		return err_set(e, store_errno(rc), "cannot begin a store write: "
-			       "%s", mdb_strerror(rc));
+		return err_set(e, store_errno(rc),
+			       "cannot begin a store write: "
+			       "%s",
+			       mdb_strerror(rc));
 	for (struct store_job *j = jobs; j && !b.full; j = j->next) {
 		err_clear(&j->err);
 		j->rc = set_apply(&b, j);
@@ -310,9 +319,9 @@ static void jobs_fail(struct store_job *jobs, int rc, const struct err *e)
 /* Double the map, up to map_max.  Return: 0, -ENOSPC at the maximum. */
 static int map_grow(struct store *st, struct err *e)
 {
-	size_t want = st->map_size > st->map_max / 2 ? st->map_max
-						      : st->map_size * 2;
-	MDB_envinfo info = { 0 };
+	size_t want =
+	    st->map_size > st->map_max / 2 ? st->map_max : st->map_size * 2;
+	MDB_envinfo info = {0};
 	int rc;
 
 	if (st->map_size >= st->map_max)
@@ -324,8 +333,10 @@ static int map_grow(struct store *st, struct err *e)
 		rc = mdb_env_info(st->env, &info);
 	pthread_rwlock_unlock(&st->resize);
 	if (rc)
-		return err_set(e, store_errno(rc), "cannot grow the store map to "
-			       "%zu bytes: %s", want, mdb_strerror(rc));
+		return err_set(e, store_errno(rc),
+			       "cannot grow the store map to "
+			       "%zu bytes: %s",
+			       want, mdb_strerror(rc));
 	if (info.me_mapsize <= st->map_size)
 		return err_set(e, -ENOSPC, "store is full (map size %zu bytes)",
 			       st->map_size);
@@ -450,13 +461,15 @@ static int change_check(const struct store_change *c, struct err *e)
 		return err_set(e, -EINVAL, "record '%s': unknown operation %d",
 			       c->hdr.id, (int)c->op);
 	if (slen == 0 || slen > SLUG_MAX)
-		return err_set(e, -EINVAL, "record '%s': invalid slug", c->hdr.id);
+		return err_set(e, -EINVAL, "record '%s': invalid slug",
+			       c->hdr.id);
 	if (c->hdr.serial == 0)
 		return err_set(e, -EINVAL, "record '%s': serial 0", c->hdr.id);
 	if (c->len > STORE_BODY_MAX)
-		return err_set(e, -EFBIG, "record '%s': body of %zu bytes is "
-			       "over the limit of %u", c->hdr.id, c->len,
-			       STORE_BODY_MAX);
+		return err_set(e, -EFBIG,
+			       "record '%s': body of %zu bytes is "
+			       "over the limit of %u",
+			       c->hdr.id, c->len, STORE_BODY_MAX);
 	if (c->len && !c->body)
 		return err_set(e, -EINVAL, "record '%s': no body", c->hdr.id);
 	return 0;

@@ -46,8 +46,8 @@ static int rm_one(const char *p, const struct stat *sb, int flag,
 
 static int fx_open(struct fx *f, size_t map_init, size_t map_max)
 {
-	struct store_opts o = { f->dir, map_init, map_max };
-	struct err e = { 0, "" };
+	struct store_opts o = {f->dir, map_init, map_max};
+	struct err e = {0, ""};
 	int rc = store_open(&f->st, &o, &e);
 
 	if (rc)
@@ -108,8 +108,8 @@ static struct store_change put_change(unsigned kind, const char *id,
 static int create(struct store *st, unsigned kind, const char *id,
 		  const char *slug, const char *body)
 {
-	struct store_change c = put_change(kind, id, slug,
-					   store_next_serial(st), body);
+	struct store_change c =
+	    put_change(kind, id, slug, store_next_serial(st), body);
 
 	return store_commit(st, &c, 1, NULL);
 }
@@ -121,7 +121,7 @@ static void roundtrip(void **state)
 	struct store_change c = put_change(3, "wf-a", "alpha", 0, "hello");
 	struct store_rec h, untouched;
 	struct buf b = BUF_INIT(1 << 20);
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 
 	c.hdr.serial = store_next_serial(f->st);
 	c.hdr.ctime_ns = 11;
@@ -175,7 +175,8 @@ static void roundtrip(void **state)
 	c.expect_gen = 0;
 	assert_int_equal(store_commit(f->st, &c, 1, &e), 0);
 	assert_int_equal(store_get(f->st, "wf-a", NULL, NULL), -ENOENT);
-	assert_int_equal(store_get_slug(f->st, 3, "alpha", NULL, NULL), -ENOENT);
+	assert_int_equal(store_get_slug(f->st, 3, "alpha", NULL, NULL),
+			 -ENOENT);
 	assert_int_equal(store_get_serial(f->st, c.hdr.serial, NULL, NULL),
 			 -ENOENT);
 	assert_int_equal(store_count(f->st, -1), 0);
@@ -189,7 +190,7 @@ static void roundtrip(void **state)
 struct seen {
 	char slugs[8][SLUG_MAX + 1];
 	size_t n;
-	size_t stop_at;	/* 0: never */
+	size_t stop_at; /* 0: never */
 };
 
 static int collect(void *ctx, const struct store_rec *h)
@@ -205,7 +206,7 @@ static int collect(void *ctx, const struct store_rec *h)
 static void expect_list(struct store *st, unsigned kind, const char *after,
 			const char *want)
 {
-	struct seen s = { .n = 0 };
+	struct seen s = {.n = 0};
 	char got[256] = "";
 	size_t used = 0;
 
@@ -218,9 +219,9 @@ static void expect_list(struct store *st, unsigned kind, const char *after,
 
 static void list_order(void **state)
 {
-	static const char *const slugs[] = { "b", "a", "c", "aa", "ab" };
+	static const char *const slugs[] = {"b", "a", "c", "aa", "ab"};
 	struct fx *f = *state;
-	struct seen s = { .n = 0, .stop_at = 2 };
+	struct seen s = {.n = 0, .stop_at = 2};
 	char id[IDS_ID_MAX];
 	unsigned n = 0;
 
@@ -255,34 +256,45 @@ struct pre_case {
 	struct store_change c[2];
 	size_t n;
 	int want;
-	const char *msg;	/* must appear in the message */
+	const char *msg; /* must appear in the message */
 };
 
-#define PUT(k, i, s, ser, g) \
-	{ .op = STORE_PUT, .hdr = { .kind = k, .serial = ser, .id = i, \
-	  .slug = s }, .body = "b", .len = 1, .expect_gen = g }
-#define DEL(i, g) { .op = STORE_DEL, .hdr = { .id = i }, .expect_gen = g }
+#define PUT(k, i, s, ser, g)                                                   \
+	{                                                                      \
+		.op = STORE_PUT,                                               \
+		.hdr = {.kind = k, .serial = ser, .id = i, .slug = s},         \
+		.body = "b", .len = 1, .expect_gen = g                         \
+	}
+#define DEL(i, g)                                                              \
+	{                                                                      \
+		.op = STORE_DEL, .hdr = {.id = i}, .expect_gen = g             \
+	}
 
 /* Every case runs against one record: kind 1, "wf-1", "alpha", serial 1. */
 static const struct pre_case pre_cases[] = {
-	{ "create twice", { PUT(1, "wf-1", "beta", 50, 0) }, 1, -EEXIST, "wf-1" },
-	{ "slug taken", { PUT(1, "wf-2", "alpha", 50, 0) }, 1, -EEXIST, "alpha" },
-	{ "serial taken", { PUT(1, "wf-2", "beta", 1, 0) }, 1, -EEXIST, "wf-2" },
-	{ "wrong gen", { PUT(1, "wf-1", "alpha", 1, 5) }, 1, -ESTALE, "wf-1" },
-	{ "update missing", { PUT(1, "wf-9", "alpha", 1, 1) }, 1, -ENOENT, "wf-9" },
-	{ "slug change", { PUT(1, "wf-1", "beta", 1, 1) }, 1, -EINVAL, "wf-1" },
-	{ "kind change", { PUT(2, "wf-1", "alpha", 1, 1) }, 1, -EINVAL, "wf-1" },
-	{ "serial change", { PUT(1, "wf-1", "alpha", 7, 1) }, 1, -EINVAL, "wf-1" },
-	{ "delete missing", { DEL("wf-9", 0) }, 1, -ENOENT, "wf-9" },
-	{ "delete wrong gen", { DEL("wf-1", 3) }, 1, -ESTALE, "wf-1" },
-	{ "no slug", { PUT(1, "wf-2", "", 50, 0) }, 1, -EINVAL, "wf-2" },
-	{ "serial 0", { PUT(1, "wf-2", "beta", 0, 0) }, 1, -EINVAL, "wf-2" },
-	{ "no id", { PUT(1, "", "beta", 50, 0) }, 1, -EINVAL, "id" },
-	{ "atomic: second fails",
-	  { PUT(1, "wf-3", "gamma", 60, 0), PUT(1, "wf-4", "alpha", 61, 0) },
-	  2, -EEXIST, "alpha" },
-	{ "atomic: delete then stale",
-	  { DEL("wf-1", 1), PUT(1, "wf-1", "alpha", 1, 1) }, 2, -ENOENT, "wf-1" },
+    {"create twice", {PUT(1, "wf-1", "beta", 50, 0)}, 1, -EEXIST, "wf-1"},
+    {"slug taken", {PUT(1, "wf-2", "alpha", 50, 0)}, 1, -EEXIST, "alpha"},
+    {"serial taken", {PUT(1, "wf-2", "beta", 1, 0)}, 1, -EEXIST, "wf-2"},
+    {"wrong gen", {PUT(1, "wf-1", "alpha", 1, 5)}, 1, -ESTALE, "wf-1"},
+    {"update missing", {PUT(1, "wf-9", "alpha", 1, 1)}, 1, -ENOENT, "wf-9"},
+    {"slug change", {PUT(1, "wf-1", "beta", 1, 1)}, 1, -EINVAL, "wf-1"},
+    {"kind change", {PUT(2, "wf-1", "alpha", 1, 1)}, 1, -EINVAL, "wf-1"},
+    {"serial change", {PUT(1, "wf-1", "alpha", 7, 1)}, 1, -EINVAL, "wf-1"},
+    {"delete missing", {DEL("wf-9", 0)}, 1, -ENOENT, "wf-9"},
+    {"delete wrong gen", {DEL("wf-1", 3)}, 1, -ESTALE, "wf-1"},
+    {"no slug", {PUT(1, "wf-2", "", 50, 0)}, 1, -EINVAL, "wf-2"},
+    {"serial 0", {PUT(1, "wf-2", "beta", 0, 0)}, 1, -EINVAL, "wf-2"},
+    {"no id", {PUT(1, "", "beta", 50, 0)}, 1, -EINVAL, "id"},
+    {"atomic: second fails",
+     {PUT(1, "wf-3", "gamma", 60, 0), PUT(1, "wf-4", "alpha", 61, 0)},
+     2,
+     -EEXIST,
+     "alpha"},
+    {"atomic: delete then stale",
+     {DEL("wf-1", 1), PUT(1, "wf-1", "alpha", 1, 1)},
+     2,
+     -ENOENT,
+     "wf-1"},
 };
 
 static void preconditions(void **state)
@@ -298,7 +310,8 @@ static void preconditions(void **state)
 		const struct pre_case *pc = &pre_cases[i];
 
 		err_clear(&e);
-		assert_int_equal(store_commit(f->st, pc->c, pc->n, &e), pc->want);
+		assert_int_equal(store_commit(f->st, pc->c, pc->n, &e),
+				 pc->want);
 		assert_int_equal(e.code, pc->want);
 		if (!strstr(e.msg, pc->msg))
 			fail_msg("%s: message '%s' lacks '%s'", pc->name, e.msg,
@@ -310,7 +323,8 @@ static void preconditions(void **state)
 	/* Nothing of any failed set was applied. */
 	assert_int_equal(store_count(f->st, -1), 1);
 	assert_int_equal(store_get(f->st, "wf-3", NULL, NULL), -ENOENT);
-	assert_int_equal(store_get_slug(f->st, 1, "gamma", NULL, NULL), -ENOENT);
+	assert_int_equal(store_get_slug(f->st, 1, "gamma", NULL, NULL),
+			 -ENOENT);
 	assert_int_equal(store_get_serial(f->st, 60, NULL, NULL), -ENOENT);
 	assert_int_equal(store_get(f->st, "wf-1", &h, NULL), 0);
 	assert_int_equal(h.gen, 1);
@@ -319,12 +333,13 @@ static void preconditions(void **state)
 	 * earlier changes. */
 	{
 		struct store_change two[2] = {
-			PUT(2, "wf-5", "alpha", 70, 0),
-			PUT(2, "wf-5", "alpha", 70, 1),
+		    PUT(2, "wf-5", "alpha", 70, 0),
+		    PUT(2, "wf-5", "alpha", 70, 1),
 		};
 
 		assert_int_equal(store_commit(f->st, two, 2, NULL), 0);
-		assert_int_equal(store_get_slug(f->st, 2, "alpha", &h, NULL), 0);
+		assert_int_equal(store_get_slug(f->st, 2, "alpha", &h, NULL),
+				 0);
 		assert_string_equal(h.id, "wf-5");
 		assert_int_equal(h.gen, 2);
 	}
@@ -371,9 +386,9 @@ static void reopen(void **state)
 static void busy_and_dir(void **state)
 {
 	struct fx *f = *state;
-	struct store_opts o = { f->dir, 0, 0 };
+	struct store_opts o = {f->dir, 0, 0};
 	struct store *second = NULL;
-	struct err e = { 0, "" };
+	struct err e = {0, ""};
 	char want[64], sub[128];
 	struct stat sb;
 
@@ -433,8 +448,9 @@ static void concurrent_group_commit(void **state)
 	char id[IDS_ID_MAX];
 
 	for (unsigned i = 0; i < NTHREADS; i++) {
-		w[i] = (struct worker){ f->st, i * 1000, 0 };
-		assert_int_equal(pthread_create(&t[i], NULL, create_many, &w[i]), 0);
+		w[i] = (struct worker){f->st, i * 1000, 0};
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, create_many, &w[i]), 0);
 	}
 	for (unsigned i = 0; i < NTHREADS; i++) {
 		pthread_join(t[i], NULL);
@@ -449,7 +465,8 @@ static void concurrent_group_commit(void **state)
 		}
 	store_stats(f->st, &commits, &sets);
 	print_message("group commit: %" PRIu64 " commits for %" PRIu64
-		      " change sets\n", commits, sets);
+		      " change sets\n",
+		      commits, sets);
 	assert_int_equal(sets, NTHREADS * PER_THREAD);
 	assert_true(commits > 0);
 	assert_true(commits < sets);
@@ -499,8 +516,8 @@ static void map_full(void **state)
 	struct fx *f = *state;
 	static char body[BODY + 1];
 	char id[IDS_ID_MAX], slug[32];
-	struct err e = { 0, "" };
-	struct reader rd = { .reads = 0 };
+	struct err e = {0, ""};
+	struct reader rd = {.reads = 0};
 	unsigned n = 0;
 	pthread_t t;
 	int rc = 0;
@@ -525,8 +542,8 @@ static void map_full(void **state)
 	}
 	atomic_store(&rd.stop, true);
 	pthread_join(t, NULL);
-	print_message("map full after %u records: %s (%u reads meanwhile)\n",
-		      n, e.msg, rd.reads);
+	print_message("map full after %u records: %s (%u reads meanwhile)\n", n,
+		      e.msg, rd.reads);
 	assert_int_equal(rd.failures, 0);
 	assert_int_equal(rc, -ENOSPC);
 	assert_non_null(strstr(e.msg, "store is full"));
@@ -559,7 +576,7 @@ static void raw_schema(const char *dir, const void *val, size_t len)
 	MDB_env *env = NULL;
 	MDB_txn *txn = NULL;
 	MDB_dbi dbi;
-	MDB_val k = { 6, "schema" }, v = { len, (void *)val };
+	MDB_val k = {6, "schema"}, v = {len, (void *)val};
 
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
@@ -574,9 +591,9 @@ static void raw_schema(const char *dir, const void *val, size_t len)
 static void schema_mismatch(void **state)
 {
 	struct fx *f = *state;
-	const unsigned char v99[4] = { 99, 0, 0, 0 };
-	const unsigned char v1[4] = { STORE_SCHEMA_VERSION, 0, 0, 0 };
-	struct err e = { 0, "" };
+	const unsigned char v99[4] = {99, 0, 0, 0};
+	const unsigned char v1[4] = {STORE_SCHEMA_VERSION, 0, 0, 0};
+	struct err e = {0, ""};
 
 	assert_int_equal(create(f->st, 1, "wf-s", "s", "s"), 0);
 	store_close(f->st);
@@ -585,10 +602,11 @@ static void schema_mismatch(void **state)
 	raw_schema(f->dir, v99, sizeof(v99));
 	assert_int_equal(fx_open(f, 0, 0), -EBADMSG);
 	{
-		struct store_opts o = { f->dir, 0, 0 };
+		struct store_opts o = {f->dir, 0, 0};
 
 		assert_int_equal(store_open(&f->st, &o, &e), -EBADMSG);
-		assert_string_equal(e.msg, "store schema version 99 is not supported");
+		assert_string_equal(e.msg,
+				    "store schema version 99 is not supported");
 	}
 	raw_schema(f->dir, "x", 1);
 	assert_int_equal(fx_open(f, 0, 0), -EBADMSG);
@@ -600,7 +618,7 @@ static void schema_mismatch(void **state)
 
 /* ---- kill -9 durability ---- */
 
-#define ACK_LEN 30	/* "wf-" + 26 digits + '\n' */
+#define ACK_LEN 30 /* "wf-" + 26 digits + '\n' */
 
 struct crash_worker {
 	struct store *st;
@@ -619,7 +637,8 @@ static void *crash_loop(void *arg)
 			_exit(3);
 		if (snprintf(line, sizeof(line), "%s\n", id) != ACK_LEN)
 			_exit(6);
-		/* One line per write, under PIPE_BUF: lines never interleave. */
+		/* One line per write, under PIPE_BUF: lines never interleave.
+		 */
 		if (write(w->fd, line, ACK_LEN) != ACK_LEN)
 			_exit(4);
 	}
@@ -628,7 +647,7 @@ static void *crash_loop(void *arg)
 
 static void crash_child(const char *dir, int fd)
 {
-	struct store_opts o = { dir, 0, 0 };
+	struct store_opts o = {dir, 0, 0};
 	struct crash_worker w[4];
 	struct store *st;
 	pthread_t t;
@@ -636,7 +655,7 @@ static void crash_child(const char *dir, int fd)
 	if (store_open(&st, &o, NULL) != 0)
 		_exit(2);
 	for (unsigned i = 0; i < 4; i++) {
-		w[i] = (struct crash_worker){ st, fd, (i + 1) * 10000000u };
+		w[i] = (struct crash_worker){st, fd, (i + 1) * 10000000u};
 		if (pthread_create(&t, NULL, crash_loop, &w[i]) != 0)
 			_exit(5);
 	}
@@ -656,7 +675,7 @@ static int64_t now_ms(void)
 static void read_acks(int fd, char **acks, size_t *len, size_t *cap,
 		      int64_t deadline)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p = {fd, POLLIN, 0};
 	ssize_t n;
 
 	for (;;) {
@@ -722,17 +741,16 @@ static void crash_durability(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(list_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(preconditions, setup, teardown),
-		cmocka_unit_test_setup_teardown(reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(busy_and_dir, setup, teardown),
-		cmocka_unit_test_setup_teardown(concurrent_group_commit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(map_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(schema_mismatch, setup, teardown),
-		cmocka_unit_test_setup_teardown(crash_durability, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(list_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(preconditions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(busy_and_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(concurrent_group_commit, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(map_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(schema_mismatch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(crash_durability, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
