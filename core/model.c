@@ -17,6 +17,8 @@
 
 #define SC(s) (1u << (s))
 
+/* clang-format off */
+
 /* ---- drafts --------------------------------------------------------- */
 
 /* Each draft has "%s" once, for metadata.name, and no other '%'. */
@@ -150,6 +152,8 @@ static const struct kind kinds[KIND_COUNT] = {
 	},
 };
 
+/* clang-format on */
+
 const struct kind *model_kind(enum kind_id id)
 {
 	if ((unsigned)id >= KIND_COUNT)
@@ -191,6 +195,7 @@ const struct kind *model_kind_by_prefix(const char *id)
 
 /* ---- envelope ------------------------------------------------------- */
 
+/* clang-format off */
 /* status is server-owned: SF_OUTPUT accepts it on input and drops it. */
 static const struct schema_field envelope_fields[] = {
 	{ .json = "apiVersion", .proto = "api_version", .type = ST_STRING },
@@ -205,15 +210,17 @@ static const struct schema_msg envelope = {
 	sizeof(envelope_fields) / sizeof(envelope_fields[0])
 };
 
-static int check_const(const struct doc *env, const char *key,
-		       const char *want, struct err *e)
+/* clang-format on */
+
+static int check_const(const struct doc *env, const char *key, const char *want,
+		       struct err *e)
 {
 	const struct doc *v = doc_map_get(env, key);
 
 	if (!v || (v->n == strlen(want) && strcmp(v->u.s, want) == 0))
 		return 0;
-	return err_set(e, -EBADMSG, "%s: expected \"%s\", got \"%.64s%s\"",
-		       key, want, v->u.s, v->n > 64 ? "..." : "");
+	return err_set(e, -EBADMSG, "%s: expected \"%s\", got \"%.64s%s\"", key,
+		       want, v->u.s, v->n > 64 ? "..." : "");
 }
 
 /* The value under @key, or NULL when absent or null. */
@@ -256,7 +263,8 @@ static int metadata_defaults(const struct kind *k, struct doc *md,
 	const struct doc *name = present(md, "name");
 	int rc;
 
-	if (default_name && (!name || (name->type == DOC_STR && name->n == 0))) {
+	if (default_name &&
+	    (!name || (name->type == DOC_STR && name->n == 0))) {
 		rc = doc_map_setstr(md, "name", default_name);
 		if (rc < 0)
 			return rc;
@@ -264,9 +272,9 @@ static int metadata_defaults(const struct kind *k, struct doc *md,
 	if (present(md, "ownerScope") || present(md, "owner_scope"))
 		return 0;
 	doc_map_del(md, "owner_scope");
-	return doc_map_setstr(md, "ownerScope",
-			      schema_enum_name(&model_owner_scope,
-					       lowest_scope(k)));
+	return doc_map_setstr(
+	    md, "ownerScope",
+	    schema_enum_name(&model_owner_scope, lowest_scope(k)));
 }
 
 static bool has_text(const struct doc *m, const char *key)
@@ -300,8 +308,7 @@ static int build_metadata(const struct kind *k, struct doc *env,
 	if (!md)
 		return err_set(e, -ENOMEM, "out of memory");
 	/* A non-map is left for schema_normalize() to report. */
-	if (md->type == DOC_MAP &&
-	    metadata_defaults(k, md, default_name) < 0) {
+	if (md->type == DOC_MAP && metadata_defaults(k, md, default_name) < 0) {
 		rc = err_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -367,8 +374,8 @@ static int refs_checks(const struct doc *spec, struct err *e)
 	return 0;
 }
 
-static int build_spec(const struct kind *k, struct doc *env,
-		      struct doc **out, struct err *e)
+static int build_spec(const struct kind *k, struct doc *env, struct doc **out,
+		      struct err *e)
 {
 	struct doc *spec = take_or_map(env, "spec"), *nspec = NULL;
 	int rc = 0;
@@ -407,7 +414,7 @@ static int assemble(const struct kind *k, struct doc *md, struct doc *spec,
 	    doc_map_setstr(res, "kind", k->name) < 0)
 		goto out;
 	rc = doc_map_set(res, "metadata", md);
-	md = NULL;	/* owned by res (or freed) */
+	md = NULL; /* owned by res (or freed) */
 	if (rc == 0)
 		rc = doc_map_set(res, "spec", spec);
 	spec = NULL;
@@ -423,8 +430,7 @@ out:
 }
 
 int model_normalize(const struct kind *k, const struct doc *in,
-		    const char *default_name, struct doc **out,
-		    struct err *e)
+		    const char *default_name, struct doc **out, struct err *e)
 {
 	struct doc *env = NULL, *md = NULL, *spec = NULL;
 	int rc;
@@ -453,6 +459,6 @@ int model_for_each_secret(const struct kind *k, struct doc *res,
 				    struct doc *node),
 			  void *ctx)
 {
-	return schema_for_each_secret(k->spec, doc_map_get(res, "spec"),
-				      "spec", fn, ctx);
+	return schema_for_each_secret(k->spec, doc_map_get(res, "spec"), "spec",
+				      fn, ctx);
 }

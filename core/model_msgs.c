@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Tables are laid out by hand. */
+/* clang-format off */
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MSG(nm, arr) { .name = (nm), .fields = (arr), .n = N(arr) }
 
@@ -80,6 +83,8 @@ static const struct schema_enum ref_kind = {
 	"ApiResourceKind", NULL, ref_kind_values, N(ref_kind_values), NULL
 };
 
+/* clang-format on */
+
 /* ---- checks --------------------------------------------------------- */
 
 static int check_dsl(const struct doc *v, struct err *e)
@@ -106,9 +111,10 @@ static int check_task_names(const struct doc *v, struct err *e)
 		for (j = 0; j < i; j++) {
 			prev = doc_map_get(v->u.items[j], "name");
 			if (same_text(name, prev))
-				return err_set(e, -EBADMSG,
-					"[%zu].name: duplicate task name \"%.64s\"",
-					i, name->u.s);
+				return err_set(
+				    e, -EBADMSG,
+				    "[%zu].name: duplicate task name \"%.64s\"",
+				    i, name->u.s);
 		}
 	}
 	return 0;
@@ -136,9 +142,10 @@ static int check_var_keys(const struct doc *v, struct err *e)
 
 	for (i = 0; i < v->n; i++)
 		if (!var_name(v->u.kv[i].key))
-			return err_set(e, -EBADMSG,
-				"key \"%.64s\" is not a valid variable name",
-				v->u.kv[i].key);
+			return err_set(
+			    e, -EBADMSG,
+			    "key \"%.64s\" is not a valid variable name",
+			    v->u.kv[i].key);
 	return 0;
 }
 
@@ -154,9 +161,12 @@ static int check_ref_version(const struct doc *v, struct err *e)
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
 		      s[i] == '_' || s[i] == '-'))
 			return err_set(e, -EBADMSG,
-				"must be \"latest\" or letters, digits, '.', '_' and '-'");
+				       "must be \"latest\" or letters, digits, "
+				       "'.', '_' and '-'");
 	return 0;
 }
+
+/* clang-format off */
 
 /* ---- metadata and audit --------------------------------------------- */
 
@@ -426,3 +436,5 @@ static const struct schema_field execution_status_fields[] = {
 };
 const struct schema_msg model_workflow_execution_status =
 	MSG("WorkflowExecutionStatus", execution_status_fields);
+
+/* clang-format on */

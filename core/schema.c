@@ -33,13 +33,13 @@
 #include <string.h>
 #include <strings.h>
 
-#define SPATH_MAX 1024	/* bytes of a field path, NUL included */
-#define QUOTE_MAX 64	/* bytes of a user's value quoted in a message */
+#define SPATH_MAX 1024 /* bytes of a field path, NUL included */
+#define QUOTE_MAX 64   /* bytes of a user's value quoted in a message */
 
 struct spath {
 	char s[SPATH_MAX];
-	size_t len;	/* bytes stored in s */
-	size_t full;	/* length of the whole path; > len when cut */
+	size_t len;  /* bytes stored in s */
+	size_t full; /* length of the whole path; > len when cut */
 };
 
 /* ---- paths ---------------------------------------------------------- */
@@ -130,7 +130,9 @@ static int say(struct err *e, const struct spath *p, const char *what)
 	return -EBADMSG;
 }
 
-__attribute__((format(printf, 3, 4)))
+static int fail(struct err *e, const struct spath *p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static int fail(struct err *e, const struct spath *p, const char *fmt, ...)
 {
 	char what[ERR_MSG_MAX];
@@ -189,8 +191,8 @@ static bool prefixed_eq(const char *prefix, const char *name, const char *text)
  * An alias is an irregular full name ("EXECUTION_PHASE_UNSPECIFIED"); it
  * stands for the value whose short name is its longest "_<NAME>" suffix.
  */
-static const struct schema_enum_value *alias_value(
-	const struct schema_enum *en, const char *alias)
+static const struct schema_enum_value *alias_value(const struct schema_enum *en,
+						   const char *alias)
 {
 	const struct schema_enum_value *best = NULL;
 	size_t al = strlen(alias), i;
@@ -349,8 +351,10 @@ static int norm_int(const struct schema_field *f, const struct doc *v,
 		hi = INT32_MAX;
 	}
 	if (x < lo || x > hi)
-		return fail(e, p, "%" PRId64 " is out of range (%" PRId64
-			    "..%" PRId64 ")", x, lo, hi);
+		return fail(e, p,
+			    "%" PRId64 " is out of range (%" PRId64 "..%" PRId64
+			    ")",
+			    x, lo, hi);
 	return made(doc_int(x), v, out, e);
 }
 
@@ -380,8 +384,10 @@ static int norm_enum(const struct schema_enum *en, const struct doc *v,
 	int32_t num;
 
 	if (v->type != DOC_STR && v->type != DOC_INT)
-		return fail(e, p, "expected a %s name or number, got %s",
-			    en->name, noun(v));
+		return fail(e, p,
+			    "expected an enum value (name or number), "
+			    "got %s",
+			    noun(v));
 	/* Embedded NULs would make a prefix of the text match. */
 	if (strlen(text_of(v)) != v->n ||
 	    schema_enum_parse(en, text_of(v), &num) < 0)
@@ -485,6 +491,11 @@ fail:
 	return rc;
 }
 
+/*
+ * Keys of the input are unique, so the output starts as a copy of the
+ * input map and each value is replaced by its normalized form: appending
+ * with doc_map_set() would search the map on every key (quadratic).
+ */
 static int norm_map(const struct schema_field *f, const struct doc *v,
 		    struct spath *p, struct doc **out, struct err *e)
 {
@@ -494,27 +505,22 @@ static int norm_map(const struct schema_field *f, const struct doc *v,
 
 	if (v->type != DOC_MAP)
 		return fail(e, p, "expected a map, got %s", noun(v));
-	m = doc_new(DOC_MAP);
+	m = doc_clone(v);
 	if (!m)
 		return nomem(e);
-	keep_pos(m, v);
 	for (i = 0; i < v->n; i++) {
 		mark = spath_push_key(p, v->u.kv[i].key);
 		rc = norm_value(f, v->u.kv[i].val, p, &val, e);
 		spath_pop(p, mark);
-		if (rc < 0)
-			goto fail;
-		rc = doc_map_set(m, v->u.kv[i].key, val);
 		if (rc < 0) {
-			rc = nomem(e);
-			goto fail;
+			doc_free(m);
+			return rc;
 		}
+		doc_free(m->u.kv[i].val);
+		m->u.kv[i].val = val;
 	}
 	*out = m;
 	return 0;
-fail:
-	doc_free(m);
-	return rc;
 }
 
 /* ---- post checks ---------------------------------------------------- */
@@ -529,6 +535,13 @@ static size_t utf8_chars(const char *s, size_t n)
 	return c;
 }
 
+static bool zero_enum(const struct schema_enum *en, const struct doc *nv)
+{
+	const char *zero = schema_enum_name(en, 0);
+
+	return zero && strcmp(text_of(nv), zero) == 0;
+}
+
 static bool is_empty(const struct schema_field *f, const struct doc *nv)
 {
 	if (f->flags & (SF_REPEATED | SF_MAP))
@@ -538,8 +551,7 @@ static bool is_empty(const struct schema_field *f, const struct doc *nv)
 	case ST_BYTES:
 		return nv->type == DOC_STR && nv->n == 0;
 	case ST_ENUM:
-		return strcmp(text_of(nv), schema_enum_name(f->en, 0) ?
-				  schema_enum_name(f->en, 0) : "") == 0;
+		return zero_enum(f->en, nv);
 	case ST_INT:
 	case ST_BOOL:
 		return nv->i == 0;
@@ -584,7 +596,7 @@ static int run_check(const struct schema_field *f, const struct doc *nv,
 		     const struct spath *p, struct err *e)
 {
 	char what[ERR_MSG_MAX];
-	struct err local = { 0, "" };
+	struct err local = {0, ""};
 	int rc;
 
 	rc = f->check(nv, &local);
@@ -621,7 +633,8 @@ static const struct schema_field *find_field(const struct schema_msg *m,
 
 	for (i = 0; i < m->n; i++)
 		if (strcmp(key, m->fields[i].json) == 0 ||
-		    (m->fields[i].proto && strcmp(key, m->fields[i].proto) == 0))
+		    (m->fields[i].proto &&
+		     strcmp(key, m->fields[i].proto) == 0))
 			return &m->fields[i];
 	return NULL;
 }
@@ -630,6 +643,7 @@ static int check_keys(const struct schema_msg *m, const struct doc *in,
 		      struct spath *p, struct err *e)
 {
 	const struct schema_field *f;
+	const struct doc *other;
 	const char *key;
 	size_t i, mark;
 	int rc;
@@ -643,8 +657,12 @@ static int check_keys(const struct schema_msg *m, const struct doc *in,
 			spath_pop(p, mark);
 			return rc;
 		}
+		/* An explicit null is "absent", so it never doubles a field. */
+		other = doc_map_get(in, f->json);
 		if (f->proto && strcmp(f->json, f->proto) != 0 &&
-		    strcmp(key, f->proto) == 0 && doc_map_get(in, f->json))
+		    strcmp(key, f->proto) == 0 && other &&
+		    other->type != DOC_NULL &&
+		    in->u.kv[i].val->type != DOC_NULL)
 			return fail(e, p, "field given twice (%s and %s)",
 				    f->json, f->proto);
 	}
@@ -657,11 +675,9 @@ static const struct doc *field_input(const struct schema_field *f,
 {
 	const struct doc *v = doc_map_get(in, f->json);
 
-	if (!v && f->proto)
+	if ((!v || v->type == DOC_NULL) && f->proto)
 		v = doc_map_get(in, f->proto);
-	if (v && v->type == DOC_NULL)
-		return NULL;
-	return v;
+	return v && v->type != DOC_NULL ? v : NULL;
 }
 
 static int norm_field(const struct schema_field *f, const struct doc *in,
@@ -741,8 +757,7 @@ struct walk {
 	struct spath p;
 };
 
-static int walk_msg(const struct schema_msg *m, struct doc *d,
-		    struct walk *w);
+static int walk_msg(const struct schema_msg *m, struct doc *d, struct walk *w);
 
 static bool marked_secret(const struct doc *msg)
 {
@@ -788,8 +803,7 @@ static int walk_field(const struct schema_field *f, struct doc *v,
 	return walk_msg(f->msg, v, w);
 }
 
-static int walk_msg(const struct schema_msg *m, struct doc *d,
-		    struct walk *w)
+static int walk_msg(const struct schema_msg *m, struct doc *d, struct walk *w)
 {
 	const struct schema_field *f;
 	struct doc *v;
@@ -817,11 +831,9 @@ static int walk_msg(const struct schema_msg *m, struct doc *d,
 	return rc;
 }
 
-int schema_for_each_secret(const struct schema_msg *m, struct doc *d,
-			   const char *path,
-			   int (*fn)(void *ctx, const char *path,
-				     struct doc *node),
-			   void *ctx)
+int schema_for_each_secret(
+    const struct schema_msg *m, struct doc *d, const char *path,
+    int (*fn)(void *ctx, const char *path, struct doc *node), void *ctx)
 {
 	struct walk w;
 
