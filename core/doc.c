@@ -144,8 +144,8 @@ void doc_free(struct doc *d)
 /* Make room for one more child in a list or map (doubling). */
 static int doc_reserve(struct doc *c)
 {
-	size_t sz = c->type == DOC_MAP ? sizeof(struct doc_kv)
-				       : sizeof(struct doc *);
+	size_t sz =
+	    c->type == DOC_MAP ? sizeof(struct doc_kv) : sizeof(struct doc *);
 	size_t want;
 	void *p;
 
@@ -166,16 +166,39 @@ static int doc_reserve(struct doc *c)
 	return 0;
 }
 
+/* Append without looking for @key: the caller knows it is new. */
+static int map_append(struct doc *m, const char *key, struct doc *v)
+{
+	char *kc = v ? dup_bytes(key, strlen(key)) : NULL;
+	int rc = kc ? doc_reserve(m) : -ENOMEM;
+
+	if (rc < 0) {
+		free(kc);
+		doc_free(v);
+		return rc;
+	}
+	m->u.kv[m->n].key = kc;
+	m->u.kv[m->n].val = v;
+	m->n++;
+	return 0;
+}
+
+/* Source keys are unique, so map entries are appended without a search
+ * (cloning a large map stays linear). */
 static struct doc *clone_children(const struct doc *d, struct doc *c)
 {
 	struct doc *v;
 	size_t k;
+	int rc;
 
 	for (k = 0; k < d->n; k++) {
-		v = doc_clone(d->type == DOC_MAP ? d->u.kv[k].val
-						 : d->u.items[k]);
-		if ((d->type == DOC_MAP ? doc_map_set(c, d->u.kv[k].key, v)
-					: doc_list_add(c, v)) < 0) {
+		if (d->type == DOC_MAP) {
+			v = doc_clone(d->u.kv[k].val);
+			rc = map_append(c, d->u.kv[k].key, v);
+		} else {
+			rc = doc_list_add(c, doc_clone(d->u.items[k]));
+		}
+		if (rc < 0) {
 			doc_free(c);
 			return NULL;
 		}
@@ -212,7 +235,12 @@ static bool map_equal(const struct doc *a, const struct doc *b)
 	size_t k;
 
 	for (k = 0; k < a->n; k++) {
-		v = doc_map_get(b, a->u.kv[k].key);
+		/* Same order is the common case; search only when it differs.
+		 */
+		if (!strcmp(a->u.kv[k].key, b->u.kv[k].key))
+			v = b->u.kv[k].val;
+		else
+			v = doc_map_get(b, a->u.kv[k].key);
 		if (!v || !doc_equal(a->u.kv[k].val, v))
 			return false;
 	}
@@ -268,34 +296,18 @@ struct doc *doc_map_get(const struct doc *m, const char *key)
 int doc_map_set(struct doc *m, const char *key, struct doc *v)
 {
 	ptrdiff_t k = map_find(m, key);
-	char *kc = NULL;
-	int rc;
 
 	if (!m || m->type != DOC_MAP || !key) {
-		rc = -EINVAL;
-		goto fail;
+		doc_free(v);
+		return -EINVAL;
 	}
-	if (!v) {
-		rc = -ENOMEM;
-		goto fail;
-	}
-	if (k >= 0) {
-		doc_free(m->u.kv[k].val);
-		m->u.kv[k].val = v;
-		return 0;
-	}
-	kc = dup_bytes(key, strlen(key));
-	rc = kc ? doc_reserve(m) : -ENOMEM;
-	if (rc < 0)
-		goto fail;
-	m->u.kv[m->n].key = kc;
-	m->u.kv[m->n].val = v;
-	m->n++;
+	if (!v)
+		return -ENOMEM;
+	if (k < 0)
+		return map_append(m, key, v);
+	doc_free(m->u.kv[k].val);
+	m->u.kv[k].val = v;
 	return 0;
-fail:
-	free(kc);
-	doc_free(v);
-	return rc;
 }
 
 int doc_map_setstr(struct doc *m, const char *key, const char *s)

@@ -74,7 +74,8 @@ static int encode_node(const struct doc *d, struct buf *out, int depth)
 
 	if (!d || (unsigned)d->type > DOC_MAP)
 		return -EINVAL;
-	if ((d->type == DOC_LIST || d->type == DOC_MAP) && depth >= DOC_DEPTH_MAX)
+	if ((d->type == DOC_LIST || d->type == DOC_MAP) &&
+	    depth >= DOC_DEPTH_MAX)
 		return -EINVAL;
 	rc = buf_addc(out, (char)d->type);
 	if (rc < 0)
@@ -117,8 +118,8 @@ int doc_encode(const struct doc *d, struct buf *out)
 
 struct rd {
 	const unsigned char *p;
-	size_t n;	/* total */
-	size_t pos;	/* next byte */
+	size_t n;   /* total */
+	size_t pos; /* next byte */
 };
 
 static int get_byte(struct rd *r, unsigned char *c)
@@ -189,15 +190,23 @@ static int key_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Maps decoded from untrusted bytes must still have unique keys. */
+/* Maps decoded from untrusted bytes must still have unique keys; large
+ * maps are checked by sorting so the check stays O(n log n). */
 static int check_unique(const struct doc *m)
 {
 	char **keys;
-	size_t k;
+	size_t k, j;
 	int rc = 0;
 
 	if (m->n < 2)
 		return 0;
+	if (m->n <= 8) {
+		for (k = 1; k < m->n; k++)
+			for (j = 0; j < k; j++)
+				if (!strcmp(m->u.kv[j].key, m->u.kv[k].key))
+					return -EBADMSG;
+		return 0;
+	}
 	keys = malloc(m->n * sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
@@ -326,7 +335,7 @@ static int decode_node(struct rd *r, int depth, struct doc **out)
 
 int doc_decode(const void *p, size_t n, struct doc **out, size_t *used)
 {
-	struct rd r = { p, n, 0 };
+	struct rd r = {p, n, 0};
 	struct doc *d = NULL;
 	unsigned char ver;
 	int rc;

@@ -30,7 +30,7 @@
 
 struct em {
 	struct buf *out;
-	int rc;		/* first error, sticky */
+	int rc; /* first error, sticky */
 };
 
 static void put(struct em *w, const char *p, size_t n)
@@ -73,7 +73,7 @@ static int done(struct em *w, size_t start)
  */
 static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
 	size_t len, k;
 	uint32_t c;
 
@@ -156,7 +156,7 @@ static void json_str(struct em *w, const char *s, size_t n)
 
 int json_quote(struct buf *out, const char *s, size_t n)
 {
-	struct em w = { out, 0 };
+	struct em w = {out, 0};
 	size_t start = out->len;
 
 	json_str(&w, s, n);
@@ -265,7 +265,7 @@ static void json_node(struct em *w, const struct doc *d, int pretty,
 
 int json_emit(const struct doc *d, struct buf *out, int pretty)
 {
-	struct em w = { out, 0 };
+	struct em w = {out, 0};
 	size_t start = out->len;
 
 	if (!d)
@@ -281,8 +281,7 @@ int json_emit(const struct doc *d, struct buf *out, int pretty)
 /* Words YAML 1.1 readers take as booleans; quoted for their sake. */
 static bool yaml11_bool(const char *s)
 {
-	static const char *const words[] = { "y", "n", "yes", "no", "on",
-					     "off" };
+	static const char *const words[] = {"yes", "no", "on", "off"};
 	size_t k;
 
 	for (k = 0; k < sizeof(words) / sizeof(words[0]); k++)
@@ -331,8 +330,17 @@ static bool yaml_plain_ok(const char *s, size_t n)
 
 static void yaml_escape_cp(struct em *w, uint32_t c)
 {
-	static const char named[] = "0\0" "a\a" "b\b" "t\t" "n\n" "v\v"
-				    "f\f" "r\r" "e\x1b" "\"\"" "\\\\";
+	static const char named[] = "0\0"
+				    "a\a"
+				    "b\b"
+				    "t\t"
+				    "n\n"
+				    "v\v"
+				    "f\f"
+				    "r\r"
+				    "e\x1b"
+				    "\"\""
+				    "\\\\";
 	char tmp[12];
 	size_t k;
 
@@ -474,7 +482,7 @@ static void yaml_block(struct em *w, const struct doc *d, size_t indent,
 
 int yaml_emit(const struct doc *d, struct buf *out)
 {
-	struct em w = { out, 0 };
+	struct em w = {out, 0};
 	size_t start = out->len;
 
 	if (!d)

@@ -1,12 +1,13 @@
 /*
  * yaml_i.h - internals shared by the YAML module's files (yaml_parse.c,
- * yaml_resolve.c, yaml_emit.c).  Not for use outside the module.
+ * yaml_resolve.c, yaml_keys.c, yaml_emit.c).  Not for use outside the module.
  */
 #ifndef EXECFS_YAML_I_H
 #define EXECFS_YAML_I_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "doc.h"
 
@@ -35,5 +36,25 @@ struct doc *yaml_resolve_tagged(const char *tag, const char *s, size_t n,
  * as a plain scalar would read back as a string.
  */
 bool yaml_plain_is_str(const char *s, size_t n);
+
+/*
+ * Duplicate-key detection for a map under construction (yaml_keys.c).
+ * Zero-initialize; call yaml_keyset_add() after each entry is appended to
+ * the map and yaml_keyset_release() when done.
+ */
+struct yaml_keyset {
+	uint32_t *slots; /* kv index + 1; 0 is empty */
+	size_t nslots;
+};
+
+/** yaml_keyset_has() - true when map @m already has @key. */
+bool yaml_keyset_has(const struct yaml_keyset *ks, const struct doc *m,
+		     const char *key);
+
+/** yaml_keyset_add() - index @m's last entry.  Return: 0 or -ENOMEM. */
+int yaml_keyset_add(struct yaml_keyset *ks, const struct doc *m);
+
+/** yaml_keyset_release() - free the index.  The keyset is empty again. */
+void yaml_keyset_release(struct yaml_keyset *ks);
 
 #endif

@@ -19,7 +19,6 @@
 #include "yaml_i.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,29 +26,29 @@
 #include <yaml.h>
 
 const struct yaml_limits yaml_default_limits = {
-	.max_bytes = 1048576,
-	.max_depth = 32,
-	.max_str = 65536,
-	.max_items = 10000,
-	.max_nodes = 100000,
-	.max_aliases = 64,
+    .max_bytes = 1048576,
+    .max_depth = 32,
+    .max_str = 65536,
+    .max_items = 10000,
+    .max_nodes = 100000,
+    .max_aliases = 64,
 };
 
-#define HASH_MIN 16	/* maps this large get a key index */
+/* Core tags a scalar may carry (map and seq fail later as a mismatch). */
+#define SCALAR_TAGS " str int bool float null map seq "
 
 /* An open list or map. */
 struct frame {
 	struct doc *node;
-	char *key;		/* map: pending key awaiting its value */
-	char *anchor;		/* anchor to register when the node ends */
+	char *key;    /* map: pending key awaiting its value */
+	char *anchor; /* anchor to register when the node ends */
 	bool flow;
-	uint32_t *slots;	/* map: open-addressed kv index + 1 */
-	size_t nslots;
+	struct yaml_keyset keys; /* map: finds duplicate keys */
 };
 
 struct anchor {
 	char *name;
-	const struct doc *node;	/* borrowed from the tree being built */
+	const struct doc *node; /* borrowed from the tree being built */
 	size_t nodes;		/* nodes in its subtree */
 	size_t height;		/* nesting levels it adds (0: scalar) */
 };
@@ -68,8 +67,9 @@ struct yp {
 	struct doc *root;
 	bool root_empty;
 	int docs;
-	bool ascii;		/* no byte >= 0x80: chars are bytes */
-	size_t cur_char, cur_byte;	/* mark translation cursor */
+	size_t base; /* bytes of a leading BOM, not given to libyaml */
+	bool ascii;  /* no byte >= 0x80 after it: chars are bytes */
+	size_t cur_char, cur_byte; /* mark translation cursor */
 };
 
 /* ---- positions ---- */
@@ -85,16 +85,16 @@ static size_t byte_at(struct yp *p, size_t idx)
 	const unsigned char *t = (const unsigned char *)p->text;
 
 	if (p->ascii)
-		return idx < p->len ? idx : p->len;
+		return p->base + idx < p->len ? p->base + idx : p->len;
 	while (p->cur_char < idx && p->cur_byte < p->len) {
 		p->cur_byte++;
 		while (p->cur_byte < p->len && is_cont(t[p->cur_byte]))
 			p->cur_byte++;
 		p->cur_char++;
 	}
-	while (p->cur_char > idx && p->cur_byte > 0) {
+	while (p->cur_char > idx && p->cur_byte > p->base) {
 		p->cur_byte--;
-		while (p->cur_byte > 0 && is_cont(t[p->cur_byte]))
+		while (p->cur_byte > p->base && is_cont(t[p->cur_byte]))
 			p->cur_byte--;
 		p->cur_char--;
 	}
@@ -144,12 +144,25 @@ static size_t skip_props(const char *t, size_t off, size_t end)
 static void set_pos(struct yp *p, struct doc *d, const yaml_event_t *ev,
 		    bool props)
 {
+	size_t k, from;
+
 	d->line = (uint32_t)ev->start_mark.line + 1;
 	d->col = (uint32_t)ev->start_mark.column + 1;
 	d->end = byte_at(p, ev->end_mark.index);
 	d->off = byte_at(p, ev->start_mark.index);
-	if (props)
-		d->off = skip_props(p->text, d->off, d->end);
+	if (!props)
+		return;
+	/* Move the start (and line/column with it) past anchor and tag. */
+	from = d->off;
+	d->off = skip_props(p->text, d->off, d->end);
+	for (k = from; k < d->off; k++) {
+		if (p->text[k] == '\n') {
+			d->line++;
+			d->col = 1;
+		} else if (!is_cont((unsigned char)p->text[k])) {
+			d->col++;
+		}
+	}
 }
 
 /* Block scalars' marks run to the next token; end at the last content. */
@@ -164,8 +177,8 @@ static void trim_block_end(const struct yp *p, struct doc *d)
 static int fail_at(struct yp *p, int code, const yaml_mark_t *m,
 		   const char *what, const char *detail)
 {
-	return err_set(p->e, code, "line %zu column %zu: %s%s",
-		       m->line + 1, m->column + 1, what, detail ? detail : "");
+	return err_set(p->e, code, "line %zu column %zu: %s%s", m->line + 1,
+		       m->column + 1, what, detail ? detail : "");
 }
 
 /* Copy @s into @out for a message: at most 64 bytes, controls as '?'. */
@@ -191,11 +204,13 @@ static int libyaml_error(struct yp *p)
 	if (y->error == YAML_MEMORY_ERROR)
 		return err_set(p->e, -ENOMEM, "out of memory parsing YAML");
 	if (y->error == YAML_READER_ERROR) {
-		line_col(p->text, y->problem_offset < p->len ? y->problem_offset
-							     : p->len,
+		line_col(p->text,
+			 p->base + y->problem_offset < p->len
+			     ? p->base + y->problem_offset
+			     : p->len,
 			 &line, &col);
-		return err_set(p->e, -EBADMSG, "line %zu column %zu: %s",
-			       line, col, what);
+		return err_set(p->e, -EBADMSG, "line %zu column %zu: %s", line,
+			       col, what);
 	}
 	if (y->context &&
 	    snprintf(ctx, sizeof(ctx), " (%s)", y->context) >= (int)sizeof(ctx))
@@ -213,9 +228,10 @@ static struct frame *top(struct yp *p)
 static int count_nodes(struct yp *p, size_t add, const yaml_mark_t *m)
 {
 	if (add > p->lim->max_nodes - p->nodes)
-		return err_set(p->e, -EFBIG,
-			       "line %zu column %zu: document has more than %zu nodes",
-			       m->line + 1, m->column + 1, p->lim->max_nodes);
+		return err_set(
+		    p->e, -EFBIG,
+		    "line %zu column %zu: document has more than %zu nodes",
+		    m->line + 1, m->column + 1, p->lim->max_nodes);
 	p->nodes += add;
 	return 0;
 }
@@ -236,18 +252,25 @@ static int check_items(struct yp *p, const yaml_mark_t *m)
 static int check_tag(struct yp *p, const yaml_event_t *ev, const char *tag,
 		     const char *want)
 {
+	size_t pre = strlen(CORE_TAG), n;
+	const char *w, *name;
 	char tmp[80];
 
 	if (!tag)
 		return 0;
-	if (strncmp(tag, CORE_TAG, strlen(CORE_TAG)) ||
-	    (want && strcmp(tag + strlen(CORE_TAG), want)))
-		return err_set(p->e, -EBADMSG,
-			       "line %zu column %zu: unsupported tag \"%s\"",
-			       ev->start_mark.line + 1,
-			       ev->start_mark.column + 1,
-			       msg_text(tmp, sizeof(tmp), tag));
-	return 0;
+	name = tag + pre;
+	/* @want is a space-separated word list; match a whole word. */
+	if (!strncmp(tag, CORE_TAG, pre) && *name) {
+		n = strlen(name);
+		for (w = strstr(want, name); w; w = strstr(w + 1, name))
+			if ((w == want || w[-1] == ' ') &&
+			    (w[n] == ' ' || w[n] == '\0'))
+				return 0;
+	}
+	return err_set(p->e, -EBADMSG,
+		       "line %zu column %zu: unsupported tag \"%s\"",
+		       ev->start_mark.line + 1, ev->start_mark.column + 1,
+		       msg_text(tmp, sizeof(tmp), tag));
 }
 
 static int add_anchor(struct yp *p, const char *name, const struct doc *d,
@@ -286,71 +309,6 @@ static const struct anchor *find_anchor(const struct yp *p, const char *name)
 	return NULL;
 }
 
-/* ---- map key index ---- */
-
-static uint32_t key_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-static void slot_put(struct frame *f, size_t idx)
-{
-	size_t k = key_hash(f->node->u.kv[idx].key) & (f->nslots - 1);
-
-	while (f->slots[k])
-		k = (k + 1) & (f->nslots - 1);
-	f->slots[k] = (uint32_t)idx + 1;
-}
-
-/* Keep the index at most half full; rebuilt on growth. */
-static int index_key(struct frame *f)
-{
-	const struct doc *m = f->node;
-	uint32_t *s;
-	size_t want, k;
-
-	if (m->n < HASH_MIN)
-		return 0;
-	if (m->n * 2 <= f->nslots) {
-		slot_put(f, m->n - 1);
-		return 0;
-	}
-	want = f->nslots ? f->nslots * 2 : 64;
-	while (want < m->n * 2)
-		want *= 2;
-	s = calloc(want, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	free(f->slots);
-	f->slots = s;
-	f->nslots = want;
-	for (k = 0; k < m->n; k++)
-		slot_put(f, k);
-	return 0;
-}
-
-static bool has_key(const struct frame *f, const char *key)
-{
-	const struct doc *m = f->node;
-	size_t k;
-
-	if (!f->slots) {
-		for (k = 0; k < m->n; k++)
-			if (!strcmp(m->u.kv[k].key, key))
-				return true;
-		return false;
-	}
-	for (k = key_hash(key) & (f->nslots - 1); f->slots[k];
-	     k = (k + 1) & (f->nslots - 1))
-		if (!strcmp(m->u.kv[f->slots[k] - 1].key, key))
-			return true;
-	return false;
-}
-
 /* ---- building the tree ---- */
 
 /* Append @d to the open container (or make it the root); frees @d on
@@ -384,7 +342,7 @@ static int attach(struct yp *p, struct doc *d)
 	c->u.kv[c->n].val = d;
 	c->n++;
 	f->key = NULL;
-	return index_key(f);
+	return yaml_keyset_add(&f->keys, c);
 }
 
 /* Height (0 for a scalar) and node count of a subtree. */
@@ -411,28 +369,27 @@ static bool want_key(struct yp *p)
 	return f && f->node->type == DOC_MAP && !f->key;
 }
 
-static int take_key(struct yp *p, const yaml_mark_t *m, const char *s,
-		    size_t n)
+static int take_key(struct yp *p, const yaml_mark_t *m, const char *s, size_t n)
 {
 	struct frame *f = top(p);
 	char tmp[80];
 	int rc;
 
 	if (n > p->lim->max_str)
-		return err_set(p->e, -EFBIG,
-			       "line %zu column %zu: string longer than %zu bytes",
-			       m->line + 1, m->column + 1, p->lim->max_str);
+		return err_set(
+		    p->e, -EFBIG,
+		    "line %zu column %zu: string longer than %zu bytes",
+		    m->line + 1, m->column + 1, p->lim->max_str);
 	if (memchr(s, 0, n))
 		return fail_at(p, -EBADMSG, m, "map key contains a NUL byte",
 			       NULL);
+	if (yaml_keyset_has(&f->keys, f->node, s))
+		return err_set(
+		    p->e, -EBADMSG, "line %zu column %zu: duplicate key \"%s\"",
+		    m->line + 1, m->column + 1, msg_text(tmp, sizeof(tmp), s));
 	rc = check_items(p, m);
 	if (rc < 0)
 		return rc;
-	if (has_key(f, s))
-		return err_set(p->e, -EBADMSG,
-			       "line %zu column %zu: duplicate key \"%s\"",
-			       m->line + 1, m->column + 1,
-			       msg_text(tmp, sizeof(tmp), s));
 	f->key = malloc(n + 1);
 	if (!f->key)
 		return -ENOMEM;
@@ -443,15 +400,14 @@ static int take_key(struct yp *p, const yaml_mark_t *m, const char *s,
 static int key_event(struct yp *p, const yaml_event_t *ev)
 {
 	const char *tag = (const char *)ev->data.scalar.tag;
-	int rc = check_tag(p, ev, tag, NULL);
+	int rc = check_tag(p, ev, tag, SCALAR_TAGS);
 
 	if (rc < 0)
 		return rc;
 	if (ev->data.scalar.anchor)
 		return fail_at(p, -EBADMSG, &ev->start_mark,
 			       "anchors on map keys are not supported", NULL);
-	return take_key(p, &ev->start_mark,
-			(const char *)ev->data.scalar.value,
+	return take_key(p, &ev->start_mark, (const char *)ev->data.scalar.value,
 			ev->data.scalar.length);
 }
 
@@ -488,12 +444,13 @@ static int scalar_event(struct yp *p, const yaml_event_t *ev)
 
 	if (want_key(p))
 		return key_event(p, ev);
-	rc = check_tag(p, ev, (const char *)ev->data.scalar.tag, NULL);
+	rc = check_tag(p, ev, (const char *)ev->data.scalar.tag, SCALAR_TAGS);
 	if (rc == 0 && ev->data.scalar.length > p->lim->max_str)
-		rc = err_set(p->e, -EFBIG,
-			     "line %zu column %zu: string longer than %zu bytes",
-			     ev->start_mark.line + 1, ev->start_mark.column + 1,
-			     p->lim->max_str);
+		rc =
+		    err_set(p->e, -EFBIG,
+			    "line %zu column %zu: string longer than %zu bytes",
+			    ev->start_mark.line + 1, ev->start_mark.column + 1,
+			    p->lim->max_str);
 	if (rc == 0)
 		rc = check_items(p, &ev->start_mark);
 	if (rc == 0)
@@ -549,7 +506,7 @@ static void pop(struct yp *p)
 
 	free(f->key);
 	free(f->anchor);
-	free(f->slots);
+	yaml_keyset_release(&f->keys);
 }
 
 static int start_event(struct yp *p, const yaml_event_t *ev, enum doc_type t)
@@ -557,10 +514,12 @@ static int start_event(struct yp *p, const yaml_event_t *ev, enum doc_type t)
 	bool map = t == DOC_MAP;
 	const char *tag = (const char *)(map ? ev->data.mapping_start.tag
 					     : ev->data.sequence_start.tag);
-	const char *anchor = (const char *)(map ? ev->data.mapping_start.anchor
-						: ev->data.sequence_start.anchor);
-	bool flow = map ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
-			: ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+	const char *anchor =
+	    (const char *)(map ? ev->data.mapping_start.anchor
+			       : ev->data.sequence_start.anchor);
+	bool flow =
+	    map ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+		: ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
 	struct doc *d;
 	int rc;
 
@@ -670,7 +629,8 @@ static int doc_event(struct yp *p, const yaml_event_t *ev)
 {
 	if (p->docs++ > 0)
 		return fail_at(p, -EBADMSG, &ev->start_mark,
-			       "multiple documents (only one is allowed)", NULL);
+			       "multiple documents (only one is allowed)",
+			       NULL);
 	return 0;
 }
 
@@ -730,8 +690,8 @@ static void release(struct yp *p)
 }
 
 /* Checks made on the raw bytes before libyaml sees them. */
-static int precheck(const char *text, size_t len,
-		    const struct yaml_limits *lim, struct err *e)
+static int precheck(const char *text, size_t len, const struct yaml_limits *lim,
+		    struct err *e)
 {
 	const char *nul;
 	size_t line, col;
@@ -762,7 +722,7 @@ static bool all_ascii(const char *t, size_t n)
 int yaml_parse(const char *text, size_t len, const struct yaml_limits *lim,
 	       struct doc **out, struct err *e)
 {
-	struct err le = { 0, "" };
+	struct err le = {0, ""};
 	struct yp p;
 	int rc;
 
@@ -780,12 +740,17 @@ int yaml_parse(const char *text, size_t len, const struct yaml_limits *lim,
 	p.len = len;
 	p.lim = lim;
 	p.e = &le;
-	p.ascii = all_ascii(text, len);
+	/* With the encoding preset, libyaml would read a BOM as a character
+	 * of the first line and misjudge its indentation; skip it here. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		p.base = 3;
+	p.cur_byte = p.base;
+	p.ascii = all_ascii(text + p.base, len - p.base);
 	if (!yaml_parser_initialize(&p.parser))
 		return err_set(e, -ENOMEM, "out of memory parsing YAML");
 	yaml_parser_set_encoding(&p.parser, YAML_UTF8_ENCODING);
-	yaml_parser_set_input_string(&p.parser, (const unsigned char *)text,
-				     len);
+	yaml_parser_set_input_string(
+	    &p.parser, (const unsigned char *)text + p.base, len - p.base);
 	rc = run(&p);
 	yaml_parser_delete(&p.parser);
 	release(&p);

@@ -50,7 +50,8 @@ static bool parse_u(const char *s, size_t n, unsigned base, uint64_t max,
 	size_t k;
 
 	for (k = 0; k < n; k++) {
-		dgt = (uint64_t)(s[k] <= '9' ? s[k] - '0' : (s[k] | 0x20) - 'a' + 10);
+		dgt = (uint64_t)(s[k] <= '9' ? s[k] - '0'
+					     : (s[k] | 0x20) - 'a' + 10);
 		if (x > (max - dgt) / base)
 			return false;
 		x = x * base + dgt;
@@ -91,13 +92,43 @@ static bool is_float_text(const char *s)
 	return s[k] == '\0';
 }
 
-/* Shortest text that reads back as the same double, always float-looking. */
+/* The exponent printed by "%e": sign and at most three digits. */
+static int exp_value(const char *p)
+{
+	int sign = *p == '-' ? -1 : 1, v = 0;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (*p++ - '0');
+	return sign * v;
+}
+
+/* Fewest significant digits (1..17) that read back as @v. */
+static int shortest_prec(double v)
+{
+	char tmp[64];
+	int prec;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	return prec;
+}
+
+/*
+ * Canonical float text: the shortest digits that read back as the same
+ * double, in positional form ("1000.0", "0.001") for moderate exponents and
+ * exponent form ("1e+300") otherwise; always float-looking.
+ */
 static struct doc *float_node(const char *s)
 {
 	const char *u = s + (*s == '-' || *s == '+');
-	char tmp[64];
+	char tmp[400];
+	int prec, exp10;
 	double v;
-	int prec;
 
 	/* strtod() does not know YAML's spellings of these. */
 	if (u[0] == '.' && (u[1] | 0x20) == 'n')
@@ -107,12 +138,13 @@ static struct doc *float_node(const char *s)
 	v = strtod(s, NULL);
 	if (v > 1.7976931348623157e308 || v < -1.7976931348623157e308)
 		return doc_float_text(v > 0 ? ".inf" : "-.inf");
-	for (prec = 1; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	if (!strpbrk(tmp, ".en"))
+	prec = shortest_prec(v);
+	snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+	exp10 = exp_value(strchr(tmp, 'e') + 1);
+	if (exp10 >= -5 && exp10 < 17)
+		snprintf(tmp, sizeof(tmp), "%.*f",
+			 prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, v);
+	if (!strpbrk(tmp, ".e"))
 		memcpy(tmp + strlen(tmp), ".0", 3);
 	return doc_float_text(tmp);
 }
@@ -187,7 +219,7 @@ struct doc *yaml_resolve_plain(const char *s, size_t n)
 }
 
 struct doc *yaml_resolve_tagged(const char *tag, const char *s, size_t n,
-				  const char **why)
+				const char **why)
 {
 	struct doc *d = NULL;
 
@@ -205,7 +237,8 @@ struct doc *yaml_resolve_tagged(const char *tag, const char *s, size_t n,
 	if (!strcmp(tag, CORE_TAG "int") && is_int_text(s, n))
 		return int_node(s, n);
 	if (!strcmp(tag, CORE_TAG "float") &&
-	    (is_float_text(s) || is_int_text(s, n)) && s[1] != 'x' && s[1] != 'o')
+	    (is_float_text(s) || is_int_text(s, n)) && s[1] != 'x' &&
+	    s[1] != 'o')
 		return float_node(s);
 	*why = "value does not match its tag ";
 	return d;

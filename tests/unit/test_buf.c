@@ -108,7 +108,7 @@ static void test_truncate_reset(void **state)
 	struct buf b = BUF_INIT(100);
 
 	(void)state;
-	buf_truncate(&b, 3);	/* empty and unallocated: no-op */
+	buf_truncate(&b, 3); /* empty and unallocated: no-op */
 	assert_null(b.data);
 	assert_int_equal(buf_addstr(&b, "hello world"), 0);
 	buf_truncate(&b, 50);
@@ -157,7 +157,7 @@ static void test_detach(void **state)
 static void test_binary_bytes(void **state)
 {
 	struct buf b = BUF_INIT(16);
-	const char bin[4] = { 'a', '\0', 'b', '\0' };
+	const char bin[4] = {'a', '\0', 'b', '\0'};
 
 	(void)state;
 	assert_int_equal(buf_add(&b, bin, sizeof(bin)), 0);
@@ -170,14 +170,14 @@ static void test_binary_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_grows_and_terminates),
-		cmocka_unit_test(test_cap_exact_and_over),
-		cmocka_unit_test(test_cap_zero),
-		cmocka_unit_test(test_addf_short_and_long),
-		cmocka_unit_test(test_addf_long_over_cap_unchanged),
-		cmocka_unit_test(test_truncate_reset),
-		cmocka_unit_test(test_detach),
-		cmocka_unit_test(test_binary_bytes),
+	    cmocka_unit_test(test_add_grows_and_terminates),
+	    cmocka_unit_test(test_cap_exact_and_over),
+	    cmocka_unit_test(test_cap_zero),
+	    cmocka_unit_test(test_addf_short_and_long),
+	    cmocka_unit_test(test_addf_long_over_cap_unchanged),
+	    cmocka_unit_test(test_truncate_reset),
+	    cmocka_unit_test(test_detach),
+	    cmocka_unit_test(test_binary_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

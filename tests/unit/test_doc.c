@@ -49,8 +49,8 @@ static void test_constructors(void **state)
 		enum doc_type t;
 		const char *text;
 	} cases[] = {
-		{ DOC_NULL, "" }, { DOC_BOOL, "false" }, { DOC_INT, "0" },
-		{ DOC_FLOAT, "0.0" }, { DOC_STR, "" },
+	    {DOC_NULL, ""},	{DOC_BOOL, "false"}, {DOC_INT, "0"},
+	    {DOC_FLOAT, "0.0"}, {DOC_STR, ""},
 	};
 	struct doc *d;
 	size_t k;
@@ -129,7 +129,7 @@ static void test_wrong_types_take_ownership(void **state)
 	assert_int_equal(doc_map_set(m, NULL, doc_strz("x")), -EINVAL);
 	assert_null(doc_map_get(l, "k"));
 	assert_int_equal(doc_map_setstr(m, "s", "str"), 0);
-	assert_null(doc_map_child(m, "s"));	/* exists, not a map */
+	assert_null(doc_map_child(m, "s")); /* exists, not a map */
 	assert_int_equal(m->n, 1);
 	assert_int_equal(l->n, 0);
 	doc_free(m);
@@ -161,22 +161,22 @@ static void test_paths(void **state)
 {
 	static const struct {
 		const char *path;
-		const char *want;	/* NULL: absent or not string-like */
+		const char *want; /* NULL: absent or not string-like */
 	} cases[] = {
-		{ "name", "demo" },
-		{ "spec.document.name", "inner" },
-		{ "n", "-42" },
-		{ "f", "1.5" },
-		{ "t", "true" },
-		{ "z", NULL },
-		{ "s", NULL },
-		{ "list", NULL },
-		{ "spec.document", NULL },
-		{ "spec.nothing.name", NULL },
-		{ "name.more", NULL },
-		{ "spec..name", NULL },
-		{ "spec.document.", NULL },
-		{ "missing", NULL },
+	    {"name", "demo"},
+	    {"spec.document.name", "inner"},
+	    {"n", "-42"},
+	    {"f", "1.5"},
+	    {"t", "true"},
+	    {"z", NULL},
+	    {"s", NULL},
+	    {"list", NULL},
+	    {"spec.document", NULL},
+	    {"spec.nothing.name", NULL},
+	    {"name.more", NULL},
+	    {"spec..name", NULL},
+	    {"spec.document.", NULL},
+	    {"missing", NULL},
 	};
 	struct doc *d = sample();
 	size_t k;
@@ -226,8 +226,8 @@ static void test_clone_and_equal(void **state)
 	assert_int_equal(b->u.kv[0].val->end, 17);
 
 	/* Changing the copy leaves the original alone and breaks equality. */
-	assert_int_equal(doc_map_setstr(doc_get(b, "spec.document"), "name",
-					"other"), 0);
+	assert_int_equal(
+	    doc_map_setstr(doc_get(b, "spec.document"), "name", "other"), 0);
 	assert_string_equal(doc_get_str(a, "spec.document.name"), "inner");
 	assert_false(doc_equal(a, b));
 	doc_free(b);
@@ -289,8 +289,8 @@ static struct doc *roundtrip(const struct doc *d)
 static void test_encode_roundtrip(void **state)
 {
 	struct doc *a = sample(), *b;
-	static const int64_t ints[] = { 0, 1, -1, 63, -64, 64, 300,
-					INT64_MAX, INT64_MIN };
+	static const int64_t ints[] = {0,  1,	-1,	   63,	     -64,
+				       64, 300, INT64_MAX, INT64_MIN};
 	size_t k;
 
 	(void)state;
@@ -299,7 +299,7 @@ static void test_encode_roundtrip(void **state)
 	assert_int_equal(doc_get(b, "bin")->n, 3);
 	assert_int_equal(doc_get(b, "s")->type, DOC_SEALED);
 	assert_memory_equal(doc_get(b, "s")->u.s, "\x01\x00\xff", 3);
-	assert_string_equal(b->u.kv[0].key, "name");	/* order kept */
+	assert_string_equal(b->u.kv[0].key, "name"); /* order kept */
 	doc_free(b);
 	doc_free(a);
 	for (k = 0; k < sizeof(ints) / sizeof(ints[0]); k++) {
@@ -373,27 +373,42 @@ struct bad_case {
 	size_t n;
 };
 
-#define BAD(name, lit) { name, lit, sizeof(lit) - 1 }
+#define BAD(name, lit)                                                         \
+	{                                                                      \
+		name, lit, sizeof(lit) - 1                                     \
+	}
 
 static void test_decode_malformed(void **state)
 {
 	static const struct bad_case cases[] = {
-		BAD("empty", ""),
-		BAD("wrong version", "\x02\x00"),
-		BAD("no root", "\x01"),
-		BAD("unknown type", "\x01\x09"),
-		BAD("bool out of range", "\x01\x01\x02"),
-		BAD("truncated varint", "\x01\x02\x80"),
-		BAD("overlong varint", "\x01\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f"),
-		BAD("string longer than input", "\x01\x04\x05" "abc"),
-		BAD("huge string length", "\x01\x04\xff\xff\xff\xff\x0f"),
-		BAD("huge list count", "\x01\x06\xff\xff\xff\xff\xff\xff\xff\xff\x7f"),
-		BAD("list count past input", "\x01\x06\x03\x00\x00"),
-		BAD("map count past input", "\x01\x07\x02\x01" "a" "\x00"),
-		BAD("NUL in key", "\x01\x07\x01\x02" "a\0" "\x00"),
-		BAD("duplicate keys", "\x01\x07\x02\x01" "a" "\x00\x01" "a" "\x00"),
-		BAD("empty float", "\x01\x03\x00"),
-		BAD("NUL in float", "\x01\x03\x02" "1\0"),
+	    BAD("empty", ""),
+	    BAD("wrong version", "\x02\x00"),
+	    BAD("no root", "\x01"),
+	    BAD("unknown type", "\x01\x09"),
+	    BAD("bool out of range", "\x01\x01\x02"),
+	    BAD("truncated varint", "\x01\x02\x80"),
+	    BAD("overlong varint",
+		"\x01\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f"),
+	    BAD("string longer than input", "\x01\x04\x05"
+					    "abc"),
+	    BAD("huge string length", "\x01\x04\xff\xff\xff\xff\x0f"),
+	    BAD("huge list count",
+		"\x01\x06\xff\xff\xff\xff\xff\xff\xff\xff\x7f"),
+	    BAD("list count past input", "\x01\x06\x03\x00\x00"),
+	    BAD("map count past input", "\x01\x07\x02\x01"
+					"a"
+					"\x00"),
+	    BAD("NUL in key", "\x01\x07\x01\x02"
+			      "a\0"
+			      "\x00"),
+	    BAD("duplicate keys", "\x01\x07\x02\x01"
+				  "a"
+				  "\x00\x01"
+				  "a"
+				  "\x00"),
+	    BAD("empty float", "\x01\x03\x00"),
+	    BAD("NUL in float", "\x01\x03\x02"
+				"1\0"),
 	};
 	struct doc *out;
 	size_t k;
@@ -405,8 +420,32 @@ static void test_decode_malformed(void **state)
 		    -EBADMSG)
 			fail_msg("case \"%s\" did not fail with EBADMSG",
 				 cases[k].name);
-		assert_ptr_equal(out, (struct doc *)0x1);	/* untouched */
+		assert_ptr_equal(out, (struct doc *)0x1); /* untouched */
 	}
+}
+
+/* Duplicate keys in a map large enough for the sorted check. */
+static void test_decode_duplicate_big_map(void **state)
+{
+	struct buf b = BUF_INIT(4096);
+	struct doc *m = doc_new(DOC_MAP), *out = NULL;
+	char key[8], *hit;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 20; k++) {
+		snprintf(key, sizeof(key), "k%02d", k);
+		doc_map_set(m, key, doc_int(k));
+	}
+	assert_int_equal(doc_encode(m, &b), 0);
+	assert_int_equal(doc_decode(b.data, b.len, &out, NULL), 0);
+	doc_free(out);
+	hit = memmem(b.data, b.len, "k17", 3);
+	assert_non_null(hit);
+	memcpy(hit, "k03", 3);
+	assert_int_equal(doc_decode(b.data, b.len, &out, NULL), -EBADMSG);
+	buf_release(&b);
+	doc_free(m);
 }
 
 static void test_decode_depth_cap(void **state)
@@ -477,7 +516,8 @@ static void test_decode_fuzz(void **state)
 	for (k = 0; k < 5000; k++) {
 		memcpy(mut, b.data, b.len);
 		for (j = 0; j <= rnd() % 3; j++)
-			mut[rnd() % b.len] ^= (unsigned char)(1u << (rnd() % 8));
+			mut[rnd() % b.len] ^=
+			    (unsigned char)(1u << (rnd() % 8));
 		decode_any(mut, 1 + rnd() % b.len);
 	}
 	for (k = 0; k < 5000; k++) {
@@ -499,20 +539,21 @@ static void test_decode_fuzz(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_constructors),
-		cmocka_unit_test(test_map_order_and_replace),
-		cmocka_unit_test(test_wrong_types_take_ownership),
-		cmocka_unit_test(test_growth),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_type_names),
-		cmocka_unit_test(test_clone_and_equal),
-		cmocka_unit_test(test_list_equal_is_ordered),
-		cmocka_unit_test(test_encode_roundtrip),
-		cmocka_unit_test(test_encode_appends_and_trailing),
-		cmocka_unit_test(test_encode_errors),
-		cmocka_unit_test(test_decode_malformed),
-		cmocka_unit_test(test_decode_depth_cap),
-		cmocka_unit_test(test_decode_fuzz),
+	    cmocka_unit_test(test_constructors),
+	    cmocka_unit_test(test_map_order_and_replace),
+	    cmocka_unit_test(test_wrong_types_take_ownership),
+	    cmocka_unit_test(test_growth),
+	    cmocka_unit_test(test_paths),
+	    cmocka_unit_test(test_type_names),
+	    cmocka_unit_test(test_clone_and_equal),
+	    cmocka_unit_test(test_list_equal_is_ordered),
+	    cmocka_unit_test(test_encode_roundtrip),
+	    cmocka_unit_test(test_encode_appends_and_trailing),
+	    cmocka_unit_test(test_encode_errors),
+	    cmocka_unit_test(test_decode_malformed),
+	    cmocka_unit_test(test_decode_duplicate_big_map),
+	    cmocka_unit_test(test_decode_depth_cap),
+	    cmocka_unit_test(test_decode_fuzz),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
