@@ -137,6 +137,7 @@ void doc_free(struct doc *d)
 		free(d->u.kv);
 	} else {
 		free(d->u.s);
+		free(d->raw);
 	}
 	free(d);
 }
@@ -218,6 +219,10 @@ struct doc *doc_clone(const struct doc *d)
 		c = doc_scalar(d->type, d->u.s, d->n);
 	if (!c)
 		return NULL;
+	if (d->raw && !(c->raw = strdup(d->raw))) {
+		doc_free(c);
+		return NULL;
+	}
 	c->flags = d->flags;
 	c->i = d->i;
 	c->line = d->line;

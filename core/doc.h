@@ -56,6 +56,11 @@ struct doc {
 		struct doc_kv *kv;	/* DOC_MAP: n pairs */
 	} u;
 	int64_t i;		/* DOC_INT value; DOC_BOOL 0/1 */
+	char *raw;		/* DOC_INT/DOC_FLOAT parsed from a plain
+				   scalar: the text as written when it differs
+				   from the canonical s ("1.10", "0x1F"), so a
+				   string field keeps the user's spelling;
+				   else NULL */
 	size_t alloc;		/* capacity of items/kv */
 	/* Source position (YAML only; 0 when built in code). */
 	uint32_t line, col;	/* 1-based */

@@ -274,9 +274,18 @@ static bool is_text(const struct doc *v)
 	       v->type == DOC_FLOAT || v->type == DOC_BOOL;
 }
 
+/* A number written in a string field keeps the spelling it was written
+ * with ("version: 1.10" is "1.10", not "1.1"). */
 static const char *text_of(const struct doc *v)
 {
+	if (v->raw)
+		return v->raw;
 	return v->u.s ? v->u.s : "";
+}
+
+static size_t text_len(const struct doc *v)
+{
+	return v->raw ? strlen(v->raw) : v->n;
 }
 
 static void keep_pos(struct doc *to, const struct doc *from)
@@ -307,7 +316,7 @@ static int norm_string(const struct schema_field *f, const struct doc *v,
 		return made(doc_clone(v), v, out, e);
 	if (!is_text(v))
 		return fail(e, p, "expected a string, got %s", noun(v));
-	return made(doc_str(text_of(v), v->n), v, out, e);
+	return made(doc_str(text_of(v), text_len(v)), v, out, e);
 }
 
 static int norm_bool(const struct doc *v, const struct spath *p,
@@ -327,7 +336,7 @@ static bool decimal_text(const struct doc *v, int64_t *out)
 
 	if (*c == '-')
 		c++;
-	if (*c < '0' || *c > '9' || strlen(s) != v->n)
+	if (*c < '0' || *c > '9' || strlen(s) != text_len(v))
 		return false;
 	errno = 0;
 	x = strtoll(s, &end, 10);
@@ -362,7 +371,7 @@ static int enum_unknown(const struct schema_enum *en, const struct doc *v,
 			const struct spath *p, struct err *e)
 {
 	struct buf names = BUF_INIT(ERR_MSG_MAX);
-	int qn = v->n < QUOTE_MAX ? (int)v->n : QUOTE_MAX;
+	int qn = text_len(v) < QUOTE_MAX ? (int)text_len(v) : QUOTE_MAX;
 	size_t i;
 	int rc;
 
@@ -372,7 +381,7 @@ static int enum_unknown(const struct schema_enum *en, const struct doc *v,
 			     en->values[i].name) < 0)
 			break;
 	rc = fail(e, p, "unknown value \"%.*s%s\" (expected one of %s)", qn,
-		  text_of(v), (size_t)qn < v->n ? "..." : "",
+		  text_of(v), (size_t)qn < text_len(v) ? "..." : "",
 		  names.data ? names.data : "");
 	buf_release(&names);
 	return rc;
@@ -389,7 +398,7 @@ static int norm_enum(const struct schema_enum *en, const struct doc *v,
 			    "got %s",
 			    noun(v));
 	/* Embedded NULs would make a prefix of the text match. */
-	if (strlen(text_of(v)) != v->n ||
+	if (strlen(text_of(v)) != text_len(v) ||
 	    schema_enum_parse(en, text_of(v), &num) < 0)
 		return enum_unknown(en, v, p, e);
 	return made(doc_strz(schema_enum_name(en, num)), v, out, e);
@@ -424,7 +433,7 @@ static int norm_bytes(const struct doc *v, const struct spath *p,
 {
 	if (v->type != DOC_STR || !b64_valid(text_of(v), v->n))
 		return fail(e, p, "expected base64 text, got %s", noun(v));
-	return made(doc_str(text_of(v), v->n), v, out, e);
+	return made(doc_str(text_of(v), text_len(v)), v, out, e);
 }
 
 static int norm_msg(const struct schema_msg *m, const struct doc *in,

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ static void doc_wipe(struct doc *d)
 			doc_wipe(d->u.items[i]);
 	else if (d->u.s)
 		seal_wipe(d->u.s, d->n);
+	if (d->type != DOC_MAP && d->type != DOC_LIST && d->raw)
+		seal_wipe(d->raw, strlen(d->raw));
 }
 
 void doc_wipe_free(struct doc *d)
@@ -128,59 +131,127 @@ static const struct doc *find_written(const struct doc *d, const char *path)
 	return d;
 }
 
+#define SPANS_MAX 65536	/* secret values one document may hold */
+
+struct span {
+	size_t off, end;
+};
+
 struct spans {
 	struct pctx *c;
-	size_t off[256], end[256];
-	size_t n;
+	struct span *v;
+	size_t n, alloc;
 };
+
+static bool blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* Whether the node at @off carries an anchor: "&name" before it, maybe
+ * with a tag in between. */
+static bool anchored(const char *t, size_t off)
+{
+	size_t end = off, start;
+	int tokens;
+
+	for (tokens = 0; tokens < 2; tokens++) {
+		while (end > 0 && blank(t[end - 1]))
+			end--;
+		start = end;
+		while (start > 0 && !blank(t[start - 1]) &&
+		       !strchr("{[,", t[start - 1]))
+			start--;
+		if (start == end || t[start] != '!')
+			return start < end && t[start] == '&';
+		end = start;
+	}
+	return false;
+}
+
+/*
+ * Where the secret at @path was written.  Every secret value comes from
+ * the text (a kept one was written as "***"), so one that cannot be found
+ * there is refused rather than stored unmasked; so is one written through
+ * an anchor or an alias, whose text would show up at another place.
+ */
+static int locate(struct pctx *c, const char *path, struct span *out)
+{
+	const struct doc *w = find_written(c->parsed, path);
+
+	if (!w || w->end <= w->off || w->end > c->len)
+		return err_set(c->e, -EBADMSG, "%s: secret value not found in "
+			       "the text as written", path);
+	if (c->text[w->off] == '*' || anchored(c->text, w->off))
+		return err_set(c->e, -EBADMSG, "%s: a secret value cannot be "
+			       "an anchor or an alias", path);
+	out->off = w->off;
+	out->end = w->end;
+	return 0;
+}
 
 static int note_span(void *ctx, const char *path, struct doc *node)
 {
 	struct spans *s = ctx;
-	const struct doc *w = find_written(s->c->parsed, path);
+	struct span sp;
+	void *grown;
+	int rc = locate(s->c, path, &sp);
 
-	if (!w || w->end <= w->off || w->end > s->c->len)
-		return 0;	/* built by the server, not written */
-	if (s->n == 256)
-		return err_set(s->c->e, -EFBIG, "too many secret values");
-	s->off[s->n] = w->off;
-	s->end[s->n++] = w->end;
+	if (rc < 0)
+		return rc;
+	if (s->n == s->alloc) {
+		if (s->alloc == SPANS_MAX)
+			return err_set(s->c->e, -EFBIG, "more than %u secret "
+				       "values", SPANS_MAX);
+		s->alloc = s->alloc ? s->alloc * 2 : 16;
+		grown = realloc(s->v, s->alloc * sizeof(*s->v));
+		if (!grown)
+			return -ENOMEM;
+		s->v = grown;
+	}
+	s->v[s->n++] = sp;
 	return 0;
 }
 
-static void sort_spans(struct spans *s)
+static int span_cmp(const void *a, const void *b)
 {
-	size_t i, j, t;
+	const struct span *x = a, *y = b;
 
-	for (i = 1; i < s->n; i++)
-		for (j = i; j > 0 && s->off[j - 1] > s->off[j]; j--) {
-			t = s->off[j], s->off[j] = s->off[j - 1], s->off[j - 1] = t;
-			t = s->end[j], s->end[j] = s->end[j - 1], s->end[j - 1] = t;
-		}
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Append the text with each span replaced by the mask. */
+static int splice(struct pctx *c, const struct spans *s)
+{
+	size_t at = 0, i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < s->n; i++) {
+		if (s->v[i].off < at)
+			continue;	/* an alias of a span already masked */
+		rc = buf_add(&c->masked, c->text + at, s->v[i].off - at);
+		if (rc == 0)
+			rc = buf_addstr(&c->masked, "\"***\"");
+		/* A block scalar's span takes its line break along. */
+		if (rc == 0 && c->text[s->v[i].end - 1] == '\n')
+			rc = buf_addc(&c->masked, '\n');
+		at = s->v[i].end;
+	}
+	if (rc == 0)
+		rc = buf_add(&c->masked, c->text + at, c->len - at);
+	return rc;
 }
 
 int secrets_mask_source(struct pctx *c)
 {
 	struct spans s = { .c = c };
-	size_t at = 0, i;
 	int rc;
 
 	rc = model_for_each_secret(c->k, c->res, note_span, &s);
-	if (rc < 0)
-		return rc;
-	sort_spans(&s);
-	for (i = 0; rc == 0 && i < s.n; i++) {
-		if (s.off[i] < at)
-			continue;	/* an alias of a span already masked */
-		rc = buf_add(&c->masked, c->text + at, s.off[i] - at);
-		if (rc == 0)
-			rc = buf_addstr(&c->masked, "\"***\"");
-		/* A block scalar's span takes its line break along. */
-		if (rc == 0 && c->text[s.end[i] - 1] == '\n')
-			rc = buf_addc(&c->masked, '\n');
-		at = s.end[i];
-	}
+	if (rc == 0 && s.n)
+		qsort(s.v, s.n, sizeof(*s.v), span_cmp);
 	if (rc == 0)
-		rc = buf_add(&c->masked, c->text + at, c->len - at);
+		rc = splice(c, &s);
+	free(s.v);
 	return rc;
 }

@@ -202,6 +202,19 @@ static bool is_int_text(const char *s, size_t n)
 	return all_digits(s + sign, n - sign, "0123456789");
 }
 
+/* Remember how a number was written when its canonical text differs. */
+static struct doc *keep_raw(struct doc *d, const char *s, size_t n)
+{
+	if (!d || (d->u.s && strlen(d->u.s) == n && !memcmp(d->u.s, s, n)))
+		return d;
+	d->raw = strndup(s, n);
+	if (!d->raw) {
+		doc_free(d);
+		return NULL;
+	}
+	return d;
+}
+
 struct doc *yaml_resolve_plain(const char *s, size_t n)
 {
 	int b;
@@ -212,9 +225,9 @@ struct doc *yaml_resolve_plain(const char *s, size_t n)
 	if (b >= 0)
 		return doc_bool(b);
 	if (is_int_text(s, n))
-		return int_node(s, n);
+		return keep_raw(int_node(s, n), s, n);
 	if (is_float_text(s))
-		return float_node(s);
+		return keep_raw(float_node(s), s, n);
 	return doc_str(s, n);
 }
 

@@ -199,6 +199,29 @@ static void test_valid(void **state)
 	}
 }
 
+/* A number written into a string field keeps the spelling it was written
+ * with, while the same number in a Struct stays a number. */
+static void test_number_spelling(void **state)
+{
+	struct err e = {0, ""};
+	struct doc *out = NULL;
+
+	(void)state;
+	assert_int_equal(normalize(KIND_WORKFLOW,
+		"spec:\n  document: {dsl: 1.0.0, namespace: 0x1F, name: n,"
+		" version: 1.10}\n  tasks:\n  - {name: t, kind: SET,"
+		" taskConfig: {set: {a: 1.10}}}\n", "w", &out, &e), 0);
+	assert_string_equal(doc_get_str(out, "spec.document.version"),
+			    "1.10");
+	assert_string_equal(doc_get_str(out, "spec.document.namespace"),
+			    "0x1F");
+	assert_int_equal(doc_get(out, "spec.document.version")->type,
+			 DOC_STR);
+	assert_int_equal(doc_get(out->u.kv[3].val->u.kv[1].val->u.items[0],
+				 "taskConfig.set.a")->type, DOC_FLOAT);
+	doc_free(out);
+}
+
 /* ---- invalid documents ---------------------------------------------- */
 
 struct bad_case {
@@ -921,6 +944,7 @@ int main(void)
 	    cmocka_unit_test(test_drafts),
 	    cmocka_unit_test(test_workflow_draft_filled),
 	    cmocka_unit_test(test_kinds),
+	    cmocka_unit_test(test_number_spelling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
