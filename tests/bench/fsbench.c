@@ -1,22 +1,29 @@
 /*
  * fsbench: the timing driver of scripts/bench. Each subcommand runs one phase
- * against any directory (the execfs mount, tmpfs, the null FUSE fs), times every
- * call with CLOCK_MONOTONIC and prints one line of key=value pairs that the
- * script parses. It measures and prints; it never judges a timing, and exits
- * non-zero only when it could not run (bad usage, or every operation failed).
+ * against any directory (the execfs mount, tmpfs, the null FUSE fs), times
+ * every call with CLOCK_MONOTONIC and prints one line of key=value pairs that
+ * the script parses. It measures and prints; it never judges a timing, and
+ * exits non-zero only when it could not run (bad usage, or every operation
+ * failed).
  *
- *   fsbench stat N PATH                 N warm stat() calls of PATH
- *   fsbench cat N PATH                  N warm open+read-to-EOF+close of PATH
- *   fsbench create DIR COUNT THREADS PREFIX
- *                                       COUNT creates spread over THREADS threads:
- *                                       open(O_CREAT|O_WRONLY) of DIR/<name>.yaml,
- *                                       write a ~200 byte Environment document,
- *                                       close() which must return 0
- *   fsbench mkdir DIR COUNT PREFIX      COUNT mkdir() of DIR/<PREFIX>-<i>
- *   fsbench lsl DIR ROUNDS              readdir + lstat of every entry, ROUNDS times
+ *   stat N PATH       N warm stat() calls of PATH
+ *   cat N PATH        N warm open + read to EOF + close of PATH
+ *   open N PATH       N warm open + close of PATH (no read)
+ *   create DIR COUNT THREADS PREFIX
+ *                     COUNT creates spread over THREADS threads, each an
+ *                     open(O_CREAT|O_WRONLY) of DIR/<name>.yaml, a write of a
+ *                     ~200 byte Environment document named <name>, and a
+ *                     close() that must return 0
+ *   mkdir DIR COUNT PREFIX
+ *                     COUNT mkdir() of DIR/<PREFIX>-<i>
+ *   lsl DIR ROUNDS    readdir + lstat of every entry, best of ROUNDS passes
+ *   fsync N DIR       N pwrite(200 B) + fdatasync() of one file in DIR (the
+ *                     cost of one durable write)
+ *   pingpong N        N one-byte round trips between two threads over pipes
+ *                     (the machine's wake-up cost)
  *
- * Output keys: op, n, errors, total_s, ops_per_s, mean_us, p50_us, p99_us,
- * max_us, and for failures first_errno / first_error.
+ * Output keys: op, path, n, errors, total_s, ops_per_s, mean_us, p50_us,
+ * p99_us, max_us, and after a failure first_errno and first_error.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,7 +44,7 @@
 #define FSB_WARMUP 200
 
 struct lat {
-	double *us;	/* one sample per operation, microseconds */
+	double *us; /* one sample per operation, microseconds */
 	long n;
 	long cap;
 };
@@ -153,21 +160,24 @@ static long parse_count(const char *s, long max)
 	return v;
 }
 
-/* One timed stat() or open+read+close of path; returns 0 or -errno. */
-static int one_op(const char *path, int is_cat, char *buf, size_t bufsz)
+enum repeat_op { OP_STAT, OP_CAT, OP_OPEN };
+
+/* One stat(), open+read+close or open+close of path; returns 0 or -errno. */
+static int one_op(const char *path, enum repeat_op op, char *buf, size_t bufsz)
 {
 	struct stat st;
-	ssize_t r;
+	ssize_t r = 0;
 	int fd, rc = 0;
 
-	if (!is_cat)
+	if (op == OP_STAT)
 		return stat(path, &st) == 0 ? 0 : -errno;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	do
-		r = read(fd, buf, bufsz);
-	while (r > 0);
+	if (op == OP_CAT)
+		do
+			r = read(fd, buf, bufsz);
+		while (r > 0);
 	if (r < 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
@@ -178,8 +188,10 @@ static int one_op(const char *path, int is_cat, char *buf, size_t bufsz)
 static int cmd_repeat(const char *op, long n, const char *path)
 {
 	static char buf[65536];
-	int is_cat = strcmp(op, "cat") == 0;
-	struct failure f = { 0 };
+	enum repeat_op kind = !strcmp(op, "cat")    ? OP_CAT
+			      : !strcmp(op, "open") ? OP_OPEN
+						    : OP_STAT;
+	struct failure f = {0};
 	struct stats st;
 	struct lat l;
 	double t0, t, start;
@@ -189,11 +201,11 @@ static int cmd_repeat(const char *op, long n, const char *path)
 	if (lat_init(&l, n) < 0)
 		return 1;
 	for (i = 0; i < FSB_WARMUP; i++)
-		one_op(path, is_cat, buf, sizeof(buf));
+		one_op(path, kind, buf, sizeof(buf));
 	start = now_s();
 	for (i = 0; i < n; i++) {
 		t0 = now_s();
-		rc = one_op(path, is_cat, buf, sizeof(buf));
+		rc = one_op(path, kind, buf, sizeof(buf));
 		t = now_s();
 		if (rc < 0)
 			fail_note(&f, -rc, op);
@@ -212,16 +224,17 @@ static int cmd_repeat(const char *op, long n, const char *path)
  */
 static int make_doc(char *buf, size_t size, const char *name)
 {
-	int len = snprintf(buf, size,
-		"metadata:\n"
-		"  name: %s\n"
-		"spec:\n"
-		"  description: environment written by fsbench for scripts/bench\n"
-		"  data:\n"
-		"    A: {value: x}\n"
-		"    DB_HOST: {value: db.internal.example}\n"
-		"    DB_PORT: {value: \"5432\"}\n",
-		name);
+	int len = snprintf(
+	    buf, size,
+	    "metadata:\n"
+	    "  name: %s\n"
+	    "spec:\n"
+	    "  description: environment written by fsbench for scripts/bench\n"
+	    "  data:\n"
+	    "    A: {value: x}\n"
+	    "    DB_HOST: {value: db.internal.example}\n"
+	    "    DB_PORT: {value: \"5432\"}\n",
+	    name);
 
 	if (len < 0 || (size_t)len >= size)
 		return -ENAMETOOLONG;
@@ -253,8 +266,8 @@ static int create_one(struct writer *w, long i, char *doc)
 
 	snprintf(name, sizeof(name), "%s-w%d-%07ld", w->prefix, w->index, i);
 	len = make_doc(doc, FSB_DOC_MAX, name);
-	if (len < 0 || snprintf(path, sizeof(path), "%s/%s.yaml", w->dir, name) >=
-			       (int)sizeof(path)) {
+	if (len < 0 || snprintf(path, sizeof(path), "%s/%s.yaml", w->dir,
+				name) >= (int)sizeof(path)) {
 		fail_note(&w->fail, ENAMETOOLONG, "name");
 		return -ENAMETOOLONG;
 	}
@@ -317,7 +330,8 @@ static int run_writers(struct writer *ws, int threads, pthread_barrier_t *b,
 	int t, started = 0, rc = 0;
 
 	for (t = 0; t < threads; t++) {
-		if (pthread_create(&ws[t].tid, NULL, writer_main, &ws[t]) != 0) {
+		if (pthread_create(&ws[t].tid, NULL, writer_main, &ws[t]) !=
+		    0) {
 			rc = -EAGAIN;
 			break;
 		}
@@ -340,9 +354,9 @@ static int cmd_create(const char *dir, long count, int threads,
 		      const char *prefix)
 {
 	struct writer ws[FSB_MAX_THREADS];
-	struct failure f = { 0 };
+	struct failure f = {0};
 	pthread_barrier_t b;
-	struct lat all = { 0 };
+	struct lat all = {0};
 	struct stats st;
 	double elapsed = 0;
 	int t, rc = 1;
@@ -377,7 +391,7 @@ out:
 static int cmd_mkdir(const char *dir, long count, const char *prefix)
 {
 	char path[PATH_MAX];
-	struct failure f = { 0 };
+	struct failure f = {0};
 	struct stats st;
 	struct lat l;
 	double t0, start;
@@ -426,8 +440,8 @@ static long lsl_pass(const char *dir, struct failure *f)
 /* Reports the best of rounds passes; per-entry figures are pass time / n. */
 static int cmd_lsl(const char *dir, long rounds)
 {
-	struct failure f = { 0 };
-	struct stats st = { 0 };
+	struct failure f = {0};
+	struct stats st = {0};
 	double t0, t, best = 0;
 	long r, n = 0;
 
@@ -451,12 +465,106 @@ static int cmd_lsl(const char *dir, long rounds)
 	return n > 0 ? 0 : 1;
 }
 
+/* Times n pwrite+fdatasync of 200 bytes to a scratch file in dir. */
+static int cmd_fsync(long n, const char *dir)
+{
+	char path[PATH_MAX], buf[200];
+	struct failure f = {0};
+	struct stats st;
+	struct lat l;
+	double t0, start;
+	long i;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/fsbench-fsync.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0 || lat_init(&l, n) < 0) {
+		perror(path);
+		return 1;
+	}
+	unlink(path);
+	memset(buf, 'x', sizeof(buf));
+	start = now_s();
+	for (i = 0; i < n; i++) {
+		t0 = now_s();
+		if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+		    fdatasync(fd) != 0)
+			fail_note(&f, errno, "fdatasync");
+		else
+			lat_add(&l, (now_s() - t0) * 1e6);
+	}
+	lat_stats(&l, now_s() - start, &st);
+	close(fd);
+	print_result("fsync", dir, &st, &f);
+	free(l.us);
+	return st.n ? 0 : 1;
+}
+
+struct pingpong {
+	int in;	 /* read end this side waits on */
+	int out; /* write end this side answers on */
+	long n;
+};
+
+static void *pong_main(void *arg)
+{
+	struct pingpong *p = arg;
+	char c;
+	long i;
+
+	for (i = 0; i < p->n; i++)
+		if (read(p->in, &c, 1) != 1 || write(p->out, &c, 1) != 1)
+			break;
+	return NULL;
+}
+
+/* Times n round trips of one byte between this thread and another. */
+static int cmd_pingpong(long n)
+{
+	int a[2], b[2];
+	struct pingpong p;
+	struct failure f = {0};
+	struct stats st;
+	struct lat l;
+	pthread_t tid;
+	double t0, start;
+	char c = 'p';
+	long i;
+
+	if (pipe(a) != 0 || pipe(b) != 0 || lat_init(&l, n) < 0)
+		return 1;
+	p.in = a[0];
+	p.out = b[1];
+	p.n = n;
+	if (pthread_create(&tid, NULL, pong_main, &p) != 0)
+		return 1;
+	start = now_s();
+	for (i = 0; i < n; i++) {
+		t0 = now_s();
+		if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1) {
+			fail_note(&f, errno, "pipe");
+			break;
+		}
+		lat_add(&l, (now_s() - t0) * 1e6);
+	}
+	close(a[1]);
+	pthread_join(tid, NULL);
+	lat_stats(&l, now_s() - start, &st);
+	print_result("pingpong", "pipe", &st, &f);
+	close(a[0]);
+	close(b[0]);
+	close(b[1]);
+	free(l.us);
+	return st.n ? 0 : 1;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: fsbench stat N PATH | cat N PATH |\n"
-		"       create DIR COUNT THREADS PREFIX | mkdir DIR COUNT PREFIX |\n"
-		"       lsl DIR ROUNDS\n");
+		"usage: fsbench stat N PATH | cat N PATH | open N PATH |\n"
+		"       create DIR COUNT THREADS PREFIX | mkdir DIR "
+		"COUNT PREFIX |\n"
+		"       lsl DIR ROUNDS | fsync N DIR | pingpong N\n");
 	return 2;
 }
 
@@ -464,7 +572,8 @@ int main(int argc, char *argv[])
 {
 	long n, t;
 
-	if (argc == 4 && (!strcmp(argv[1], "stat") || !strcmp(argv[1], "cat"))) {
+	if (argc == 4 && (!strcmp(argv[1], "stat") || !strcmp(argv[1], "cat") ||
+			  !strcmp(argv[1], "open"))) {
 		n = parse_count(argv[2], FSB_MAX_N);
 		return n < 0 ? usage() : cmd_repeat(argv[1], n, argv[3]);
 	}
@@ -482,6 +591,14 @@ int main(int argc, char *argv[])
 	if (argc == 4 && !strcmp(argv[1], "lsl")) {
 		n = parse_count(argv[3], 1000);
 		return n < 0 ? usage() : cmd_lsl(argv[2], n);
+	}
+	if (argc == 4 && !strcmp(argv[1], "fsync")) {
+		n = parse_count(argv[2], FSB_MAX_N);
+		return n < 0 ? usage() : cmd_fsync(n, argv[3]);
+	}
+	if (argc == 3 && !strcmp(argv[1], "pingpong")) {
+		n = parse_count(argv[2], FSB_MAX_N);
+		return n < 0 ? usage() : cmd_pingpong(n);
 	}
 	return usage();
 }

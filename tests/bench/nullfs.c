@@ -1,15 +1,18 @@
 /*
- * nullfs: the smallest useful low-level FUSE filesystem, used by scripts/bench as
- * the "null FUSE" baseline. It keeps a tree of directories and small files in
- * memory (nothing is persisted), answers lookups from a hash table, caches entries
- * and attributes in the kernel for `-o timeout=SECS` (default 1 s, negative entries
- * too), implements readdirplus so `ls -l` needs no LOOKUP per entry, and in its
- * default "lean" mode replies ENOSYS to open/opendir and has no flush or release,
- * so a warm open+read+close costs no request at all. `-o nolean` answers open with
- * keep_cache instead. Every request is served under one mutex; the multithreaded
- * libfuse loop is used unless `-s` is given.
+ * nullfs: the smallest useful low-level FUSE filesystem, used by scripts/bench
+ * as the "null FUSE" baseline. It keeps a tree of directories and small files
+ * in memory (nothing is persisted), answers lookups from a hash table, caches
+ * entries and attributes in the kernel for `-o timeout=SECS` (default 1 s;
+ * negative entries for `-o negative_timeout=SECS`, default the same),
+ * implements readdirplus so `ls -l` needs no LOOKUP per entry, and in its
+ * default "lean" mode replies ENOSYS to open/opendir and has no flush or
+ * release, so a warm open+read+close costs no request at all. `-o nolean`
+ * answers open with keep_cache instead. Every request is served under one
+ * mutex; the multithreaded libfuse loop is used unless `-s` is given.
  *
- * usage: nullfs [-f] [-s] [-d] [-o timeout=SECS,nolean,auto_unmount,...] MOUNTPOINT
+ * usage: nullfs [-f] [-s] [-d] [-o OPTIONS] MOUNTPOINT
+ * where OPTIONS adds timeout=SECS, negative_timeout=SECS and nolean to the
+ * usual libfuse mount options (auto_unmount, ...).
  */
 #include <errno.h>
 #include <limits.h>
@@ -37,28 +40,30 @@ struct nnode {
 	gid_t gid;
 	struct timespec mtime;
 	struct timespec ctime;
-	char *data;		/* file contents, size bytes used of cap */
+	char *data; /* file contents, size bytes used of cap */
 	size_t size;
 	size_t cap;
-	fuse_ino_t *kids;	/* directory entries in creation order; 0 = removed */
+	fuse_ino_t *kids; /* directory entries in creation order; 0 = removed */
 	size_t nkids;
 	size_t kidcap;
-	size_t nlinkdirs;	/* subdirectories, for st_nlink */
-	struct nnode *hnext;	/* chain in the (parent, name) hash */
+	size_t nlinkdirs;    /* subdirectories, for st_nlink */
+	struct nnode *hnext; /* chain in the (parent, name) hash */
 };
 
 struct nullfs {
 	pthread_mutex_t mu;
-	struct nnode **nodes;	/* protected by mu; index is the inode number */
-	size_t nnodes;		/* protected by mu */
-	size_t nodecap;		/* protected by mu */
-	struct nnode **hash;	/* protected by mu */
+	struct nnode **nodes; /* protected by mu; index is the inode number */
+	size_t nnodes;	      /* protected by mu */
+	size_t nodecap;	      /* protected by mu */
+	struct nnode **hash;  /* protected by mu */
 	double timeout;
+	double negative_timeout;
 	int nolean;
 };
 
 struct nullfs_conf {
 	double timeout;
+	double negative_timeout;
 	int nolean;
 };
 
@@ -242,9 +247,10 @@ static void nfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (n) {
 		node_entry(fs, n, &e);
 	} else {
-		/* A negative entry: ino 0 with a timeout is cached by the kernel. */
+		/* A negative entry: ino 0 with a timeout is cached by the
+		 * kernel. */
 		memset(&e, 0, sizeof(e));
-		e.entry_timeout = fs->timeout;
+		e.entry_timeout = fs->negative_timeout;
 	}
 	pthread_mutex_unlock(&fs->mu);
 	fuse_reply_entry(req, &e);
@@ -401,7 +407,8 @@ static void nfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct nullfs *fs = fs_of(req);
 
 	if (!fs->nolean) {
-		/* With FUSE_CAP_NO_OPEN_SUPPORT the kernel stops sending OPEN. */
+		/* With FUSE_CAP_NO_OPEN_SUPPORT the kernel stops sending OPEN.
+		 */
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
@@ -588,21 +595,21 @@ static void nfs_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 static const struct fuse_lowlevel_ops nullfs_ops = {
-	.init = nfs_init,
-	.lookup = nfs_lookup,
-	.getattr = nfs_getattr,
-	.setattr = nfs_setattr,
-	.mkdir = nfs_mkdir,
-	.create = nfs_create,
-	.unlink = nfs_unlink,
-	.rmdir = nfs_rmdir,
-	.open = nfs_open,
-	.opendir = nfs_opendir,
-	.read = nfs_read,
-	.write = nfs_write,
-	.readdir = nfs_readdir,
-	.readdirplus = nfs_readdirplus,
-	.statfs = nfs_statfs,
+    .init = nfs_init,
+    .lookup = nfs_lookup,
+    .getattr = nfs_getattr,
+    .setattr = nfs_setattr,
+    .mkdir = nfs_mkdir,
+    .create = nfs_create,
+    .unlink = nfs_unlink,
+    .rmdir = nfs_rmdir,
+    .open = nfs_open,
+    .opendir = nfs_opendir,
+    .read = nfs_read,
+    .write = nfs_write,
+    .readdir = nfs_readdir,
+    .readdirplus = nfs_readdirplus,
+    .statfs = nfs_statfs,
 };
 
 /* Sets up the root directory (inode 1; inode 0 is never used). */
@@ -613,6 +620,8 @@ static int nullfs_init_state(struct nullfs *fs, const struct nullfs_conf *conf)
 	memset(fs, 0, sizeof(*fs));
 	pthread_mutex_init(&fs->mu, NULL);
 	fs->timeout = conf->timeout;
+	fs->negative_timeout =
+	    conf->negative_timeout < 0 ? conf->timeout : conf->negative_timeout;
 	fs->nolean = conf->nolean;
 	fs->hash = calloc(NULLFS_HASH_BUCKETS, sizeof(*fs->hash));
 	fs->nodecap = 1024;
@@ -646,16 +655,16 @@ static void nullfs_release_state(struct nullfs *fs)
 }
 
 static const struct fuse_opt nullfs_opts[] = {
-	{ "timeout=%lf", offsetof(struct nullfs_conf, timeout), 0 },
-	{ "nolean", offsetof(struct nullfs_conf, nolean), 1 },
-	FUSE_OPT_END
-};
+    {"timeout=%lf", offsetof(struct nullfs_conf, timeout), 0},
+    {"negative_timeout=%lf", offsetof(struct nullfs_conf, negative_timeout), 0},
+    {"nolean", offsetof(struct nullfs_conf, nolean), 1},
+    FUSE_OPT_END};
 
 static int run_session(struct fuse_args *args, struct fuse_cmdline_opts *o,
 		       struct nullfs *fs)
 {
-	struct fuse_loop_config lc = { .clone_fd = o->clone_fd,
-				       .max_idle_threads = 10 };
+	struct fuse_loop_config lc = {.clone_fd = o->clone_fd,
+				      .max_idle_threads = 10};
 	struct fuse_session *se;
 	int rc = 1;
 
@@ -685,7 +694,8 @@ out_destroy:
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct nullfs_conf conf = { .timeout = 1.0, .nolean = 0 };
+	struct nullfs_conf conf = {
+	    .timeout = 1.0, .negative_timeout = -1, .nolean = 0};
 	struct fuse_cmdline_opts o;
 	struct nullfs fs;
 	int rc = 1;
@@ -693,8 +703,9 @@ int main(int argc, char *argv[])
 	if (fuse_parse_cmdline(&args, &o) != 0)
 		return 1;
 	if (o.show_help || o.show_version || !o.mountpoint) {
-		printf("usage: %s [-f] [-s] [-d] [-o timeout=SECS,nolean,...] "
-		       "MOUNTPOINT\n", argv[0]);
+		printf("usage: %s [-f] [-s] [-d] [-o timeout=SECS,"
+		       "negative_timeout=SECS,nolean,...] MOUNTPOINT\n",
+		       argv[0]);
 		fuse_lowlevel_help();
 		rc = o.mountpoint ? 0 : 1;
 		goto out_opts;
