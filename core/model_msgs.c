@@ -120,25 +120,6 @@ static int check_task_names(const struct doc *v, struct err *e)
 	return 0;
 }
 
-/* DESIGN 1.5: the kinds the runner executes.  GRPC_CALL, CALL_ACTIVITY,
- * LISTEN and AGENT_CALL are Stigmer kinds with nothing to run them here,
- * so a workflow using one is refused when written, not when it runs. */
-static int check_task_kind(const struct doc *v, struct err *e)
-{
-	static const char *const runnable[] = {
-		"SET", "RUN", "WAIT", "RAISE", "SWITCH", "FOR", "FORK", "TRY",
-		"HTTP_CALL",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(runnable) / sizeof(runnable[0]); i++)
-		if (!strcmp(v->u.s, runnable[i]))
-			return 0;
-	return err_set(e, -EBADMSG, "task kind %s is not supported by "
-		       "execfs (supported: SET, RUN, WAIT, RAISE, SWITCH, FOR, "
-		       "FORK, TRY, HTTP_CALL)", v->u.s);
-}
-
 /* [A-Za-z_][A-Za-z0-9_]{0,255}: the keys become environment variables. */
 static bool var_name(const char *s)
 {
@@ -304,8 +285,7 @@ static const struct schema_field task_fields[] = {
 	{ .json = "name", .proto = "name", .type = ST_STRING,
 	  .flags = SF_REQUIRED, .max = 128 },
 	{ .json = "kind", .proto = "kind", .type = ST_ENUM,
-	  .flags = SF_REQUIRED, .en = &model_task_kind,
-	  .check = check_task_kind },
+	  .flags = SF_REQUIRED, .en = &model_task_kind },
 	{ .json = "taskConfig", .proto = "task_config", .type = ST_STRUCT,
 	  .flags = SF_REQUIRED },
 	{ .json = "export", .proto = "export", .type = ST_MESSAGE,

@@ -38,8 +38,8 @@ void plane_now(int64_t *ns, char *text, size_t cap)
 		plane_fmt_time(*ns, text, cap);
 }
 
-/* The caller's user name for audit fields; the uid as text if unknown. */
-static void actor_name(uid_t uid, char *out, size_t cap)
+/* The user name of @uid; the uid as text if it has none. */
+static void lookup_name(uid_t uid, char *out, size_t cap)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[1024];
@@ -52,6 +52,31 @@ static void actor_name(uid_t uid, char *out, size_t cap)
 	snprintf(out, cap, "uid-%u", (unsigned)uid);
 }
 
+/* The caller's user name for audit fields, from the plane's cache. */
+static void actor_name(struct plane *p, uid_t uid, char *out, size_t cap)
+{
+	struct actor *a;
+	size_t i;
+
+	pthread_mutex_lock(&p->actors_mu);
+	for (i = 0; i < PLANE_ACTORS; i++) {
+		a = &p->actors[i];
+		if (a->used && a->uid == uid) {
+			snprintf(out, cap, "%s", a->name);
+			pthread_mutex_unlock(&p->actors_mu);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&p->actors_mu);
+	lookup_name(uid, out, cap);
+	pthread_mutex_lock(&p->actors_mu);
+	a = &p->actors[p->actors_next++ % PLANE_ACTORS];
+	a->uid = uid;
+	a->used = true;
+	snprintf(a->name, sizeof(a->name), "%s", out);
+	pthread_mutex_unlock(&p->actors_mu);
+}
+
 void pctx_init(struct pctx *c, struct plane *p, const struct kind *k,
 	       const struct plane_caller *caller, struct err *e)
 {
@@ -60,8 +85,9 @@ void pctx_init(struct pctx *c, struct plane *p, const struct kind *k,
 	c->k = k;
 	c->caller = caller;
 	c->e = e;
+	err_clear(e);	/* no message left over from an earlier attempt */
 	buf_init(&c->masked, PLANE_DOC_MAX);
-	actor_name(caller ? caller->uid : getuid(), c->actor,
+	actor_name(p, caller ? caller->uid : getuid(), c->actor,
 		   sizeof(c->actor));
 	plane_now(&c->now_ns, c->now, sizeof(c->now));
 }
@@ -130,10 +156,13 @@ int pctx_commit(struct pctx *c)
 {
 	struct store_change ch[PLANE_CHANGES_MAX];
 	size_t i;
+	int rc;
 
 	for (i = 0; i < c->nchanges; i++)
 		ch[i] = c->changes[i].ch;
-	return store_commit(c->p->st, ch, c->nchanges, c->e);
+	rc = store_commit(c->p->st, ch, c->nchanges, c->e);
+	c->lost_race = rc == -ESTALE || rc == -EEXIST || rc == -ENOENT;
+	return rc;
 }
 
 void pctx_notify(struct pctx *c)

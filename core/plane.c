@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void plane_limits_default(struct plane_limits *l)
 {
@@ -30,6 +31,7 @@ int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 
 	if (!p)
 		return err_set(e, -ENOMEM, "out of memory");
+	pthread_mutex_init(&p->actors_mu, NULL);
 	p->limits = o->limits;
 	if (render_cache_new(&p->cache) < 0 || errlog_new(&p->errs) < 0)
 		goto fail;
@@ -53,6 +55,7 @@ void plane_close(struct plane *p)
 	keyring_close(p->kr);
 	render_cache_free(p->cache);
 	errlog_free(p->errs);
+	pthread_mutex_destroy(&p->actors_mu);
 	free(p);
 }
 
@@ -127,11 +130,29 @@ int plane_view(struct plane *p, uint64_t serial, enum plane_view v,
 	return render_view(p, serial, v, out);
 }
 
-/* A lost race (the record changed, or the name was taken, between our
- * read and our commit) is retried from the start with fresh reads. */
-static int retryable(int rc)
+/*
+ * A lost race (the record changed, or the name was taken, between our
+ * reads and our commit) is run again from the start with fresh reads,
+ * after a short randomized pause that grows with each try, so writers of
+ * one record take turns instead of colliding again.
+ */
+static void backoff(unsigned tries)
 {
-	return rc == -ESTALE || rc == -EEXIST;
+	struct timespec ts;
+	unsigned us = 100u << (tries < 8 ? tries : 8);
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	us += (unsigned)(ts.tv_nsec / 1000) % us;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)us * 1000;
+	nanosleep(&ts, NULL);
+}
+
+/* The error a write or delete that kept losing races ends with. */
+static int gave_up(struct err *e, const struct kind *k, const char *what)
+{
+	return err_set(e, -EBUSY, "%s %s is being changed by someone else; "
+		       "try again", k->name, what);
 }
 
 int plane_write(struct plane *p, const struct plane_caller *c,
@@ -141,7 +162,8 @@ int plane_write(struct plane *p, const struct plane_caller *c,
 {
 	const struct kind *k = model_kind(kind);
 	struct pctx ctx;
-	int rc = -EINVAL, tries;
+	unsigned tries;
+	int rc = -EINVAL;
 
 	if (!k)
 		return err_set(e, -EINVAL, "unknown kind");
@@ -152,19 +174,16 @@ int plane_write(struct plane *p, const struct plane_caller *c,
 		ctx.text = text;
 		ctx.len = len;
 		rc = steps_write(&ctx);
-		if (rc == 0) {
-			if (out)
-				plane_res_from_hdr(out, &ctx.hdr);
+		if (rc == 0 && out)
+			plane_res_from_hdr(out, &ctx.hdr);
+		if (rc == 0)
 			pctx_notify(&ctx);
-		}
 		pctx_release(&ctx);
-		if (!retryable(rc) || ctx.nchanges == 0)
-			break;
+		if (rc == 0 || !ctx.lost_race)
+			return rc;
+		backoff(tries);
 	}
-	if (rc == -ESTALE)
-		err_set(e, -EBUSY, "%s %s is being changed by someone else; "
-			"try again", k->name, name);
-	return rc == -ESTALE ? -EBUSY : rc;
+	return gave_up(e, k, ctx.slug[0] ? ctx.slug : name);
 }
 
 int plane_delete(struct plane *p, const struct plane_caller *c,
@@ -172,7 +191,8 @@ int plane_delete(struct plane *p, const struct plane_caller *c,
 {
 	const struct kind *k = model_kind(kind);
 	struct pctx ctx;
-	int rc = -EINVAL, tries;
+	unsigned tries;
+	int rc = -EINVAL;
 
 	if (!k)
 		return err_set(e, -EINVAL, "unknown kind");
@@ -183,11 +203,19 @@ int plane_delete(struct plane *p, const struct plane_caller *c,
 		if (rc == 0)
 			pctx_notify(&ctx);
 		pctx_release(&ctx);
-		if (rc != -ESTALE)
-			break;
+		if (rc == 0 || !ctx.lost_race)
+			return rc;
+		backoff(tries);
 	}
-	return rc == -ESTALE ? err_set(e, -EBUSY, "%s %s is being changed; "
-				       "try again", k->name, slug) : rc;
+	return gave_up(e, k, slug);
+}
+
+/* One line, whatever the subject (a file name) or message hold. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
 
 void plane_reject(struct plane *p, const struct plane_caller *c,
@@ -195,13 +223,20 @@ void plane_reject(struct plane *p, const struct plane_caller *c,
 {
 	char now[40], line[ERR_MSG_MAX + 400];
 	int64_t ns;
+	int n;
 
 	plane_now(&ns, NULL, 0);
 	plane_fmt_time(ns - ns % 1000000000, now, sizeof(now));
 	/* "2026-01-11T14:30:22.000Z" -> "2026-01-11T14:30:22Z" */
 	memcpy(now + 19, "Z", 2);
-	snprintf(line, sizeof(line), "%s %s: %s: %s", now, subject,
-		 err_name(e->code), e->msg);
+	n = snprintf(line, sizeof(line), "%s %s: %s: %s", now, subject,
+		     err_name(e->code), e->msg);
+	if (n < 0)
+		return;
+	/* A line cut short (a very long subject) still says what it can. */
+	if ((size_t)n >= sizeof(line))
+		memcpy(line + sizeof(line) - 4, "...", 4);
+	one_line(line);
 	errlog_add(p->errs, c ? c->uid : 0, line);
 	fprintf(stderr, "%s\n", line);
 }

@@ -2,7 +2,8 @@
  * plane_i.h - internals shared by the files of the plane module (plane.c,
  * pipeline.c, steps*.c, secrets.c, render.c, errlog.c).  Nothing outside
  * core/plane*.c, core/pipeline.c, core/steps*.c, core/secrets.c,
- * core/render.c and core/errlog.c includes it.
+ * core/render.c and core/errlog.c includes it, except the module's unit
+ * test (tests/unit/test_plane.c), which checks sealed blobs through it.
  */
 #ifndef EXECFS_PLANE_I_H
 #define EXECFS_PLANE_I_H
@@ -16,11 +17,20 @@
 #include "store.h"
 
 #define PLANE_DOC_MAX (1u << 20)	/* a written document, bytes */
-#define PLANE_RETRIES 4			/* pipeline re-runs on a lost race */
+#define PLANE_RETRIES 16		/* pipeline runs when races are lost */
 #define PLANE_CHANGES_MAX 8		/* records one pipeline may write */
+
+#define PLANE_ACTORS 16			/* user names remembered */
 
 struct render_cache;
 struct errlog;
+
+/* A caller's user name, for audit fields. */
+struct actor {
+	uid_t uid;
+	bool used;
+	char name[64];
+};
 
 struct plane {
 	struct store *st;
@@ -30,6 +40,12 @@ struct plane {
 	struct errlog *errs;
 	plane_notify_fn notify;		/* set once before serving */
 	void *notify_ctx;
+	/* User names are looked up once per uid (NSS reads files on every
+	 * call); a name changed while the daemon runs shows up after a
+	 * restart. */
+	pthread_mutex_t actors_mu;
+	struct actor actors[PLANE_ACTORS];	/* protected by actors_mu */
+	size_t actors_next;			/* protected by actors_mu */
 };
 
 /* One record a pipeline will write, and what to tell fs/ afterwards. */
@@ -66,6 +82,7 @@ struct pctx {
 
 	struct pchange changes[PLANE_CHANGES_MAX];
 	size_t nchanges;
+	bool lost_race;			/* the commit found the store moved on */
 	struct err *e;
 };
 
@@ -85,12 +102,16 @@ int pctx_add_change(struct pctx *c, enum store_op op,
 		    const struct store_rec *hdr, const struct doc *res,
 		    const struct buf *src, uint64_t expect_gen,
 		    enum plane_change what);
+/* Commit the change set; a failed precondition (another writer got there
+ * first) sets c->lost_race, so the caller may run the pipeline again. */
 int pctx_commit(struct pctx *c);
 void pctx_notify(struct pctx *c);
 
 /* steps.c: the pipelines (write = create/update/apply, delete). */
 int steps_write(struct pctx *c);
 int steps_delete(struct pctx *c);
+/* metadata, spec and status fields in their messages' order */
+int res_order(const struct kind *k, struct doc *res);
 
 /* steps_kind.c: each kind's own steps, run inside those pipelines. */
 struct kind_steps {
@@ -101,7 +122,10 @@ struct kind_steps {
 };
 const struct kind_steps *kind_steps(const struct kind *k);
 
-/* steps_common.c: helpers the kind steps share. */
+/* steps_tasks.c: ValidateWorkflowSpec (task configs per kind). */
+int wf_validate_tasks(struct pctx *c);
+
+/* steps_kind.c: helpers the kind steps share. */
 struct doc *audit_new(const char *actor, const char *now, const char *event);
 int build_default_instance(struct pctx *c, const struct doc *wf,
 			   const char *wf_id, struct store_rec *out);

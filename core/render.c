@@ -94,32 +94,50 @@ static struct plane_blob *blob_new(const struct buf *b,
 	return pb;
 }
 
-/* spec.yaml of a resource nobody wrote by hand (a default instance). */
+/* The metadata a person would write: the server's names left out. */
+static struct doc *written_metadata(const struct doc *meta)
+{
+	struct doc *md = doc_clone(meta);
+
+	if (md) {
+		doc_map_del(md, "id");
+		doc_map_del(md, "slug");
+		doc_map_del(md, "version");
+	}
+	return md;
+}
+
+/*
+ * spec.yaml of a resource nobody wrote by hand (a default instance):
+ * apiVersion, kind, metadata and spec, so that writing it back as read
+ * changes nothing - the owner scope and org included.
+ */
 static int render_spec_doc(const struct doc *res, struct buf *out)
 {
+	const char *const keys[] = { "apiVersion", "kind", "metadata", "spec" };
 	struct doc *d = doc_new(DOC_MAP);
-	const char *keys[] = { "apiVersion", "kind", "spec" };
-	const char *name = doc_get_str(res, "metadata.name");
+	const struct doc *v;
 	size_t i;
 	int rc = d ? 0 : -ENOMEM;
 
-	for (i = 0; rc == 0 && i < 3; i++) {
-		struct doc *v = doc_clone(doc_map_get(res, keys[i]));
-
-		if (!v)
-			continue;
-		if (i == 2 && name)
-			rc = doc_map_set(doc_map_child(d, "metadata"), "name",
-					 doc_strz(name));
-		if (rc == 0)
-			rc = doc_map_set(d, keys[i], v);
-		else
-			doc_free(v);
+	for (i = 0; rc == 0 && i < 4; i++) {
+		v = doc_map_get(res, keys[i]);
+		if (v)
+			rc = doc_map_set(d, keys[i], i == 2 ? written_metadata(v)
+							    : doc_clone(v));
 	}
 	if (rc == 0)
 		rc = yaml_emit(d, out);
 	doc_free(d);
 	return rc;
+}
+
+/* status.yaml: the status map (empty when there is none). */
+static int render_status(const struct doc *res, struct buf *out)
+{
+	const struct doc *st = doc_map_get(res, "status");
+
+	return st ? yaml_emit(st, out) : buf_addstr(out, "{}\n");
 }
 
 static int render_one(const struct doc *res, const char *src, size_t srclen,
@@ -135,8 +153,7 @@ static int render_one(const struct doc *res, const char *src, size_t srclen,
 	case VIEW_RESOURCE_JSON:
 		return json_emit(res, out, 1);
 	case VIEW_STATUS_YAML:
-		return yaml_emit(doc_map_get(res, "status") ?
-				 doc_map_get(res, "status") : res, out);
+		return render_status(res, out);
 	case VIEW_ID:
 		return buf_addf(out, "%s\n", h->id);
 	default:

@@ -3,7 +3,9 @@
  * each is sealed (crypt/seal.h) for its resource and field path before the
  * record is encoded; "***" written back keeps the stored blob; and the
  * document text kept for spec.yaml gets "***" spliced in where each secret
- * value was written.  Plaintext is wiped from every tree we free.
+ * value was written.  A secret that cannot be masked where it was written
+ * (not found, or written through an anchor or alias) fails the write:
+ * masking fails closed.  Plaintext is wiped from every tree we free.
  */
 #include "plane_i.h"
 
@@ -228,7 +230,8 @@ static int splice(struct pctx *c, const struct spans *s)
 
 	for (i = 0; rc == 0 && i < s->n; i++) {
 		if (s->v[i].off < at)
-			continue;	/* an alias of a span already masked */
+			continue;	/* overlaps the last; cannot happen, as
+					   aliases are refused */
 		rc = buf_add(&c->masked, c->text + at, s->v[i].off - at);
 		if (rc == 0)
 			rc = buf_addstr(&c->masked, "\"***\"");

@@ -295,13 +295,41 @@ static int s_mask(struct pctx *c)
 	return secrets_mask_source(c);
 }
 
+/* Put the fields of map @m in the order of @msg's table (the order
+ * Stigmer's messages print in), whatever order the steps added them. */
+static int order_like(struct doc *m, const struct schema_msg *msg)
+{
+	struct doc *v;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; m && m->type == DOC_MAP && rc == 0 && i < msg->n; i++) {
+		v = doc_map_take(m, msg->fields[i].json);
+		if (v)
+			rc = doc_map_set(m, msg->fields[i].json, v);
+	}
+	return rc;
+}
+
+int res_order(const struct kind *k, struct doc *res)
+{
+	int rc = order_like(doc_map_get(res, "metadata"), &model_metadata);
+
+	if (rc == 0)
+		rc = order_like(doc_map_get(res, "spec"), k->spec);
+	if (rc == 0)
+		rc = order_like(doc_map_get(res, "status"), k->status);
+	return rc;
+}
+
 static int s_persist(struct pctx *c)
 {
-	int rc;
+	int rc = res_order(c->k, c->res);
 
-	rc = pctx_add_change(c, STORE_PUT, &c->hdr, c->res, &c->masked,
-			     c->exists ? c->old_hdr.gen : 0,
-			     c->exists ? PLANE_UPDATED : PLANE_CREATED);
+	if (rc == 0)
+		rc = pctx_add_change(c, STORE_PUT, &c->hdr, c->res,
+				     &c->masked, c->exists ? c->old_hdr.gen : 0,
+				     c->exists ? PLANE_UPDATED : PLANE_CREATED);
 	return rc < 0 ? rc : pctx_commit(c);
 }
 

@@ -2,6 +2,15 @@
  * steps_kind.c - each kind's own pipeline steps (Stigmer's per-controller
  * steps), and the helpers they share: audit stamps and the default
  * WorkflowInstance a Workflow or an execution creates.
+ *
+ *   Workflow:          ValidateWorkflowSpec (task kinds and configs);
+ *                      CreateDefaultInstance (same commit); on delete,
+ *                      CheckWorkflowUsers (EBUSY, or the default instance
+ *                      goes too)
+ *   WorkflowInstance:  LoadParentWorkflow, ResolveEnvRefs
+ *   WorkflowExecution: ValidateWorkflowOrInstance (with
+ *                      CreateDefaultInstanceIfNeeded), NameExecution;
+ *                      SetInitialPhase; on update, CheckPending
  */
 #include "plane_i.h"
 
@@ -68,6 +77,26 @@ static struct doc *default_instance_doc(struct pctx *c, const struct doc *wf,
 	return d;
 }
 
+/* An existing "<name>-default" is the default instance only if it
+ * belongs to the workflow @wf_id. */
+static int check_owner(struct pctx *c, const struct store_rec *h,
+		       const char *wf_id)
+{
+	struct doc *inst = NULL;
+	const char *owner;
+	int rc = record_load(c->p, h->id, NULL, &inst);
+
+	if (rc < 0)
+		return err_set(c->e, rc, "cannot read %s", h->slug);
+	owner = doc_get_str(inst, "spec.workflowId");
+	if (!owner || strcmp(owner, wf_id))
+		rc = err_set(c->e, -EEXIST, "WorkflowInstance '%s' already "
+			     "exists and belongs to another workflow",
+			     h->slug);
+	doc_free(inst);
+	return rc;
+}
+
 /*
  * build_default_instance() - add "<workflow name>-default" to the change
  * set, or find it when it exists (then nothing is added).  *out receives
@@ -88,14 +117,18 @@ int build_default_instance(struct pctx *c, const struct doc *wf,
 		return err_set(c->e, -EBADMSG, "metadata.name: too long for "
 			       "a default instance name");
 	rc = store_get_slug(c->p->st, k->id, slug, out, NULL);
+	if (rc == 0)
+		return check_owner(c, out, wf_id);
 	if (rc != -ENOENT)
-		return rc < 0 ? err_set(c->e, rc, "cannot read %s", slug) : 0;
+		return err_set(c->e, rc, "cannot read %s", slug);
 	memset(&h, 0, sizeof(h));
 	if (ids_new(k->prefix, h.id) < 0)
 		return err_set(c->e, -EIO, "cannot make an id");
 	inst = default_instance_doc(c, wf, wf_id, name, slug, h.id);
-	if (!inst)
+	if (!inst || res_order(k, inst) < 0) {
+		doc_free(inst);
 		return -ENOMEM;
+	}
 	h.kind = (uint8_t)k->id;
 	h.serial = store_next_serial(c->p->st);
 	h.gen = 1;
@@ -202,8 +235,9 @@ static int wf_record_default(struct pctx *c, const struct store_rec *wh,
 	int rc;
 
 	rc = record_load_src(c->p, wh->id, &h, &wf, &src);
-	if (rc == 0 && doc_map_setstr(doc_map_child(wf, "status"),
-				      "defaultInstanceId", iid) < 0)
+	if (rc == 0 && (doc_map_setstr(doc_map_child(wf, "status"),
+				       "defaultInstanceId", iid) < 0 ||
+			res_order(model_kind(KIND_WORKFLOW), wf) < 0))
 		rc = -ENOMEM;
 	if (rc == 0) {
 		h.gen++;
@@ -232,7 +266,8 @@ static int wex_default_instance(struct pctx *c, struct doc *wf,
 	rc = build_default_instance(c, wf, wh->id, &ih);
 	if (rc < 0)
 		return rc;
-	if (c->nchanges > before) {
+	/* New, or found by name: the workflow's status points at it. */
+	if (c->nchanges > before || !did || strcmp(did, ih.id)) {
 		rc = wf_record_default(c, wh, ih.id);
 		if (rc < 0)
 			return rc;
@@ -265,12 +300,19 @@ static int wex_from_instance(struct pctx *c, const char *iref,
 	return rc;
 }
 
+/* A string field is set when it is not empty (proto3). */
+static const char *set_or_null(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
 /* ValidateWorkflowOrInstance + CreateDefaultInstanceIfNeeded. */
 static int wex_target(struct pctx *c)
 {
 	struct doc *spec = doc_map_child(c->res, "spec");
-	const char *wref = doc_get_str(spec, "workflowId");
-	const char *iref = doc_get_str(spec, "workflowInstanceId");
+	const char *wref = set_or_null(doc_get_str(spec, "workflowId"));
+	const char *iref = set_or_null(doc_get_str(spec,
+						   "workflowInstanceId"));
 	struct store_rec wh;
 	struct doc *wf = NULL;
 	int rc;
@@ -433,8 +475,13 @@ static int wf_delete(struct pctx *c)
 	return rc;
 }
 
+/* ---- ValidateWorkflowSpec ------------------------------------------- */
+
 static const struct step wf_create[] = {
 	{ "CreateDefaultInstance", wf_default_instance }, { 0 },
+};
+static const struct step wf_front[] = {
+	{ "ValidateWorkflowSpec", wf_validate_tasks }, { 0 },
 };
 static const struct step wf_del[] = {
 	{ "CheckWorkflowUsers", wf_delete }, { 0 },
@@ -455,7 +502,7 @@ static const struct step wex_update[] = {
 };
 
 static const struct kind_steps table[KIND_COUNT] = {
-	[KIND_WORKFLOW] = { NULL, wf_create, NULL, wf_del },
+	[KIND_WORKFLOW] = { wf_front, wf_create, NULL, wf_del },
 	[KIND_WORKFLOW_INSTANCE] = { wi_front, NULL, NULL, NULL },
 	[KIND_WORKFLOW_EXECUTION] = { wex_front, wex_create, wex_update, NULL },
 	[KIND_EXECUTION_CONTEXT] = { NULL, NULL, NULL, NULL },

@@ -323,10 +323,6 @@ static const struct bad_case bad_cases[] = {
 	{ W, "d", "spec: {document: {dsl: 1.0.0, namespace: a, name: b, "
 		  "version: c}}\n", -EBADMSG, "spec.tasks: required" },
 	{ W, "d", WF_SPEC("    []\n"), -EBADMSG, "spec.tasks: required" },
-	{ W, "d", WF_SPEC(TASK_A "    - {name: b, kind: GRPC_CALL, taskConfig: {}}\n"),
-	  -EBADMSG, "spec.tasks[1].kind: task kind GRPC_CALL is not supported" },
-	{ W, "d", WF_SPEC("    - {name: b, kind: 13, taskConfig: {}}\n"),
-	  -EBADMSG, "spec.tasks[0].kind: task kind AGENT_CALL is not supported" },
 	{ W, "d", "spec:\n  " WF_DOC "  tasks: {a: 1}\n", -EBADMSG,
 	  "spec.tasks: expected a list, got a map" },
 	{ W, "d", WF_SPEC(TASK_A "    - {name: b, kind: LOOP, taskConfig: {}}\n"),
