@@ -191,7 +191,8 @@ EOF
 	assert_created workflowinstances i2
 	assert_eq "$(rj workflowinstances i2 .spec.workflowId)" "$wid"
 
-	# An execution without a name: <workflow-slug>-<yyyymmdd-hhmmss>.
+	# An execution without a name: <workflow-slug>-<yyyymmdd-hhmmss> (the
+	# file stem does not name executions).
 	echo 'spec: {workflowId: wf1}' >"$TDIR/noname.yaml"
 	cp "$TDIR/noname.yaml" "$MNT/workflowexecutions/"
 	name=$(ls "$MNT/workflowexecutions" | grep -E '^wf1-[0-9]{8}-[0-9]{6}$' | head -1)
@@ -201,7 +202,7 @@ EOF
 	assert_eq "$(rj workflowexecutions "$name" .spec.workflowId)" "$wid"
 	# By instance slug.
 	iid=$(rid workflowinstances i1)
-	echo 'spec: {workflowInstanceId: i1}' >"$MNT/workflowexecutions/byinst.yaml"
+	echo '{metadata: {name: byinst}, spec: {workflowInstanceId: i1}}' >"$MNT/workflowexecutions/byinst.yaml"
 	assert_created workflowexecutions byinst
 	assert_eq "$(rj workflowexecutions byinst .spec.workflowInstanceId)" "$iid"
 	assert_eq "$(rj workflowexecutions byinst .status.phase)" PENDING

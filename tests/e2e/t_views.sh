@@ -113,15 +113,24 @@ t_views_resource_yaml_and_status() {
 	assert_contains "$MNT/workflows/goodwf/status.yaml" "defaultInstanceId: $(rid workflowinstances goodwf-default)"
 	# If python's yaml module is around, the two renderings must agree.
 	if python3 -c 'import yaml' 2>/dev/null; then
-		python3 - "$r" <<'EOF' || die "resource.yaml and resource.json disagree"
+		for d in "$r" "$MNT/environments/goodenv" "$MNT/workflows/goodwf" \
+			"$MNT/executioncontexts/goodctx"; do
+			python3 - "$d" <<'EOF' || die "resource.yaml and resource.json disagree in $d"
 import json, sys, yaml
 d = sys.argv[1]
-a = yaml.safe_load(open(d + "/resource.yaml"))
+class L(yaml.SafeLoader):
+    pass
+# Timestamps stay strings, as in JSON.
+L.yaml_implicit_resolvers = {
+    k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+a = yaml.load(open(d + "/resource.yaml"), Loader=L)
 b = json.load(open(d + "/resource.json"))
-def norm(x):
-    return json.loads(json.dumps(x, default=str))
-sys.exit(0 if norm(a) == norm(b) else 1)
+if a != b:
+    print(a, b, file=sys.stderr)
+    sys.exit(1)
 EOF
+		done
 	fi
 }
 

@@ -14,7 +14,43 @@ TS_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z'
 strict() {
 	set -eE -o pipefail
 	trap 'echo "    FAIL at line $LINENO: $BASH_COMMAND" >&2' ERR
+	trap 'quietly unmount_tracked; unmount_execfs' EXIT
 }
+
+# track_mount DIR: a mount made by the test itself (besides MNT), to be
+# unmounted when the test ends, however it ends.
+track_mount() { echo "$1" >>"$TDIR/.mounts"; }
+
+unmount_tracked() {
+	local m
+	[ -f "$TDIR/.mounts" ] || return 0
+	while read -r m; do
+		fusermount3 -u -z "$m" 2>/dev/null
+	done <"$TDIR/.mounts"
+	return 0
+}
+
+# quietly CMD...: run CMD without errexit and without the ERR trap (the
+# harness's mount helpers are not written for set -e), then restore both.
+quietly() {
+	local o=$- rc t
+	t=$(trap -p ERR)
+	set +eE
+	trap - ERR
+	"$@"
+	rc=$?
+	[[ $o != *E* ]] || set -E
+	[[ $o != *e* ]] || set -e
+	[ -z "$t" ] || eval "$t"
+	return $rc
+}
+
+# Wrap the harness's mount helpers (lib.sh) so tests in strict mode can
+# call them, and so the EXIT trap's unmount never fails a passed test.
+eval "lib_$(declare -f mount_execfs)"
+eval "lib_$(declare -f unmount_execfs)"
+mount_execfs() { quietly lib_mount_execfs "$@"; }
+unmount_execfs() { quietly lib_unmount_execfs "$@"; }
 
 # prefix_of KINDDIR: the id prefix of the kind.
 prefix_of() {
