@@ -9,7 +9,6 @@
 
 #include "commit.h"
 #include "crypt/seal.h"
-#include "notify.h"
 
 int fs_target_set(struct fs_target *t, enum plane_write_mode mode,
 		  enum kind_id kind, const char *name, uint64_t draft)
@@ -66,7 +65,7 @@ static void draft_done(struct fs *fs, const struct fs_target *t,
 
 	if (!d)
 		return;
-	if (d->type == NODE_DRAFT) {
+	if (tree_type(fs->tree, d, NULL) == NODE_DRAFT) {
 		spec = tree_find(fs->tree, d->ino, "spec.yaml");
 		if (spec) {
 			tree_alias(fs->tree, spec, fs_res_ino(r->serial,
@@ -75,8 +74,9 @@ static void draft_done(struct fs *fs, const struct fs_target *t,
 		}
 		tree_move_children(fs->tree, d->ino,
 				   fs_res_ino(r->serial, SLOT_DIR));
+		/* Draft names have entry timeout 0: the next lookup finds
+		   the resource without an invalidation. */
 		tree_alias(fs->tree, d, fs_res_ino(r->serial, SLOT_DIR));
-		notify_entry(fs->notify, fs_kind_ino(t->kind), t->name);
 	}
 	tree_put(fs->tree, d);
 }
@@ -107,6 +107,19 @@ int fs_commit(struct fs *fs, fuse_req_t req, const struct fs_target *t,
 	return 0;
 }
 
+int fs_reject_big(struct fs *fs, fuse_req_t req, const struct fs_target *t)
+{
+	struct plane_caller c = fs_caller(req);
+	char subject[NAME_MAX * 2 + 64];
+	struct err e;
+
+	err_set(&e, -EFBIG, "document larger than %u bytes",
+		FS_DOC_CAP - 1);
+	subject_of(t, subject, sizeof(subject));
+	plane_reject(fs->plane, &c, subject, &e);
+	return -EFBIG;
+}
+
 int fs_commit_node(struct fs *fs, fuse_req_t req, const struct fs_target *t,
 		   struct node *n, struct plane_res *out)
 {
@@ -124,9 +137,6 @@ int fs_commit_node(struct fs *fs, fuse_req_t req, const struct fs_target *t,
 
 void fs_pending_done(struct fs *fs, struct node *n)
 {
-	uint64_t parent;
-	char name[NAME_MAX + 1];
-
-	if (tree_unlink(fs->tree, n, &parent, name))
-		notify_delete(fs->notify, parent, n->ino, name);
+	/* Pending names have entry timeout 0: no invalidation needed. */
+	tree_unlink(fs->tree, n, NULL, NULL);
 }

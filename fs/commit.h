@@ -31,6 +31,13 @@ int fs_commit(struct fs *fs, fuse_req_t req, const struct fs_target *t,
 	      const char *text, size_t len, struct plane_res *out);
 
 /**
+ * fs_reject_big() - record that a document written to @t did not fit the
+ * write buffer (FS_DOC_CAP), without sending a cut-off prefix anywhere.
+ * Return: -EFBIG.
+ */
+int fs_reject_big(struct fs *fs, fuse_req_t req, const struct fs_target *t);
+
+/**
  * fs_commit_node() - commit the contents of in-memory file @n to @t.
  * Return: as fs_commit(); -ENOMEM.
  */
@@ -39,7 +46,7 @@ int fs_commit_node(struct fs *fs, fuse_req_t req, const struct fs_target *t,
 
 /**
  * fs_pending_done() - a pending document was applied or given up:
- * unlink it and tell the kernel the name is gone.
+ * unlink it (its name has entry timeout 0: the kernel asks again).
  */
 void fs_pending_done(struct fs *fs, struct node *n);
 

@@ -29,7 +29,15 @@
 
 #define FS_ENTRY_TIMEOUT 5.0
 #define FS_ATTR_TIMEOUT 5.0
-#define FS_NEGATIVE_TIMEOUT 1.0
+/*
+ * Negative entries are not cached: a name that appears (a created
+ * resource, a draft becoming one) then needs no invalidation.  Every
+ * notify_inval_entry waits in the kernel, uninterruptibly, for the
+ * directory's lock, which concurrent creates hold while they wait for us;
+ * a daemon killed then can never exit and the writers hang.  So the
+ * daemon sends as few entry invalidations as it can.
+ */
+#define FS_NEGATIVE_TIMEOUT 0.0
 
 /* Largest document a write handle buffers; one byte more than the plane
    accepts, so an oversized document reaches the plane and fails there. */

@@ -1,5 +1,230 @@
-/* placeholder: being written */
-int main(void)
+/*
+ * main.c - startup and shutdown of the daemon (DESIGN 1.1).
+ *
+ * Order matters: errors a user must see (bad key file mode, state
+ * directory in use) are found by a trial plane_open() on the terminal
+ * before daemonizing; the real plane_open() happens after
+ * fuse_daemonize() because LMDB environments and threads do not survive
+ * fork.  SIGTERM/SIGINT end the loop; the mount goes away and the exit
+ * status is 0.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypt/seal.h"
+#include "notify.h"
+#include "opts.h"
+#include "tree.h"
+
+#ifndef EXECFS_VERSION
+#define EXECFS_VERSION "0.1.0"
+#endif
+
+static void plane_opts_of(const struct fs_opts *o, struct plane_opts *po)
 {
-	return 1;
+	memset(po, 0, sizeof(*po));
+	po->state_dir = o->state_dir;
+	po->key_file = o->key_file;
+	po->limits = o->limits;
+}
+
+/* A trial open: report what would stop the daemon, then close. */
+static int preflight(const struct fs_opts *o)
+{
+	struct plane_opts po;
+	struct plane *p = NULL;
+	struct err e;
+	int rc;
+
+	plane_opts_of(o, &po);
+	err_clear(&e);
+	rc = plane_open(&p, &po, &e);
+	if (rc < 0) {
+		fprintf(stderr, "execfs: %s\n",
+			e.msg[0] ? e.msg : strerror(-rc));
+		return rc;
+	}
+	plane_close(p);
+	return 0;
+}
+
+static int check_mountpoint(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0) {
+		fprintf(stderr, "execfs: mount point '%s': %s\n", path,
+			strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "execfs: mount point '%s' is not a directory\n",
+			path);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+/* --check-config: everything but the mount. */
+static int check_config(struct fs_opts *o, const struct fuse_cmdline_opts *co)
+{
+	struct fuse_session *se;
+	int rc = check_mountpoint(co->mountpoint);
+
+	se = fuse_session_new(&o->args, &fs_lowlevel_ops,
+			      sizeof(fs_lowlevel_ops), NULL);
+	if (se)
+		fuse_session_destroy(se);
+	else
+		rc = -EINVAL;	/* libfuse printed which option */
+	if (preflight(o) < 0)
+		rc = -EINVAL;
+	if (rc == 0)
+		printf("execfs: configuration ok (state %s, key %s)\n",
+		       o->state_dir, o->key_file);
+	return rc < 0 ? 1 : 0;
+}
+
+/* Opens the plane and the notify thread once the process is final. */
+static int serve_start(struct fs *fs, const struct fs_opts *o,
+		       const char *mountpoint)
+{
+	struct plane_opts po;
+	struct err e;
+	int rc;
+
+	plane_opts_of(o, &po);
+	err_clear(&e);
+	rc = plane_open(&fs->plane, &po, &e);
+	if (rc < 0) {
+		fs_log("%s", e.msg[0] ? e.msg : strerror(-rc));
+		return rc;
+	}
+	rc = notify_start(&fs->notify, fs->se);
+	if (rc < 0) {
+		fs_log("cannot start the notify thread: %s", strerror(-rc));
+		return rc;
+	}
+	plane_set_notify(fs->plane, fs_plane_changed, fs);
+	fs_log("serving %s on %s", o->state_dir, mountpoint);
+	return 0;
+}
+
+static int serve_loop(struct fs *fs, const struct fuse_cmdline_opts *co)
+{
+	struct fuse_loop_config lc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.clone_fd = 0;
+	lc.max_idle_threads = 10;
+	if (co->singlethread)
+		return fuse_session_loop(fs->se);
+	return fuse_session_loop_mt(fs->se, &lc);
+}
+
+/* Mount, daemonize, serve until a signal or unmount, then clean up. */
+static int serve(struct fs *fs, struct fs_opts *o,
+		 const struct fuse_cmdline_opts *co)
+{
+	int rc = 1, loop;
+
+	fs->se = fuse_session_new(&o->args, &fs_lowlevel_ops,
+				  sizeof(fs_lowlevel_ops), fs);
+	if (!fs->se)
+		return 1;
+	if (fuse_set_signal_handlers(fs->se) != 0)
+		goto out_session;
+	if (fuse_session_mount(fs->se, co->mountpoint) != 0)
+		goto out_signals;
+	if (fuse_daemonize(co->foreground) != 0)
+		goto out_unmount;
+	if (serve_start(fs, o, co->mountpoint) < 0)
+		goto out_unmount;
+	loop = serve_loop(fs, co);
+	/* A signal ends the loop with its number: a clean stop. */
+	rc = loop < 0 ? 1 : 0;
+	fs_log("stopping (%s)", loop > 0 ? "signal" : "unmounted");
+out_unmount:
+	fuse_session_unmount(fs->se);
+	plane_close(fs->plane);
+	fs->plane = NULL;
+	notify_stop(fs->notify);
+	fs->notify = NULL;
+out_signals:
+	fuse_remove_signal_handlers(fs->se);
+out_session:
+	fuse_session_destroy(fs->se);
+	fs->se = NULL;
+	return rc;
+}
+
+static int run(struct fs_opts *o)
+{
+	struct fuse_cmdline_opts co;
+	struct fs fs;
+	int rc = 1;
+
+	memset(&co, 0, sizeof(co));
+	memset(&fs, 0, sizeof(fs));
+	if (fuse_opt_add_arg(&o->args, o->mountpoint) != 0 ||
+	    fuse_parse_cmdline(&o->args, &co) != 0 || !co.mountpoint)
+		goto out;	/* libfuse said why */
+	if (crypt_init() < 0) {
+		fprintf(stderr, "execfs: cannot initialise libsodium\n");
+		goto out;
+	}
+	if (o->check_config) {
+		rc = check_config(o, &co);
+		goto out;
+	}
+	if (!co.foreground && preflight(o) < 0)
+		goto out;
+	if (tree_new(&fs.tree) < 0)
+		goto out;
+	fs.uid = getuid();
+	fs.gid = getgid();
+	clock_gettime(CLOCK_REALTIME, &fs.start);
+	rc = serve(&fs, o, &co);
+out:
+	tree_free(fs.tree);
+	free(co.mountpoint);
+	return rc;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fs_opts o;
+	struct err e;
+	int rc;
+
+	if (opts_parse(argc, argv, &o, &e) < 0) {
+		fprintf(stderr, "execfs: %s\n", e.msg);
+		fprintf(stderr, "Try 'execfs --help'.\n");
+		opts_release(&o);
+		return 1;
+	}
+	if (o.help || o.version) {
+		if (o.help) {
+			opts_usage(argv[0]);
+			printf("FUSE options:\n");
+			fuse_cmdline_help();
+			fuse_lowlevel_help();
+		} else {
+			printf("execfs %s (libfuse %s)\n", EXECFS_VERSION,
+			       fuse_pkgversion());
+		}
+		rc = 0;
+	} else if (!o.mountpoint) {
+		fprintf(stderr, "execfs: no mount point given\n"
+				"Try 'execfs --help'.\n");
+		rc = 1;
+	} else {
+		rc = run(&o);
+	}
+	opts_release(&o);
+	return rc;
 }

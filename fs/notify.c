@@ -50,7 +50,9 @@ static void send_note(struct fuse_session *se, const struct note *n)
 					    strlen(n->name));
 		break;
 	case NOTE_INODE:
-		fuse_lowlevel_notify_inval_inode(se, n->ino, 0, 0);
+		/* Offset -1: attributes only, no page lock to wait for.
+		   Views are read with direct_io, so no pages are cached. */
+		fuse_lowlevel_notify_inval_inode(se, n->ino, -1, 0);
 		break;
 	}
 }
@@ -216,31 +218,53 @@ void notify_inode(struct notifier *nf, fuse_ino_t ino)
 	if (!nf)
 		return;
 	n = note_new(NOTE_INODE, 0, ino, NULL);
-	if (n)
-		enqueue(nf, n);
+	if (!n)
+		return;
+	enqueue(nf, n);
+}
+
+/*
+ * The resource the current thread deletes through rmdir.  Per-thread
+ * scratch rather than shared state: the plane calls back on the thread
+ * that made the change, inside plane_delete().
+ */
+static _Thread_local uint64_t deleting;
+
+void fs_deleting(uint64_t serial)
+{
+	deleting = serial;
+}
+
+static void changed_deleted(struct fs *fs, const struct plane_res *r)
+{
+	if (r->serial != deleting)
+		notify_delete(fs->notify, fs_kind_ino(r->kind),
+			      fs_res_ino(r->serial, SLOT_DIR), r->slug);
+	notify_delete(fs->notify, FS_INO_BYID,
+		      fs_res_ino(r->serial, SLOT_LINK), r->id);
+}
+
+static void changed_updated(struct fs *fs, const struct plane_res *r)
+{
+	int slot;
+
+	for (slot = SLOT_DIR; slot <= SLOT_ID; slot++)
+		notify_inode(fs->notify, fs_res_ino(r->serial, slot));
 }
 
 void fs_plane_changed(void *ctx, enum plane_change what,
 		      const struct plane_res *r)
 {
 	struct fs *fs = ctx;
-	fuse_ino_t dir = fs_kind_ino(r->kind);
-	int slot;
 
 	switch (what) {
 	case PLANE_CREATED:
-		notify_entry(fs->notify, dir, r->slug);
-		notify_entry(fs->notify, FS_INO_BYID, r->id);
-		break;
+		break;	/* no negative entries to drop */
 	case PLANE_DELETED:
-		notify_delete(fs->notify, dir, fs_res_ino(r->serial, SLOT_DIR),
-			      r->slug);
-		notify_delete(fs->notify, FS_INO_BYID,
-			      fs_res_ino(r->serial, SLOT_LINK), r->id);
+		changed_deleted(fs, r);
 		break;
 	case PLANE_UPDATED:
-		for (slot = SLOT_DIR; slot <= SLOT_ID; slot++)
-			notify_inode(fs->notify, fs_res_ino(r->serial, slot));
+		changed_updated(fs, r);
 		break;
 	}
 }

@@ -34,13 +34,26 @@ void notify_entry(struct notifier *n, fuse_ino_t parent, const char *name);
 void notify_delete(struct notifier *n, fuse_ino_t parent, fuse_ino_t child,
 		   const char *name);
 
-/** notify_inode() - drop the attributes and cached pages of @ino. */
+/**
+ * notify_inode() - drop the cached attributes (size, mtime) of @ino.
+ * Only attributes: dropping pages can wait on a page lock held by a read
+ * the daemon will never answer if it is being killed, which would wedge
+ * the mount; views are read with direct_io instead.
+ */
 void notify_inode(struct notifier *n, fuse_ino_t ino);
 
 /**
+ * fs_deleting() - mark the resource (serial; 0 clears) that the calling
+ * thread is removing with rmdir: the kernel drops that entry itself, so
+ * fs_plane_changed() sends no invalidation for it.
+ */
+void fs_deleting(uint64_t serial);
+
+/**
  * fs_plane_changed() - the plane's notify callback (@ctx is the struct fs):
- * a created or deleted resource invalidates its names, an updated one the
- * attributes and pages of its directory and files.
+ * a deleted resource invalidates its names (a created one needs nothing:
+ * negative entries are not cached), an updated one the attributes of its
+ * directory and files.
  */
 void fs_plane_changed(void *ctx, enum plane_change what,
 		      const struct plane_res *r);

@@ -62,17 +62,19 @@ static int obj_res(struct fs *fs, fuse_ino_t ino, struct fs_obj *o)
 static int obj_mem(struct fs *fs, fuse_ino_t ino, struct fs_obj *o)
 {
 	struct node *n = tree_get(fs->tree, ino);
+	enum node_type type;
 	uint64_t target;
 
 	if (!n)
 		return -ENOENT;
-	if (n->type == NODE_ALIAS) {
-		target = n->target;
+	type = tree_type(fs->tree, n, &target);
+	if (type == NODE_ALIAS) {
 		tree_put(fs->tree, n);
 		return obj_res(fs, target, o);
 	}
 	obj_static(o, W_MEM, ino);
 	o->node = n;
+	o->ntype = type;
 	o->kind = n->kind;
 	return 0;
 }
@@ -81,6 +83,7 @@ int fs_obj_get(struct fs *fs, fuse_ino_t ino, struct fs_obj *o)
 {
 	int k = fs_ino_kind(ino);
 
+	memset(o, 0, sizeof(*o));
 	switch (ino) {
 	case FS_INO_ROOT:
 		obj_static(o, W_ROOT, ino);
@@ -125,7 +128,7 @@ bool fs_obj_is_dir(const struct fs_obj *o)
 	case W_RESDIR:
 		return true;
 	case W_MEM:
-		return o->node->type == NODE_DRAFT;
+		return o->ntype == NODE_DRAFT;
 	default:
 		return false;
 	}
@@ -167,6 +170,7 @@ static int child_mem(struct fs *fs, fuse_ino_t dir, const char *name,
 	obj_static(o, W_MEM, n->ino);
 	o->node = n;
 	o->kind = n->kind;
+	o->ntype = tree_type(fs->tree, n, NULL);
 	return 0;
 }
 
@@ -215,6 +219,7 @@ static int child_of_byid(struct fs *fs, const char *name, struct fs_obj *o)
 int fs_obj_child(struct fs *fs, const struct fs_obj *dir, const char *name,
 		 struct fs_obj *o)
 {
+	memset(o, 0, sizeof(*o));
 	switch (dir->what) {
 	case W_ROOT:
 		return child_of_root(name, o);
@@ -225,7 +230,7 @@ int fs_obj_child(struct fs *fs, const struct fs_obj *dir, const char *name,
 	case W_RESDIR:
 		return child_of_res(fs, dir, name, o);
 	case W_MEM:
-		if (dir->node->type != NODE_DRAFT)
+		if (dir->ntype != NODE_DRAFT)
 			return -ENOTDIR;
 		return child_mem(fs, dir->ino, name, o);
 	default:
@@ -324,12 +329,12 @@ static void stat_mem(struct fs *fs, const struct fs_obj *o, struct stat *st)
 	struct timespec mtime;
 
 	tree_stat(fs->tree, o->node, &size, &mode, &mtime);
-	if (o->node->type == NODE_DRAFT) {
+	if (o->ntype == NODE_DRAFT) {
 		stat_base(fs, o, S_IFDIR | 0755, st);
 	} else {
 		stat_base(fs, o, S_IFREG | mode, st);
 		stat_size(st, size);
-		if (o->node->type == NODE_DRAFT_SPEC)
+		if (o->ntype == NODE_DRAFT_SPEC)
 			st->st_nlink = 2;
 	}
 	stat_times(st, mtime);
@@ -377,13 +382,19 @@ int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
 	return rc;
 }
 
+double fs_obj_timeout(const struct fs_obj *o)
+{
+	/* In-memory files come and go with commits; errors grows. */
+	return o->what == W_MEM || o->what == W_ERRORS ? 0.0 : FS_ATTR_TIMEOUT;
+}
+
 int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		 struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = o->ino;
 	e->generation = 1;
-	e->entry_timeout = FS_ENTRY_TIMEOUT;
-	e->attr_timeout = FS_ATTR_TIMEOUT;
+	e->entry_timeout = o->what == W_MEM ? 0.0 : FS_ENTRY_TIMEOUT;
+	e->attr_timeout = fs_obj_timeout(o);
 	return fs_obj_stat(fs, o, uid, &e->attr);
 }

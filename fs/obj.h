@@ -35,7 +35,13 @@ struct fs_obj {
 	int slot;		/* W_VIEW */
 	struct plane_res res;	/* W_RESDIR, W_VIEW, W_LINK */
 	struct node *node;	/* W_MEM: a reference, dropped by fs_obj_put() */
+	enum node_type ntype;	/* W_MEM: node->type when decoded */
 };
+
+/*
+ * fs_obj_get() and fs_obj_child() always initialise *o, so fs_obj_put()
+ * is safe after a failure too.
+ */
 
 /** fs_obj_get() - decode @ino.  Return: 0 and *o; -ENOENT when stale. */
 int fs_obj_get(struct fs *fs, fuse_ino_t ino, struct fs_obj *o);
@@ -69,6 +75,13 @@ int fs_link_target(const struct fs_obj *o, char *out, size_t size);
  */
 int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		 struct fuse_entry_param *e);
+
+/**
+ * fs_obj_timeout() - how long the kernel may trust @o's attributes:
+ * FS_ATTR_TIMEOUT, or 0 for in-memory nodes (they vanish on commit) and
+ * errors (it grows).  In-memory names get an entry timeout of 0 too.
+ */
+double fs_obj_timeout(const struct fs_obj *o);
 
 /** fs_obj_subject() - "<kinddir>/<slug>" of a resource directory or draft. */
 int fs_obj_subject(const struct fs_obj *o, char *out, size_t size);

@@ -553,6 +553,18 @@ bool tree_where(struct tree *t, struct node *n, enum node_type *type,
 	return named;
 }
 
+enum node_type tree_type(struct tree *t, struct node *n, uint64_t *target)
+{
+	enum node_type type;
+
+	pthread_mutex_lock(&t->mu);
+	type = n->type;
+	if (target)
+		*target = n->target;
+	pthread_mutex_unlock(&t->mu);
+	return type;
+}
+
 void tree_set_failed(struct tree *t, struct node *n, bool failed)
 {
 	pthread_mutex_lock(&t->mu);

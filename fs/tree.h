@@ -170,6 +170,12 @@ void tree_chmod(struct tree *t, struct node *n, const mode_t *mode,
 bool tree_where(struct tree *t, struct node *n, enum node_type *type,
 		char *name);
 
+/**
+ * tree_type() - @n's current type, and for an alias its target (when
+ * @target is not NULL).
+ */
+enum node_type tree_type(struct tree *t, struct node *n, uint64_t *target);
+
 /** tree_set_failed() - record whether @n's last commit failed. */
 void tree_set_failed(struct tree *t, struct node *n, bool failed);
 

@@ -39,14 +39,14 @@ mount_execfs() {
 # unmount_execfs: unmount and wait for the daemon to exit.
 unmount_execfs() {
 	[ -n "$DPID" ] || return 0
-	fusermount3 -u -z "$MNT" 2>/dev/null
+	fusermount3 -u -z "$MNT" 2>/dev/null || true
 	local i
 	for i in $(seq 1 100); do
 		kill -0 "$DPID" 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -9 "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
+	kill -9 "$DPID" 2>/dev/null || true
+	wait "$DPID" 2>/dev/null || true
 	DPID=
 }
 
