@@ -116,6 +116,26 @@ void buf_truncate(struct buf *b, size_t len)
 	b->data[len] = '\0';
 }
 
+int array_reserve(void *arrp, size_t *alloc, size_t used, size_t elem)
+{
+	void *old, *p;
+	size_t want;
+
+	if (used < *alloc)
+		return 0;
+	want = *alloc ? *alloc * 2 : 8;
+	if (want > (size_t)-1 / elem)
+		return -ENOMEM;
+	/* Through memcpy: the caller's pointer has its own element type. */
+	memcpy(&old, arrp, sizeof(old));
+	p = realloc(old, want * elem);
+	if (!p)
+		return -ENOMEM;
+	memcpy(arrp, &p, sizeof(p));
+	*alloc = want;
+	return 0;
+}
+
 char *buf_detach(struct buf *b, size_t *len)
 {
 	char *p = b->data;

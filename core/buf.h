@@ -61,4 +61,12 @@ void buf_truncate(struct buf *b, size_t len);
  */
 char *buf_detach(struct buf *b, size_t *len);
 
+/**
+ * array_reserve() - make room for one more element in a growable array:
+ * when @used == *@alloc, double the allocation (8 elements at first).
+ * @arrp: address of the array pointer (any element type).
+ * Return: 0 or -ENOMEM (the array is unchanged).
+ */
+int array_reserve(void *arrp, size_t *alloc, size_t used, size_t elem);
+
 #endif

@@ -155,25 +155,27 @@ static int gave_up(struct err *e, const struct kind *k, const char *what)
 		       "try again", k->name, what);
 }
 
-int plane_write(struct plane *p, const struct plane_caller *c,
-		enum kind_id kind, enum plane_write_mode m, const char *name,
-		const char *text, size_t len, struct plane_res *out,
-		struct err *e)
+/*
+ * Run one change's pipeline; while it loses a race to a concurrent change
+ * (its preconditions failed at commit), run it again from the start with
+ * fresh reads.  @tmpl carries the request (mode, name, text).
+ */
+static int run_retried(struct plane *p, const struct kind *k,
+		       const struct plane_caller *c, const struct pctx *tmpl,
+		       int (*pipeline)(struct pctx *), struct plane_res *out,
+		       struct err *e)
 {
-	const struct kind *k = model_kind(kind);
 	struct pctx ctx;
 	unsigned tries;
-	int rc = -EINVAL;
+	int rc;
 
-	if (!k)
-		return err_set(e, -EINVAL, "unknown kind");
 	for (tries = 0; tries < PLANE_RETRIES; tries++) {
 		pctx_init(&ctx, p, k, c, e);
-		ctx.mode = m;
-		ctx.name = name;
-		ctx.text = text;
-		ctx.len = len;
-		rc = steps_write(&ctx);
+		ctx.mode = tmpl->mode;
+		ctx.name = tmpl->name;
+		ctx.text = tmpl->text;
+		ctx.len = tmpl->len;
+		rc = pipeline(&ctx);
 		if (rc == 0 && out)
 			plane_res_from_hdr(out, &ctx.hdr);
 		if (rc == 0)
@@ -183,31 +185,31 @@ int plane_write(struct plane *p, const struct plane_caller *c,
 			return rc;
 		backoff(tries);
 	}
-	return gave_up(e, k, ctx.slug[0] ? ctx.slug : name);
+	return gave_up(e, k, ctx.slug[0] ? ctx.slug : tmpl->name);
+}
+
+int plane_write(struct plane *p, const struct plane_caller *c,
+		enum kind_id kind, enum plane_write_mode m, const char *name,
+		const char *text, size_t len, struct plane_res *out,
+		struct err *e)
+{
+	const struct kind *k = model_kind(kind);
+	struct pctx req = { .mode = m, .name = name, .text = text, .len = len };
+
+	if (!k)
+		return err_set(e, -EINVAL, "unknown kind");
+	return run_retried(p, k, c, &req, steps_write, out, e);
 }
 
 int plane_delete(struct plane *p, const struct plane_caller *c,
 		 enum kind_id kind, const char *slug, struct err *e)
 {
 	const struct kind *k = model_kind(kind);
-	struct pctx ctx;
-	unsigned tries;
-	int rc = -EINVAL;
+	struct pctx req = { .name = slug };
 
 	if (!k)
 		return err_set(e, -EINVAL, "unknown kind");
-	for (tries = 0; tries < PLANE_RETRIES; tries++) {
-		pctx_init(&ctx, p, k, c, e);
-		ctx.name = slug;
-		rc = steps_delete(&ctx);
-		if (rc == 0)
-			pctx_notify(&ctx);
-		pctx_release(&ctx);
-		if (rc == 0 || !ctx.lost_race)
-			return rc;
-		backoff(tries);
-	}
-	return gave_up(e, k, slug);
+	return run_retried(p, k, c, &req, steps_delete, NULL, e);
 }
 
 /* One line, whatever the subject (a file name) or message hold. */

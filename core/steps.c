@@ -391,16 +391,6 @@ int steps_write(struct pctx *c)
 	return rc;
 }
 
-static int s_load_for_delete(struct pctx *c)
-{
-	int rc = load_old(c, c->name);
-
-	if (rc == -ENOENT)
-		return err_set(c->e, -ENOENT, "%s not found: %s", c->k->name,
-			       c->name);
-	return rc < 0 ? err_set(c->e, rc, "cannot read %s", c->name) : 0;
-}
-
 static int s_delete(struct pctx *c)
 {
 	int rc = pctx_add_change(c, STORE_DEL, &c->old_hdr, NULL, NULL,
@@ -412,7 +402,7 @@ static int s_delete(struct pctx *c)
 int steps_delete(struct pctx *c)
 {
 	static const struct step head[] = {
-		{ "LoadExistingForDelete", s_load_for_delete }, { 0 },
+		{ "LoadExistingForDelete", s_load_existing }, { 0 },
 	};
 	static const struct step last[] = {
 		{ "DeleteResource", s_delete }, { 0 },

@@ -393,15 +393,9 @@ struct idlist {
 static int collect_id(void *ctx, const struct store_rec *h)
 {
 	struct idlist *l = ctx;
-	void *p;
 
-	if (l->n == l->alloc) {
-		l->alloc = l->alloc ? l->alloc * 2 : 64;
-		p = realloc(l->ids, l->alloc * sizeof(*l->ids));
-		if (!p)
-			return -ENOMEM;
-		l->ids = p;
-	}
+	if (array_reserve(&l->ids, &l->alloc, l->n, sizeof(*l->ids)) < 0)
+		return -ENOMEM;
 	memcpy(l->ids[l->n++], h->id, IDS_ID_MAX);
 	return 0;
 }

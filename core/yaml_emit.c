@@ -183,16 +183,8 @@ static bool json_number(const char *s)
 		while (s[k] >= '0' && s[k] <= '9')
 			k++;
 	}
-	if (s[k] == 'e' || s[k] == 'E') {
-		k++;
-		if (s[k] == '+' || s[k] == '-')
-			k++;
-		if (!(s[k] >= '0' && s[k] <= '9'))
-			return false;
-		while (s[k] >= '0' && s[k] <= '9')
-			k++;
-	}
-	return s[k] == '\0';
+	k = yaml_skip_exponent(s, k);
+	return k != SIZE_MAX && s[k] == '\0';
 }
 
 static void json_node(struct em *w, const struct doc *d, int pretty,

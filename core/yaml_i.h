@@ -37,6 +37,13 @@ struct doc *yaml_resolve_tagged(const char *tag, const char *s, size_t n,
  */
 bool yaml_plain_is_str(const char *s, size_t n);
 
+/**
+ * yaml_skip_exponent() - the index just past an optional exponent ("e+12")
+ * starting at s[k] (k itself when there is none), or SIZE_MAX when it is
+ * malformed.  Shared by the YAML float and JSON number grammars.
+ */
+size_t yaml_skip_exponent(const char *s, size_t k);
+
 /*
  * Duplicate-key detection for a map under construction (yaml_keys.c).
  * Zero-initialize; call yaml_keyset_add() after each entry is appended to

@@ -277,16 +277,10 @@ static int add_anchor(struct yp *p, const char *name, const struct doc *d,
 		      size_t nodes, size_t height)
 {
 	struct anchor *a;
-	size_t want;
 
-	if (p->nanchors == p->anchors_alloc) {
-		want = p->anchors_alloc ? p->anchors_alloc * 2 : 8;
-		a = realloc(p->anchors, want * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		p->anchors = a;
-		p->anchors_alloc = want;
-	}
+	if (array_reserve(&p->anchors, &p->anchors_alloc, p->nanchors,
+			  sizeof(*a)) < 0)
+		return -ENOMEM;
 	a = &p->anchors[p->nanchors];
 	a->name = strdup(name);
 	if (!a->name)
@@ -477,16 +471,10 @@ static int scalar_event(struct yp *p, const yaml_event_t *ev)
 static int push(struct yp *p, struct doc *d, const char *anchor, bool flow)
 {
 	struct frame *f;
-	size_t want;
 
-	if (p->depth == p->stack_alloc) {
-		want = p->stack_alloc ? p->stack_alloc * 2 : 8;
-		f = realloc(p->stack, want * sizeof(*f));
-		if (!f)
-			return -ENOMEM;
-		p->stack = f;
-		p->stack_alloc = want;
-	}
+	if (array_reserve(&p->stack, &p->stack_alloc, p->depth,
+			  sizeof(*f)) < 0)
+		return -ENOMEM;
 	f = &p->stack[p->depth];
 	memset(f, 0, sizeof(*f));
 	f->node = d;

@@ -60,6 +60,20 @@ static bool parse_u(const char *s, size_t n, unsigned base, uint64_t max,
 	return true;
 }
 
+size_t yaml_skip_exponent(const char *s, size_t k)
+{
+	if (s[k] != 'e' && s[k] != 'E')
+		return k;
+	k++;
+	if (s[k] == '-' || s[k] == '+')
+		k++;
+	if (!(s[k] >= '0' && s[k] <= '9'))
+		return SIZE_MAX;
+	while (s[k] >= '0' && s[k] <= '9')
+		k++;
+	return k;
+}
+
 static bool is_float_text(const char *s)
 {
 	size_t k = 0, d1 = 0, d2 = 0;
@@ -80,16 +94,8 @@ static bool is_float_text(const char *s)
 	}
 	if (d1 + d2 == 0)
 		return false;
-	if (s[k] == 'e' || s[k] == 'E') {
-		k++;
-		if (s[k] == '-' || s[k] == '+')
-			k++;
-		if (!(s[k] >= '0' && s[k] <= '9'))
-			return false;
-		while (s[k] >= '0' && s[k] <= '9')
-			k++;
-	}
-	return s[k] == '\0';
+	k = yaml_skip_exponent(s, k);
+	return k != SIZE_MAX && s[k] == '\0';
 }
 
 /* The exponent printed by "%e": sign and at most three digits. */
