@@ -2159,12 +2159,52 @@ static void concurrent_readers(void **state)
 	assert_string_equal(field(f, env.serial, "spec.description"), "g40");
 }
 
+/*
+ * A sealed value copied into another record (or another field of the same
+ * record) does not open there: the additional data binds it to its kind,
+ * id and field path.  The copy is made below plane.h, as an attacker with
+ * write access to the LMDB file would.
+ */
+static void ciphertext_moved(void **state)
+{
+	struct fx *f = *state;
+	struct plane_res a, b;
+	struct doc *blob;
+	char *plain = NULL;
+	size_t len = 0;
+	struct seal_ad ad_b = { "Environment", NULL, "spec.data.API_KEY.value" };
+	struct seal_ad ad_field = { "Environment", NULL, "spec.data.OTHER.value" };
+	struct seal_ad ad_kind = { "ExecutionContext", NULL,
+				   "spec.data.API_KEY.value" };
+
+	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "a.yaml", env_doc, &a);
+	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "b.yaml", env_doc, &b);
+	blob = stored_node(f, a.id, "spec.data.API_KEY.value");
+	assert_non_null(blob);
+	assert_int_equal(blob->type, DOC_SEALED);
+	ad_b.id = b.id;
+	ad_field.id = a.id;
+	ad_kind.id = a.id;
+	assert_int_equal(open_value(f->p->kr, &ad_b, blob->u.s, blob->n,
+				    &plain, &len), -EBADMSG);
+	assert_int_equal(open_value(f->p->kr, &ad_field, blob->u.s, blob->n,
+				    &plain, &len), -EBADMSG);
+	assert_int_equal(open_value(f->p->kr, &ad_kind, blob->u.s, blob->n,
+				    &plain, &len), -EBADMSG);
+	assert_null(plain);
+	/* Where it belongs it opens. */
+	assert_string_equal(unseal(f, "Environment", a.id,
+				   "spec.data.API_KEY.value"), SECRET);
+	doc_free(blob);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(open_refusals),
+		T(ciphertext_moved),
 		T(too_large),
 		T(odd_arguments),
 		T(create_every_kind),
