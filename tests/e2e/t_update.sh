@@ -350,4 +350,79 @@ EOF
 	assert_error_line environments/prod/spec.yaml EBADMSG
 }
 
+# Every tool on every mutable kind: each step replaces marker "m<i>" by
+# "m<i+1>" in a string field of the spec, and resource.json must follow.
+# (ExecutionContext is immutable: t_update_context_immutable.)
+kind_field() {
+	case $1 in
+	workflowexecutions) echo .spec.triggerMessage ;;
+	*) echo .spec.description ;;
+	esac
+}
+
+tool_sed() { sed -i "s/$2/$3/" "$1"; }
+tool_cp() { sed "s/$2/$3/" "$1" >"$TDIR/next" && cp "$TDIR/next" "$1"; }
+tool_tee() { sed "s/$2/$3/" "$1" >"$TDIR/next" && tee "$1" <"$TDIR/next" >/dev/null; }
+tool_redirect() { sed "s/$2/$3/" "$1" >"$TDIR/next" && cat "$TDIR/next" >"$1"; }
+# -I: rsync's quick check would skip a file of the same size and mtime
+# second, which these one-character edits are.
+tool_rsync() { sed "s/$2/$3/" "$1" >"$TDIR/next" && rsync -I "$TDIR/next" "$1"; }
+tool_vim() { vim -u NONE -es -c "%s/$2/$3/" -c wq "$1"; }
+tool_nano() {
+	local sock=$TDIR/tmux.sock i
+	tmux -S "$sock" new-session -d -s e2e -x 120 -y 40 "nano '$1'" || return 1
+	tmux_wait "$sock" "$2" || return 1
+	tmux -S "$sock" send-keys -t e2e C-\\
+	tmux_wait "$sock" "Search (to replace)" || return 1
+	tmux -S "$sock" send-keys -t e2e -l "$2"
+	tmux -S "$sock" send-keys -t e2e Enter
+	tmux_wait "$sock" "Replace with" || return 1
+	tmux -S "$sock" send-keys -t e2e -l "$3"
+	tmux -S "$sock" send-keys -t e2e Enter
+	tmux_wait "$sock" "Replace this instance" || return 1
+	tmux -S "$sock" send-keys -t e2e a
+	tmux -S "$sock" send-keys -t e2e C-o
+	tmux_wait "$sock" "File Name to Write" || return 1
+	tmux -S "$sock" send-keys -t e2e Enter
+	tmux_wait "$sock" "Wrote" || { tmux -S "$sock" kill-server; return 1; }
+	tmux -S "$sock" send-keys -t e2e C-x
+	for i in $(seq 1 200); do
+		tmux -S "$sock" has-session -t e2e 2>/dev/null || return 0
+		sleep 0.05
+	done
+	tmux -S "$sock" kill-server
+	die "nano did not exit"
+}
+
+t_update_every_tool_every_kind() {
+	strict
+	command -v tmux >/dev/null || die "tmux is not installed (scripts/deps --test installs it)"
+	make_good_set
+	local k r f id i tool field
+	for k in workflows/goodwf workflowinstances/goodinst \
+		workflowexecutions/goodexec environments/goodenv; do
+		r=${k#*/}
+		k=${k%/*}
+		f=$MNT/$k/$r/spec.yaml
+		field=$(kind_field "$k")
+		id=$(rid "$k" "$r")
+		# Put the marker into the field with a first, plain write.
+		if [ "$k" = workflowexecutions ]; then
+			printf '  triggerMessage: m0\n' >>"$f"
+		else
+			sed -i 's/^  description: .*/  description: m0/' "$f"
+			grep -q '^  description: m0' "$f" || printf '  description: m0\n' >>"$f"
+		fi
+		assert_eq "$(rj "$k" "$r" "$field")" m0 "$k: marker"
+		i=0
+		for tool in sed cp tee redirect rsync vim nano; do
+			"tool_$tool" "$f" "m$i" "m$((i + 1))" || die "$k: $tool failed"
+			i=$((i + 1))
+			assert_eq "$(rj "$k" "$r" "$field")" "m$i" "$k: after $tool"
+			assert_eq "$(rid "$k" "$r")" "$id" "$k: id after $tool"
+		done
+		assert_eq "$(cat "$MNT/errors")" "" "$k: errors"
+	done
+}
+
 run_tests "$@"
