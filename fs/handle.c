@@ -112,6 +112,8 @@ static int open_draft_spec(struct fs *fs, const struct fs_obj *o, bool trunc,
 	rc = tree_copy(fs->tree, o->node, &text, &len);
 	if (rc == 0)
 		rc = buf_add(&h->buf, text, len);
+	if (text)
+		seal_wipe(text, len);
 	free(text);
 	return rc;
 }
@@ -297,6 +299,21 @@ ssize_t fh_write(struct fs *fs, struct fh *h, const char *data, size_t size,
 	return n;
 }
 
+/*
+ * Records a truncate's outcome: a size past the cap is remembered like a
+ * write that did not fit, so the commit fails with EFBIG and an errors
+ * line; a size that fits starts the document afresh.
+ */
+static void truncated(struct fh *h, int rc)
+{
+	if (rc == 0) {
+		mark_dirty(h);
+		h->overflow = false;
+	} else {
+		wrote(h, rc);
+	}
+}
+
 int fh_truncate(struct fs *fs, struct fh *h, off_t size)
 {
 	int rc;
@@ -306,19 +323,13 @@ int fh_truncate(struct fs *fs, struct fh *h, off_t size)
 	if (h->type == FH_MEM) {
 		rc = tree_truncate(fs->tree, h->node, size);
 		pthread_mutex_lock(&h->mu);
-		if (rc == 0) {
-			mark_dirty(h);
-			h->overflow = false;
-		}
+		truncated(h, rc);
 		pthread_mutex_unlock(&h->mu);
 		return rc;
 	}
 	pthread_mutex_lock(&h->mu);
 	rc = fbuf_resize(&h->buf, size);
-	if (rc == 0) {
-		mark_dirty(h);
-		h->overflow = false;
-	}
+	truncated(h, rc);
 	pthread_mutex_unlock(&h->mu);
 	return rc;
 }
@@ -364,7 +375,9 @@ static void commit_done(struct fh *h, uint64_t v, int rc,
 }
 
 /*
- * Whether the handle's content (@len bytes) is due for a commit now.
+ * Whether the handle's content (@len bytes) is due for a commit now.  A
+ * document that did not fit is not empty, even when nothing of it fitted
+ * (a write or ftruncate far past the cap): its flush reports EFBIG.
  * Return: 1 (commit), 0 (nothing to do), or the -errno of the failed
  * commit of this same content.
  */
@@ -374,7 +387,7 @@ static int due(const struct fh *h, size_t len, bool final)
 		return 0;
 	if (h->failed == h->version)
 		return final ? 0 : h->failed_rc;
-	return final || len > 0;
+	return final || len > 0 || h->overflow;
 }
 
 static int commit_spec(struct fs *fs, fuse_req_t req, struct fh *h,

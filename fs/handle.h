@@ -71,7 +71,11 @@ ssize_t fh_read(struct fs *fs, struct fh *h, off_t off, size_t size,
 ssize_t fh_write(struct fs *fs, struct fh *h, const char *data, size_t size,
 		 off_t off);
 
-/** fh_truncate() - ftruncate.  Return: 0, -EBADF, -EFBIG, -ENOMEM. */
+/**
+ * fh_truncate() - ftruncate.  A size past the cap is remembered like a
+ * write that did not fit: the next commit point fails with EFBIG.
+ * Return: 0, -EBADF, -EFBIG, -ENOMEM.
+ */
 int fh_truncate(struct fs *fs, struct fh *h, off_t size);
 
 /** fh_written() - whether anything was written or truncated through @h. */

@@ -216,10 +216,17 @@ static int child_of_byid(struct fs *fs, const char *name, struct fs_obj *o)
 	return 0;
 }
 
+int fs_name_check(const char *name)
+{
+	return strnlen(name, NAME_MAX + 1) > NAME_MAX ? -ENAMETOOLONG : 0;
+}
+
 int fs_obj_child(struct fs *fs, const struct fs_obj *dir, const char *name,
 		 struct fs_obj *o)
 {
 	memset(o, 0, sizeof(*o));
+	if (fs_name_check(name) < 0)
+		return -ENAMETOOLONG;
 	switch (dir->what) {
 	case W_ROOT:
 		return child_of_root(name, o);

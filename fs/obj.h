@@ -48,10 +48,19 @@ int fs_obj_get(struct fs *fs, fuse_ino_t ino, struct fs_obj *o);
 
 /**
  * fs_obj_child() - resolve @name in directory @dir.
- * Return: 0 and *o; -ENOENT; -ENOTDIR when @dir is not a directory.
+ * Return: 0 and *o; -ENOENT; -ENOTDIR when @dir is not a directory;
+ *   -ENAMETOOLONG (fs_name_check()).
  */
 int fs_obj_child(struct fs *fs, const struct fs_obj *dir, const char *name,
 		 struct fs_obj *o);
+
+/**
+ * fs_name_check() - a name the kernel sent us: FUSE lets names up to 1024
+ * bytes through, but every name here fits NAME_MAX (tree_where() and the
+ * notify queue keep NAME_MAX + 1 bytes).
+ * Return: 0; -ENAMETOOLONG.
+ */
+int fs_name_check(const char *name);
 
 /** fs_obj_put() - drop what fs_obj_get/child took.  Safe to repeat. */
 void fs_obj_put(struct fs *fs, struct fs_obj *o);

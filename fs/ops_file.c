@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypt/seal.h"
 #include "handle.h"
 #include "notify.h"
 #include "ops.h"
@@ -100,11 +101,13 @@ static int create_in(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 		     struct fuse_entry_param *e, struct fh **h)
 {
 	struct plane_caller c = fs_caller(req);
-	enum node_type type;
+	enum node_type type = NODE_SCRATCH;
 	struct fs_obj o;
 	struct node *n = NULL;
-	int rc = new_node_type(fs, dir, name, &type);
+	int rc = fs_name_check(name);
 
+	if (rc == 0)
+		rc = new_node_type(fs, dir, name, &type);
 	if (rc < 0)
 		return rc;
 	rc = tree_add(fs->tree, dir->ino, name, type, dir->kind, mode, &n);
@@ -160,6 +163,10 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_buf(req, data, (size_t)n);
+	/* A copy of a spec being written or of an in-memory document may
+	   hold secret values in plain text. */
+	if (copy)
+		seal_wipe(copy, (size_t)n);
 	free(copy);
 }
 
@@ -273,7 +280,9 @@ static int do_setattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino,
 		*timeout = fs_obj_timeout(&o);
 	}
 	fs_obj_put(fs, &o);
-	size = h ? fh_size(h) : -1;
+	/* Only a file's fh is a struct fh: when @ino did not decode, @h
+	   may be a directory listing. */
+	size = rc == 0 && h ? fh_size(h) : -1;
 	if (rc == 0 && size >= 0) {
 		/* The bytes of this handle, not yet the spec: do not let
 		   the kernel keep this size. */

@@ -71,7 +71,9 @@ static int make_draft(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 
 	if (dir->what != W_KINDDIR)
 		return -EPERM;
-	rc = check_draft_name(fs, req, dir, name);
+	rc = fs_name_check(name);
+	if (rc == 0)
+		rc = check_draft_name(fs, req, dir, name);
 	if (rc == 0)
 		rc = tree_add(fs->tree, dir->ino, name, NODE_DRAFT, dir->kind,
 			      0755, &d);

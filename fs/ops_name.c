@@ -182,6 +182,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	m.noreplace = (flags & RENAME_NOREPLACE) != 0;
 	rc = (flags & ~(unsigned)RENAME_NOREPLACE) ? -EINVAL : 0;
 	if (rc == 0)
+		rc = fs_name_check(newname);
+	if (rc == 0)
 		rc = fs_obj_get(fs, parent, &dir);
 	if (rc == 0)
 		rc = fs_obj_child(fs, &dir, name, &m.src);

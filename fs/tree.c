@@ -591,6 +591,8 @@ ssize_t fbuf_pwrite(struct buf *b, const char *data, size_t size, off_t off)
 		return -EINVAL;
 	if (o > b->cap || size > b->cap - o)
 		return -EFBIG;
+	if (size == 0)
+		return 0;	/* as pwrite(2): an empty write extends nothing */
 	if (o > b->len) {
 		rc = fbuf_resize(b, off);
 		if (rc < 0)

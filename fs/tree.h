@@ -184,7 +184,11 @@ bool tree_failed(struct tree *t, struct node *n);
 
 /* Helpers over byte buffers, shared with the spec write handles. */
 
-/** fbuf_pwrite() - write @size bytes at @off into @b, zero-filling a hole. */
+/**
+ * fbuf_pwrite() - write @size bytes at @off into @b, zero-filling a hole
+ * (an empty write changes nothing).  Return: @size, -EINVAL (@off < 0),
+ * -EFBIG (past @b's cap; @b unchanged), -ENOMEM.
+ */
 ssize_t fbuf_pwrite(struct buf *b, const char *data, size_t size, off_t off);
 
 /** fbuf_resize() - truncate or zero-extend @b to @size bytes. */

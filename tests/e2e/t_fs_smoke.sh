@@ -174,4 +174,55 @@ t_sigterm_exits_zero() {
 	! mountpoint -q "$MNT" || die "still mounted"
 }
 
+# Names longer than NAME_MAX are refused, not cut: a cut name would
+# commit under (and report) a different file name.
+t_long_name_refused() {
+	local long
+	long=$(printf 'a%.0s' $(seq 1 300))
+	assert_fails sh -c "echo x > '$MNT/environments/$long.yaml'" || return 1
+	assert_contains "$TDIR/stderr" "File name too long" || return 1
+	assert_fails mkdir "$MNT/environments/$long" || return 1
+	echo x > "$MNT/environments/4913" || die "create scratch" || return 1
+	assert_fails mv "$MNT/environments/4913" "$MNT/environments/$long" || return 1
+	assert_contains "$TDIR/stderr" "File name too long" || return 1
+	assert_eq "$(ls "$MNT/environments")" "4913" "kind directory after long names" || return 1
+	clean_log
+}
+
+# A size past the document cap through ftruncate: EFBIG, bounded memory,
+# one errors line, the spec unchanged.
+t_truncate_huge_is_efbig() {
+	make_prod || return 1
+	local f=$MNT/environments/prod/spec.yaml before
+	before=$(cat "$f")
+	assert_fails truncate -s 8E "$f" || return 1
+	assert_fails truncate -s 3G "$f" || return 1
+	assert_contains "$TDIR/stderr" "File too large" || return 1
+	assert_eq "$(cat "$f")" "$before" "spec after a huge truncate" || return 1
+	assert_contains "$MNT/errors" "environments/prod/spec.yaml: EFBIG" || return 1
+	assert_fails truncate -s 3G "$MNT/environments/new.yaml" || return 1
+	assert_absent "$MNT/environments/new.yaml" || return 1
+	assert_contains "$MNT/errors" "environments/new.yaml: EFBIG" || return 1
+	# The close of a new document that got nothing but a huge ftruncate
+	# reports EFBIG itself (not only the asynchronous release).
+	python3 - "$MNT/environments/new2.yaml" <<'PY' || die "close after a huge ftruncate" || return 1
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)
+try:
+    os.ftruncate(fd, 3 << 30)
+    sys.exit("ftruncate succeeded")
+except OSError as e:
+    assert e.errno == errno.EFBIG, e
+try:
+    os.close(fd)
+    sys.exit("close succeeded")
+except OSError as e:
+    assert e.errno == errno.EFBIG, e
+PY
+	assert_contains "$MNT/errors" "environments/new2.yaml: EFBIG" || return 1
+	assert_fails dd if=/dev/zero of="$f" bs=1 count=1 seek=4G conv=notrunc status=none || return 1
+	assert_eq "$(cat "$f")" "$before" "spec after a write at 4G" || return 1
+	clean_log
+}
+
 run_tests "$@"
