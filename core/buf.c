@@ -20,6 +20,9 @@ void buf_release(struct buf *b)
 {
 	if (!b)
 		return;
+	/* Buffers carry documents, which may hold secret values. */
+	if (b->data)
+		explicit_bzero(b->data, b->alloc);
 	free(b->data);
 	buf_init(b, b->cap);
 }
@@ -45,9 +48,16 @@ static int buf_grow(struct buf *b, size_t n)
 	sz = b->alloc ? b->alloc : 64;
 	while (sz < want)
 		sz = sz > (size_t)-1 / 2 ? want : sz * 2;
-	p = realloc(b->data, sz);
+	/* Not realloc: the old block is wiped before it is freed, so no copy
+	   of a document (which may hold secret values) stays in the heap. */
+	p = malloc(sz);
 	if (!p)
 		return -ENOMEM;
+	if (b->data) {
+		memcpy(p, b->data, b->len + 1);
+		explicit_bzero(b->data, b->alloc);
+		free(b->data);
+	}
 	b->data = p;
 	b->alloc = sz;
 	return 0;

@@ -2,7 +2,9 @@
  * buf.h - bounded growable byte buffers (after git's strbuf and curl's dynbuf).
  *
  * A buffer always has a cap, set at init; growing past it fails with
- * -EFBIG and leaves the contents as they were.  data is NUL-terminated
+ * -EFBIG and leaves the contents as they were.  Memory a buffer gives back
+ * (when it grows or is released) is zeroed first: buffers carry documents,
+ * which may hold secret values.  data is NUL-terminated
  * whenever it is non-NULL, so text can be used as a C string.
  */
 #ifndef EXECFS_BUF_H
