@@ -430,6 +430,47 @@ static int commit_spec(struct fs *fs, fuse_req_t req, struct fh *h,
 	return rc;
 }
 
+/*
+ * A new document that was committed and then written again through the
+ * same handle ("{ cat head; echo more; } > x.yaml" flushes when cat
+ * exits): what it holds now is an update of the resource it created.
+ */
+static int commit_mem_again(struct fs *fs, fuse_req_t req, struct fh *h,
+			    bool final)
+{
+	struct fs_target t;
+	struct plane_res r;
+	struct timespec mtime;
+	off_t size;
+	mode_t mode;
+	uint64_t v;
+	bool big;
+	int rc;
+
+	tree_stat(fs->tree, h->node, &size, &mode, &mtime);
+	pthread_mutex_lock(&h->mu);
+	rc = due(h, (size_t)size, final);
+	v = h->version;
+	big = h->overflow;
+	t = h->target;
+	pthread_mutex_unlock(&h->mu);
+	if (rc <= 0)
+		return rc;
+	rc = big ? fs_reject_big(fs, req, &t)
+		 : fs_commit_node(fs, req, &t, h->node, &r);
+	commit_done(h, v, rc, &r);
+	return rc;
+}
+
+/* The new document is now resource @r: later commits update it. */
+static void mem_committed(struct fh *h, const struct plane_res *r)
+{
+	pthread_mutex_lock(&h->mu);
+	h->committed = true;
+	fs_target_set(&h->target, PLANE_WRITE_SPEC, r->kind, r->slug, 0);
+	pthread_mutex_unlock(&h->mu);
+}
+
 static int commit_mem(struct fs *fs, fuse_req_t req, struct fh *h,
 		      bool final)
 {
@@ -444,6 +485,11 @@ static int commit_mem(struct fs *fs, fuse_req_t req, struct fh *h,
 	bool big;
 	int rc;
 
+	pthread_mutex_lock(&h->mu);
+	big = h->committed;
+	pthread_mutex_unlock(&h->mu);
+	if (big)
+		return commit_mem_again(fs, req, h, final);
 	if (!tree_where(fs->tree, h->node, &type, name) || type != NODE_PENDING)
 		return 0;
 	tree_stat(fs->tree, h->node, &size, &mode, &mtime);
@@ -461,8 +507,10 @@ static int commit_mem(struct fs *fs, fuse_req_t req, struct fh *h,
 		rc = fs_commit_node(fs, req, &t, h->node, &r);
 	commit_done(h, v, rc, &r);
 	tree_set_failed(fs->tree, h->node, rc < 0);
-	if (rc == 0)
+	if (rc == 0) {
+		mem_committed(h, &r);
 		fs_pending_done(fs, h->node);
+	}
 	return rc;
 }
 

@@ -37,7 +37,10 @@ struct fh {
 	struct plane_blob *blob;	/* FH_VIEW */
 	struct node *node;		/* FH_MEM, a reference */
 	struct buf buf;			/* FH_SPEC, FH_ERRORS; protected by mu */
-	struct fs_target target;	/* FH_SPEC; protected by mu */
+	struct fs_target target;	/* FH_SPEC, and FH_MEM once committed;
+					   protected by mu */
+	bool committed;			/* FH_MEM: the new document became a
+					   resource; protected by mu */
 	bool dirty;			/* protected by mu */
 	bool overflow;			/* a write did not fit; protected by mu */
 	uint64_t version;		/* bumps on each change; protected by mu */

@@ -252,4 +252,27 @@ t_create_survives_remount() {
 	assert_eq "$after" "$before" "views after remount"
 }
 
+# A new document committed at the first flush and then written again
+# through the same descriptor: the rest is an update, never dropped.
+t_create_written_after_commit() {
+	strict
+	printf 'spec:\n  description: head\n' >"$TDIR/head.yaml"
+	{ cat "$TDIR/head.yaml"; printf '  data: {K: {value: v}}\n'; } >"$MNT/environments/e6.yaml"
+	assert_eq "$(rj environments e6 .spec.description)" head
+	assert_eq "$(rj environments e6 .spec.data.K.value)" v
+	python3 - "$MNT/environments/e7.yaml" <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.write(fd, b"spec:\n  description: first\n")
+os.fsync(fd)
+os.write(fd, b"  data: {A: {value: second}}\n")
+os.fsync(fd)
+os.close(fd)
+PY
+	assert_eq "$(rj environments e7 .spec.description)" first
+	assert_eq "$(rj environments e7 .spec.data.A.value)" second
+	assert_eq "$(ls "$MNT/environments" | tr '\n' ' ')" "e6 e7 "
+	assert_eq "$(cat "$MNT/errors")" ""
+}
+
 run_tests "$@"
