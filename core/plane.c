@@ -156,6 +156,32 @@ static int gave_up(struct err *e, const struct kind *k, const char *what)
 }
 
 /*
+ * The errno a change ends with is one of DESIGN 1.4's table; anything
+ * else (out of memory, an odd store error) is reported as EIO, keeping
+ * the message.
+ */
+static int table_errno(int rc, struct err *e)
+{
+	switch (rc) {
+	case 0:
+	case -EBADMSG:
+	case -ENOENT:
+	case -EEXIST:
+	case -EACCES:
+	case -EPERM:
+	case -EBUSY:
+	case -ENOSPC:
+	case -EFBIG:
+	case -EIO:
+		return rc;
+	default:
+		if (e)
+			e->code = -EIO;
+		return -EIO;
+	}
+}
+
+/*
  * Run one change's pipeline; while it loses a race to a concurrent change
  * (its preconditions failed at commit), run it again from the start with
  * fresh reads.  @tmpl carries the request (mode, name, text).
@@ -182,7 +208,7 @@ static int run_retried(struct plane *p, const struct kind *k,
 			pctx_notify(&ctx);
 		pctx_release(&ctx);
 		if (rc == 0 || !ctx.lost_race)
-			return rc;
+			return table_errno(rc, e);
 		backoff(tries);
 	}
 	return gave_up(e, k, ctx.slug[0] ? ctx.slug : tmpl->name);

@@ -648,6 +648,37 @@ static const struct schema_field *find_field(const struct schema_msg *m,
 	return NULL;
 }
 
+/* Whether @m holds a secret value: then a key we do not know may be the
+ * secret itself ("{s3cret, isSecret: true}" reads as a key "s3cret"). */
+static bool holds_secret(const struct schema_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->fields[i].flags & SF_SECRET)
+			return true;
+	return false;
+}
+
+/* "unknown field" without echoing the key, which may be a secret. */
+static int unknown_secret_key(const struct schema_msg *m, struct spath *p,
+			      struct err *e)
+{
+	struct buf names = BUF_INIT(256);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < m->n; i++)
+		if (buf_addf(&names, "%s%s", i ? ", " : "",
+			     m->fields[i].json) < 0)
+			break;
+	rc = fail(e, p, "unknown field (its name is not shown: it may be a "
+		  "secret value; the fields are %s)",
+		  names.data ? names.data : "");
+	buf_release(&names);
+	return rc;
+}
+
 static int check_keys(const struct schema_msg *m, const struct doc *in,
 		      struct spath *p, struct err *e)
 {
@@ -660,6 +691,8 @@ static int check_keys(const struct schema_msg *m, const struct doc *in,
 	for (i = 0; i < in->n; i++) {
 		key = in->u.kv[i].key;
 		f = find_field(m, key);
+		if (!f && holds_secret(m))
+			return unknown_secret_key(m, p, e);
 		if (!f) {
 			mark = spath_push_key(p, key);
 			rc = fail(e, p, "unknown field");

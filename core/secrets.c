@@ -107,10 +107,12 @@ static void to_snake(const char *in, char *out, size_t cap)
 	out[j] = '\0';
 }
 
-/* The node at dotted @path in the parsed document, under either spelling. */
+/* The node at dotted @path in the parsed document, under either spelling
+ * (an explicit null counts as absent, as in the schema).  Segments are
+ * field names or map keys of at most 256 bytes (the variable-name rule). */
 static const struct doc *find_written(const struct doc *d, const char *path)
 {
-	char seg[256], snake[512];
+	char seg[260], snake[520];
 	const char *dot;
 	const struct doc *n;
 	size_t len;
@@ -123,7 +125,7 @@ static const struct doc *find_written(const struct doc *d, const char *path)
 		memcpy(seg, path, len);
 		seg[len] = '\0';
 		n = doc_map_get(d, seg);
-		if (!n) {
+		if (!n || n->type == DOC_NULL) {
 			to_snake(seg, snake, sizeof(snake));
 			n = doc_map_get(d, snake);
 		}

@@ -215,7 +215,7 @@ add("u02-metadata.yaml", "environments", Y, U("bogusMeta"),
     sub("env", "u02", "  name: u02\n", "  name: u02\n  bogusMeta: x\n"))
 add("u03-env-spec.yaml", "environments", Y, U("bogusSpec"),
     sub("env", "u03", "  description: d\n", "  description: d\n  bogusSpec: x\n"))
-add("u04-env-value.yaml", "environments", Y, U("bogusValue"),
+add("u04-env-value.yaml", "environments", Y, "spec.data.REGION: unknown field",
     sub("env", "u04", "REGION: {value: eu}", "REGION: {value: eu, bogusValue: 1}"))
 add("u05-wf-document.yaml", "workflows", Y, U("bogusDoc"),
     sub("wf", "u05", "version: 1.0.0}", "version: 1.0.0, bogusDoc: x}"))
@@ -224,11 +224,13 @@ add("u06-wf-task.yaml", "workflows", Y, U("bogusTask"),
 add("u07-inst-spec.yaml", "workflowinstances", Y, U("bogusInst"), INST.format(n="u07") + "  bogusInst: x\n")
 add("u08-exec-spec.yaml", "workflowexecutions", Y, U("bogusExec"), EXEC.format(n="u08") + "  bogusExec: x\n")
 add("u09-ctx-spec.yaml", "executioncontexts", Y, U("bogusCtx"), CTX.format(n="u09") + "  bogusCtx: x\n")
-add("u10-ctx-value.yaml", "executioncontexts", Y, U("bogusVal"),
+# Inside a message holding a secret the unknown key is not echoed (it may
+# be the secret itself, as in "{s3cret, isSecret: true}").
+add("u10-ctx-value.yaml", "executioncontexts", Y, "spec.data.TOKEN: unknown field",
     sub("ctx", "u10", "isSecret: true}", "isSecret: true, bogusVal: 1}"))
 add("u11-wf-envspec.yaml", "workflows", Y, U("bogusEnvSpec"),
     WF.format(n="u11") + "  envSpec:\n    bogusEnvSpec: x\n")
-add("u12-exec-runtimeenv-value.yaml", "workflowexecutions", Y, U("bogusRt"),
+add("u12-exec-runtimeenv-value.yaml", "workflowexecutions", Y, "spec.runtimeEnv.A: unknown field",
     EXEC.format(n="u12") + "  runtimeEnv:\n    A: {value: x, bogusRt: y}\n")
 add("u13-kind-capitalised.yaml", "environments", Y, U("Kind"), "Kind: Environment\n" + ENV.format(n="u13"))
 add("u14-wf-export.yaml", "workflows", Y, U("bogusExport"),

@@ -1698,11 +1698,23 @@ static void secrets_masked(void **state)
 	/* A rejected write carrying a secret. */
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
 		"spec:\n  data:\n    A: {value: " SECRET "-g, isSecret: true,"
-		" bogus: 1}\n", -EBADMSG, "spec.data.A.bogus");
+		" bogus: 1}\n", -EBADMSG, "spec.data.A: unknown field");
 	stderr_to(f, "log");
 	plane_reject(f->p, &f->who, "environments/prod/spec.yaml", &f->e);
 	stderr_back(f);
-	assert_non_null(strstr(file_text(f, "log"), "spec.data.A.bogus"));
+	assert_non_null(strstr(file_text(f, "log"), "spec.data.A: unknown"));
+	assert_null(strstr(file_text(f, "log"), "bogus"));
+	/* Both spellings with the camelCase one null: the secret is found
+	   in the text under the snake_case one, and masked there. */
+	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "run2.yaml",
+	       "spec:\n  workflowId: onboard\n  runtimeEnv: null\n"
+	       "  runtime_env:\n    TOKEN: {value: " SECRET "-i, isSecret: true}\n",
+	       NULL);
+	/* A secret typed without "value:" reads as a key: never echoed. */
+	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
+		"spec:\n  data:\n    T: {" SECRET "-h, isSecret: true}\n",
+		-EBADMSG, "spec.data.T: unknown field");
+	assert_null(strstr(f->e.msg, SECRET));
 	assert_null(strstr(file_text(f, "log"), SECRET));
 
 	all = snapshot(f);

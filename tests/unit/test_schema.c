@@ -391,7 +391,7 @@ static const struct bad_case bad_cases[] = {
 	{ WX, "d", WX_SPEC("{runtimeEnv: {my-key: {value: x}}}"), -EBADMSG,
 	  "spec.runtimeEnv: key \"my-key\" is not a valid variable name" },
 	{ WX, "d", WX_SPEC("{runtimeEnv: {K: {value: x, description: y}}}"),
-	  -EBADMSG, "spec.runtimeEnv.K.description: unknown field" },
+	  -EBADMSG, "spec.runtimeEnv.K: unknown field (its name is not shown" },
 	{ WX, "d", WX_SPEC("{dryRun: 'true'}"), -EBADMSG,
 	  "spec.dryRun: expected a boolean, got a string" },
 	{ WX, "d", WX_SPEC("{callbackToken: '***'}"), -EBADMSG,
