@@ -405,3 +405,21 @@ int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
 	e->attr_timeout = fs_obj_timeout(o);
 	return fs_obj_stat(fs, o, uid, &e->attr);
 }
+
+int fs_obj_apply(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
+		 const char *name,
+		 int (*fn)(struct fs *fs, fuse_req_t req,
+			   const struct fs_obj *o))
+{
+	struct fs_obj dir, o;
+	int rc = fs_obj_get(fs, parent, &dir);
+
+	memset(&o, 0, sizeof(o));
+	if (rc == 0)
+		rc = fs_obj_child(fs, &dir, name, &o);
+	if (rc == 0)
+		rc = fn(fs, req, &o);
+	fs_obj_put(fs, &o);
+	fs_obj_put(fs, &dir);
+	return rc;
+}

@@ -55,6 +55,16 @@ int fs_obj_child(struct fs *fs, const struct fs_obj *dir, const char *name,
 		 struct fs_obj *o);
 
 /**
+ * fs_obj_apply() - resolve @name in directory @parent and call @fn on it
+ * (the shared body of unlink and rmdir).  Return: @fn's result, or the
+ * errno of resolving.
+ */
+int fs_obj_apply(struct fs *fs, fuse_req_t req, fuse_ino_t parent,
+		 const char *name,
+		 int (*fn)(struct fs *fs, fuse_req_t req,
+			   const struct fs_obj *o));
+
+/**
  * fs_name_check() - a name the kernel sent us: FUSE lets names up to 1024
  * bytes through, but every name here fits NAME_MAX (tree_where() and the
  * notify queue keep NAME_MAX + 1 bytes).

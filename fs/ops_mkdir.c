@@ -159,16 +159,6 @@ static int remove_dir(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fs *fs = fs_of(req);
-	struct fs_obj dir, o;
-	int rc = fs_obj_get(fs, parent, &dir);
-
-	memset(&o, 0, sizeof(o));
-	if (rc == 0)
-		rc = fs_obj_child(fs, &dir, name, &o);
-	if (rc == 0)
-		rc = remove_dir(fs, req, &o);
-	fs_obj_put(fs, &o);
-	fs_obj_put(fs, &dir);
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -fs_obj_apply(fs_of(req), req, parent, name,
+					  remove_dir));
 }

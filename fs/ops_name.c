@@ -16,7 +16,7 @@
 #include "obj.h"
 #include "ops.h"
 
-static int unlink_obj(struct fs *fs, const struct fs_obj *o)
+static int unlink_obj(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 {
 	switch (o->what) {
 	case W_VIEW:
@@ -38,18 +38,8 @@ static int unlink_obj(struct fs *fs, const struct fs_obj *o)
 
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fs *fs = fs_of(req);
-	struct fs_obj dir, o;
-	int rc = fs_obj_get(fs, parent, &dir);
-
-	memset(&o, 0, sizeof(o));
-	if (rc == 0)
-		rc = fs_obj_child(fs, &dir, name, &o);
-	if (rc == 0)
-		rc = unlink_obj(fs, &o);
-	fs_obj_put(fs, &o);
-	fs_obj_put(fs, &dir);
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -fs_obj_apply(fs_of(req), req, parent, name,
+					  unlink_obj));
 }
 
 /* A rename request, decoded. */

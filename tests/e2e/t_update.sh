@@ -51,17 +51,10 @@ tmux_wait() {
 	die "nano never showed '$2'"
 }
 
-# upd_nano DESC: nano in a tmux pane: cut the description line, type the
-# new one, ^O Enter to write, ^X to leave.
-upd_nano() {
-	local sock=$TDIR/tmux.sock line i
-	line=$(grep -n '^  description:' "$SPEC" | cut -d: -f1)
-	tmux -S "$sock" new-session -d -s e2e -x 120 -y 40 "nano +$line '$SPEC'" || return 1
-	tmux_wait "$sock" "description:" || return 1
-	tmux -S "$sock" send-keys -t e2e C-k
-	tmux -S "$sock" send-keys -t e2e -l "  description: $1"
-	tmux -S "$sock" send-keys -t e2e Enter
-	tmux_wait "$sock" "description: $1" || return 1
+# nano_save_quit SOCK: in the nano pane, ^O Enter to write, ^X to leave,
+# and wait for nano to exit.
+nano_save_quit() {
+	local sock=$1 i
 	tmux -S "$sock" send-keys -t e2e C-o
 	tmux_wait "$sock" "File Name to Write" || return 1
 	tmux -S "$sock" send-keys -t e2e Enter
@@ -73,6 +66,20 @@ upd_nano() {
 	done
 	tmux -S "$sock" kill-server
 	die "nano did not exit"
+}
+
+# upd_nano DESC: nano in a tmux pane: cut the description line, type the
+# new one, ^O Enter to write, ^X to leave.
+upd_nano() {
+	local sock=$TDIR/tmux.sock line i
+	line=$(grep -n '^  description:' "$SPEC" | cut -d: -f1)
+	tmux -S "$sock" new-session -d -s e2e -x 120 -y 40 "nano +$line '$SPEC'" || return 1
+	tmux_wait "$sock" "description:" || return 1
+	tmux -S "$sock" send-keys -t e2e C-k
+	tmux -S "$sock" send-keys -t e2e -l "  description: $1"
+	tmux -S "$sock" send-keys -t e2e Enter
+	tmux_wait "$sock" "description: $1" || return 1
+	nano_save_quit "$sock"
 }
 
 # check_update METHOD DESC: apply METHOD and check what changed and what
@@ -381,17 +388,7 @@ tool_nano() {
 	tmux -S "$sock" send-keys -t e2e Enter
 	tmux_wait "$sock" "Replace this instance" || return 1
 	tmux -S "$sock" send-keys -t e2e a
-	tmux -S "$sock" send-keys -t e2e C-o
-	tmux_wait "$sock" "File Name to Write" || return 1
-	tmux -S "$sock" send-keys -t e2e Enter
-	tmux_wait "$sock" "Wrote" || { tmux -S "$sock" kill-server; return 1; }
-	tmux -S "$sock" send-keys -t e2e C-x
-	for i in $(seq 1 200); do
-		tmux -S "$sock" has-session -t e2e 2>/dev/null || return 0
-		sleep 0.05
-	done
-	tmux -S "$sock" kill-server
-	die "nano did not exit"
+	nano_save_quit "$sock"
 }
 
 t_update_every_tool_every_kind() {
