@@ -11,18 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-void plane_limits_default(struct plane_limits *l)
-{
-	l->workflow_timeout = 300;
-	l->max_parallel = 10;
-	l->max_loop_iterations = 100;
-	l->max_total_operations = 1000;
-	l->max_loop_depth = 10;
-	l->log_limit = 8u << 20;
-	l->context_ttl = 86400;
-	l->store_max = (uint64_t)64 << 30;
-}
-
 int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 {
 	struct store_opts so = { o->state_dir, 0, (size_t)o->limits.store_max };

@@ -249,6 +249,14 @@ static int check_items(struct yp *p, const yaml_mark_t *m)
 		       f->node->type == DOC_MAP ? "map" : "list");
 }
 
+/* One more node at @m: room in its collection and in the node budget. */
+static int admit_node(struct yp *p, const yaml_mark_t *m)
+{
+	int rc = check_items(p, m);
+
+	return rc < 0 ? rc : count_nodes(p, 1, m);
+}
+
 static int check_tag(struct yp *p, const yaml_event_t *ev, const char *tag,
 		     const char *want)
 {
@@ -446,9 +454,7 @@ static int scalar_event(struct yp *p, const yaml_event_t *ev)
 			    ev->start_mark.line + 1, ev->start_mark.column + 1,
 			    p->lim->max_str);
 	if (rc == 0)
-		rc = check_items(p, &ev->start_mark);
-	if (rc == 0)
-		rc = count_nodes(p, 1, &ev->start_mark);
+		rc = admit_node(p, &ev->start_mark);
 	if (rc < 0)
 		return rc;
 	p->e->code = 0;
@@ -521,9 +527,7 @@ static int start_event(struct yp *p, const yaml_event_t *ev, enum doc_type t)
 			     ev->start_mark.line + 1, ev->start_mark.column + 1,
 			     p->lim->max_depth);
 	if (rc == 0)
-		rc = check_items(p, &ev->start_mark);
-	if (rc == 0)
-		rc = count_nodes(p, 1, &ev->start_mark);
+		rc = admit_node(p, &ev->start_mark);
 	if (rc < 0)
 		return rc;
 	d = doc_new(t);

@@ -18,24 +18,6 @@
 
 #include "fs/opts.h"
 
-/*
- * opts.c takes its defaults from plane_limits_default() (core/plane.c,
- * which pulls in the whole core).  This stand-in sets the DESIGN 1.1 seed
- * values, so the tests can see which fields an option overrides.
- */
-void plane_limits_default(struct plane_limits *l)
-{
-	memset(l, 0, sizeof(*l));
-	l->workflow_timeout = 300;
-	l->max_parallel = 10;
-	l->max_loop_iterations = 100;
-	l->max_total_operations = 1000;
-	l->max_loop_depth = 10;
-	l->log_limit = 8ULL << 20;
-	l->context_ttl = 86400;
-	l->store_max = 64ULL << 30;
-}
-
 struct number_case {
 	const char *s;
 	bool suffix;
