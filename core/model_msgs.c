@@ -397,6 +397,7 @@ static const struct schema_field summary_fields[] = {
 	{ .json = "failed", .proto = "failed", .type = ST_INT },
 	{ .json = "skipped", .proto = "skipped", .type = ST_INT },
 	{ .json = "cancelled", .proto = "cancelled", .type = ST_INT },
+	{ .json = "dryRun", .proto = "dry_run", .type = ST_BOOL },
 };
 static const struct schema_msg summary_msg =
 	MSG("ExecutionSummary", summary_fields);

@@ -5,6 +5,9 @@
  */
 #include "plane_i.h"
 
+#include "runner.h"
+#include "streams.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +24,20 @@ int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 		return err_set(e, -ENOMEM, "out of memory");
 	pthread_mutex_init(&p->actors_mu, NULL);
 	p->limits = o->limits;
+	p->hold_runs = o->hold_runs;
+	if (strlen(o->state_dir) >= sizeof(p->state_dir)) {
+		rc = err_set(e, -ENAMETOOLONG, "state directory path too long");
+		goto fail;
+	}
+	memcpy(p->state_dir, o->state_dir, strlen(o->state_dir) + 1);
 	if (render_cache_new(&p->cache) < 0 || errlog_new(&p->errs) < 0)
 		goto fail;
 	rc = keyring_open(&p->kr, o->key_file, e);
 	if (rc == 0)
 		rc = store_open(&p->st, &so, e);
+	if (rc == 0 && (streams_new(&p->streams, p->st) < 0 ||
+			runner_new(&p->runner, p) < 0))
+		rc = err_set(e, -ENOMEM, "cannot start the runner");
 	if (rc < 0)
 		goto fail;
 	*out = p;
@@ -35,10 +47,20 @@ fail:
 	return rc;
 }
 
+int plane_start(struct plane *p, struct err *e)
+{
+	return runner_start(p->runner, e);
+}
+
 void plane_close(struct plane *p)
 {
 	if (!p)
 		return;
+	atomic_store(&p->closing, true);
+	if (p->streams)
+		streams_end_all(p->streams);
+	runner_free(p->runner);
+	streams_free(p->streams);
 	store_close(p->st);
 	keyring_close(p->kr);
 	render_cache_free(p->cache);
@@ -169,6 +191,13 @@ static int table_errno(int rc, struct err *e)
 	}
 }
 
+/* A write that created a WorkflowExecution: its run starts now. */
+static bool started_run(const struct pctx *c, int (*pipeline)(struct pctx *))
+{
+	return pipeline == steps_write && !c->exists &&
+	       c->k->id == KIND_WORKFLOW_EXECUTION;
+}
+
 /*
  * Run one change's pipeline; while it loses a race to a concurrent change
  * (its preconditions failed at commit), run it again from the start with
@@ -194,6 +223,8 @@ static int run_retried(struct plane *p, const struct kind *k,
 			plane_res_from_hdr(out, &ctx.hdr);
 		if (rc == 0)
 			pctx_notify(&ctx);
+		if (rc == 0 && !p->hold_runs && started_run(&ctx, pipeline))
+			runner_launch(p->runner, ctx.id, ctx.hdr.serial, c->uid);
 		pctx_release(&ctx);
 		if (rc == 0 || !ctx.lost_race)
 			return table_errno(rc, e);

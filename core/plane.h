@@ -11,6 +11,7 @@
 #ifndef EXECFS_PLANE_H
 #define EXECFS_PLANE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,6 +43,8 @@ struct plane_opts {
 	const char *state_dir;	/* absolute */
 	const char *key_file;	/* absolute */
 	struct plane_limits limits;
+	bool hold_runs;		/* executions are created but never started:
+				   the pipelines' unit tests play the runner */
 };
 
 /* What changed, for the notify callback. */
@@ -79,7 +82,21 @@ typedef void (*plane_notify_fn)(void *ctx, enum plane_change what,
  */
 int plane_open(struct plane **out, const struct plane_opts *o, struct err *e);
 
-/** plane_close() - flush and close everything.  NULL-safe. */
+/**
+ * plane_start() - start running executions: PENDING ones start, ones left
+ * IN_PROGRESS by a daemon that stopped become FAILED ("interrupted: daemon
+ * stopped during the run") and lose their contexts, and the context_ttl
+ * sweeper starts.  Call once, after the notify callbacks are set and the
+ * mount is up.  Return: 0, -ENOMEM, -EAGAIN (no thread), -EIO.
+ */
+int plane_start(struct plane *p, struct err *e);
+
+/**
+ * plane_close() - stop every run (task process groups get SIGTERM, then
+ * SIGKILL; the runs end FAILED "interrupted: daemon stopped during the
+ * run"), answer every stream reader with the end, flush and close.
+ * NULL-safe.
+ */
 void plane_close(struct plane *p);
 
 /**
@@ -88,6 +105,25 @@ void plane_close(struct plane *p);
  * after the plane's own locks are released; it must not block.
  */
 void plane_set_notify(struct plane *p, plane_notify_fn fn, void *ctx);
+
+/* The growing files of a WorkflowExecution (DESIGN 1.6). */
+enum plane_stream {
+	PLANE_LOG,	/* redacted task output, one line per output line */
+	PLANE_EVENTS,	/* JSON Lines */
+	PLANE_STREAMS
+};
+
+/**
+ * plane_set_stream_notify() - register the stream callback (once, before
+ * serving): @fn is called after bytes were added to a stream of execution
+ * @serial, and once more when the stream ended (the run is over, or the
+ * daemon is stopping: plane_stream_stat() then reports done).  It is
+ * called from the thread that appended, with no plane lock held; it must
+ * not block for long and must not call plane_close().
+ */
+typedef void (*plane_stream_fn)(void *ctx, uint64_t serial,
+				enum plane_stream s);
+void plane_set_stream_notify(struct plane *p, plane_stream_fn fn, void *ctx);
 
 /* Lookups.  Return 0 and *out, or -ENOENT. */
 int plane_lookup(struct plane *p, enum kind_id kind, const char *slug,
@@ -143,6 +179,8 @@ enum plane_write_mode {
 	PLANE_WRITE_NEW,	/* a new file in a kind directory: create or apply */
 	PLANE_WRITE_SPEC,	/* spec.yaml of the existing resource @name */
 	PLANE_WRITE_DRAFT,	/* spec.yaml of the mkdir'ed draft @name */
+	PLANE_WRITE_RUN,	/* a WorkflowExecution built by plane_run():
+				   no file name, the name is generated */
 };
 
 /**
@@ -179,6 +217,54 @@ int plane_delete(struct plane *p, const struct plane_caller *c,
  */
 void plane_reject(struct plane *p, const struct plane_caller *c,
 		  const char *subject, const struct err *e);
+
+/**
+ * plane_stream_stat() - size and mtime of stream @s of execution @serial,
+ * and whether it is done (no byte will be added: the run ended, or the
+ * plane is closing).  A PENDING execution's streams are empty, not done.
+ * Return: 0, -ENOENT (no such execution), -EIO.
+ */
+struct plane_stream_stat {
+	uint64_t size;
+	struct timespec mtime;
+	bool done;
+};
+int plane_stream_stat(struct plane *p, uint64_t serial, enum plane_stream s,
+		      struct plane_stream_stat *out);
+
+/**
+ * plane_stream_read() - append to @out up to @size bytes of stream @s of
+ * execution @serial from offset @off.
+ * Return: bytes appended (0 at or past the current end), -ENOENT, -EIO,
+ *   buf errors.
+ */
+ssize_t plane_stream_read(struct plane *p, uint64_t serial,
+			  enum plane_stream s, uint64_t off, size_t size,
+			  struct buf *out);
+
+/**
+ * plane_ctl() - a command written to an execution's ctl file: "cancel"
+ * (surrounding blanks and a final newline ignored).  Cancelling ends the
+ * run's task process groups (SIGTERM, then SIGKILL after a grace period),
+ * skips unstarted tasks and ends the run CANCELLED; it returns once the
+ * cancel is requested, not when the run has ended.
+ * Return: 0; -EINVAL (unknown command: e->msg lists the known ones, or
+ *   the run is not going: e->msg names its phase); -ENOENT; -EIO.
+ */
+int plane_ctl(struct plane *p, const struct plane_caller *c, uint64_t serial,
+	      const char *text, size_t len, struct err *e);
+
+/**
+ * plane_run() - start an execution of Workflow @wf_serial: @text (@len
+ * bytes, may be empty or blank) is a YAML mapping of WorkflowExecution spec
+ * fields (triggerMessage, runtimeEnv, dryRun, workflowInstanceId, ...);
+ * workflowId is set to the workflow's id and the name is generated
+ * (DESIGN 1.5).  Runs the create pipeline like any written execution.
+ * Return: as plane_write(); *out receives the new execution.
+ */
+int plane_run(struct plane *p, const struct plane_caller *c,
+	      uint64_t wf_serial, const char *text, size_t len,
+	      struct plane_res *out, struct err *e);
 
 /**
  * plane_errors() - the caller's most recent rejected changes (at most 100

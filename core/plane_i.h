@@ -8,7 +8,9 @@
 #ifndef EXECFS_PLANE_I_H
 #define EXECFS_PLANE_I_H
 
+#include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "../crypt/seal.h"
@@ -24,6 +26,8 @@
 
 struct render_cache;
 struct errlog;
+struct runner;
+struct streams;
 
 /* A caller's user name, for audit fields. */
 struct actor {
@@ -40,6 +44,11 @@ struct plane {
 	struct errlog *errs;
 	plane_notify_fn notify;		/* set once before serving */
 	void *notify_ctx;
+	char state_dir[PATH_MAX];
+	struct streams *streams;	/* logs and events of executions */
+	struct runner *runner;
+	_Atomic bool closing;		/* plane_close() has begun */
+	bool hold_runs;			/* plane_opts.hold_runs */
 	/* User names are looked up once per uid (NSS reads files on every
 	 * call); a name changed while the daemon runs shows up after a
 	 * restart. */
@@ -79,6 +88,8 @@ struct pctx {
 	char wf_slug[SLUG_MAX + 1];	/* the workflow an execution runs */
 	struct store_rec hdr;		/* header of the record being written */
 	struct buf masked;		/* text with secret values as "***" */
+	bool masked_done;		/* masked is final: MaskSource ran
+					   early (ctx_move_secrets) */
 
 	struct pchange changes[PLANE_CHANGES_MAX];
 	size_t nchanges;

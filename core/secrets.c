@@ -252,6 +252,8 @@ int secrets_mask_source(struct pctx *c)
 	struct spans s = { .c = c };
 	int rc;
 
+	if (c->masked_done)
+		return 0;
 	rc = model_for_each_secret(c->k, c->res, note_span, &s);
 	if (rc == 0 && s.n)
 		qsort(s.v, s.n, sizeof(*s.v), span_cmp);

@@ -12,7 +12,7 @@
  *                      CreateDefaultInstanceIfNeeded), NameExecution;
  *                      SetInitialPhase; on update, CheckPending
  */
-#include "plane_i.h"
+#include "run_i.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -488,8 +488,22 @@ static const struct step wex_front[] = {
 	{ "ValidateWorkflowOrInstance", wex_target },
 	{ "NameExecution", wex_name }, { 0 },
 };
+/* Deleting a running execution cancels it first (DESIGN 1.4). */
+static int wex_cancel(struct pctx *c)
+{
+	if (runner_cancel_wait(c->p->runner, c->old_hdr.serial,
+			       RUN_GRACE_S + 10) < 0)
+		return err_set(c->e, -EBUSY, "WorkflowExecution %s is still "
+			       "stopping; try again", c->old_hdr.slug);
+	return 0;
+}
+
 static const struct step wex_create[] = {
-	{ "SetInitialPhase", wex_phase }, { 0 },
+	{ "SetInitialPhase", wex_phase },
+	{ "MoveRuntimeSecretsToContext", ctx_move_secrets }, { 0 },
+};
+static const struct step wex_del[] = {
+	{ "CancelRun", wex_cancel }, { 0 },
 };
 static const struct step wex_update[] = {
 	{ "CheckPending", wex_pending_only }, { 0 },
@@ -498,7 +512,8 @@ static const struct step wex_update[] = {
 static const struct kind_steps table[KIND_COUNT] = {
 	[KIND_WORKFLOW] = { wf_front, wf_create, NULL, wf_del },
 	[KIND_WORKFLOW_INSTANCE] = { wi_front, NULL, NULL, NULL },
-	[KIND_WORKFLOW_EXECUTION] = { wex_front, wex_create, wex_update, NULL },
+	[KIND_WORKFLOW_EXECUTION] = { wex_front, wex_create, wex_update,
+				      wex_del },
 	[KIND_EXECUTION_CONTEXT] = { NULL, NULL, NULL, NULL },
 	[KIND_ENVIRONMENT] = { NULL, NULL, NULL, NULL },
 };

@@ -275,6 +275,10 @@ static int dbs_open(struct store *st, MDB_txn *txn)
 		rc = mdb_dbi_open(txn, "slug", MDB_CREATE, &st->slug);
 	if (!rc)
 		rc = mdb_dbi_open(txn, "serial", MDB_CREATE, &st->serial);
+	/* Created here too in a state directory from before streams: the
+	 * schema did not change, a database was only added. */
+	if (!rc)
+		rc = mdb_dbi_open(txn, "chunk", MDB_CREATE, &st->chunk);
 	return rc;
 }
 

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "err.h"
@@ -94,8 +95,14 @@ uint64_t store_next_serial(struct store *st);
 
 enum store_op {
 	STORE_PUT,	/* insert or replace the record hdr.id */
-	STORE_DEL,	/* delete the record hdr.id */
+	STORE_DEL,	/* delete the record hdr.id and every chunk of
+			   its streams */
+	STORE_APPEND,	/* add @len bytes of @body to stream @stream of
+			   the record whose serial is hdr.serial */
 };
+
+#define STORE_STREAMS 2		/* stream numbers are 0 and 1 */
+#define STORE_CHUNK_MAX (1u << 20)	/* bytes of one STORE_APPEND */
 
 struct store_change {
 	enum store_op op;
@@ -108,8 +115,16 @@ struct store_change {
 	 *   PUT with expect_gen g: must exist with gen g (-ENOENT / -ESTALE);
 	 *     kind, slug and serial must not change (-EINVAL);
 	 *   DEL with expect_gen 0: must exist (-ENOENT);
-	 *   DEL with expect_gen g: must exist with gen g (-ESTALE). */
+	 *   DEL with expect_gen g: must exist with gen g (-ESTALE).
+	 *   APPEND: @off must equal the stream's stored size (-ESTALE),
+	 *     @len must be 1..STORE_CHUNK_MAX and @stream below
+	 *     STORE_STREAMS (-EINVAL); the record itself is not checked
+	 *     (the run that writes a stream may outlive a delete: its
+	 *     chunks are then dropped by the next DEL of that serial or
+	 *     never read). */
 	uint64_t expect_gen;
+	unsigned stream;	/* APPEND */
+	uint64_t off;		/* APPEND */
 };
 
 /**
@@ -120,6 +135,28 @@ struct store_change {
  */
 int store_commit(struct store *st, const struct store_change *c, size_t n,
 		 struct err *e);
+
+/*
+ * Streams: per record serial, up to STORE_STREAMS append-only byte streams
+ * (an execution's log and events), kept as chunks keyed by (serial,
+ * stream, offset) in their own database.  Appends go through
+ * store_commit() like every write.
+ */
+
+/**
+ * store_stream_size() - bytes stored in stream @stream of @serial (0 when
+ * it has none).  Return: 0 and *size; -EINVAL (@stream); -EIO.
+ */
+int store_stream_size(struct store *st, uint64_t serial, unsigned stream,
+		      uint64_t *size);
+
+/**
+ * store_stream_read() - append to @out up to @max bytes of stream @stream
+ * of @serial, from offset @off (a read may span chunks).
+ * Return: bytes appended (0 at or past the end); -EINVAL; -EIO; buf errors.
+ */
+ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
+			  uint64_t off, size_t max, struct buf *out);
 
 /** store_stats() - counters for benchmarks: commits and change sets. */
 void store_stats(struct store *st, uint64_t *commits, uint64_t *changesets);

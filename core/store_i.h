@@ -18,6 +18,7 @@
 #define STORE_REC_FORMAT 1
 #define STORE_REC_FIXED 35 /* format, kind, 4 x u64, slug length */
 #define STORE_SLUGKEY_MAX (1 + SLUG_MAX)
+#define STORE_CHUNKKEY_LEN 17 /* serial (8, BE), stream (1), offset (8, BE) */
 
 /* One change set waiting for the writer; lives on the caller's stack. */
 struct store_job {
@@ -32,7 +33,7 @@ struct store_job {
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, rec, slug, serial;
+	MDB_dbi meta, rec, slug, serial, chunk;
 	int lock_fd;
 	char dir[4096];
 
@@ -82,6 +83,21 @@ void store_serial_key(unsigned char out[8], uint64_t serial);
 /** store_slug_key() - kind byte + slug; returns the key length. */
 size_t store_slug_key(unsigned char out[STORE_SLUGKEY_MAX], unsigned kind,
 		      const char *slug, size_t slug_len);
+
+/** store_chunk_key() - the key of the chunk at @off of @stream of @serial. */
+void store_chunk_key(unsigned char out[STORE_CHUNKKEY_LEN], uint64_t serial,
+		     unsigned stream, uint64_t off);
+
+/** store_chunk_off() - the offset in a chunk key (STORE_CHUNKKEY_LEN bytes). */
+uint64_t store_chunk_off(const unsigned char *key);
+
+/**
+ * store_chunk_size() - bytes in stream @stream of @serial as seen by @txn
+ * (read-only or write): the offset of its last chunk plus that chunk's
+ * length.  Return: 0 and *size, -EIO.
+ */
+int store_chunk_size(struct store *st, MDB_txn *txn, uint64_t serial,
+		     unsigned stream, uint64_t *size);
 
 /**
  * store_rec_encode() - the value of a record (header and @len body bytes)

@@ -2,10 +2,14 @@
  * store_read.c - lookups and listings.  Each call runs one short read-only
  * transaction on the caller's thread and copies what it returns before the
  * transaction ends, so nothing handed back points into the LMDB map.
+ * Streams are read the same way: a cursor finds the chunk holding an
+ * offset and the bytes are copied across the chunks that follow it.
  */
 #include "store_i.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Copy the record @k/@v out: body appended to @body, then the header. */
@@ -219,4 +223,148 @@ size_t store_count(struct store *st, int kind)
 	}
 	store_rd_end(st, txn);
 	return rc ? 0 : n;
+}
+
+/* Whether @k is a chunk key of stream @stream of @serial. */
+static bool chunk_of(const MDB_val *k, uint64_t serial, unsigned stream)
+{
+	unsigned char pre[STORE_CHUNKKEY_LEN];
+
+	store_chunk_key(pre, serial, stream, 0);
+	return k->mv_size == STORE_CHUNKKEY_LEN &&
+	       memcmp(k->mv_data, pre, 9) == 0;
+}
+
+/*
+ * Put @cur on the chunk of @serial/@stream at or before offset @off: the
+ * first key from (serial, stream, off) on, stepping back one unless it is
+ * exactly @off.  Return: 0 with @k/@v set, MDB_NOTFOUND when the stream
+ * has no chunk starting at or before @off, or an LMDB code.
+ */
+static int chunk_seek(MDB_cursor *cur, uint64_t serial, unsigned stream,
+		      uint64_t off, MDB_val *k, MDB_val *v)
+{
+	unsigned char key[STORE_CHUNKKEY_LEN];
+	int rc;
+
+	store_chunk_key(key, serial, stream, off);
+	k->mv_size = sizeof(key);
+	k->mv_data = key;
+	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (rc == 0 && chunk_of(k, serial, stream) &&
+	    store_chunk_off(k->mv_data) == off)
+		return 0;
+	/* Past the last key the cursor has no position to step back from. */
+	if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, k, v, MDB_LAST);
+	else if (rc == 0)
+		rc = mdb_cursor_get(cur, k, v, MDB_PREV);
+	if (rc == 0 && !chunk_of(k, serial, stream))
+		rc = MDB_NOTFOUND;
+	return rc;
+}
+
+int store_chunk_size(struct store *st, MDB_txn *txn, uint64_t serial,
+		     unsigned stream, uint64_t *size)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, st->chunk, &cur);
+
+	if (rc)
+		return store_errno(rc);
+	/* The last chunk of the stream starts before offset UINT64_MAX. */
+	rc = chunk_seek(cur, serial, stream, UINT64_MAX, &k, &v);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND) {
+		*size = 0;
+		return 0;
+	}
+	if (rc)
+		return store_errno(rc);
+	*size = store_chunk_off(k.mv_data) + v.mv_size;
+	return 0;
+}
+
+int store_stream_size(struct store *st, uint64_t serial, unsigned stream,
+		      uint64_t *size)
+{
+	MDB_txn *txn;
+	uint64_t n = 0;
+	int rc;
+
+	if (stream >= STORE_STREAMS)
+		return -EINVAL;
+	rc = store_rd_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = store_chunk_size(st, txn, serial, stream, &n);
+	store_rd_end(st, txn);
+	if (!rc)
+		*size = n;
+	return rc;
+}
+
+/* Copy from the chunk @k/@v on (at stream offset @off) and the chunks
+ * that follow it, up to @max bytes.  Return: bytes copied or -errno. */
+static ssize_t chunk_copy(MDB_cursor *cur, MDB_val *k, MDB_val *v,
+			  uint64_t serial, unsigned stream, uint64_t off,
+			  size_t max, struct buf *out)
+{
+	uint64_t at = store_chunk_off(k->mv_data);
+	size_t done = 0, n;
+	int rc = 0;
+
+	while (done < max && rc == 0) {
+		if (!chunk_of(k, serial, stream) || at > off ||
+		    off - at >= v->mv_size)
+			break;
+		n = v->mv_size - (size_t)(off - at);
+		if (n > max - done)
+			n = max - done;
+		rc = buf_add(out, (const char *)v->mv_data + (off - at), n);
+		if (rc)
+			return rc;
+		done += n;
+		off += n;
+		rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
+		if (rc == 0)
+			at = store_chunk_off(k->mv_data);
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		return store_errno(rc);
+	return (ssize_t)done;
+}
+
+ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
+			  uint64_t off, size_t max, struct buf *out)
+{
+	size_t len0 = out->len;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	ssize_t n;
+	int rc;
+
+	if (stream >= STORE_STREAMS)
+		return -EINVAL;
+	if (max > SSIZE_MAX)
+		max = SSIZE_MAX;
+	rc = store_rd_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, st->chunk, &cur);
+	if (!rc)
+		rc = chunk_seek(cur, serial, stream, off, &k, &v);
+	if (rc == 0)
+		n = chunk_copy(cur, &k, &v, serial, stream, off, max, out);
+	else
+		n = rc == MDB_NOTFOUND ? 0 : store_errno(rc);
+	if (cur)
+		mdb_cursor_close(cur);
+	store_rd_end(st, txn);
+	/* All or nothing: a buf error leaves @out as it was. */
+	if (n < 0)
+		buf_truncate(out, len0);
+	return n;
 }

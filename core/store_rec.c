@@ -7,8 +7,11 @@
  * is the record's key and is not repeated.  The slug index key is the kind
  * byte followed by the slug, so a cursor walks one kind in slug order; the
  * serial index key is the serial in big-endian order, so it sorts
- * numerically.  Explicit byte packing keeps the file independent of the
- * host's struct layout.
+ * numerically.  A stream chunk's key is that serial, the stream byte and
+ * the chunk's offset in big-endian order, so the chunks of one stream are
+ * adjacent and in offset order, and a record's streams share its serial
+ * as a prefix (one range to drop on delete).  Explicit byte packing keeps
+ * the file independent of the host's struct layout.
  */
 #include "store_i.h"
 
@@ -35,6 +38,23 @@ void store_serial_key(unsigned char out[8], uint64_t serial)
 {
 	for (int i = 0; i < 8; i++)
 		out[i] = (unsigned char)(serial >> (8 * (7 - i)));
+}
+
+void store_chunk_key(unsigned char out[STORE_CHUNKKEY_LEN], uint64_t serial,
+		     unsigned stream, uint64_t off)
+{
+	store_serial_key(out, serial);
+	out[8] = (unsigned char)stream;
+	store_serial_key(out + 9, off);
+}
+
+uint64_t store_chunk_off(const unsigned char *key)
+{
+	uint64_t v = 0;
+
+	for (int i = 9; i < STORE_CHUNKKEY_LEN; i++)
+		v = v << 8 | key[i];
+	return v;
 }
 
 size_t store_slug_key(unsigned char out[STORE_SLUGKEY_MAX], unsigned kind,

@@ -16,6 +16,10 @@
  * rwlock shared and the writer takes it exclusively for the resize alone.
  * At the maximum a batch of several change sets is retried one by one, so
  * a small change is not refused for sharing a batch with a large one.
+ *
+ * A stream append is a chunk put at the stream's current size, checked in
+ * the same nested transaction, so appends in one change set (or batch)
+ * see each other and a stale offset fails only its own change set.
  */
 #include "store_i.h"
 
@@ -171,6 +175,33 @@ static int index_drop(struct batch *b, MDB_txn *txn, MDB_dbi dbi,
 	return 0;
 }
 
+/* Drop every chunk of every stream of @serial: one key range.  The
+ * cursor is put back on the range after each delete rather than trusting
+ * its position after mdb_cursor_del. */
+static int chunks_drop(struct batch *b, MDB_txn *txn, uint64_t serial,
+		       struct err *e, const char *id)
+{
+	unsigned char pre[STORE_CHUNKKEY_LEN];
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, b->st->chunk, &cur);
+
+	store_chunk_key(pre, serial, 0, 0);
+	for (; rc == 0; rc = mdb_cursor_del(cur, 0)) {
+		k.mv_size = sizeof(pre);
+		k.mv_data = pre;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (rc || k.mv_size != sizeof(pre) ||
+		    memcmp(k.mv_data, pre, 8) != 0)
+			break;
+	}
+	if (cur)
+		mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return lmdb_fail(b, rc, e, id);
+	return 0;
+}
+
 static int del_apply(struct batch *b, MDB_txn *txn,
 		     const struct store_change *c, struct err *e)
 {
@@ -191,7 +222,41 @@ static int del_apply(struct batch *b, MDB_txn *txn,
 	if (rc)
 		return rc;
 	store_serial_key(nk, old.serial);
-	return index_drop(b, txn, b->st->serial, nk, sizeof(nk), e, c->hdr.id);
+	rc = index_drop(b, txn, b->st->serial, nk, sizeof(nk), e, c->hdr.id);
+	if (rc)
+		return rc;
+	return chunks_drop(b, txn, old.serial, e, c->hdr.id);
+}
+
+/* Add a chunk at the stream's end; @c->off must be that end. */
+static int append_apply(struct batch *b, MDB_txn *txn,
+			const struct store_change *c, struct err *e)
+{
+	unsigned char key[STORE_CHUNKKEY_LEN];
+	MDB_val k = {sizeof(key), key}, v = {c->len, (void *)c->body};
+	uint64_t size = 0;
+	int rc = store_chunk_size(b->st, txn, c->hdr.serial, c->stream, &size);
+
+	if (rc)
+		return err_set(e, rc,
+			       "stream %u of serial %" PRIu64
+			       ": cannot read its size",
+			       c->stream, c->hdr.serial);
+	if (size != c->off)
+		return err_set(e, -ESTALE,
+			       "stream %u of serial %" PRIu64 " has %" PRIu64
+			       " bytes, an append at offset %" PRIu64
+			       " does not follow",
+			       c->stream, c->hdr.serial, size, c->off);
+	store_chunk_key(key, c->hdr.serial, c->stream, c->off);
+	rc = mdb_put(txn, b->st->chunk, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_MAP_FULL)
+		b->full = true;
+	if (rc)
+		return err_set(e, store_errno(rc),
+			       "stream %u of serial %" PRIu64 ": %s", c->stream,
+			       c->hdr.serial, mdb_strerror(rc));
+	return 0;
 }
 
 static int change_apply(struct batch *b, MDB_txn *txn,
@@ -200,6 +265,8 @@ static int change_apply(struct batch *b, MDB_txn *txn,
 {
 	if (c->op == STORE_DEL)
 		return del_apply(b, txn, c, e);
+	if (c->op == STORE_APPEND)
+		return append_apply(b, txn, c, e);
 	if (c->expect_gen == 0)
 		return put_create(b, txn, c, max_serial, e);
 	return put_update(b, txn, c, e);
@@ -447,12 +514,37 @@ void store_writer_stop(struct store *st)
 	}
 }
 
+/* The shape of an append: it names a serial and a stream, not an id. */
+static int append_check(const struct store_change *c, struct err *e)
+{
+	if (c->hdr.serial == 0)
+		return err_set(e, -EINVAL, "stream append: serial 0");
+	if (c->stream >= STORE_STREAMS)
+		return err_set(e, -EINVAL,
+			       "serial %" PRIu64 ": no stream %u (streams "
+			       "are 0..%u)",
+			       c->hdr.serial, c->stream, STORE_STREAMS - 1);
+	if (c->len == 0 || c->len > STORE_CHUNK_MAX)
+		return err_set(e, -EINVAL,
+			       "stream %u of serial %" PRIu64 ": append of "
+			       "%zu bytes (1..%u allowed)",
+			       c->stream, c->hdr.serial, c->len,
+			       STORE_CHUNK_MAX);
+	if (!c->body)
+		return err_set(e, -EINVAL,
+			       "stream %u of serial %" PRIu64 ": no bytes",
+			       c->stream, c->hdr.serial);
+	return 0;
+}
+
 /* The shape of one change, checked before it is queued. */
 static int change_check(const struct store_change *c, struct err *e)
 {
 	size_t idlen = strnlen(c->hdr.id, IDS_ID_MAX);
 	size_t slen = strnlen(c->hdr.slug, SLUG_MAX + 1);
 
+	if (c->op == STORE_APPEND)
+		return append_check(c, e);
 	if (idlen == 0 || idlen >= IDS_ID_MAX)
 		return err_set(e, -EINVAL, "invalid record id");
 	if (c->op == STORE_DEL)

@@ -146,6 +146,8 @@ int redact_add_form(struct redactor *r, const unsigned char *p, size_t n)
 	r->filter[h >> 6] |= (uint64_t)1 << (h & 63);
 	if (n > r->maxlen)
 		r->maxlen = n;
+	if (memchr(p, '\n', n))
+		r->nl_forms = true;
 	return 0;
 }
 

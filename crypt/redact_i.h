@@ -36,6 +36,8 @@ struct redactor {
 	size_t nforms;
 	size_t aforms;
 	size_t maxlen;		/* longest form, 0 when none */
+	bool nl_forms;		/* some form holds a '\n' (a multi-line
+				   value as a whole) */
 	atomic_int nstreams;	/* live streams; adding secrets is refused */
 	uint64_t filter[REDACT_FILTER_WORDS];
 };

@@ -115,20 +115,49 @@ static void rq_compact(struct rqueue *q)
 	q->head = 0;
 }
 
+/*
+ * The end (index) of the positions a literal match can be decided for.
+ * A match may still grow into bytes not yet seen, so the last maxlen - 1
+ * bytes wait; but when no form holds a '\n', no match crosses one, and
+ * everything up to the last complete line is decided: a line is shown as
+ * soon as it ends, not when later output pushes it out.
+ */
+static size_t decided(const struct redact_stream *s, bool final)
+{
+	const struct redactor *r = s->r;
+	size_t keep = final ? REDACT_HASH_BYTES - 1 : r->maxlen - 1;
+	size_t to = s->len > keep ? s->len - keep : 0;
+	size_t from = (size_t)(s->lit_next - s->base);
+	const unsigned char *nl;
+
+	if (final || r->nl_forms || s->len <= from)
+		return to;
+	nl = memrchr(s->p + from, '\n', s->len - from);
+	if (nl && (size_t)(nl - s->p) + 1 > to)
+		to = (size_t)(nl - s->p) + 1;
+	return to;
+}
+
 /* Look for literal forms at every start position that can be decided. */
 static int scan_literals(struct redact_stream *s, bool final)
 {
 	const struct redactor *r = s->r;
 	uint64_t end = s->base + s->len;
-	size_t i, to, keep = final ? REDACT_HASH_BYTES - 1 : r->maxlen - 1;
+	size_t i, to, scan_to;
 	int rc;
 
 	if (r->maxlen == 0) {
 		s->lit_next = end;
 		return 0;
 	}
-	to = s->len > keep ? s->len - keep : 0;
-	for (i = (size_t)(s->lit_next - s->base); i < to; i++) {
+	to = decided(s, final);
+	/* The hash reads REDACT_HASH_BYTES; a form (at least that long)
+	 * cannot start in the last bytes before a decided line end. */
+	scan_to = s->len >= REDACT_HASH_BYTES - 1 ?
+		  s->len - (REDACT_HASH_BYTES - 1) : 0;
+	if (scan_to > to)
+		scan_to = to;
+	for (i = (size_t)(s->lit_next - s->base); i < scan_to; i++) {
 		size_t n;
 
 		if (!redact_filter_hit(r, redact_hash(s->p + i)))

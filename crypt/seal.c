@@ -199,6 +199,16 @@ void seal_free_plain(char *plain, size_t len)
 	sodium_free(plain);
 }
 
+void *seal_secure_alloc(size_t n)
+{
+	return sodium_malloc(n);
+}
+
+void seal_secure_free(void *p)
+{
+	sodium_free(p);		/* zeroes the block before unmapping it */
+}
+
 void seal_wipe(void *p, size_t n)
 {
 	if (p && n)

@@ -70,6 +70,14 @@ int open_value(const struct keyring *kr, const struct seal_ad *ad,
 /** seal_free_plain() - wipe and free a plaintext from open_value().  NULL-safe. */
 void seal_free_plain(char *plain, size_t len);
 
+/**
+ * seal_secure_alloc() - @n bytes of guarded, locked memory for plaintext
+ * outside crypt/ (sodium_malloc); NULL when out of memory.
+ * seal_secure_free() - wipe and release it.  NULL-safe.
+ */
+void *seal_secure_alloc(size_t n);
+void seal_secure_free(void *p);
+
 /** seal_wipe() - sodium_memzero() for buffers outside crypt/. */
 void seal_wipe(void *p, size_t n);
 

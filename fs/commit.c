@@ -42,7 +42,7 @@ bool fs_is_doc_name(const char *name)
 	       || has_suffix(name, len, ".json");
 }
 
-static void subject_of(const struct fs_target *t, char *out, size_t size)
+void fs_target_subject(const struct fs_target *t, char *out, size_t size)
 {
 	const struct kind *k = model_kind(t->kind);
 	const char *dir = k ? k->dir : "?";
@@ -50,6 +50,8 @@ static void subject_of(const struct fs_target *t, char *out, size_t size)
 
 	if (t->mode == PLANE_WRITE_NEW)
 		n = snprintf(out, size, "%s/%s", dir, t->name);
+	else if (t->mode == PLANE_WRITE_RUN)
+		n = snprintf(out, size, "%s/%s/run", dir, t->name);
 	else
 		n = snprintf(out, size, "%s/%s/spec.yaml", dir, t->name);
 	if (n < 0 || (size_t)n >= size)
@@ -96,7 +98,7 @@ int fs_commit(struct fs *fs, fuse_req_t req, const struct fs_target *t,
 	if (rc < 0) {
 		if (e.code == 0)
 			err_set(&e, rc, "%s", strerror(-rc));
-		subject_of(t, subject, sizeof(subject));
+		fs_target_subject(t, subject, sizeof(subject));
 		plane_reject(fs->plane, &c, subject, &e);
 		return rc;
 	}
@@ -115,7 +117,7 @@ int fs_reject_big(struct fs *fs, fuse_req_t req, const struct fs_target *t)
 
 	err_set(&e, -EFBIG, "document larger than %u bytes",
 		FS_DOC_CAP - 1);
-	subject_of(t, subject, sizeof(subject));
+	fs_target_subject(t, subject, sizeof(subject));
 	plane_reject(fs->plane, &c, subject, &e);
 	return -EFBIG;
 }

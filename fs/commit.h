@@ -50,6 +50,13 @@ int fs_commit_node(struct fs *fs, fuse_req_t req, const struct fs_target *t,
  */
 void fs_pending_done(struct fs *fs, struct node *n);
 
+/**
+ * fs_target_subject() - the path a failure at @t is reported under:
+ * "<kinddir>/<file>" (NEW), "<kinddir>/<slug>/run" (RUN), else
+ * "<kinddir>/<slug>/spec.yaml".  Cut to "<kinddir>" if @size is too small.
+ */
+void fs_target_subject(const struct fs_target *t, char *out, size_t size);
+
 /** fs_target_set() - fill @t; -ENAMETOOLONG if @name does not fit. */
 int fs_target_set(struct fs_target *t, enum plane_write_mode mode,
 		  enum kind_id kind, const char *name, uint64_t draft);

@@ -3,8 +3,9 @@
  *
  * Inodes need no table for stored resources: a resource with serial S
  * (from plane_res.serial, S >= 1) has inode (S << FS_SLOT_BITS) | slot,
- * where slot 0 is its directory, 1..5 its view files and 6 its by-id
- * symlink.  Slots 7..31 are reserved.  Static inodes sit below 32; the
+ * where slot 0 is its directory, 1..5 its view files, 6 its by-id
+ * symlink and 7..13 the files of executions and workflows (enum fs_slot;
+ * 14..31 are reserved).  Static inodes sit below 32; the
  * in-memory nodes of tree.h (drafts, pending documents, scratch files) are
  * numbered from FS_INO_MEM up.
  */
@@ -52,11 +53,19 @@ enum fs_slot {
 	SLOT_STATUS,
 	SLOT_ID,
 	SLOT_LINK,
+	SLOT_LOG,		/* WorkflowExecution: log */
+	SLOT_EVENTS,		/* WorkflowExecution: events */
+	SLOT_FOLLOW,		/* WorkflowExecution: follow/ */
+	SLOT_FOLLOW_LOG,	/* follow/log */
+	SLOT_FOLLOW_EVENTS,	/* follow/events */
+	SLOT_CTL,		/* WorkflowExecution: ctl */
+	SLOT_RUN,		/* Workflow: run */
 	SLOT_COUNT
 };
 
 struct tree;
 struct notifier;
+struct follow;
 
 /* One per mount, reached through fuse_req_userdata(). */
 struct fs {
@@ -64,6 +73,7 @@ struct fs {
 	struct fuse_session *se;
 	struct tree *tree;		/* in-memory nodes, own lock */
 	struct notifier *notify;	/* kernel cache invalidation thread */
+	struct follow *follow;		/* parked reads of follow/ files */
 	uid_t uid;			/* owner shown on every file */
 	gid_t gid;
 	struct timespec start;		/* mtime of static entries */
@@ -92,11 +102,27 @@ static inline int fs_ino_kind(fuse_ino_t ino)
 	return (int)(ino - FS_INO_KIND0);
 }
 
-/** fs_slot_name() - file name of a view slot (1..5), else NULL. */
+/** fs_slot_name() - file name of a file or directory slot, else NULL. */
 const char *fs_slot_name(int slot);
 
-/** fs_slot_by_name() - the view slot named @name, or -1. */
-int fs_slot_by_name(const char *name);
+/**
+ * fs_slot_has() - whether a resource of kind @k has slot @slot (1..5 and
+ * the by-id link: all; log, events, follow/, ctl: WorkflowExecution; run:
+ * Workflow).
+ */
+bool fs_slot_has(enum kind_id k, int slot);
+
+/** fs_slot_dir() - the directory of @slot: SLOT_DIR or SLOT_FOLLOW. */
+int fs_slot_dir(int slot);
+
+/**
+ * fs_slot_by_name() - the slot named @name in directory slot @dir
+ * (SLOT_DIR or SLOT_FOLLOW) of a resource of kind @k, or -1.
+ */
+int fs_slot_by_name(enum kind_id k, int dir, const char *name);
+
+/** fs_slot_stream() - the plane stream of a log/events slot, or -1. */
+int fs_slot_stream(int slot);
 
 /** fs_caller() - who sent @req. */
 struct plane_caller fs_caller(fuse_req_t req);

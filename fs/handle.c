@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "crypt/seal.h"
+#include "follow.h"
 #include "handle.h"
 
 static struct fh *fh_new(enum fh_type type, bool writable)
@@ -18,6 +19,7 @@ static struct fh *fh_new(enum fh_type type, bool writable)
 	h->type = type;
 	h->writable = writable;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cond, NULL);
 	buf_init(&h->buf, FS_DOC_CAP);
 	return h;
 }
@@ -32,6 +34,8 @@ void fh_free(struct fs *fs, struct fh *h)
 	if (h->buf.data)
 		seal_wipe(h->buf.data, h->buf.alloc);
 	buf_release(&h->buf);
+	follow_release(fs->follow, h->follow);
+	pthread_cond_destroy(&h->cond);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
@@ -167,6 +171,42 @@ static int open_mem(struct fs *fs, const struct fs_obj *o, int flags,
 	return 0;
 }
 
+/* An execution's or workflow's own file: log, events, follow/, ctl, run. */
+static int open_exec_file(struct fs *fs, const struct fs_obj *o, int flags,
+			  struct fh **out)
+{
+	int acc = flags & O_ACCMODE;
+	static const enum fh_type types[] = {
+		[W_STREAM] = FH_STREAM, [W_FOLLOW] = FH_FOLLOW,
+		[W_CTL] = FH_CTL, [W_RUN] = FH_RUN,
+	};
+	struct fh *h;
+	int rc = 0;
+
+	/* ctl is write-only, the streams read-only, run both. */
+	if (o->what == W_CTL && acc != O_WRONLY)
+		return -EACCES;
+	if ((o->what == W_STREAM || o->what == W_FOLLOW) && acc != O_RDONLY)
+		return -EACCES;
+	h = fh_new(types[o->what], acc != O_RDONLY);
+	if (!h)
+		return -ENOMEM;
+	h->serial = o->res.serial;
+	h->stream = fs_slot_stream(o->slot);
+	if (o->what == W_FOLLOW)
+		rc = follow_open(fs->follow, o->res.serial, h->stream,
+				 &h->follow);
+	else if (o->what == W_CTL || o->what == W_RUN)
+		rc = fs_target_set(&h->target, PLANE_WRITE_RUN, o->kind,
+				   o->res.slug, 0);
+	if (rc < 0) {
+		fh_free(fs, h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
 int fh_open(struct fs *fs, fuse_req_t req, const struct fs_obj *o, int flags,
 	    struct fh **out)
 {
@@ -175,6 +215,11 @@ int fh_open(struct fs *fs, fuse_req_t req, const struct fs_obj *o, int flags,
 	if (fs_obj_is_dir(o))
 		return -EISDIR;
 	switch (o->what) {
+	case W_STREAM:
+	case W_FOLLOW:
+	case W_CTL:
+	case W_RUN:
+		return open_exec_file(fs, o, flags, out);
 	case W_README:
 		if (wr)
 			return -EACCES;
@@ -233,6 +278,28 @@ static ssize_t read_spec(struct fh *h, off_t off, size_t size,
 	return n;
 }
 
+/* log, events: the stream at the kernel's offset, read now. */
+static ssize_t read_stream(struct fs *fs, struct fh *h, off_t off,
+			   size_t size, const char **data, char **copy)
+{
+	struct buf b = BUF_INIT(size);
+	ssize_t n;
+
+	if (off < 0)
+		return -EINVAL;
+	n = plane_stream_read(fs->plane, h->serial,
+			      (enum plane_stream)h->stream, (uint64_t)off,
+			      size, &b);
+	if (n > 0) {
+		*copy = buf_detach(&b, NULL);
+		if (!*copy)
+			n = -ENOMEM;
+	}
+	*data = n > 0 ? *copy : NULL;
+	buf_release(&b);
+	return n;
+}
+
 ssize_t fh_read(struct fs *fs, struct fh *h, off_t off, size_t size,
 		const char **data, char **copy)
 {
@@ -256,6 +323,10 @@ ssize_t fh_read(struct fs *fs, struct fh *h, off_t off, size_t size,
 		n = tree_read(fs->tree, h->node, off, size, copy);
 		*data = *copy;
 		return n;
+	case FH_STREAM:
+		return read_stream(fs, h, off, size, data, copy);
+	default:	/* follow/, ctl and run are read by their own paths */
+		break;
 	}
 	return -EBADF;
 }
@@ -293,6 +364,10 @@ ssize_t fh_write(struct fs *fs, struct fh *h, const char *data, size_t size,
 		return n;
 	}
 	pthread_mutex_lock(&h->mu);
+	/* run is a channel, not a file: each write adds to the next
+	   document (the offset also counts what was read back). */
+	if (h->type == FH_RUN)
+		off = (off_t)h->buf.len;
 	n = fbuf_pwrite(&h->buf, data, size, off);
 	wrote(h, n);
 	pthread_mutex_unlock(&h->mu);
@@ -320,6 +395,8 @@ int fh_truncate(struct fs *fs, struct fh *h, off_t size)
 
 	if (!h->writable)
 		return -EBADF;
+	if (h->type == FH_CTL)
+		return 0;	/* echo cancel > ctl: nothing to truncate */
 	if (h->type == FH_MEM) {
 		rc = tree_truncate(fs->tree, h->node, size);
 		pthread_mutex_lock(&h->mu);
@@ -521,6 +598,8 @@ int fh_commit(struct fs *fs, fuse_req_t req, struct fh *h, bool final)
 		return commit_spec(fs, req, h, final);
 	case FH_MEM:
 		return commit_mem(fs, req, h, final);
+	case FH_RUN:
+		return fh_run_commit(fs, req, h, final);
 	default:
 		return 0;
 	}

@@ -9,6 +9,12 @@
  * (empty with O_TRUNC), committed by fh_commit().  Pending documents and
  * scratch files are in-memory nodes shared by all their handles.
  *
+ * The files of executions and workflows: log and events read the stream
+ * at the kernel's offset; follow/ files are served by follow.h from the
+ * handle's own cursor; ctl takes one command per write; run buffers what
+ * is written like a spec and starts an execution at its commit point
+ * (runfile.c).
+ *
  * Thread rules: the kernel may send concurrent requests on one handle;
  * the mutable fields are protected by the handle's mutex, which is never
  * held across a plane call or a reply.
@@ -27,18 +33,28 @@ enum fh_type {
 	FH_VIEW,	/* snapshot of a rendered view */
 	FH_SPEC,	/* spec.yaml (of a resource or a draft) opened to write */
 	FH_MEM,		/* pending document or scratch file */
+	FH_STREAM,	/* log, events */
+	FH_FOLLOW,	/* follow/log, follow/events */
+	FH_CTL,		/* ctl: each write a command */
+	FH_RUN,		/* run: buffered like a spec, starts a run */
 };
+
+struct follow_h;
 
 struct fh {
 	enum fh_type type;
 	bool writable;
 	int slot;			/* FH_VIEW: which view */
+	uint64_t serial;		/* FH_STREAM, FH_CTL, FH_RUN */
+	int stream;			/* FH_STREAM: enum plane_stream */
+	struct follow_h *follow;	/* FH_FOLLOW */
 	pthread_mutex_t mu;
 	struct plane_blob *blob;	/* FH_VIEW */
 	struct node *node;		/* FH_MEM, a reference */
-	struct buf buf;			/* FH_SPEC, FH_ERRORS; protected by mu */
-	struct fs_target target;	/* FH_SPEC, and FH_MEM once committed;
+	struct buf buf;			/* FH_SPEC, FH_ERRORS, FH_RUN;
 					   protected by mu */
+	struct fs_target target;	/* FH_SPEC, FH_CTL, FH_RUN, and FH_MEM
+					   once committed; protected by mu */
 	bool committed;			/* FH_MEM: the new document became a
 					   resource; protected by mu */
 	bool dirty;			/* protected by mu */
@@ -46,6 +62,12 @@ struct fh {
 	uint64_t version;		/* bumps on each change; protected by mu */
 	uint64_t failed;		/* version whose commit failed; protected by mu */
 	int failed_rc;			/* and its -errno; protected by mu */
+	/* FH_RUN: the execution the last commit started, as read back */
+	char result[SLUG_MAX + 2];	/* "<slug>\n"; protected by mu */
+	size_t result_len;		/* protected by mu */
+	size_t cursor;			/* read position in result; mu */
+	bool committing;		/* a commit is in flight; mu */
+	pthread_cond_t cond;		/* signalled when it ends */
 };
 
 /**
@@ -57,7 +79,8 @@ struct fh {
 int fh_open(struct fs *fs, fuse_req_t req, const struct fs_obj *o, int flags,
 	    struct fh **out);
 
-/** fh_free() - drop the snapshot, the node reference, the buffer.  NULL-safe. */
+/** fh_free() - drop the snapshot, the node reference, the buffer, the
+ *  follow handle.  NULL-safe. */
 void fh_free(struct fs *fs, struct fh *h);
 
 /**
@@ -95,5 +118,25 @@ off_t fh_size(struct fh *h);
  * Return: 0 or the plane's -errno (already recorded in errors).
  */
 int fh_commit(struct fs *fs, fuse_req_t req, struct fh *h, bool final);
+
+/* runfile.c */
+
+/**
+ * fh_run_commit() - a commit point of a run handle: what was written and
+ * not yet committed goes to plane_run() once; a failure is recorded with
+ * plane_reject() (subject "workflows/<slug>/run").  Content that already
+ * failed is not sent again: the same error, or 0 when @final.
+ * Return: 0 or the -errno.
+ */
+int fh_run_commit(struct fs *fs, fuse_req_t req, struct fh *h, bool final);
+
+/**
+ * fh_run_read() - a read of a run handle: commits first, then up to @size
+ * bytes of "<execution-slug>\n" from the handle's cursor (EOF after it,
+ * and when nothing was written).
+ * Return: the byte count and *@copy (caller frees; NULL when 0), -errno.
+ */
+ssize_t fh_run_read(struct fs *fs, fuse_req_t req, struct fh *h, size_t size,
+		    char **copy);
 
 #endif

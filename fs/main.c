@@ -6,7 +6,10 @@
  * before daemonizing; the real plane_open() happens after
  * fuse_daemonize() because LMDB environments and threads do not survive
  * fork.  SIGTERM/SIGINT end the loop; the mount goes away and the exit
- * status is 0.
+ * status is 0.  Runs start (plane_start()) only once the mount is up and
+ * the callbacks are set; at the end, reads still parked on follow/ files
+ * are answered (ENOTCONN) before the unmount, and the runs are stopped by
+ * plane_close().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +19,9 @@
 #include <unistd.h>
 
 #include "crypt/seal.h"
+#include "follow.h"
 #include "notify.h"
+#include "ops.h"
 #include "opts.h"
 #include "tree.h"
 
@@ -109,7 +114,20 @@ static int serve_start(struct fs *fs, const struct fs_opts *o,
 		fs_log("cannot start the notify thread: %s", strerror(-rc));
 		return rc;
 	}
+	rc = fs_follow_new(fs);
+	if (rc < 0) {
+		fs_log("cannot start the follow thread: %s", strerror(-rc));
+		return rc;
+	}
 	plane_set_notify(fs->plane, fs_plane_changed, fs);
+	plane_set_stream_notify(fs->plane, fs_stream_changed, fs);
+	err_clear(&e);
+	rc = plane_start(fs->plane, &e);
+	if (rc < 0) {
+		fs_log("cannot start runs: %s",
+		       e.msg[0] ? e.msg : strerror(-rc));
+		return rc;
+	}
 	fs_log("serving %s on %s", o->state_dir, mountpoint);
 	return 0;
 }
@@ -120,6 +138,9 @@ static int serve_loop(struct fs *fs, const struct fuse_cmdline_opts *co)
 
 	memset(&lc, 0, sizeof(lc));
 	lc.clone_fd = 0;
+	/* libfuse >= 3.12 also caps the pool at 10 workers (its default
+	   max_threads for this config).  A parked follow/ read holds no
+	   worker, so a thousand readers do not grow the pool. */
 	lc.max_idle_threads = 10;
 	if (co->singlethread)
 		return fuse_session_loop(fs->se);
@@ -148,12 +169,18 @@ static int serve(struct fs *fs, struct fs_opts *o,
 	/* A signal ends the loop with its number: a clean stop. */
 	rc = loop < 0 ? 1 : 0;
 	fs_log("stopping (%s)", loop > 0 ? "signal" : "unmounted");
+	/* No request comes any more: answer the parked reads while the
+	   channel still reaches their readers. */
+	follow_stop(fs->follow);
 out_unmount:
+	notify_detach(fs->notify);
 	fuse_session_unmount(fs->se);
 	plane_close(fs->plane);
 	fs->plane = NULL;
 	notify_stop(fs->notify);
 	fs->notify = NULL;
+	follow_free(fs->follow);
+	fs->follow = NULL;
 out_signals:
 	fuse_remove_signal_handlers(fs->se);
 out_session:

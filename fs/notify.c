@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "follow.h"
 #include "notify.h"
 
 #define NOTIFY_QUEUE_MAX 65536
+/* Slots of the table of inodes with an attribute note in the queue. */
+#define NOTIFY_INODE_SLOTS 1024
 
 enum note_type {
 	NOTE_ENTRY,
@@ -35,8 +38,19 @@ struct notifier {
 	struct note *tail;	/* protected by mu */
 	size_t len;		/* protected by mu */
 	bool stopping;		/* protected by mu */
+	bool detached;		/* the session is gone; protected by mu */
 	bool warned;		/* protected by mu */
+	/* An inode here has a NOTE_INODE queued, not yet taken by the
+	   thread: another one for it would say nothing new (a stream
+	   grows line by line).  A collision only costs a duplicate. */
+	fuse_ino_t queued[NOTIFY_INODE_SLOTS];	/* protected by mu */
 };
+
+static size_t queued_slot(fuse_ino_t ino)
+{
+	return (size_t)((ino * 0x9e3779b97f4a7c15ULL) >> 54) %
+	       NOTIFY_INODE_SLOTS;
+}
 
 static void send_note(struct fuse_session *se, const struct note *n)
 {
@@ -71,6 +85,11 @@ static struct note *next_note(struct notifier *nf)
 		if (!nf->head)
 			nf->tail = NULL;
 		nf->len--;
+		/* Taken before it is sent: a change from now on queues a
+		   note of its own. */
+		if (n->type == NOTE_INODE &&
+		    nf->queued[queued_slot(n->ino)] == n->ino)
+			nf->queued[queued_slot(n->ino)] = 0;
 	}
 	pthread_mutex_unlock(&nf->mu);
 	return n;
@@ -109,6 +128,18 @@ int notify_start(struct notifier **out, struct fuse_session *se)
 	return 0;
 }
 
+static void drop_queue(struct notifier *nf);
+
+void notify_detach(struct notifier *nf)
+{
+	if (!nf)
+		return;
+	pthread_mutex_lock(&nf->mu);
+	nf->detached = true;
+	drop_queue(nf);
+	pthread_mutex_unlock(&nf->mu);
+}
+
 static void drop_queue(struct notifier *nf)
 {
 	struct note *n, *next;
@@ -119,6 +150,7 @@ static void drop_queue(struct notifier *nf)
 	}
 	nf->head = nf->tail = NULL;
 	nf->len = 0;
+	memset(nf->queued, 0, sizeof(nf->queued));
 }
 
 void notify_stop(struct notifier *nf)
@@ -146,11 +178,31 @@ void notify_stop(struct notifier *nf)
 	free(nf);
 }
 
+/* Whether an attribute note for @n's inode is queued already (with mu). */
+static bool queued_already(struct notifier *nf, const struct note *n)
+{
+	size_t i;
+
+	if (n->type != NOTE_INODE)
+		return false;
+	i = queued_slot(n->ino);
+	if (nf->queued[i] == n->ino)
+		return true;
+	nf->queued[i] = n->ino;
+	return false;
+}
+
 static void enqueue(struct notifier *nf, struct note *n)
 {
 	bool warn = false;
 
 	pthread_mutex_lock(&nf->mu);
+	if (nf->detached || (!nf->stopping && nf->len < NOTIFY_QUEUE_MAX &&
+			     queued_already(nf, n))) {
+		pthread_mutex_unlock(&nf->mu);
+		free(n);
+		return;
+	}
 	if (nf->stopping || nf->len >= NOTIFY_QUEUE_MAX) {
 		warn = !nf->stopping && !nf->warned;
 		nf->warned = nf->warned || warn;
@@ -235,6 +287,18 @@ void fs_deleting(uint64_t serial)
 	deleting = serial;
 }
 
+/*
+ * Readers parked on an execution's follow/ files look again: a run may
+ * end, or an execution go, without another byte in its streams.
+ */
+static void wake_followers(struct fs *fs, const struct plane_res *r)
+{
+	if (r->kind != KIND_WORKFLOW_EXECUTION || !fs->follow)
+		return;
+	follow_wake(fs->follow, r->serial, PLANE_LOG);
+	follow_wake(fs->follow, r->serial, PLANE_EVENTS);
+}
+
 static void changed_deleted(struct fs *fs, const struct plane_res *r)
 {
 	if (r->serial != deleting)
@@ -250,6 +314,11 @@ static void changed_updated(struct fs *fs, const struct plane_res *r)
 
 	for (slot = SLOT_DIR; slot <= SLOT_ID; slot++)
 		notify_inode(fs->notify, fs_res_ino(r->serial, slot));
+	/* Their mtime is the execution's until the stream has its own. */
+	if (r->kind == KIND_WORKFLOW_EXECUTION) {
+		notify_inode(fs->notify, fs_res_ino(r->serial, SLOT_LOG));
+		notify_inode(fs->notify, fs_res_ino(r->serial, SLOT_EVENTS));
+	}
 }
 
 void fs_plane_changed(void *ctx, enum plane_change what,
@@ -262,9 +331,11 @@ void fs_plane_changed(void *ctx, enum plane_change what,
 		break;	/* no negative entries to drop */
 	case PLANE_DELETED:
 		changed_deleted(fs, r);
+		wake_followers(fs, r);
 		break;
 	case PLANE_UPDATED:
 		changed_updated(fs, r);
+		wake_followers(fs, r);
 		break;
 	}
 }

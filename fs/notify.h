@@ -27,6 +27,13 @@ int notify_start(struct notifier **out, struct fuse_session *se);
  */
 void notify_stop(struct notifier *n);
 
+/**
+ * notify_detach() - the session is about to be unmounted: drop what is
+ * queued and every note queued later (runs stopping after the unmount
+ * still report changes; the channel is closed by then).  NULL-safe.
+ */
+void notify_detach(struct notifier *n);
+
 /** notify_entry() - forget the name @name in directory @parent. */
 void notify_entry(struct notifier *n, fuse_ino_t parent, const char *name);
 

@@ -9,29 +9,84 @@
 
 #include "obj.h"
 
-static const char *const slot_names[SLOT_COUNT] = {
-	[SLOT_SPEC] = "spec.yaml",
-	[SLOT_RES_YAML] = "resource.yaml",
-	[SLOT_RES_JSON] = "resource.json",
-	[SLOT_STATUS] = "status.yaml",
-	[SLOT_ID] = "id",
+/* The files of a resource directory and of its follow/ directory. */
+struct slot_info {
+	const char *name;
+	enum fs_what what;
+	int dir;		/* SLOT_DIR or SLOT_FOLLOW */
+	int kind;		/* the only kind that has it, or -1: all */
+	mode_t mode;
+};
+
+static const struct slot_info slots[SLOT_COUNT] = {
+	[SLOT_DIR] = { NULL, W_RESDIR, SLOT_DIR, -1, S_IFDIR | 0755 },
+	[SLOT_SPEC] = { "spec.yaml", W_VIEW, SLOT_DIR, -1, S_IFREG | 0644 },
+	[SLOT_RES_YAML] = { "resource.yaml", W_VIEW, SLOT_DIR, -1,
+			    S_IFREG | 0444 },
+	[SLOT_RES_JSON] = { "resource.json", W_VIEW, SLOT_DIR, -1,
+			    S_IFREG | 0444 },
+	[SLOT_STATUS] = { "status.yaml", W_VIEW, SLOT_DIR, -1,
+			  S_IFREG | 0444 },
+	[SLOT_ID] = { "id", W_VIEW, SLOT_DIR, -1, S_IFREG | 0444 },
+	[SLOT_LINK] = { NULL, W_LINK, SLOT_DIR, -1, S_IFLNK | 0777 },
+	[SLOT_LOG] = { "log", W_STREAM, SLOT_DIR, KIND_WORKFLOW_EXECUTION,
+		       S_IFREG | 0444 },
+	[SLOT_EVENTS] = { "events", W_STREAM, SLOT_DIR,
+			  KIND_WORKFLOW_EXECUTION, S_IFREG | 0444 },
+	[SLOT_FOLLOW] = { "follow", W_FOLLOWDIR, SLOT_DIR,
+			  KIND_WORKFLOW_EXECUTION, S_IFDIR | 0555 },
+	[SLOT_FOLLOW_LOG] = { "log", W_FOLLOW, SLOT_FOLLOW,
+			      KIND_WORKFLOW_EXECUTION, S_IFREG | 0444 },
+	[SLOT_FOLLOW_EVENTS] = { "events", W_FOLLOW, SLOT_FOLLOW,
+				 KIND_WORKFLOW_EXECUTION, S_IFREG | 0444 },
+	[SLOT_CTL] = { "ctl", W_CTL, SLOT_DIR, KIND_WORKFLOW_EXECUTION,
+		       S_IFREG | 0200 },
+	[SLOT_RUN] = { "run", W_RUN, SLOT_DIR, KIND_WORKFLOW,
+		       S_IFREG | 0600 },
 };
 
 const char *fs_slot_name(int slot)
 {
-	if (slot < SLOT_SPEC || slot > SLOT_ID)
+	if (slot < 0 || slot >= SLOT_COUNT)
 		return NULL;
-	return slot_names[slot];
+	return slots[slot].name;
 }
 
-int fs_slot_by_name(const char *name)
+bool fs_slot_has(enum kind_id k, int slot)
+{
+	if (slot < 0 || slot >= SLOT_COUNT)
+		return false;
+	return slots[slot].kind < 0 || slots[slot].kind == (int)k;
+}
+
+int fs_slot_dir(int slot)
+{
+	return slot > 0 && slot < SLOT_COUNT ? slots[slot].dir : SLOT_DIR;
+}
+
+int fs_slot_by_name(enum kind_id k, int dir, const char *name)
 {
 	int s;
 
-	for (s = SLOT_SPEC; s <= SLOT_ID; s++)
-		if (strcmp(slot_names[s], name) == 0)
+	for (s = SLOT_SPEC; s < SLOT_COUNT; s++)
+		if (slots[s].name && slots[s].dir == dir &&
+		    fs_slot_has(k, s) && strcmp(slots[s].name, name) == 0)
 			return s;
 	return -1;
+}
+
+int fs_slot_stream(int slot)
+{
+	switch (slot) {
+	case SLOT_LOG:
+	case SLOT_FOLLOW_LOG:
+		return PLANE_LOG;
+	case SLOT_EVENTS:
+	case SLOT_FOLLOW_EVENTS:
+		return PLANE_EVENTS;
+	default:
+		return -1;
+	}
 }
 
 static void obj_static(struct fs_obj *o, enum fs_what what, fuse_ino_t ino)
@@ -49,10 +104,9 @@ static int obj_res(struct fs *fs, fuse_ino_t ino, struct fs_obj *o)
 
 	if (slot >= SLOT_COUNT)
 		return -ENOENT;
-	obj_static(o, slot == SLOT_DIR ? W_RESDIR
-		      : slot == SLOT_LINK ? W_LINK : W_VIEW, ino);
+	obj_static(o, slots[slot].what, ino);
 	rc = plane_lookup_serial(fs->plane, serial, &o->res);
-	if (rc < 0)
+	if (rc < 0 || !fs_slot_has(o->res.kind, slot))
 		return -ENOENT;
 	o->kind = o->res.kind;
 	o->slot = slot;
@@ -126,6 +180,7 @@ bool fs_obj_is_dir(const struct fs_obj *o)
 	case W_BYID:
 	case W_KINDDIR:
 	case W_RESDIR:
+	case W_FOLLOWDIR:
 		return true;
 	case W_MEM:
 		return o->ntype == NODE_DRAFT;
@@ -189,14 +244,17 @@ static int child_of_kind(struct fs *fs, const struct fs_obj *dir,
 	return child_mem(fs, dir->ino, name, o);
 }
 
+/* A name in a resource directory (@dir_slot SLOT_DIR) or its follow/. */
 static int child_of_res(struct fs *fs, const struct fs_obj *dir,
-			const char *name, struct fs_obj *o)
+			int dir_slot, const char *name, struct fs_obj *o)
 {
-	int slot = fs_slot_by_name(name);
+	int slot = fs_slot_by_name(dir->kind, dir_slot, name);
 
+	if (slot < 0 && dir_slot == SLOT_FOLLOW)
+		return -ENOENT;
 	if (slot < 0)
 		return child_mem(fs, dir->ino, name, o);
-	obj_static(o, W_VIEW, fs_res_ino(dir->res.serial, slot));
+	obj_static(o, slots[slot].what, fs_res_ino(dir->res.serial, slot));
 	o->res = dir->res;
 	o->kind = dir->kind;
 	o->slot = slot;
@@ -235,7 +293,9 @@ int fs_obj_child(struct fs *fs, const struct fs_obj *dir, const char *name,
 	case W_KINDDIR:
 		return child_of_kind(fs, dir, name, o);
 	case W_RESDIR:
-		return child_of_res(fs, dir, name, o);
+		return child_of_res(fs, dir, SLOT_DIR, name, o);
+	case W_FOLLOWDIR:
+		return child_of_res(fs, dir, SLOT_FOLLOW, name, o);
 	case W_MEM:
 		if (dir->ntype != NODE_DRAFT)
 			return -ENOTDIR;
@@ -329,6 +389,30 @@ static int stat_view(struct fs *fs, const struct fs_obj *o, struct stat *st)
 	return 0;
 }
 
+static int stat_stream(struct fs *fs, const struct fs_obj *o,
+		       struct stat *st)
+{
+	struct plane_stream_stat ss;
+	int rc;
+
+	memset(&ss, 0, sizeof(ss));
+	rc = plane_stream_stat(fs->plane, o->res.serial,
+			       (enum plane_stream)fs_slot_stream(o->slot), &ss);
+	if (rc < 0)
+		return rc;
+	stat_size(st, (off_t)ss.size);
+	stat_times(st, ss.mtime.tv_sec || ss.mtime.tv_nsec ? ss.mtime
+							     : o->res.mtime);
+	return 0;
+}
+
+/* follow/, follow/log, follow/events, ctl and run: no size of their own. */
+static void stat_slot(struct fs *fs, const struct fs_obj *o, struct stat *st)
+{
+	stat_base(fs, o, slots[o->slot].mode, st);
+	stat_times(st, o->res.mtime);
+}
+
 static void stat_mem(struct fs *fs, const struct fs_obj *o, struct stat *st)
 {
 	off_t size;
@@ -384,6 +468,16 @@ int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		break;
 	case W_MEM:
 		stat_mem(fs, o, st);
+		break;
+	case W_STREAM:
+		stat_slot(fs, o, st);
+		rc = stat_stream(fs, o, st);
+		break;
+	case W_FOLLOWDIR:
+	case W_FOLLOW:
+	case W_CTL:
+	case W_RUN:
+		stat_slot(fs, o, st);
 		break;
 	}
 	return rc;

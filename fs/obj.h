@@ -23,17 +23,22 @@ enum fs_what {
 	W_BYID,
 	W_KINDDIR,
 	W_RESDIR,	/* <kinddir>/<slug>/ */
-	W_VIEW,		/* a file of a resource directory, spec.yaml included */
+	W_VIEW,		/* a rendered view (slots 1..5), spec.yaml included */
 	W_LINK,		/* by-id/<id> */
 	W_MEM,		/* an in-memory node (never an alias) */
+	W_STREAM,	/* log, events of an execution */
+	W_FOLLOWDIR,	/* follow/ of an execution */
+	W_FOLLOW,	/* follow/log, follow/events */
+	W_CTL,		/* ctl of an execution */
+	W_RUN,		/* run of a workflow */
 };
 
 struct fs_obj {
 	enum fs_what what;
 	fuse_ino_t ino;		/* after following an alias */
-	enum kind_id kind;	/* W_KINDDIR, W_RESDIR, W_VIEW, W_LINK, W_MEM */
-	int slot;		/* W_VIEW */
-	struct plane_res res;	/* W_RESDIR, W_VIEW, W_LINK */
+	enum kind_id kind;	/* all but W_ROOT, W_README, W_ERRORS, W_BYID */
+	int slot;		/* the resource's files and follow/ */
+	struct plane_res res;	/* W_RESDIR, W_LINK, the resource's files */
 	struct node *node;	/* W_MEM: a reference, dropped by fs_obj_put() */
 	enum node_type ntype;	/* W_MEM: node->type when decoded */
 };

@@ -70,4 +70,5 @@ const struct fuse_lowlevel_ops fs_lowlevel_ops = {
 	.statfs = op_statfs,
 	.create = op_create,
 	.readdirplus = op_readdirplus,
+	.poll = op_poll,
 };

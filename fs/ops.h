@@ -54,4 +54,31 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	      mode_t mode, dev_t rdev);
 void op_readlink(fuse_req_t req, fuse_ino_t ino);
 
+/* ops_stream.c */
+struct fh;
+
+void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+	     struct fuse_pollhandle *ph);
+
+/**
+ * fs_stream_changed() - the plane's stream notify (@ctx is the struct fs):
+ * invalidates the attributes of the stream's files and wakes the reads
+ * parked on it.
+ */
+void fs_stream_changed(void *ctx, uint64_t serial, enum plane_stream s);
+
+/**
+ * fs_follow_new() - fs->follow over this mount's plane and libfuse, with
+ * its waker thread.  Return: 0, -ENOMEM, -EAGAIN.
+ */
+int fs_follow_new(struct fs *fs);
+
+/**
+ * fs_ctl_write() - one command written to ctl handle @h: plane_ctl(); a
+ * refusal is recorded with plane_reject() ("<kinddir>/<slug>/ctl").
+ * Return: @size, or the plane's -errno.
+ */
+ssize_t fs_ctl_write(struct fs *fs, fuse_req_t req, struct fh *h,
+		     const char *data, size_t size);
+
 #endif

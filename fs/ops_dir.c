@@ -184,19 +184,27 @@ static int list_byid(struct fs *fs, struct dirh *d)
 	return rc;
 }
 
-static int list_res(const struct fs_obj *o, struct dirh *d)
+/* The files of a resource directory (@dir SLOT_DIR) or its follow/. */
+static int list_res(const struct fs_obj *o, int dir, struct dirh *d)
 {
 	int slot, rc = 0;
 
-	for (slot = SLOT_SPEC; slot <= SLOT_ID && rc == 0; slot++)
+	for (slot = SLOT_SPEC; slot < SLOT_COUNT && rc == 0; slot++) {
+		if (!fs_slot_name(slot) || fs_slot_dir(slot) != dir ||
+		    !fs_slot_has(o->kind, slot))
+			continue;
 		rc = dirh_add(d, fs_slot_name(slot),
-			      fs_res_ino(o->res.serial, slot), S_IFREG);
+			      fs_res_ino(o->res.serial, slot),
+			      slot == SLOT_FOLLOW ? S_IFDIR : S_IFREG);
+	}
 	return rc;
 }
 
 /* The inode of ".." of directory @o. */
 static fuse_ino_t parent_of(const struct fs_obj *o)
 {
+	if (o->what == W_FOLLOWDIR)
+		return fs_res_ino(o->res.serial, SLOT_DIR);
 	if (o->what == W_RESDIR || o->what == W_MEM)
 		return fs_kind_ino(o->kind);
 	return FS_INO_ROOT;
@@ -219,8 +227,10 @@ static int list_dir(struct fs *fs, const struct fs_obj *o, struct dirh *d)
 		rc = plane_list(fs->plane, o->kind, NULL, add_res, d);
 		break;
 	case W_RESDIR:
-		rc = list_res(o, d);
+		rc = list_res(o, SLOT_DIR, d);
 		break;
+	case W_FOLLOWDIR:
+		return list_res(o, SLOT_FOLLOW, d);
 	case W_MEM:
 		break;
 	default:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "crypt/seal.h"
+#include "follow.h"
 #include "handle.h"
 #include "notify.h"
 #include "ops.h"
@@ -43,6 +44,24 @@ static void set_open_flags(const struct fh *h, struct fuse_file_info *fi)
 		/* Written bytes stay out of the page cache: a rejected
 		   document must not be what the next reader sees. */
 		fi->direct_io = 1;
+		break;
+	case FH_STREAM:
+		/* Growing files: every read asks the daemon. */
+		fi->direct_io = 1;
+		fi->noflush = 1;
+		break;
+	case FH_FOLLOW:
+		/* Read from the handle's cursor, never the kernel's offset. */
+		fi->direct_io = 1;
+		fi->nonseekable = 1;
+		fi->noflush = 1;
+		break;
+	case FH_CTL:
+		fi->direct_io = 1;
+		fi->noflush = 1;
+		break;
+	case FH_RUN:
+		fi->direct_io = 1;	/* flush is a commit point: kept */
 		break;
 	default:
 		break;
@@ -82,7 +101,7 @@ static int new_node_type(struct fs *fs, const struct fs_obj *dir,
 		*type = fs_is_doc_name(name) ? NODE_PENDING : NODE_SCRATCH;
 		return 0;
 	case W_RESDIR:
-		if (fs_slot_by_name(name) >= 0)
+		if (fs_slot_by_name(dir->kind, SLOT_DIR, name) >= 0)
 			return -EEXIST;
 		*type = NODE_SCRATCH;
 		return 0;
@@ -155,9 +174,23 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	     struct fuse_file_info *fi)
 {
+	struct fs *fs = fs_of(req);
+	struct fh *h = fh_of(fi);
 	const char *data = NULL;
 	char *copy = NULL;
-	ssize_t n = fh_read(fs_of(req), fh_of(fi), off, size, &data, &copy);
+	ssize_t n;
+
+	if (h->type == FH_FOLLOW) {
+		/* Answered now or later, by follow.c. */
+		follow_read(fs->follow, h->follow, req, size);
+		return;
+	}
+	if (h->type == FH_RUN) {
+		n = fh_run_read(fs, req, h, size, &copy);
+		data = copy;
+	} else {
+		n = fh_read(fs, h, off, size, &data, &copy);
+	}
 
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
@@ -173,8 +206,13 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	      off_t off, struct fuse_file_info *fi)
 {
-	ssize_t n = fh_write(fs_of(req), fh_of(fi), buf, size, off);
+	struct fh *h = fh_of(fi);
+	ssize_t n;
 
+	if (h->type == FH_CTL)
+		n = fs_ctl_write(fs_of(req), req, h, buf, size);
+	else
+		n = fh_write(fs_of(req), h, buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
@@ -235,6 +273,8 @@ static int set_size(struct fs *fs, const struct fs_obj *o, struct fh *h,
 	if (o->what == W_MEM && (o->ntype == NODE_PENDING ||
 				 o->ntype == NODE_SCRATCH))
 		return tree_truncate(fs->tree, o->node, size);
+	if (o->what == W_CTL || o->what == W_RUN)
+		return 0;	/* `echo cancel > ctl` without atomic O_TRUNC */
 	if (fs_obj_is_dir(o))
 		return -EISDIR;
 	return -EPERM;

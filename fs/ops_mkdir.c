@@ -148,6 +148,8 @@ static int remove_dir(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 		tree_unlink_children(fs->tree, o->ino);
 		tree_unlink(fs->tree, o->node, NULL, NULL);
 		return 0;
+	case W_FOLLOWDIR:
+		return 0;	/* a view: nothing to remove (rm -r goes on) */
 	case W_ROOT:
 	case W_BYID:
 	case W_KINDDIR:

@@ -20,6 +20,10 @@ static int unlink_obj(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 {
 	switch (o->what) {
 	case W_VIEW:
+	case W_STREAM:
+	case W_FOLLOW:
+	case W_CTL:
+	case W_RUN:
 		return 0;	/* a view: nothing to remove */
 	case W_MEM:
 		if (o->ntype == NODE_DRAFT)
@@ -79,7 +83,8 @@ static int commit_target(struct fs *fs, const struct move *m,
 				   d->ino);
 	else if (d->what == W_KINDDIR && fs_is_doc_name(m->newname))
 		rc = fs_target_set(t, PLANE_WRITE_NEW, d->kind, m->newname, 0);
-	else if (d->what == W_RESDIR && fs_slot_by_name(m->newname) >= 0)
+	else if (d->what == W_RESDIR &&
+		 fs_slot_by_name(d->kind, SLOT_DIR, m->newname) >= 0)
 		return -EPERM;
 	else
 		return 0;

@@ -401,6 +401,46 @@ static void test_flush(void **state)
 	redactor_free(r);
 }
 
+/* A complete line leaves at once, without waiting for more output; with
+ * a multi-line secret (a form holding '\n') it waits as before. */
+static void test_line_released(void **state)
+{
+	static const struct {
+		const char *secret;
+		bool keys;
+		const char *in;
+		const char *want;	/* emitted before any flush */
+	} cases[] = {
+		{ "a-long-secret-value-0123456789", false, "hello\n", "hello\n" },
+		{ "a-long-secret-value-0123456789", true, "x: 1\ny", "x: 1\n" },
+		{ "a-long-secret-value-0123456789", false,
+		  "is a-long-secret-value-0123456789\n", "is ***\n" },
+		{ "a-long-secret-value-0123456789", false, "no newline", "" },
+		{ "two-line\nsecret-value", false, "hello\n", "" },
+	};
+	struct redact_stream *s = NULL;
+	struct buf out = BUF_INIT(1024);
+	struct redactor *r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = new_redactor(!cases[i].keys, 0);
+		add(r, cases[i].secret, strlen(cases[i].secret));
+		assert_int_equal(redactor_stream_new(r, &s), 0);
+		buf_reset(&out);
+		assert_int_equal(redact_stream_write(s, cases[i].in,
+						     strlen(cases[i].in), &out),
+				 0);
+		if (strcmp(out.data ? out.data : "", cases[i].want))
+			fail_msg("case %zu: got [%s] want [%s]", i,
+				 out.data ? out.data : "", cases[i].want);
+		redact_stream_free(s);
+		redactor_free(r);
+	}
+	buf_release(&out);
+}
+
 static void test_out_full(void **state)
 {
 	struct redactor *r = new_redactor(true, 0);
@@ -673,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_flush),
+		cmocka_unit_test(test_line_released),
 		cmocka_unit_test(test_out_full),
 		cmocka_unit_test(test_split_random),
 		cmocka_unit_test(test_property_naive),

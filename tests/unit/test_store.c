@@ -2,7 +2,9 @@
  * test_store.c - the durable store: round trips through all three indexes,
  * listing order, change-set preconditions and atomicity, reopen, the
  * single-instance lock, group commit under concurrency, map growth up to
- * ENOSPC, the schema check, and durability across kill -9.
+ * ENOSPC, the schema check, stream chunks (appends, reads across chunks,
+ * dropped with their record, kept across reopen), and durability across
+ * kill -9.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -616,6 +618,259 @@ static void schema_mismatch(void **state)
 	assert_int_equal(store_get(f->st, "wf-s", NULL, NULL), 0);
 }
 
+/* ---- stream chunks ---- */
+
+/* The byte at @off of stream @stream of @serial in every test. */
+static unsigned char pat(uint64_t serial, unsigned stream, uint64_t off)
+{
+	return (unsigned char)(serial * 31 + stream * 7 + off * 13 + off / 251);
+}
+
+static int append(struct store *st, uint64_t serial, unsigned stream,
+		  uint64_t off, size_t len, struct err *e)
+{
+	struct store_change c = {.op = STORE_APPEND};
+	unsigned char *p = malloc(len ? len : 1);
+	int rc;
+
+	assert_non_null(p);
+	for (size_t i = 0; i < len; i++)
+		p[i] = pat(serial, stream, off + i);
+	c.hdr.serial = serial;
+	c.stream = stream;
+	c.off = off;
+	c.body = p;
+	c.len = len;
+	rc = store_commit(st, &c, 1, e);
+	free(p);
+	return rc;
+}
+
+/* Stream @stream of @serial holds exactly @size pattern bytes. */
+static void expect_stream(struct store *st, uint64_t serial, unsigned stream,
+			  uint64_t size)
+{
+	struct buf b = BUF_INIT(8u << 20);
+	uint64_t got = 1234;
+
+	assert_int_equal(store_stream_size(st, serial, stream, &got), 0);
+	assert_int_equal(got, size);
+	assert_int_equal(
+	    store_stream_read(st, serial, stream, 0, size + 10, &b),
+	    (ssize_t)size);
+	for (size_t i = 0; i < size; i++)
+		if ((unsigned char)b.data[i] != pat(serial, stream, i))
+			fail_msg("serial %" PRIu64
+				 " stream %u: byte %zu differs",
+				 serial, stream, i);
+	buf_release(&b);
+}
+
+struct app_case {
+	const char *name;
+	uint64_t serial;
+	unsigned stream;
+	uint64_t off;
+	size_t len;
+	int want;
+	const char *msg; /* in the error message */
+};
+
+/* Applied in order: stream (7,0) gets chunks [0,10) [10,15) [15,1015),
+ * (7,1) gets [0,3) and one of the largest size, (8,0) [0,4); serial 0x107
+ * shares its low byte with 7 and must not mix with it. */
+static const struct app_case app_cases[] = {
+    {"first", 7, 0, 0, 10, 0, NULL},
+    {"second", 7, 0, 10, 5, 0, NULL},
+    {"gap", 7, 0, 20, 1, -ESTALE, "offset 20"},
+    {"overlap", 7, 0, 10, 1, -ESTALE, "serial 7"},
+    {"from 0 again", 7, 0, 0, 1, -ESTALE, "has 15 bytes"},
+    {"other stream", 7, 1, 0, 3, 0, NULL},
+    {"other serial", 8, 0, 0, 4, 0, NULL},
+    {"high serial", 0x107, 0, 0, 2, 0, NULL},
+    {"third", 7, 0, 15, 1000, 0, NULL},
+    {"largest chunk", 7, 1, 3, STORE_CHUNK_MAX, 0, NULL},
+    {"too large", 7, 1, 3 + STORE_CHUNK_MAX, STORE_CHUNK_MAX + 1, -EINVAL,
+     "1..1048576"},
+    {"empty", 7, 0, 1015, 0, -EINVAL, "0 bytes"},
+    {"no stream 2", 7, 2, 0, 1, -EINVAL, "no stream 2"},
+    {"serial 0", 0, 0, 0, 1, -EINVAL, "serial 0"},
+};
+
+struct read_case {
+	uint64_t serial;
+	unsigned stream;
+	uint64_t off;
+	size_t max;
+	ssize_t want;
+};
+
+static const struct read_case read_cases[] = {
+    {7, 0, 0, 5000, 1015}, /* every chunk */
+    {7, 0, 3, 9, 9},	   /* across the first boundary */
+    {7, 0, 8, 100, 100},   /* across two boundaries */
+    {7, 0, 10, 5, 5},	   /* exactly one chunk */
+    {7, 0, 12, 1, 1},	   /* inside one chunk */
+    {7, 0, 1014, 10, 1},   /* the last byte */
+    {7, 0, 1015, 10, 0},   /* at the end */
+    {7, 0, 5000, 10, 0},   /* past it */
+    {7, 0, 0, 0, 0},	   /* nothing asked */
+    {7, 1, 1, 10, 10},	   /* into the large chunk */
+    {7, 1, 0, 3 + STORE_CHUNK_MAX, 3 + STORE_CHUNK_MAX},
+    {8, 0, 0, 100, 4},
+    {8, 1, 0, 100, 0}, /* a stream never written */
+    {9, 0, 0, 100, 0}, /* a serial never written */
+    {0x107, 0, 0, 100, 2},
+};
+
+static void check_reads(struct store *st)
+{
+	for (size_t i = 0; i < sizeof(read_cases) / sizeof(read_cases[0]);
+	     i++) {
+		const struct read_case *rc = &read_cases[i];
+		struct buf b = BUF_INIT(8u << 20);
+
+		assert_int_equal(buf_add(&b, "x", 1), 0);
+		if (store_stream_read(st, rc->serial, rc->stream, rc->off,
+				      rc->max, &b) != rc->want)
+			fail_msg("read case %zu: wrong length", i);
+		assert_int_equal(b.len, 1 + (size_t)rc->want);
+		for (ssize_t j = 0; j < rc->want; j++)
+			if ((unsigned char)b.data[1 + j] !=
+			    pat(rc->serial, rc->stream, rc->off + (size_t)j))
+				fail_msg("read case %zu: byte %zd differs", i,
+					 j);
+		buf_release(&b);
+	}
+}
+
+/* Appends: preconditions, sizes, and reads across chunk boundaries. */
+static void stream_chunks(void **state)
+{
+	struct fx *f = *state;
+	struct buf small = BUF_INIT(4);
+	uint64_t size;
+	struct err e;
+
+	for (size_t i = 0; i < sizeof(app_cases) / sizeof(app_cases[0]); i++) {
+		const struct app_case *ac = &app_cases[i];
+
+		err_clear(&e);
+		if (append(f->st, ac->serial, ac->stream, ac->off, ac->len,
+			   &e) != ac->want)
+			fail_msg("%s: want %d, got '%s'", ac->name, ac->want,
+				 e.msg);
+		if (ac->msg && !strstr(e.msg, ac->msg))
+			fail_msg("%s: message '%s' lacks '%s'", ac->name, e.msg,
+				 ac->msg);
+	}
+	expect_stream(f->st, 7, 0, 1015);
+	expect_stream(f->st, 7, 1, 3 + STORE_CHUNK_MAX);
+	expect_stream(f->st, 8, 0, 4);
+	expect_stream(f->st, 8, 1, 0);
+	expect_stream(f->st, 0x107, 0, 2);
+	check_reads(f->st);
+	assert_int_equal(store_stream_size(f->st, 7, 2, &size), -EINVAL);
+	assert_int_equal(store_stream_read(f->st, 7, 2, 0, 1, &small), -EINVAL);
+	/* A read that does not fit the buffer adds nothing. */
+	assert_int_equal(store_stream_read(f->st, 7, 0, 0, 100, &small),
+			 -EFBIG);
+	assert_int_equal(small.len, 0);
+	assert_int_equal(store_count(f->st, -1), 0);
+}
+
+/* Appends of one change set see each other; a stale one fails the set. */
+static void stream_sets(void **state)
+{
+	struct fx *f = *state;
+	static const char ab[] = "abcdefgh";
+	struct store_change c[3] = {
+	    {.op = STORE_APPEND, .hdr = {.serial = 5}, .body = ab, .len = 3},
+	    {.op = STORE_APPEND,
+	     .hdr = {.serial = 5},
+	     .body = ab + 3,
+	     .len = 5,
+	     .off = 3},
+	    {.op = STORE_APPEND,
+	     .hdr = {.serial = 6},
+	     .body = ab,
+	     .len = 1,
+	     .off = 1},
+	};
+	struct buf b = BUF_INIT(64);
+	uint64_t size = 1;
+
+	assert_int_equal(store_commit(f->st, c, 2, NULL), 0);
+	assert_int_equal(store_stream_read(f->st, 5, 0, 0, 64, &b), 8);
+	assert_string_equal(b.data, "abcdefgh");
+	/* The first two follow on, the third is stale: the set fails and
+	 * neither stream moves. */
+	c[0].off = 8;
+	c[1].off = 11;
+	assert_int_equal(store_commit(f->st, c, 3, NULL), -ESTALE);
+	assert_int_equal(store_stream_size(f->st, 5, 0, &size), 0);
+	assert_int_equal(size, 8);
+	assert_int_equal(store_stream_size(f->st, 6, 0, &size), 0);
+	assert_int_equal(size, 0);
+	buf_release(&b);
+}
+
+/* Deleting a record drops the chunks of its serial, and only those. */
+static void stream_delete(void **state)
+{
+	struct fx *f = *state;
+	struct store_change rec = put_change(1, "wex-1", "one", 300, "r");
+	struct store_change del = {.op = STORE_DEL, .hdr = {.id = "wex-1"}};
+	struct buf b = BUF_INIT(64);
+
+	assert_int_equal(store_commit(f->st, &rec, 1, NULL), 0);
+	for (uint64_t s = 299; s <= 301; s++)
+		for (unsigned k = 0; k < STORE_STREAMS; k++)
+			for (uint64_t off = 0; off < 30; off += 10)
+				assert_int_equal(
+				    append(f->st, s, k, off, 10, NULL), 0);
+	assert_int_equal(store_commit(f->st, &del, 1, NULL), 0);
+	for (unsigned k = 0; k < STORE_STREAMS; k++) {
+		expect_stream(f->st, 300, k, 0);
+		expect_stream(f->st, 299, k, 30);
+		expect_stream(f->st, 301, k, 30);
+	}
+	assert_int_equal(store_stream_read(f->st, 300, 0, 0, 64, &b), 0);
+	/* The serial's streams start again from 0 (a run that outlives a
+	 * delete); a failed delete drops nothing. */
+	assert_int_equal(append(f->st, 300, 1, 0, 5, NULL), 0);
+	assert_int_equal(store_commit(f->st, &del, 1, NULL), -ENOENT);
+	expect_stream(f->st, 300, 1, 5);
+	buf_release(&b);
+}
+
+/* Chunks survive a reopen, also in a directory from before streams. */
+static void stream_reopen(void **state)
+{
+	struct fx *f = *state;
+	const unsigned char v1[4] = {STORE_SCHEMA_VERSION, 0, 0, 0};
+
+	assert_int_equal(append(f->st, 42, 1, 0, 100, NULL), 0);
+	assert_int_equal(append(f->st, 42, 1, 100, 50, NULL), 0);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	expect_stream(f->st, 42, 1, 150);
+	assert_int_equal(append(f->st, 42, 1, 150, 7, NULL), 0);
+	expect_stream(f->st, 42, 1, 157);
+
+	/* An environment holding only "meta" gets the other databases. */
+	store_close(f->st);
+	f->st = NULL;
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	raw_schema(f->dir, v1, sizeof(v1));
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	expect_stream(f->st, 42, 1, 0);
+	assert_int_equal(append(f->st, 42, 1, 0, 9, NULL), 0);
+	expect_stream(f->st, 42, 1, 9);
+}
+
 /* ---- kill -9 durability ---- */
 
 #define ACK_LEN 30 /* "wf-" + 26 digits + '\n' */
@@ -750,6 +1005,10 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(map_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(schema_mismatch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(stream_chunks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(stream_sets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(stream_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(stream_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(crash_durability, setup, teardown),
 	};
 

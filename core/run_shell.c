@@ -1,0 +1,469 @@
+/*
+ * run_shell.c - a RUN task with `shell` or `script`: the command line, the
+ * task's process (core/proc.h) and its output.
+ *
+ * Output never reaches anything unredacted: each of stdout and stderr goes
+ * through its own redact_stream, and only the redacted bytes are cut into
+ * lines for the log, the line events and the tails kept in the task's
+ * output.  One poll loop per task watches both pipes, the process, the
+ * run's wake-up (cancel, shutdown) and the deadline (taskConfig.timeout or
+ * workflow_timeout); a stop sends SIGTERM to the process group, then
+ * SIGKILL after RUN_GRACE_S.
+ */
+#include "run_i.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+#define READ_CHUNK (64u << 10)
+#define DRAIN_MS 2000		/* pipes held open by an escaped process */
+
+/* One output pipe of the task. */
+struct ostream {
+	const char *name;		/* "stdout", "stderr" */
+	int *fd;
+	struct redact_stream *rs;
+	struct buf red;			/* redacted, not yet a whole line */
+	struct buf tail;		/* the last RUN_TAIL_MAX bytes */
+};
+
+struct task_io {
+	struct run *r;
+	struct run_task *t;
+	struct proc pr;
+	struct ostream out[2];
+	bool exited, stopping, timed_out, is_task_limit;
+	int64_t kill_at;		/* SIGKILL time once stopping */
+	int code;
+	bool signaled;
+};
+
+/* ---- the command line ------------------------------------------------ */
+
+static const char *interpreter(const char *lang)
+{
+	if (!lang || !strcmp(lang, "sh") || !strcmp(lang, "shell"))
+		return "/bin/sh";
+	if (!strcmp(lang, "bash"))
+		return "/bin/bash";
+	if (!strcmp(lang, "python") || !strcmp(lang, "python3"))
+		return "/usr/bin/python3";
+	return NULL;
+}
+
+static int add_arg(char **argv, size_t *n, const char *s)
+{
+	argv[*n] = strdup(s ? s : "");
+	return argv[(*n)++] ? 0 : -ENOMEM;
+}
+
+/* argv = interpreter -c CODE [NAME ARGS...] */
+static int build(const char *prog, const char *code, const struct doc *args,
+		 char ***out)
+{
+	size_t nargs = args && args->type == DOC_LIST ? args->n : 0, n = 0, i;
+	char **argv = calloc(nargs + 5, sizeof(*argv));
+	int rc = argv ? 0 : -ENOMEM;
+
+	if (rc == 0)
+		rc = add_arg(argv, &n, prog);
+	if (rc == 0)
+		rc = add_arg(argv, &n, "-c");
+	if (rc == 0)
+		rc = add_arg(argv, &n, code);
+	if (rc == 0 && nargs && strcmp(prog, "/usr/bin/python3"))
+		rc = add_arg(argv, &n, "sh");
+	for (i = 0; rc == 0 && i < nargs; i++)
+		rc = add_arg(argv, &n, doc_get_str(args->u.items[i], ""));
+	if (rc < 0) {
+		run_argv_free(argv);
+		return rc;
+	}
+	*out = argv;
+	return 0;
+}
+
+static char *join(const char *head, const struct doc *args)
+{
+	struct buf b = BUF_INIT(64u << 10);
+	size_t i;
+
+	buf_addstr(&b, head);
+	for (i = 0; args && args->type == DOC_LIST && i < args->n; i++) {
+		buf_addstr(&b, " '");
+		buf_addstr(&b, doc_get_str(args->u.items[i], ""));
+		buf_addc(&b, '\'');
+	}
+	if (buf_addc(&b, '\0') < 0 || !b.data) {
+		buf_release(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+int run_shell_argv(const struct doc *cfg, char ***argv, char **display)
+{
+	const struct doc *sh = doc_map_get(cfg, "shell");
+	const struct doc *sc = doc_map_get(cfg, "script");
+	const struct doc *args = doc_map_get(sh ? sh : sc, "arguments");
+	const char *prog = sh ? "/bin/sh" :
+			   interpreter(doc_get_str(sc, "language"));
+	const char *code = doc_get_str(sh ? sh : sc, sh ? "command" : "code");
+	struct buf cmd = BUF_INIT(1u << 20);
+	int rc;
+
+	if (!prog || !code)
+		return -EINVAL;
+	/* Arguments are the positional parameters ($1, $2, ...); a command
+	 * that is one plain word also gets them appended, so `ls` with
+	 * [-l] runs `ls -l`. */
+	if (sh && args && args->type == DOC_LIST && args->n &&
+	    !strpbrk(code, " \t\n;&|<>()$`\\\"'*?[]#~=%{}")) {
+		buf_addstr(&cmd, code);
+		buf_addstr(&cmd, " \"$@\"");
+		code = cmd.data;
+	}
+	rc = code ? build(prog, code, args, argv) : -ENOMEM;
+	if (rc == 0) {
+		*display = join(doc_get_str(sh ? sh : sc, sh ? "command" :
+					    "code"), args);
+		if (!*display) {
+			run_argv_free(*argv);
+			rc = -ENOMEM;
+		}
+	}
+	buf_release(&cmd);
+	return rc;
+}
+
+void run_argv_free(char **argv)
+{
+	size_t i;
+
+	for (i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* ---- the environment ------------------------------------------------- */
+
+/* HOME, EXECFS_* and the task's own environment map, over the run's. */
+static int task_env(struct run *r, struct run_task *t, const struct doc *cfg,
+		    char ***envp)
+{
+	const struct doc *m = doc_map_get(doc_map_get(cfg, "shell") ?
+					  doc_map_get(cfg, "shell") :
+					  doc_map_get(cfg, "script"),
+					  "environment");
+	struct run_env extra;
+	const char *v;
+	size_t i;
+	int rc;
+
+	run_env_init(&extra);
+	rc = run_env_set(&extra, "HOME", r->workdir, strlen(r->workdir),
+			 false, "execfs");
+	if (rc == 0)
+		rc = run_env_set(&extra, "EXECFS_EXECUTION", r->slug,
+				 strlen(r->slug), false, "execfs");
+	if (rc == 0)
+		rc = run_env_set(&extra, "EXECFS_EXECUTION_ID", r->id,
+				 strlen(r->id), false, "execfs");
+	if (rc == 0)
+		rc = run_env_set(&extra, "EXECFS_TASK", t->name,
+				 strlen(t->name), false, "execfs");
+	for (i = 0; rc == 0 && m && m->type == DOC_MAP && i < m->n; i++) {
+		v = doc_get_str(m->u.kv[i].val, "");
+		rc = run_env_set(&extra, m->u.kv[i].key, v ? v : "",
+				 v ? strlen(v) : 0, false, "task environment");
+	}
+	if (rc == 0)
+		rc = run_env_envp(&r->env, &extra, envp);
+	run_env_release(&extra);
+	return rc;
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+static void keep_tail(struct buf *tail, const char *p, size_t n)
+{
+	if (n >= RUN_TAIL_MAX) {
+		buf_reset(tail);
+		buf_add(tail, p + n - RUN_TAIL_MAX, RUN_TAIL_MAX);
+		return;
+	}
+	if (tail->len + n > RUN_TAIL_MAX) {
+		size_t drop = tail->len + n - RUN_TAIL_MAX;
+
+		memmove(tail->data, tail->data + drop, tail->len - drop);
+		buf_truncate(tail, tail->len - drop);
+	}
+	buf_add(tail, p, n);
+}
+
+/* One redacted line (@n bytes, no newline) to the log, events, tail. */
+static void emit(struct task_io *io, struct ostream *o, const char *p,
+		 size_t n)
+{
+	struct run *r = io->r;
+	char nl = '\n';
+
+	run_event_line(r, io->t->name, o->name, p, n);
+	if (!r->log_full) {
+		struct buf line = BUF_INIT(n + 1);
+
+		if (buf_add(&line, p, n) == 0 && buf_add(&line, &nl, 1) == 0)
+			run_log(r, line.data, line.len);
+		buf_release(&line);
+	}
+	keep_tail(&o->tail, p, n);
+	keep_tail(&o->tail, &nl, 1);
+}
+
+/* Cut whole lines off o->red; @end: the last piece too. */
+static void lines(struct task_io *io, struct ostream *o, bool end)
+{
+	char *p = o->red.data, *nl;
+	size_t left = o->red.len;
+
+	while (left && (nl = memchr(p, '\n', left))) {
+		emit(io, o, p, (size_t)(nl - p));
+		left -= (size_t)(nl - p) + 1;
+		p = nl + 1;
+	}
+	if (left && (end || left >= RUN_LINE_MAX)) {
+		emit(io, o, p, left);
+		left = 0;
+	}
+	if (left)
+		memmove(o->red.data, p, left);
+	buf_truncate(&o->red, left);
+}
+
+static void feed(struct task_io *io, struct ostream *o, const char *in,
+		 size_t n)
+{
+	if (redact_stream_write(o->rs, in, n, &o->red) < 0) {
+		/* fails closed: nothing more of this stream is shown */
+		proc_close_fd(o->fd);
+		return;
+	}
+	lines(io, o, false);
+}
+
+static void drain(struct task_io *io, struct ostream *o)
+{
+	char buf[READ_CHUNK];
+	ssize_t n;
+
+	while (*o->fd >= 0) {
+		n = proc_read(*o->fd, buf, sizeof(buf));
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0) {
+			proc_close_fd(o->fd);
+			return;
+		}
+		feed(io, o, buf, (size_t)n);
+	}
+}
+
+static void finish_stream(struct task_io *io, struct ostream *o)
+{
+	if (redact_stream_flush(o->rs, &o->red) == 0)
+		lines(io, o, true);
+}
+
+/* ---- the poll loop --------------------------------------------------- */
+
+static void begin_stop(struct task_io *io, bool timed_out, bool is_task)
+{
+	if (io->stopping)
+		return;
+	io->stopping = true;
+	io->timed_out = timed_out;
+	io->is_task_limit = is_task;
+	io->kill_at = run_now() + (int64_t)RUN_GRACE_S * 1000000000;
+	proc_kill(&io->pr, SIGTERM);
+}
+
+static void on_exit_ready(struct task_io *io)
+{
+	if (proc_wait(&io->pr, &io->code, &io->signaled) == 0)
+		io->exited = true;
+}
+
+/* Wait for something to happen; act on it. */
+static void step(struct task_io *io, int64_t deadline, bool is_task)
+{
+	struct pollfd pfd[4] = {
+		{ .fd = io->pr.out_fd, .events = POLLIN },
+		{ .fd = io->pr.err_fd, .events = POLLIN },
+		{ .fd = io->exited ? -1 : io->pr.pid_fd, .events = POLLIN },
+		{ .fd = io->r->wake_fd, .events = POLLIN },
+	};
+	int64_t until = io->stopping ? io->kill_at : deadline;
+
+	if (io->exited)
+		until = run_now() + DRAIN_MS * 1000000LL;
+	poll(pfd, 4, run_poll_ms(until));
+	drain(io, &io->out[0]);
+	drain(io, &io->out[1]);
+	if (!io->exited && (pfd[2].revents & (POLLIN | POLLHUP)))
+		on_exit_ready(io);
+	if (io->exited)
+		return;
+	if (run_stopping(io->r) != RUN_GO)
+		begin_stop(io, false, false);
+	else if (run_now() >= deadline)
+		begin_stop(io, true, is_task);
+	if (io->stopping && run_now() >= io->kill_at)
+		proc_kill(&io->pr, SIGKILL);
+}
+
+static void supervise(struct task_io *io)
+{
+	bool is_task;
+	int64_t deadline = run_task_deadline(io->r, io->t, &is_task);
+	int64_t drain_end = 0;
+
+	while (!io->exited || io->pr.out_fd >= 0 || io->pr.err_fd >= 0) {
+		if (io->exited && !drain_end)
+			drain_end = run_now() + DRAIN_MS * 1000000LL;
+		if (drain_end && run_now() >= drain_end)
+			break;
+		step(io, deadline, is_task);
+	}
+	finish_stream(io, &io->out[0]);
+	finish_stream(io, &io->out[1]);
+}
+
+/* ---- the result ------------------------------------------------------ */
+
+static struct doc *tails(struct task_io *io)
+{
+	struct doc *o = doc_new(DOC_MAP);
+	size_t i;
+
+	for (i = 0; o && i < 2; i++)
+		if (doc_map_set(o, io->out[i].name,
+				doc_str(io->out[i].tail.data ?
+					io->out[i].tail.data : "",
+					io->out[i].tail.len)) < 0) {
+			doc_free(o);
+			return NULL;
+		}
+	return o;
+}
+
+static int outcome(struct task_io *io)
+{
+	struct run_task *t = io->t;
+	const char *sig;
+
+	t->has_exit = true;
+	t->exit_code = io->code;
+	io->r->exit_code = io->code;
+	t->output = tails(io);
+	if (io->stopping && !io->timed_out)
+		return -ECANCELED;
+	if (io->timed_out)
+		return run_deadline_failure(io->r, t, io->is_task_limit);
+	if (io->signaled) {
+		sig = sigabbrev_np(io->code - 128);
+		snprintf(t->error, sizeof(t->error), "killed by signal SIG%s",
+			 sig ? sig : "?");
+		return -1;
+	}
+	if (io->code) {
+		snprintf(t->error, sizeof(t->error), "exit status %d",
+			 io->code);
+		return -1;
+	}
+	return 0;
+}
+
+static int io_init(struct task_io *io, struct run *r, struct run_task *t)
+{
+	size_t i;
+	int rc = 0;
+
+	memset(io, 0, sizeof(*io));
+	io->r = r;
+	io->t = t;
+	io->pr.out_fd = io->pr.err_fd = io->pr.pid_fd = -1;
+	io->out[0].name = "stdout";
+	io->out[0].fd = &io->pr.out_fd;
+	io->out[1].name = "stderr";
+	io->out[1].fd = &io->pr.err_fd;
+	for (i = 0; i < 2; i++) {
+		buf_init(&io->out[i].red, 4 * RUN_LINE_MAX);
+		buf_init(&io->out[i].tail, RUN_TAIL_MAX + 1);
+		if (rc == 0)
+			rc = redactor_stream_new(r->red, &io->out[i].rs);
+	}
+	return rc;
+}
+
+static void io_release(struct task_io *io)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		redact_stream_free(io->out[i].rs);
+		buf_release(&io->out[i].red);
+		buf_release(&io->out[i].tail);
+	}
+	proc_release(&io->pr);
+}
+
+static int start(struct task_io *io, const struct doc *cfg)
+{
+	char **argv = NULL, **envp = NULL, *display = NULL;
+	struct proc_spec ps = { 0 };
+	struct err e = { 0 };
+	int rc = run_shell_argv(cfg, &argv, &display);
+
+	if (rc == 0)
+		rc = task_env(io->r, io->t, cfg, &envp);
+	if (rc == 0) {
+		ps.path = argv[0];
+		ps.argv = argv;
+		ps.envp = envp;
+		ps.cwd = io->r->workdir;
+		rc = proc_spawn(&io->pr, &ps, &e);
+	}
+	if (rc < 0)
+		snprintf(io->t->error, sizeof(io->t->error), "cannot start "
+			 "the task: %.400s", e.msg[0] ? e.msg : strerror(-rc));
+	run_argv_free(argv);
+	run_env_envp_free(envp);
+	free(display);
+	return rc;
+}
+
+int run_shell(struct run *r, struct run_task *t, const struct doc *cfg)
+{
+	struct task_io io;
+	int rc = io_init(&io, r, t);
+
+	if (rc < 0)
+		snprintf(t->error, sizeof(t->error), "out of memory");
+	else
+		rc = start(&io, cfg);
+	if (rc == 0) {
+		supervise(&io);
+		rc = outcome(&io);
+	} else {
+		rc = -1;
+	}
+	io_release(&io);
+	return rc;
+}

@@ -1,0 +1,469 @@
+/*
+ * run_status.c - what a run reports: its status document (phase, progress,
+ * one entry per task merged in place, summary), committed to the
+ * execution's record after each change; and its events, JSON Lines
+ * appended to the events stream (DESIGN 1.6).
+ *
+ * The run owns status while it runs: each commit replaces the record's
+ * status with the run's, keeping the record's audit.  Events are capped
+ * (2 * log_limit + RUN_EVENTS_EXTRA): line events stop first, with one
+ * "dropped" event, so the state, phase and complete events always fit.
+ */
+#include "run_i.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "yaml.h"
+
+#define COMMIT_TRIES 16
+
+static const char *const ended[] = { "COMPLETED", "FAILED", "SKIPPED",
+				     "CANCELLED" };
+
+static bool is_ended(const char *st)
+{
+	size_t i;
+
+	for (i = 0; st && i < sizeof(ended) / sizeof(ended[0]); i++)
+		if (!strcmp(st, ended[i]))
+			return true;
+	return false;
+}
+
+static int set_int(struct doc *m, const char *key, int64_t v)
+{
+	return doc_map_set(m, key, doc_int(v));
+}
+
+static struct doc *task_doc(const struct doc *def)
+{
+	struct doc *t = doc_new(DOC_MAP);
+	const char *name = doc_get_str(def, "name");
+
+	if (!t || doc_map_setstr(t, "id", name) < 0 ||
+	    doc_map_setstr(t, "name", name) < 0 ||
+	    doc_map_setstr(t, "kind", doc_get_str(def, "kind")) < 0 ||
+	    doc_map_setstr(t, "status", "PENDING") < 0) {
+		doc_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int run_status_init(struct run *r)
+{
+	struct doc *st = doc_clone(doc_map_get(r->exec, "status"));
+	struct doc *list = doc_new(DOC_LIST);
+	char now[40];
+	int64_t ns;
+	size_t i;
+	int rc = st && list && st->type == DOC_MAP ? 0 : -ENOMEM;
+
+	plane_now(&ns, now, sizeof(now));
+	for (i = 0; rc == 0 && i < r->tasks->n; i++)
+		rc = doc_list_add(list, task_doc(r->tasks->u.items[i]));
+	if (rc == 0)
+		rc = doc_map_setstr(st, "phase", "IN_PROGRESS");
+	if (rc == 0)
+		rc = doc_map_set(st, "tasks", list);
+	else
+		doc_free(list);
+	if (rc == 0)
+		rc = doc_map_setstr(st, "startedAt", now);
+	r->status = st;
+	return rc < 0 ? rc : run_status_progress(r);
+}
+
+struct doc *run_task_entry(struct run *r, size_t i)
+{
+	struct doc *list = doc_map_get(r->status, "tasks");
+
+	return list && i < list->n ? list->u.items[i] : NULL;
+}
+
+/* progress: tasks that ended, of all. */
+int run_status_progress(struct run *r)
+{
+	struct doc *list = doc_map_get(r->status, "tasks");
+	struct doc *pr = doc_map_child(r->status, "progress");
+	int64_t done = 0;
+	size_t i;
+
+	for (i = 0; list && i < list->n; i++)
+		done += is_ended(doc_get_str(list->u.items[i], "status"));
+	if (!pr || set_int(pr, "done", done) < 0)
+		return -ENOMEM;
+	return set_int(pr, "total", list ? (int64_t)list->n : 0);
+}
+
+static int task_start(struct doc *e)
+{
+	char now[40];
+	int64_t ns;
+
+	plane_now(&ns, now, sizeof(now));
+	doc_map_del(e, "completedAt");
+	doc_map_del(e, "exitCode");
+	doc_map_del(e, "error");
+	doc_map_del(e, "output");
+	return doc_map_setstr(e, "startedAt", now);
+}
+
+static int task_end(struct doc *e, const struct run_task *t)
+{
+	char now[40];
+	int64_t ns;
+	int rc;
+
+	plane_now(&ns, now, sizeof(now));
+	rc = doc_map_setstr(e, "completedAt", now);
+	if (rc == 0 && t->has_exit)
+		rc = set_int(e, "exitCode", t->exit_code);
+	if (rc == 0 && t->error[0])
+		rc = doc_map_setstr(e, "error", t->error);
+	if (rc == 0 && t->output)
+		rc = doc_map_set(e, "output", doc_clone(t->output));
+	return rc;
+}
+
+int run_task_set(struct run *r, struct run_task *t, const char *status)
+{
+	struct doc *e = t->st;
+	int rc;
+
+	if (!e)
+		return -ENOENT;
+	rc = doc_map_setstr(e, "status", status);
+	if (rc == 0 && !strcmp(status, "IN_PROGRESS"))
+		rc = task_start(e);
+	else if (rc == 0)
+		rc = task_end(e, t);
+	return rc < 0 ? rc : run_status_progress(r);
+}
+
+/* Tasks that never started are SKIPPED when the run ends. */
+static void skip_pending(struct run *r)
+{
+	struct doc *list = doc_map_get(r->status, "tasks");
+	const char *st;
+	size_t i;
+
+	for (i = 0; list && i < list->n; i++) {
+		st = doc_get_str(list->u.items[i], "status");
+		if (st && !strcmp(st, "PENDING"))
+			doc_map_setstr(list->u.items[i], "status", "SKIPPED");
+	}
+}
+
+void run_status_interrupt(struct run *r, const char *msg)
+{
+	struct doc *list = doc_map_get(r->status, "tasks");
+	struct doc *e;
+	const char *st;
+	size_t i;
+
+	for (i = 0; list && i < list->n; i++) {
+		e = list->u.items[i];
+		st = doc_get_str(e, "status");
+		if (st && !strcmp(st, "IN_PROGRESS")) {
+			doc_map_setstr(e, "status", "FAILED");
+			doc_map_setstr(e, "error", msg);
+		}
+	}
+}
+
+int run_set_phase(struct run *r, const char *phase)
+{
+	char now[40];
+	int64_t ns;
+	int rc;
+
+	plane_now(&ns, now, sizeof(now));
+	skip_pending(r);
+	rc = doc_map_setstr(r->status, "phase", phase);
+	if (rc == 0)
+		rc = doc_map_setstr(r->status, "completedAt", now);
+	if (rc == 0 && r->error[0])
+		rc = doc_map_setstr(r->status, "error", r->error);
+	if (rc == 0 && r->exported && r->exported->n)
+		rc = doc_map_set(r->status, "output", doc_clone(r->exported));
+	return rc < 0 ? rc : run_status_progress(r);
+}
+
+static void count(const struct doc *list, int64_t n[4])
+{
+	const char *st;
+	size_t i, k;
+
+	for (i = 0; list && i < list->n; i++) {
+		st = doc_get_str(list->u.items[i], "status");
+		for (k = 0; st && k < 4; k++)
+			n[k] += !strcmp(st, ended[k]);
+	}
+}
+
+int run_summary(struct run *r, int64_t end_ns)
+{
+	static const char *const keys[] = { "completed", "failed", "skipped",
+					    "cancelled" };
+	const struct doc *list = doc_map_get(r->status, "tasks");
+	struct doc *s = doc_new(DOC_MAP);
+	int64_t n[4] = { 0 };
+	size_t k;
+	int rc = s ? 0 : -ENOMEM;
+
+	count(list, n);
+	if (rc == 0 && r->start_ns)
+		rc = set_int(s, "durationMs", (end_ns - r->start_ns) / 1000000);
+	if (rc == 0)
+		rc = set_int(s, "exitCode", r->exit_code);
+	if (rc == 0)
+		rc = set_int(s, "total", list ? (int64_t)list->n : 0);
+	for (k = 0; rc == 0 && k < 4; k++)
+		rc = set_int(s, keys[k], n[k]);
+	if (rc == 0 && r->dry)
+		rc = doc_map_set(s, "dryRun", doc_bool(true));
+	if (rc < 0) {
+		doc_free(s);
+		return rc;
+	}
+	return doc_map_set(r->status, "summary", s);
+}
+
+/* ---- commits --------------------------------------------------------- */
+
+/* One attempt: load, change, write back if nothing moved meanwhile. */
+static int commit_once(struct plane *p, const char *id,
+		       int (*fn)(void *ctx, struct doc *res), void *ctx,
+		       struct plane_res *out, struct err *e)
+{
+	struct buf src = BUF_INIT(STORE_BODY_MAX), body = BUF_INIT(STORE_BODY_MAX);
+	struct store_change ch = { .op = STORE_PUT };
+	struct doc *res = NULL;
+	int rc;
+
+	rc = record_load_src(p, id, &ch.hdr, &res, &src);
+	if (rc == 0)
+		rc = fn(ctx, res);
+	if (rc == 0)
+		rc = res_order(model_kind(ch.hdr.kind), res);
+	if (rc == 0)
+		rc = record_encode(res, &src, &body);
+	if (rc == 0) {
+		ch.expect_gen = ch.hdr.gen++;
+		plane_now(&ch.hdr.mtime_ns, NULL, 0);
+		ch.body = body.data;
+		ch.len = body.len;
+		rc = store_commit(p->st, &ch, 1, e);
+	}
+	if (rc == 0)
+		plane_res_from_hdr(out, &ch.hdr);
+	doc_free(res);
+	buf_release(&src);
+	buf_release(&body);
+	return rc;
+}
+
+int run_commit_with(struct plane *p, const char *id,
+		    int (*fn)(void *ctx, struct doc *res), void *ctx,
+		    struct err *e)
+{
+	struct plane_res res;
+	unsigned tries = 0;
+	int rc;
+
+	do
+		rc = commit_once(p, id, fn, ctx, &res, e);
+	while (rc == -ESTALE && ++tries < COMMIT_TRIES);
+	if (rc == 0 && p->notify)
+		p->notify(p->notify_ctx, PLANE_UPDATED, &res);
+	return rc;
+}
+
+/* Replace the record's status with the run's, keeping its audit. */
+static int put_status(void *ctx, struct doc *res)
+{
+	struct run *r = ctx;
+	struct doc *audit = doc_map_take(doc_map_get(res, "status"), "audit");
+	struct doc *st = doc_clone(r->status);
+	int rc;
+
+	if (!st) {
+		doc_free(audit);
+		return -ENOMEM;
+	}
+	doc_map_del(st, "audit");
+	rc = audit ? doc_map_set(st, "audit", audit) : 0;
+	if (rc < 0) {
+		doc_free(st);
+		return rc;
+	}
+	return doc_map_set(res, "status", st);
+}
+
+int run_commit(struct run *r, struct err *e)
+{
+	return run_commit_with(r->p, r->id, put_status, r, e);
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+static void ev_head(struct buf *b, const struct run *r, const char *type)
+{
+	char now[40];
+	int64_t ns;
+
+	plane_now(&ns, now, sizeof(now));
+	buf_addf(b, "{\"type\":\"%s\",\"executionId\":\"%s\","
+		 "\"timestamp\":\"%s\"", type, r->id, now);
+}
+
+static void ev_str(struct buf *b, const char *key, const char *v, size_t n)
+{
+	buf_addf(b, ",\"%s\":", key);
+	json_quote(b, v, n);
+}
+
+static void ev_put(struct run *r, struct buf *b, bool is_line);
+
+/* The marker that output of @stream is being dropped from now on. */
+static void ev_dropped(struct run *r, const char *stream, const char *msg)
+{
+	struct buf b = BUF_INIT(4096);
+
+	ev_head(&b, r, "dropped");
+	ev_str(&b, "stream", stream, strlen(stream));
+	ev_str(&b, "message", msg, strlen(msg));
+	ev_put(r, &b, false);
+	buf_release(&b);
+}
+
+/* Append a finished event line; line events only while room is left
+ * for the others. */
+static void ev_put(struct run *r, struct buf *b, bool is_line)
+{
+	if (buf_addstr(b, "}\n") < 0 || !r->events)
+		return;
+	if (is_line && (r->events_full ||
+			sink_room(r->events) < RUN_EVENTS_EXTRA + b->len)) {
+		if (!r->events_full) {
+			r->events_full = true;
+			ev_dropped(r, "events", "the events cap was reached: "
+				   "later line events are not kept");
+		}
+		return;
+	}
+	sink_append(r->events, b->data, b->len);
+}
+
+void run_event_state(struct run *r, const char *phase)
+{
+	struct buf b = BUF_INIT(4096);
+
+	ev_head(&b, r, "state");
+	ev_str(&b, "phase", phase, strlen(phase));
+	ev_put(r, &b, false);
+	buf_release(&b);
+}
+
+void run_event_task(struct run *r, const struct run_task *t,
+		    const char *status)
+{
+	const struct doc *pr = doc_map_get(r->status, "progress");
+	struct buf b = BUF_INIT(8192);
+
+	ev_head(&b, r, "phase");
+	ev_str(&b, "task", t->name, strlen(t->name));
+	ev_str(&b, "status", status, strlen(status));
+	buf_addf(&b, ",\"progress\":%s,\"total\":%s",
+		 doc_get_str(pr, "done"), doc_get_str(pr, "total"));
+	if (t->has_exit && strcmp(status, "IN_PROGRESS"))
+		buf_addf(&b, ",\"exitCode\":%d", t->exit_code);
+	if (t->error[0] && strcmp(status, "IN_PROGRESS"))
+		ev_str(&b, "error", t->error, strlen(t->error));
+	ev_put(r, &b, false);
+	buf_release(&b);
+}
+
+void run_event_line(struct run *r, const char *task, const char *stream,
+		    const char *text, size_t n)
+{
+	struct buf b = BUF_INIT(8 * RUN_LINE_MAX);
+
+	ev_head(&b, r, "line");
+	ev_str(&b, "task", task, strlen(task));
+	ev_str(&b, "stream", stream, strlen(stream));
+	ev_str(&b, "text", text, n < RUN_LINE_MAX ? n : RUN_LINE_MAX);
+	ev_put(r, &b, true);
+	buf_release(&b);
+}
+
+void run_event_msg(struct run *r, const char *type, const char *task,
+		   const char *message)
+{
+	struct buf b = BUF_INIT(8192);
+
+	ev_head(&b, r, type);
+	if (task)
+		ev_str(&b, "task", task, strlen(task));
+	ev_str(&b, "message", message, strlen(message));
+	ev_put(r, &b, false);
+	buf_release(&b);
+}
+
+void run_event_complete(struct run *r)
+{
+	struct buf b = BUF_INIT(16384);
+	struct buf sum = BUF_INIT(8192);
+
+	ev_head(&b, r, "complete");
+	ev_str(&b, "phase", r->phase, strlen(r->phase));
+	if (json_emit(doc_map_get(r->status, "summary"), &sum, 0) == 0 &&
+	    sum.len) {
+		buf_addstr(&b, ",\"summary\":");
+		buf_add(&b, sum.data, sum.len);
+	}
+	ev_str(&b, "error", r->error, strlen(r->error));
+	if (r->dry)
+		ev_str(&b, "message", "dry run: nothing was executed", 29);
+	ev_put(r, &b, false);
+	buf_release(&b);
+	buf_release(&sum);
+}
+
+/* ---- log and warnings ------------------------------------------------ */
+
+void run_log(struct run *r, const char *data, size_t n)
+{
+	char msg[160];
+
+	if (r->log_full || !r->log)
+		return;
+	if (sink_append(r->log, data, n) == 0)
+		return;
+	r->log_full = true;
+	snprintf(msg, sizeof(msg), "log_limit (%llu bytes) reached: later "
+		 "output is not kept",
+		 (unsigned long long)r->p->limits.log_limit);
+	ev_dropped(r, "log", msg);
+}
+
+void run_warn(struct run *r, const char *fmt, ...)
+{
+	char msg[512], now[40], line[1200];
+	va_list ap;
+	int64_t ns;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	run_event_msg(r, "warning", NULL, msg);
+	plane_now(&ns, now, sizeof(now));
+	snprintf(line, sizeof(line), "%s workflowexecutions/%s: warning: %s",
+		 now, r->slug, msg);
+	errlog_add(r->p->errs, r->uid, line);
+	fprintf(stderr, "execfs: %s\n", line);
+}

@@ -1,0 +1,195 @@
+/*
+ * run_task.c - the task kinds of this milestone: SET, WAIT, RAISE and RUN
+ * (shell or script, in run_shell.c), each with its taskConfig.timeout and
+ * the run's workflow_timeout, and their dry-run form: evaluate, report
+ * what would happen ("trace" events), do nothing.
+ */
+#include "run_i.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+unsigned run_task_timeout(const struct doc *def)
+{
+	const struct doc *cfg = doc_map_get(def, "taskConfig");
+	const struct doc *to = doc_map_get(cfg, "timeout");
+
+	return to && to->type == DOC_INT && to->i > 0 &&
+	       to->i <= RUN_TASK_TIMEOUT_MAX ? (unsigned)to->i : 0;
+}
+
+int64_t run_task_deadline(struct run *r, const struct run_task *t,
+			  bool *is_task)
+{
+	unsigned to = run_task_timeout(t->def);
+	int64_t d = t->start_ns + (int64_t)to * 1000000000;
+
+	*is_task = to && d < r->deadline_ns;
+	return *is_task ? d : r->deadline_ns;
+}
+
+int run_deadline_failure(struct run *r, struct run_task *t, bool is_task)
+{
+	if (is_task) {
+		snprintf(t->error, sizeof(t->error), "timeout: task exceeded "
+			 "its timeout of %u s", run_task_timeout(t->def));
+		return -1;
+	}
+	snprintf(t->error, sizeof(t->error), "limit workflow_timeout (%u s) "
+		 "exceeded", r->p->limits.workflow_timeout);
+	return -ETIME;
+}
+
+int run_poll_ms(int64_t until_ns)
+{
+	int64_t left = until_ns - run_now();
+
+	if (left <= 0)
+		return 0;
+	left = (left + 999999) / 1000000;
+	return left > 60000 ? 60000 : (int)left;
+}
+
+/* Sleep until @until_ns or a stop.  Return: 0, -ECANCELED. */
+static int sleep_until(struct run *r, int64_t until_ns)
+{
+	struct pollfd pfd = { .fd = r->wake_fd, .events = POLLIN };
+
+	while (run_stopping(r) == RUN_GO && run_now() < until_ns)
+		poll(&pfd, 1, run_poll_ms(until_ns));
+	return run_stopping(r) == RUN_GO ? 0 : -ECANCELED;
+}
+
+static void trace(struct run *r, struct run_task *t, const char *msg)
+{
+	run_event_msg(r, "trace", t->name, msg);
+}
+
+static struct doc *cfg_of(const struct run_task *t)
+{
+	return doc_map_get(t->def, "taskConfig");
+}
+
+static int do_set(struct run *r, struct run_task *t)
+{
+	t->output = doc_clone(doc_map_get(cfg_of(t), "variables"));
+	if (!t->output)
+		return -ENOMEM;
+	if (r->dry)
+		trace(r, t, "would set the variables (nothing to execute)");
+	return 0;
+}
+
+static struct doc *dry_output(const char *key, struct doc *v)
+{
+	struct doc *o = doc_new(DOC_MAP);
+
+	if (!o || doc_map_set(o, "dryRun", doc_bool(true)) < 0 ||
+	    doc_map_set(o, key, v) < 0) {
+		doc_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int do_wait(struct run *r, struct run_task *t)
+{
+	const struct doc *sec = doc_map_get(cfg_of(t), "seconds");
+	int64_t n = sec && sec->type == DOC_INT ? sec->i : 0;
+	int64_t until = t->start_ns + n * 1000000000;
+	char msg[64];
+	bool is_task;
+	int64_t dl;
+	int rc;
+
+	if (r->dry) {
+		snprintf(msg, sizeof(msg), "would wait %lld s", (long long)n);
+		trace(r, t, msg);
+		t->output = dry_output("wouldWait", doc_int(n));
+		return t->output ? 0 : -ENOMEM;
+	}
+	dl = run_task_deadline(r, t, &is_task);
+	rc = sleep_until(r, until < dl ? until : dl);
+	if (rc == 0 && until > dl)
+		return run_deadline_failure(r, t, is_task);
+	t->output = doc_new(DOC_MAP);
+	if (rc == 0 && (!t->output || doc_map_set(t->output, "seconds",
+						  doc_int(n)) < 0))
+		return -ENOMEM;
+	return rc;
+}
+
+static int do_raise(struct run *r, struct run_task *t)
+{
+	const char *err = doc_get_str(cfg_of(t), "error");
+	const char *msg = doc_get_str(cfg_of(t), "message");
+
+	snprintf(t->error, sizeof(t->error), "%s: %s", err ? err : "error",
+		 msg ? msg : "");
+	if (r->dry)
+		trace(r, t, "would raise the error (the run fails as it would)");
+	return -1;
+}
+
+static int dry_run(struct run *r, struct run_task *t, const struct doc *cfg)
+{
+	char **argv = NULL, *display = NULL;
+	char msg[1100];
+	int rc = run_shell_argv(cfg, &argv, &display);
+
+	if (rc < 0) {
+		snprintf(t->error, sizeof(t->error), "cannot build the "
+			 "command");
+		return -1;
+	}
+	snprintf(msg, sizeof(msg), "would run: %.1000s", display);
+	trace(r, t, msg);
+	t->output = dry_output("wouldRun", doc_strz(display));
+	run_argv_free(argv);
+	free(display);
+	return t->output ? 0 : -ENOMEM;
+}
+
+static int do_run(struct run *r, struct run_task *t)
+{
+	const struct doc *cfg = cfg_of(t);
+
+	if (r->dry)
+		return dry_run(r, t, cfg);
+	return run_shell(r, t, cfg);
+}
+
+static const struct {
+	const char *kind;
+	int (*fn)(struct run *r, struct run_task *t);
+} kinds[] = {
+	{ "SET", do_set },
+	{ "WAIT", do_wait },
+	{ "RAISE", do_raise },
+	{ "RUN", do_run },
+};
+
+int run_task_exec(struct run *r, struct run_task *t)
+{
+	size_t i;
+	int rc;
+
+	if (run_stopping(r) != RUN_GO)
+		return -ECANCELED;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (t->kind && !strcmp(t->kind, kinds[i].kind))
+			break;
+	if (i == sizeof(kinds) / sizeof(kinds[0])) {
+		snprintf(t->error, sizeof(t->error), "task kind %s is not "
+			 "supported yet", t->kind ? t->kind : "?");
+		return -1;
+	}
+	rc = kinds[i].fn(r, t);
+	if (rc == -ENOMEM)
+		snprintf(t->error, sizeof(t->error), "out of memory");
+	return rc == -ENOMEM ? -1 : rc;
+}

@@ -1,0 +1,320 @@
+/*
+ * runner.c - the registry of runs going on: one thread per run (run.c),
+ * found by execution serial for cancel and delete; recovery of what a
+ * stopped daemon left in the store; and the sweeper thread that deletes
+ * expired ExecutionContexts.
+ */
+#include "run_i.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+int runner_new(struct runner **out, struct plane *p)
+{
+	struct runner *r = calloc(1, sizeof(*r));
+	pthread_condattr_t ca;
+
+	if (!r)
+		return -ENOMEM;
+	r->p = p;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->ended, &ca);
+	pthread_cond_init(&r->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	*out = r;
+	return 0;
+}
+
+enum run_stop run_stopping(struct run *r)
+{
+	return (enum run_stop)atomic_load(&r->stop);
+}
+
+/* The run of @serial; the caller holds rr->mu. */
+static struct run *find(struct runner *rr, uint64_t serial)
+{
+	struct run *r;
+
+	for (r = rr->runs; r; r = r->next)
+		if (r->serial == serial)
+			return r;
+	return NULL;
+}
+
+static void unlink_run(struct runner *rr, struct run *gone)
+{
+	struct run **pp;
+
+	for (pp = &rr->runs; *pp; pp = &(*pp)->next)
+		if (*pp == gone) {
+			*pp = gone->next;
+			return;
+		}
+}
+
+static void run_free(struct run *r)
+{
+	if (r->wake_fd >= 0)
+		close(r->wake_fd);
+	free(r);
+}
+
+/* The body of a run's thread: the run, then leave the registry. */
+static void *run_thread(void *arg)
+{
+	struct run *r = arg;
+	struct runner *rr = r->rr;
+
+	run_main(r);
+	pthread_mutex_lock(&rr->mu);
+	unlink_run(rr, r);
+	pthread_cond_broadcast(&rr->ended);
+	pthread_mutex_unlock(&rr->mu);
+	run_free(r);
+	return NULL;
+}
+
+static struct run *run_alloc(struct runner *rr, const char *id,
+			     uint64_t serial, uid_t uid)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->rr = rr;
+	r->p = rr->p;
+	r->serial = serial;
+	r->uid = uid;
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->wake_fd < 0) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Start @r's thread detached; the caller holds rr->mu. */
+static int spawn(struct runner *rr, struct run *r)
+{
+	pthread_attr_t a;
+	int rc;
+
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&r->thr, &a, run_thread, r);
+	pthread_attr_destroy(&a);
+	if (rc)
+		return -rc;
+	r->next = rr->runs;
+	rr->runs = r;
+	return 0;
+}
+
+int runner_launch(struct runner *rr, const char *id, uint64_t serial,
+		  uid_t uid)
+{
+	struct run *r;
+	int rc = 0;
+
+	pthread_mutex_lock(&rr->mu);
+	if (rr->stopping)
+		rc = -ESHUTDOWN;
+	else if (!find(rr, serial)) {
+		r = run_alloc(rr, id, serial, uid);
+		rc = r ? spawn(rr, r) : -ENOMEM;
+		if (rc < 0 && r)
+			run_free(r);
+	}
+	pthread_mutex_unlock(&rr->mu);
+	return rc;
+}
+
+/* Ask @r to stop for @why and wake it; the caller holds rr->mu. */
+static void stop_one(struct run *r, enum run_stop why)
+{
+	uint64_t one = 1;
+	int expect = RUN_GO;
+
+	if (!atomic_compare_exchange_strong(&r->stop, &expect, (int)why) &&
+	    why == RUN_SHUTDOWN)
+		atomic_store(&r->stop, (int)why);
+	if (write(r->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is already non-zero: the run is awake */
+	}
+}
+
+int runner_cancel(struct runner *rr, uint64_t serial)
+{
+	struct run *r;
+
+	pthread_mutex_lock(&rr->mu);
+	r = find(rr, serial);
+	if (r)
+		stop_one(r, RUN_CANCEL);
+	pthread_mutex_unlock(&rr->mu);
+	return r ? 0 : -ESRCH;
+}
+
+bool runner_running(struct runner *rr, uint64_t serial)
+{
+	bool on;
+
+	pthread_mutex_lock(&rr->mu);
+	on = find(rr, serial) != NULL;
+	pthread_mutex_unlock(&rr->mu);
+	return on;
+}
+
+static void deadline_in(struct timespec *ts, unsigned s)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += s;
+}
+
+int runner_cancel_wait(struct runner *rr, uint64_t serial, unsigned timeout_s)
+{
+	struct timespec until;
+	struct run *r;
+	int rc = 0;
+
+	deadline_in(&until, timeout_s);
+	pthread_mutex_lock(&rr->mu);
+	r = find(rr, serial);
+	if (r)
+		stop_one(r, RUN_CANCEL);
+	while (rc == 0 && find(rr, serial))
+		rc = pthread_cond_timedwait(&rr->ended, &rr->mu, &until);
+	pthread_mutex_unlock(&rr->mu);
+	return rc ? -ETIMEDOUT : 0;
+}
+
+/* ---- recovery -------------------------------------------------------- */
+
+struct found {
+	char (*ids)[IDS_ID_MAX];
+	uint64_t *serials;
+	size_t n, alloc;
+};
+
+static int collect(void *ctx, const struct store_rec *h)
+{
+	struct found *f = ctx;
+	size_t cap = f->alloc;
+
+	if (array_reserve(&f->ids, &f->alloc, f->n, sizeof(*f->ids)) < 0 ||
+	    array_reserve(&f->serials, &cap, f->n, sizeof(*f->serials)) < 0)
+		return -ENOMEM;
+	memcpy(f->ids[f->n], h->id, IDS_ID_MAX);
+	f->serials[f->n++] = h->serial;
+	return 0;
+}
+
+/* Start or end one stored execution according to its phase. */
+static void recover_one(struct runner *rr, const char *id, uint64_t serial)
+{
+	struct doc *res = NULL;
+	struct store_rec h;
+	const char *phase;
+	struct err e;
+
+	err_clear(&e);
+	if (record_load(rr->p, id, &h, &res) < 0)
+		return;
+	phase = doc_get_str(res, "status.phase");
+	if (phase && !strcmp(phase, "PENDING"))
+		runner_launch(rr, id, serial, getuid());
+	else if (phase && !strcmp(phase, "IN_PROGRESS") &&
+		 run_interrupt_stored(rr->p, id, &e) < 0)
+		fprintf(stderr, "execfs: recovering %s: %s\n", h.slug, e.msg);
+	doc_free(res);
+}
+
+static int recover(struct runner *rr)
+{
+	struct found f = { 0 };
+	size_t i;
+	int rc;
+
+	rc = store_list(rr->p->st, KIND_WORKFLOW_EXECUTION, NULL, collect, &f);
+	for (i = 0; rc == 0 && i < f.n; i++)
+		recover_one(rr, f.ids[i], f.serials[i]);
+	free(f.ids);
+	free(f.serials);
+	return rc;
+}
+
+/* ---- the sweeper ----------------------------------------------------- */
+
+static void *sweeper(void *arg)
+{
+	struct runner *rr = arg;
+	struct timespec until;
+	struct err e;
+
+	pthread_mutex_lock(&rr->mu);
+	while (!rr->stopping) {
+		pthread_mutex_unlock(&rr->mu);
+		err_clear(&e);
+		if (ctx_sweep(rr->p, run_now(), rr->p->limits.context_ttl,
+			      &e) < 0)
+			fprintf(stderr, "execfs: context sweeper: %s\n", e.msg);
+		pthread_mutex_lock(&rr->mu);
+		deadline_in(&until, RUN_SWEEP_S);
+		while (!rr->stopping &&
+		       pthread_cond_timedwait(&rr->wake, &rr->mu, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&rr->mu);
+	return NULL;
+}
+
+int runner_start(struct runner *rr, struct err *e)
+{
+	int rc = recover(rr);
+
+	if (rc < 0)
+		return err_set(e, rc, "cannot recover the executions in the "
+			       "store");
+	rc = pthread_create(&rr->sweeper, NULL, sweeper, rr);
+	if (rc)
+		return err_set(e, -rc, "cannot start the context sweeper");
+	rr->started = true;
+	return 0;
+}
+
+void runner_stop(struct runner *rr)
+{
+	struct run *r;
+
+	pthread_mutex_lock(&rr->mu);
+	rr->stopping = true;
+	for (r = rr->runs; r; r = r->next)
+		stop_one(r, RUN_SHUTDOWN);
+	pthread_cond_broadcast(&rr->wake);
+	while (rr->runs)
+		pthread_cond_wait(&rr->ended, &rr->mu);
+	pthread_mutex_unlock(&rr->mu);
+	if (rr->started)
+		pthread_join(rr->sweeper, NULL);
+	rr->started = false;
+}
+
+void runner_free(struct runner *rr)
+{
+	if (!rr)
+		return;
+	runner_stop(rr);
+	pthread_mutex_destroy(&rr->mu);
+	pthread_cond_destroy(&rr->ended);
+	pthread_cond_destroy(&rr->wake);
+	free(rr);
+}

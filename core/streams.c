@@ -1,0 +1,706 @@
+/*
+ * streams.c - the registry of live stream sinks and their flusher.
+ *
+ * A sink holds in memory every byte appended since it was opened, after
+ * the @base bytes the store already had, so a reader of a running stream
+ * never waits for the disk.  The flusher thread wakes every
+ * STREAMS_FLUSH_MS, copies the unpersisted tail of every sink under the
+ * registry lock, and writes them all in one store_commit() (one sync for
+ * all runs), each as STORE_APPEND changes at the offset it was persisted
+ * up to.  Flushes are serialized by flush_mu, so the flusher and a run's
+ * own sink_flush() never append the same range twice; it is held across
+ * the commit on purpose and is taken by nothing else that a reader or an
+ * appender waits on.
+ *
+ * When an append is stale (the execution was deleted, which drops its
+ * chunks) the sink is marked broken: it stops persisting, says so once on
+ * stderr, and keeps serving its bytes from memory.  A sink closed with
+ * bytes the store does not have moves to the closed list and is served
+ * from there; the flusher keeps trying the ones that are not broken and
+ * drops each once persisted.  The rest go at streams_free().
+ */
+#include "streams.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(PLANE_STREAMS <= STORE_STREAMS,
+	       "every plane stream needs a store stream");
+
+struct sink {
+	struct streams *ss;
+	uint64_t serial;
+	enum plane_stream s;
+	uint64_t base;	       /* stored size at open; never changes */
+	struct buf mem;	       /* bytes from @base on; protected by ss->mu */
+	uint64_t flushed;      /* persisted up to here; protected by ss->mu */
+	struct timespec mtime; /* of the last append; protected by ss->mu */
+	bool done;	       /* protected by ss->mu */
+	bool broken;	       /* not persistable; protected by ss->mu */
+	struct sink *next;     /* protected by ss->mu */
+};
+
+struct streams {
+	struct store *st;
+	pthread_mutex_t mu;
+	pthread_mutex_t flush_mu; /* one flush at a time, across its commit */
+	pthread_cond_t wake;	  /* the flusher sleeps here (monotonic) */
+	bool stopping;		  /* protected by mu */
+	bool failing;		  /* last flusher round failed; flush_mu */
+	struct sink *live;	  /* open sinks; protected by mu */
+	struct sink *closed;	  /* closed, not persisted; protected by mu */
+	plane_stream_fn notify;	  /* set once before use */
+	void *notify_ctx;
+	pthread_t flusher;
+	bool started;
+};
+
+/* The unpersisted tail of one sink, copied for a commit. */
+struct pend {
+	struct sink *k;
+	uint64_t from, to;
+	char *bytes;
+};
+
+static const char *stream_name(enum plane_stream s)
+{
+	return s == PLANE_LOG ? "log" : "events";
+}
+
+static void notify(struct streams *ss, uint64_t serial, enum plane_stream s)
+{
+	if (ss->notify)
+		ss->notify(ss->notify_ctx, serial, s);
+}
+
+static void sink_free(struct sink *k)
+{
+	if (!k)
+		return;
+	buf_release(&k->mem);
+	free(k);
+}
+
+/* Called with ss->mu held. */
+static struct sink *sink_find(struct sink *list, uint64_t serial,
+			      enum plane_stream s)
+{
+	for (struct sink *k = list; k; k = k->next)
+		if (k->serial == serial && k->s == s)
+			return k;
+	return NULL;
+}
+
+/* The sink serving @serial/@s: the live one, else a closed one. */
+static struct sink *sink_lookup(struct streams *ss, uint64_t serial,
+				enum plane_stream s)
+{
+	struct sink *k = sink_find(ss->live, serial, s);
+
+	return k ? k : sink_find(ss->closed, serial, s);
+}
+
+/* Take @k out of the list at @head; called with ss->mu held. */
+static void sink_unlink(struct sink **head, struct sink *k)
+{
+	for (struct sink **pp = head; *pp; pp = &(*pp)->next) {
+		if (*pp == k) {
+			*pp = k->next;
+			k->next = NULL;
+			return;
+		}
+	}
+}
+
+static bool sink_due(const struct sink *k)
+{
+	return !k->broken && k->flushed < k->base + k->mem.len;
+}
+
+/* Copy @k's tail into @p; called with ss->mu held. */
+static int pend_take(struct pend *p, struct sink *k)
+{
+	size_t from = (size_t)(k->flushed - k->base);
+	size_t len = k->mem.len - from;
+
+	p->bytes = malloc(len);
+	if (!p->bytes)
+		return -ENOMEM;
+	memcpy(p->bytes, k->mem.data + from, len);
+	p->k = k;
+	p->from = k->flushed;
+	p->to = k->flushed + len;
+	return 0;
+}
+
+static void pend_free(struct pend *p, size_t n)
+{
+	for (size_t i = 0; p && i < n; i++)
+		free(p[i].bytes);
+	free(p);
+}
+
+/* Count, or with @p copy, the sinks due for a flush: @only when given,
+ * else every open and closed one.  Called with ss->mu held. */
+static size_t pend_walk(struct streams *ss, struct sink *only, struct pend *p,
+			int *rc)
+{
+	struct sink *lists[2] = {ss->live, ss->closed};
+	size_t n = 0;
+
+	if (only) {
+		if (!sink_due(only))
+			return 0;
+		if (p)
+			*rc = pend_take(p, only);
+		return *rc ? 0 : 1;
+	}
+	for (int l = 0; l < 2; l++) {
+		for (struct sink *k = lists[l]; k && !*rc; k = k->next) {
+			if (!sink_due(k))
+				continue;
+			if (p)
+				*rc = pend_take(&p[n], k);
+			n += !*rc;
+		}
+	}
+	return n;
+}
+
+/* Copy the tails of the due sinks.  Return: 0 and *out, *n; -ENOMEM. */
+static int pend_collect(struct streams *ss, struct sink *only,
+			struct pend **out, size_t *n)
+{
+	struct pend *p = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&ss->mu);
+	*n = pend_walk(ss, only, NULL, &rc);
+	if (*n)
+		p = calloc(*n, sizeof(*p));
+	if (*n && !p)
+		rc = -ENOMEM;
+	else if (*n)
+		*n = pend_walk(ss, only, p, &rc);
+	pthread_mutex_unlock(&ss->mu);
+	if (rc) {
+		pend_free(p, *n);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+/* The changes for @p[0..n), split at STORE_CHUNK_MAX.  NULL: no memory. */
+static struct store_change *pend_changes(const struct pend *p, size_t n,
+					 size_t *nc)
+{
+	struct store_change *c;
+	size_t m = 0, j = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m += (size_t)((p[i].to - p[i].from + STORE_CHUNK_MAX - 1) /
+			      STORE_CHUNK_MAX);
+	c = calloc(m, sizeof(*c));
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		for (uint64_t at = p[i].from; at < p[i].to; at += c[j++].len) {
+			c[j].op = STORE_APPEND;
+			c[j].hdr.serial = p[i].k->serial;
+			c[j].stream = (unsigned)p[i].k->s;
+			c[j].off = at;
+			c[j].body = p[i].bytes + (at - p[i].from);
+			c[j].len = p[i].to - at > STORE_CHUNK_MAX
+				       ? STORE_CHUNK_MAX
+				       : (size_t)(p[i].to - at);
+		}
+	}
+	*nc = m;
+	return c;
+}
+
+/* Drop the closed sinks the store now holds in full; ss->mu held. */
+static void closed_reap(struct streams *ss)
+{
+	struct sink **pp = &ss->closed, *k;
+
+	while ((k = *pp)) {
+		if (k->broken || sink_due(k)) {
+			pp = &k->next;
+			continue;
+		}
+		*pp = k->next;
+		sink_free(k);
+	}
+}
+
+/* Persist @p[0..n) in one commit; on success advance the sinks. */
+static int pend_commit(struct streams *ss, struct pend *p, size_t n,
+		       struct err *e)
+{
+	struct store_change *c;
+	size_t nc = 0;
+	int rc;
+
+	c = pend_changes(p, n, &nc);
+	if (!c)
+		return err_set(e, -ENOMEM, "out of memory flushing streams");
+	rc = store_commit(ss->st, c, nc, e);
+	free(c);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&ss->mu);
+	for (size_t i = 0; i < n; i++)
+		p[i].k->flushed = p[i].to;
+	closed_reap(ss);
+	pthread_mutex_unlock(&ss->mu);
+	return 0;
+}
+
+/* A stale append: the stream's chunks are not what this sink wrote (its
+ * execution was deleted).  Keep the bytes in memory only. */
+static void sink_break(struct streams *ss, struct sink *k, const char *why)
+{
+	pthread_mutex_lock(&ss->mu);
+	k->broken = true;
+	pthread_mutex_unlock(&ss->mu);
+	fprintf(stderr,
+		"execfs: streams: %s of execution serial %" PRIu64
+		" is no longer persisted (kept in memory): %s\n",
+		stream_name(k->s), k->serial, why);
+}
+
+/* The batch failed: commit sink by sink, to find the stale ones. */
+static int pend_each(struct streams *ss, struct pend *p, size_t n,
+		     struct err *e)
+{
+	struct err one;
+	int rc = 0, r;
+
+	for (size_t i = 0; i < n; i++) {
+		err_clear(&one);
+		r = pend_commit(ss, &p[i], 1, &one);
+		if (r == -ESTALE)
+			sink_break(ss, p[i].k, one.msg);
+		else if (r && !rc && e)
+			*e = one;
+		if (r && r != -ESTALE && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
+/* One flush of every due sink (or of @only); flush_mu held. */
+static int flush_locked(struct streams *ss, struct sink *only, struct err *e)
+{
+	struct pend *p = NULL;
+	size_t n = 0;
+	int rc = pend_collect(ss, only, &p, &n);
+
+	if (rc)
+		return err_set(e, rc, "out of memory flushing streams");
+	if (n == 0)
+		return 0;
+	rc = pend_commit(ss, p, n, e);
+	if (rc)
+		rc = pend_each(ss, p, n, e);
+	pend_free(p, n);
+	return rc;
+}
+
+/* A flusher round; a failure is logged when it starts, not each round. */
+static void flush_round(struct streams *ss)
+{
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	pthread_mutex_lock(&ss->flush_mu);
+	rc = flush_locked(ss, NULL, &e);
+	if (rc && !ss->failing)
+		fprintf(stderr, "execfs: streams: flush failed: %s\n", e.msg);
+	ss->failing = rc != 0;
+	pthread_mutex_unlock(&ss->flush_mu);
+}
+
+static void *flusher_main(void *arg)
+{
+	struct streams *ss = arg;
+	struct timespec t;
+	int rc;
+
+	pthread_mutex_lock(&ss->mu);
+	while (!ss->stopping) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += STREAMS_FLUSH_MS * 1000000L;
+		t.tv_sec += t.tv_nsec / 1000000000L;
+		t.tv_nsec %= 1000000000L;
+		rc = 0;
+		while (!ss->stopping && rc != ETIMEDOUT)
+			rc = pthread_cond_timedwait(&ss->wake, &ss->mu, &t);
+		if (ss->stopping)
+			break;
+		pthread_mutex_unlock(&ss->mu);
+		flush_round(ss);
+		pthread_mutex_lock(&ss->mu);
+	}
+	pthread_mutex_unlock(&ss->mu);
+	return NULL;
+}
+
+static int sync_init(struct streams *ss)
+{
+	pthread_condattr_t a;
+	int rc = pthread_condattr_init(&a);
+
+	if (rc)
+		return -rc;
+	rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(&ss->wake, &a);
+	pthread_condattr_destroy(&a);
+	if (rc)
+		return -rc;
+	rc = pthread_mutex_init(&ss->mu, NULL);
+	if (!rc && (rc = pthread_mutex_init(&ss->flush_mu, NULL)))
+		pthread_mutex_destroy(&ss->mu);
+	if (rc)
+		pthread_cond_destroy(&ss->wake);
+	return -rc;
+}
+
+static void sync_destroy(struct streams *ss)
+{
+	pthread_cond_destroy(&ss->wake);
+	pthread_mutex_destroy(&ss->flush_mu);
+	pthread_mutex_destroy(&ss->mu);
+}
+
+int streams_new(struct streams **out, struct store *st)
+{
+	struct streams *ss = calloc(1, sizeof(*ss));
+	sigset_t all, old;
+	int rc;
+
+	if (!ss)
+		return -ENOMEM;
+	ss->st = st;
+	rc = sync_init(ss);
+	if (rc) {
+		free(ss);
+		return rc == -EAGAIN ? -EAGAIN : -ENOMEM;
+	}
+	/* Signals belong to the daemon's main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&ss->flusher, NULL, flusher_main, ss);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		sync_destroy(ss);
+		free(ss);
+		return -EAGAIN;
+	}
+	ss->started = true;
+	*out = ss;
+	return 0;
+}
+
+void streams_free(struct streams *ss)
+{
+	struct sink *k;
+
+	if (!ss)
+		return;
+	pthread_mutex_lock(&ss->mu);
+	ss->stopping = true;
+	pthread_cond_signal(&ss->wake);
+	pthread_mutex_unlock(&ss->mu);
+	if (ss->started)
+		pthread_join(ss->flusher, NULL);
+	/* The runs are stopped by now (header): no other thread is left to
+	 * touch the lists, so reading ss->live unlocked here is safe. */
+	while (ss->live)
+		sink_close(ss->live);
+	/* A last try for closed sinks that failed to persist. */
+	pthread_mutex_lock(&ss->flush_mu);
+	flush_locked(ss, NULL, NULL);
+	pthread_mutex_unlock(&ss->flush_mu);
+	while ((k = ss->closed)) {
+		ss->closed = k->next;
+		sink_free(k);
+	}
+	sync_destroy(ss);
+	free(ss);
+}
+
+void streams_set_notify(struct streams *ss, plane_stream_fn fn, void *ctx)
+{
+	ss->notify = fn;
+	ss->notify_ctx = ctx;
+}
+
+/* Refuse a second sink; forget a closed one (the new sink supersedes
+ * it).  Called with flush_mu held, so the closed one is not in a flush. */
+static int open_claim(struct streams *ss, uint64_t serial, enum plane_stream s)
+{
+	struct sink *old;
+	int rc = 0;
+
+	pthread_mutex_lock(&ss->mu);
+	if (sink_find(ss->live, serial, s)) {
+		rc = -EBUSY;
+	} else if ((old = sink_find(ss->closed, serial, s))) {
+		sink_unlink(&ss->closed, old);
+		sink_free(old);
+	}
+	pthread_mutex_unlock(&ss->mu);
+	return rc;
+}
+
+int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
+		 uint64_t cap, struct sink **out)
+{
+	struct sink *k;
+	uint64_t base = 0;
+	int rc;
+
+	if ((unsigned)s >= PLANE_STREAMS)
+		return -EINVAL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	/* flush_mu makes the check, the size and the insert one step for
+	 * every other open, and keeps flushes of a closed one out. */
+	pthread_mutex_lock(&ss->flush_mu);
+	rc = open_claim(ss, serial, s);
+	if (!rc)
+		rc = store_stream_size(ss->st, serial, (unsigned)s, &base);
+	if (!rc) {
+		k->ss = ss;
+		k->serial = serial;
+		k->s = s;
+		k->base = k->flushed = base;
+		cap = cap > base ? cap - base : 0;
+		buf_init(&k->mem, cap > SIZE_MAX ? SIZE_MAX : (size_t)cap);
+		pthread_mutex_lock(&ss->mu);
+		k->next = ss->live;
+		ss->live = k;
+		pthread_mutex_unlock(&ss->mu);
+	}
+	pthread_mutex_unlock(&ss->flush_mu);
+	if (rc) {
+		free(k);
+		return rc == -EBUSY || rc == -ENOMEM ? rc : -EIO;
+	}
+	*out = k;
+	return 0;
+}
+
+int sink_append(struct sink *k, const void *data, size_t n)
+{
+	struct streams *ss = k->ss;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&ss->mu);
+	rc = buf_add(&k->mem, data, n);
+	if (!rc)
+		clock_gettime(CLOCK_REALTIME, &k->mtime);
+	pthread_mutex_unlock(&ss->mu);
+	if (!rc)
+		notify(ss, k->serial, k->s);
+	return rc;
+}
+
+uint64_t sink_size(const struct sink *k)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&k->ss->mu);
+	n = k->base + k->mem.len;
+	pthread_mutex_unlock(&k->ss->mu);
+	return n;
+}
+
+uint64_t sink_room(const struct sink *k)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&k->ss->mu);
+	n = k->mem.cap - k->mem.len;
+	pthread_mutex_unlock(&k->ss->mu);
+	return n;
+}
+
+int sink_flush(struct sink *k, struct err *e)
+{
+	struct streams *ss = k->ss;
+	bool broken;
+	int rc;
+
+	pthread_mutex_lock(&ss->flush_mu);
+	rc = flush_locked(ss, k, e);
+	pthread_mutex_unlock(&ss->flush_mu);
+	if (rc)
+		return rc == -ENOSPC ? rc : -EIO;
+	pthread_mutex_lock(&ss->mu);
+	broken = k->broken;
+	pthread_mutex_unlock(&ss->mu);
+	if (broken)
+		return err_set(e, -EIO,
+			       "%s of execution serial %" PRIu64
+			       " cannot be persisted (its record was "
+			       "deleted): it is kept in memory only",
+			       stream_name(k->s), k->serial);
+	return 0;
+}
+
+void sink_close(struct sink *k)
+{
+	struct streams *ss;
+	uint64_t serial;
+	enum plane_stream s;
+	struct err e;
+	bool keep;
+	int rc;
+
+	if (!k)
+		return;
+	ss = k->ss;
+	serial = k->serial;
+	s = k->s;
+	err_clear(&e);
+	pthread_mutex_lock(&ss->flush_mu);
+	rc = flush_locked(ss, k, &e);
+	pthread_mutex_lock(&ss->mu);
+	k->done = true;
+	sink_unlink(&ss->live, k);
+	keep = k->broken || sink_due(k);
+	if (keep) {
+		k->next = ss->closed;
+		ss->closed = k;
+	}
+	pthread_mutex_unlock(&ss->mu);
+	pthread_mutex_unlock(&ss->flush_mu);
+	if (rc)
+		fprintf(stderr,
+			"execfs: streams: %s of execution serial %" PRIu64
+			" not persisted at close (kept in memory): %s\n",
+			stream_name(s), serial, e.msg);
+	notify(ss, serial, s);
+	if (!keep)
+		sink_free(k);
+}
+
+int streams_stat(struct streams *ss, uint64_t serial, enum plane_stream s,
+		 uint64_t *size, struct timespec *mtime, bool *live)
+{
+	struct timespec zero = {0, 0};
+	struct sink *k;
+	uint64_t n = 0;
+	int rc;
+
+	if ((unsigned)s >= PLANE_STREAMS)
+		return -EINVAL;
+	pthread_mutex_lock(&ss->mu);
+	k = sink_lookup(ss, serial, s);
+	if (k) {
+		*size = k->base + k->mem.len;
+		*mtime = k->mtime;
+		*live = !k->done;
+	}
+	pthread_mutex_unlock(&ss->mu);
+	if (k)
+		return 0;
+	rc = store_stream_size(ss->st, serial, (unsigned)s, &n);
+	if (rc)
+		return -EIO;
+	*size = n;
+	*mtime = zero;
+	*live = false;
+	return 0;
+}
+
+/* Copy from @k's memory; ss->mu held.  Return: bytes or buf errors. */
+static ssize_t mem_copy(const struct sink *k, uint64_t off, size_t size,
+			struct buf *out)
+{
+	uint64_t from = off - k->base;
+	size_t n;
+	int rc;
+
+	if (from >= k->mem.len)
+		return 0;
+	n = k->mem.len - (size_t)from;
+	if (n > size)
+		n = size;
+	rc = buf_add(out, k->mem.data + from, n);
+	return rc ? rc : (ssize_t)n;
+}
+
+ssize_t streams_read(struct streams *ss, uint64_t serial, enum plane_stream s,
+		     uint64_t off, size_t size, struct buf *out)
+{
+	size_t len0 = out->len, want;
+	ssize_t n = 0, m;
+	struct sink *k;
+	uint64_t base = 0;
+
+	if ((unsigned)s >= PLANE_STREAMS)
+		return -EINVAL;
+	if (size > SSIZE_MAX)
+		size = SSIZE_MAX;
+	pthread_mutex_lock(&ss->mu);
+	k = sink_lookup(ss, serial, s);
+	if (k)
+		base = k->base;
+	if (k && off >= base)
+		n = mem_copy(k, off, size, out);
+	pthread_mutex_unlock(&ss->mu);
+	if (!k)
+		return store_stream_read(ss->st, serial, (unsigned)s, off, size,
+					 out);
+	if (off >= base)
+		return n;
+	/* Before the sink's base the bytes are in the store only. */
+	want = base - off < size ? (size_t)(base - off) : size;
+	n = store_stream_read(ss->st, serial, (unsigned)s, off, want, out);
+	if (n < 0 || (size_t)n < want || want == size)
+		return n;
+	m = streams_read(ss, serial, s, off + want, size - want, out);
+	if (m < 0) {
+		buf_truncate(out, len0);
+		return m;
+	}
+	return n + m;
+}
+
+void streams_end_all(struct streams *ss)
+{
+	enum plane_stream s = PLANE_LOG;
+	uint64_t serial = 0;
+	struct sink *k;
+
+	/* One sink at a time, so the notify runs with no lock held. */
+	do {
+		pthread_mutex_lock(&ss->mu);
+		for (k = ss->live; k && k->done; k = k->next)
+			;
+		if (k) {
+			k->done = true;
+			serial = k->serial;
+			s = k->s;
+		}
+		pthread_mutex_unlock(&ss->mu);
+		if (k)
+			notify(ss, serial, s);
+	} while (k);
+}

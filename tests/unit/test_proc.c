@@ -1,0 +1,527 @@
+/*
+ * test_proc.c - task processes: output on the right pipes, exit codes and
+ * signals, a clean environment, process groups killed as a whole (by
+ * proc_kill, by proc_wait, and by the death of the spawning thread or
+ * process), no descriptor or signal state leaking into the program.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/proc.h"
+
+static char *const clean_env[] = { "PATH=/usr/bin:/bin", NULL };
+
+struct result {
+	struct buf out, err;
+	int code;
+	bool signaled;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void spawn_sh(struct proc *pr, const char *script, const char *cwd)
+{
+	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	struct proc_spec s = { "/bin/sh", argv, clean_env, cwd };
+	struct err e = { 0 };
+
+	assert_int_equal(proc_spawn(pr, &s, &e), 0);
+	assert_true(pr->pid > 1);
+	assert_true(pr->out_fd > 2 && pr->err_fd > 2 && pr->pid_fd > 2);
+}
+
+/* Read what one fd has; close it at EOF. */
+static void drain_one(int *fd, struct buf *b)
+{
+	char chunk[4096];
+	ssize_t n = proc_read(*fd, chunk, sizeof(chunk));
+
+	if (n == 0)
+		proc_close_fd(fd);
+	else if (n > 0)
+		assert_int_equal(buf_add(b, chunk, (size_t)n), 0);
+	else
+		assert_int_equal(n, -EAGAIN);
+}
+
+/* Read both pipes until EOF; once the keeper exited (pid_fd readable and
+ * @r non-NULL), reap it, which also ends the stragglers that keep the pipes
+ * open.  False on timeout after @ms. */
+static bool drain_wait(struct proc *pr, struct buf *out, struct buf *err,
+		       struct result *r, int ms)
+{
+	long end = now_ms() + ms;
+
+	while (pr->out_fd >= 0 || pr->err_fd >= 0) {
+		struct pollfd p[3] = { { pr->out_fd, POLLIN, 0 },
+				       { pr->err_fd, POLLIN, 0 },
+				       { r ? pr->pid_fd : -1, POLLIN, 0 } };
+		long left = end - now_ms();
+
+		if (left <= 0 || poll(p, 3, (int)left) < 0)
+			return false;
+		if (pr->out_fd >= 0 && p[0].revents)
+			drain_one(&pr->out_fd, out);
+		if (pr->err_fd >= 0 && p[1].revents)
+			drain_one(&pr->err_fd, err);
+		if (p[2].fd >= 0 && p[2].revents)
+			assert_int_equal(proc_wait(pr, &r->code, &r->signaled),
+					 0);
+	}
+	return true;
+}
+
+static bool drain(struct proc *pr, struct buf *out, struct buf *err, int ms)
+{
+	return drain_wait(pr, out, err, NULL, ms);
+}
+
+static bool exited_within(const struct proc *pr, int ms)
+{
+	struct pollfd p = { pr->pid_fd, POLLIN, 0 };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* Run to the end as the runner does: output and status. */
+static void run(struct proc *pr, struct result *r)
+{
+	buf_init(&r->out, 1 << 20);
+	buf_init(&r->err, 1 << 20);
+	assert_true(drain_wait(pr, &r->out, &r->err, r, 5000));
+	if (pr->pid_fd >= 0) {
+		assert_true(exited_within(pr, 5000));
+		assert_int_equal(proc_wait(pr, &r->code, &r->signaled), 0);
+	}
+	assert_int_equal(proc_wait(pr, &r->code, &r->signaled), -ECHILD);
+	proc_release(pr);
+}
+
+static void result_release(struct result *r)
+{
+	buf_release(&r->out);
+	buf_release(&r->err);
+}
+
+static const char *text(const struct buf *b)
+{
+	return b->data ? b->data : "";
+}
+
+/* pgrp of the process whose /proc/<pid>/stat is @path, -1 if it is a
+ * zombie or gone.  Fields after the last ')': state ppid pgrp. */
+static long live_pgrp(const char *path)
+{
+	char line[1024], state;
+	long ppid, pgrp;
+	const char *rp;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	line[n] = '\0';
+	rp = strrchr(line, ')');
+	if (!rp || sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3)
+		return -1;
+	return state == 'Z' || state == 'X' ? -1 : pgrp;
+}
+
+/* Processes of group @pgid that are not zombies. */
+static int live_in_group(pid_t pgid)
+{
+	char path[300];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	int n = 0;
+
+	assert_non_null(dir);
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		if (live_pgrp(path) == pgid)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static bool group_reaches(pid_t pgid, int at_least, int at_most, int ms)
+{
+	long end = now_ms() + ms;
+
+	for (;;) {
+		int n = live_in_group(pgid);
+
+		if (n >= at_least && n <= at_most)
+			return true;
+		if (now_ms() > end)
+			return false;
+		usleep(10000);
+	}
+}
+
+static const struct {
+	const char *script, *out, *err;
+	int code;
+	bool signaled;
+} status_cases[] = {
+	{ "echo hello; echo oops >&2", "hello\n", "oops\n", 0, false },
+	{ "echo a; exit 3", "a\n", "", 3, false },
+	{ "echo x >&2; kill -TERM $$", "", "x\n", 128 + SIGTERM, true },
+	{ "kill -KILL $$", "", "", 128 + SIGKILL, true },
+	{ "kill -SEGV $$", "", "", 128 + SIGSEGV, true },
+	{ "trap 'exit 7' TERM; kill -TERM $$", "", "", 7, false },
+};
+
+static void test_output_and_status(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(status_cases) / sizeof(status_cases[0]); i++) {
+		struct proc pr;
+		struct result r;
+
+		spawn_sh(&pr, status_cases[i].script, NULL);
+		run(&pr, &r);
+		assert_string_equal(text(&r.out), status_cases[i].out);
+		assert_string_equal(text(&r.err), status_cases[i].err);
+		assert_int_equal(r.code, status_cases[i].code);
+		assert_int_equal(r.signaled, status_cases[i].signaled);
+		result_release(&r);
+	}
+}
+
+static void test_environment_is_envp(void **state)
+{
+	char *argv[] = { "/usr/bin/env", NULL };
+	char *envp[] = { "A=1", "B=two words", "EMPTY=", NULL };
+	struct proc_spec s = { "/usr/bin/env", argv, envp, NULL };
+	struct proc pr;
+	struct result r;
+
+	(void)state;
+	assert_int_equal(setenv("EXECFS_TEST_LEAK", "1", 1), 0);
+	assert_int_equal(proc_spawn(&pr, &s, NULL), 0);
+	run(&pr, &r);
+	assert_string_equal(text(&r.out), "A=1\nB=two words\nEMPTY=\n");
+	assert_int_equal(r.code, 0);
+	result_release(&r);
+	unsetenv("EXECFS_TEST_LEAK");
+}
+
+static void test_cwd(void **state)
+{
+	char tmpl[] = "/tmp/execfs-proc-XXXXXX", real[PATH_MAX + 2];
+	struct proc pr;
+	struct result r;
+	struct err e = { 0 };
+	char *argv[] = { "/bin/pwd", "-P", NULL };
+	struct proc_spec s = { "/bin/pwd", argv, clean_env, tmpl };
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	assert_non_null(realpath(tmpl, real));
+	real[strlen(real) + 1] = '\0';
+	real[strlen(real)] = '\n';
+	spawn_sh(&pr, "/bin/pwd -P", tmpl);
+	run(&pr, &r);
+	assert_string_equal(text(&r.out), real);
+	result_release(&r);
+	s.cwd = NULL;
+	assert_int_equal(proc_spawn(&pr, &s, NULL), 0);
+	run(&pr, &r);
+	assert_string_equal(text(&r.out), "/\n");
+	result_release(&r);
+	assert_int_equal(rmdir(tmpl), 0);
+	s.cwd = tmpl;
+	assert_int_equal(proc_spawn(&pr, &s, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, tmpl));
+}
+
+static void test_program_not_found(void **state)
+{
+	char tmpl[] = "/tmp/execfs-proc-XXXXXX";
+	char *argv[] = { "x", NULL };
+	struct proc_spec s = { "/nonexistent/prog", argv, clean_env, NULL };
+	struct err e = { 0 };
+	struct proc pr;
+	struct result r;
+	int fd;
+
+	(void)state;
+	assert_int_equal(proc_spawn(&pr, &s, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "/nonexistent/prog"));
+	s.path = "bin/sh";
+	assert_int_equal(proc_spawn(&pr, &s, &e), -EINVAL);
+	/* Known only after fork: the interpreter of a script is missing. */
+	fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "#!/nonexistent/interp\n", 22), 22);
+	assert_int_equal(fchmod(fd, 0700), 0);
+	close(fd);
+	s.path = tmpl;
+	assert_int_equal(proc_spawn(&pr, &s, &e), 0);
+	run(&pr, &r);
+	assert_int_equal(r.code, 127);
+	assert_false(r.signaled);
+	assert_non_null(strstr(text(&r.err), "cannot execute"));
+	assert_non_null(strstr(text(&r.err), tmpl));
+	result_release(&r);
+	unlink(tmpl);
+}
+
+static void test_kill_term(void **state)
+{
+	struct proc pr;
+	struct result r;
+	char c;
+	long t0;
+
+	(void)state;
+	spawn_sh(&pr, "exec sleep 600", NULL);
+	assert_false(exited_within(&pr, 100));
+	assert_int_equal(proc_read(pr.out_fd, &c, 1), -EAGAIN);
+	t0 = now_ms();
+	assert_int_equal(proc_kill(&pr, SIGTERM), 0);
+	run(&pr, &r);
+	assert_true(now_ms() - t0 < 2000);
+	assert_int_equal(r.code, 128 + SIGTERM);
+	assert_true(r.signaled);
+	result_release(&r);
+}
+
+/* The keeper outlives a group-wide SIGTERM and reports how the program,
+ * which handles it, chose to end. */
+static void test_term_handled_by_program(void **state)
+{
+	struct proc pr;
+	struct result r;
+	char ready[16];
+	ssize_t n;
+
+	(void)state;
+	spawn_sh(&pr, "trap 'exit 7' TERM; echo ready; sleep 600 & wait",
+		 NULL);
+	assert_true(poll(&(struct pollfd){ pr.out_fd, POLLIN, 0 }, 1, 2000)
+		    == 1);
+	n = proc_read(pr.out_fd, ready, sizeof(ready));
+	assert_int_equal(n, 6);
+	assert_int_equal(proc_kill(&pr, SIGTERM), 0);
+	run(&pr, &r);
+	assert_int_equal(r.code, 7);
+	assert_false(r.signaled);
+	result_release(&r);
+}
+
+static void test_kill_group(void **state)
+{
+	struct proc pr;
+	struct result r;
+	pid_t pgid;
+
+	(void)state;
+	spawn_sh(&pr, "sleep 600 & sleep 600", NULL);
+	pgid = pr.pid;
+	/* keeper, the two sleeps, and sh unless it exec'd the last one */
+	assert_true(group_reaches(pgid, 3, 4, 2000));
+	assert_int_equal(proc_kill(&pr, SIGKILL), 0);
+	run(&pr, &r);
+	assert_int_equal(r.code, 128 + SIGKILL);
+	assert_true(r.signaled);
+	assert_true(group_reaches(pgid, 0, 0, 1000));
+	result_release(&r);
+}
+
+static void test_straggler_killed_by_wait(void **state)
+{
+	struct proc pr;
+	struct buf out = BUF_INIT(1024), err = BUF_INIT(1024);
+	int code;
+	bool sig;
+
+	(void)state;
+	spawn_sh(&pr, "sleep 600 & echo started; exit 0", NULL);
+	assert_true(exited_within(&pr, 2000));
+	/* The keeper is a zombie now; the background sleep still runs and
+	 * holds the pipes open. */
+	assert_true(group_reaches(pr.pid, 1, 1, 1000));
+	assert_false(drain(&pr, &out, &err, 200));
+	assert_int_equal(proc_wait(&pr, &code, &sig), 0);
+	assert_int_equal(code, 0);
+	assert_false(sig);
+	assert_true(drain(&pr, &out, &err, 2000));
+	assert_string_equal(text(&out), "started\n");
+	assert_true(group_reaches(pr.pid, 0, 0, 1000));
+	proc_release(&pr);
+	buf_release(&out);
+	buf_release(&err);
+}
+
+/* Spawn and end the thread; cmocka asserts stay in the main thread. */
+static void *spawn_and_leave(void *arg)
+{
+	static char *argv[] = { "/bin/sh", "-c", "sleep 600 & sleep 600",
+				NULL };
+	struct proc_spec s = { "/bin/sh", argv, clean_env, NULL };
+	struct proc *pr = arg;
+
+	if (proc_spawn(pr, &s, NULL) < 0)
+		pr->pid = -1;
+	return NULL;
+}
+
+static void test_death_of_spawning_thread(void **state)
+{
+	pthread_t t;
+	struct proc pr;
+	struct result r;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, spawn_and_leave, &pr), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(pr.pid > 1);
+	assert_true(exited_within(&pr, 1000));
+	assert_true(group_reaches(pr.pid, 0, 0, 1000));
+	run(&pr, &r);
+	assert_int_equal(r.code, 128 + SIGKILL);
+	assert_true(r.signaled);
+	result_release(&r);
+}
+
+/* In a forked daemon stand-in: spawn, report the group, wait to die. */
+__attribute__((noreturn))
+static void stand_in(int report)
+{
+	char *argv[] = { "/bin/sh", "-c", "sleep 600 & sleep 600", NULL };
+	struct proc_spec s = { "/bin/sh", argv, clean_env, NULL };
+	struct proc pr;
+
+	if (proc_spawn(&pr, &s, NULL) < 0)
+		_exit(1);
+	if (write(report, &pr.pid, sizeof(pr.pid)) != sizeof(pr.pid))
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+static void test_death_of_daemon_process(void **state)
+{
+	int p[2], status;
+	pid_t daemon, pgid = 0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	daemon = fork();
+	assert_true(daemon >= 0);
+	if (daemon == 0)
+		stand_in(p[1]);
+	close(p[1]);
+	assert_int_equal(read(p[0], &pgid, sizeof(pgid)), sizeof(pgid));
+	close(p[0]);
+	assert_true(group_reaches(pgid, 3, 4, 2000));
+	assert_int_equal(kill(daemon, SIGKILL), 0);
+	assert_int_equal(waitpid(daemon, &status, 0), daemon);
+	assert_true(group_reaches(pgid, 0, 0, 1000));
+}
+
+static void expect_output(char *const *argv, const char *out)
+{
+	struct proc_spec s = { argv[0], argv, clean_env, NULL };
+	struct proc pr;
+	struct result r;
+
+	assert_int_equal(proc_spawn(&pr, &s, NULL), 0);
+	run(&pr, &r);
+	assert_string_equal(text(&r.out), out);
+	assert_int_equal(r.code, 0);
+	result_release(&r);
+}
+
+/*
+ * The program sees fds 0, 1, 2 only (ls opens the directory as 3), stdin
+ * is /dev/null, no signal is blocked or ignored, though the daemon has a
+ * leaked fd, a pipe as stdin, an ignored SIGPIPE and a blocked SIGUSR1.  The programs run
+ * directly: a shell blocks signals for a moment when it forks.
+ */
+static void test_clean_fds_and_signals(void **state)
+{
+	char *ls[] = { "/bin/ls", "/proc/self/fd", NULL };
+	char *in[] = { "/bin/readlink", "/proc/self/fd/0", NULL };
+	char *sigs[] = { "/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status",
+			 NULL };
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	sigset_t usr1, old_mask;
+	int leak = dup(2), in_pipe[2], old_in = dup(0);
+
+	(void)state;
+	assert_true(leak > 2);
+	/* The daemon's own stdin must not reach the program. */
+	assert_int_equal(pipe(in_pipe), 0);
+	assert_int_equal(dup2(in_pipe[0], 0), 0);
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, &old_mask);
+	expect_output(ls, "0\n1\n2\n3\n");
+	expect_output(in, "/dev/null\n");
+	expect_output(sigs, "SigBlk:\t0000000000000000\n"
+			    "SigIgn:\t0000000000000000\n");
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	dup2(old_in, 0);
+	close(old_in);
+	close(in_pipe[0]);
+	close(in_pipe[1]);
+	close(leak);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_output_and_status),
+		cmocka_unit_test(test_environment_is_envp),
+		cmocka_unit_test(test_cwd),
+		cmocka_unit_test(test_program_not_found),
+		cmocka_unit_test(test_kill_term),
+		cmocka_unit_test(test_term_handled_by_program),
+		cmocka_unit_test(test_kill_group),
+		cmocka_unit_test(test_straggler_killed_by_wait),
+		cmocka_unit_test(test_death_of_spawning_thread),
+		cmocka_unit_test(test_death_of_daemon_process),
+		cmocka_unit_test(test_clean_fds_and_signals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

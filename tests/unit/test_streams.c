@@ -1,0 +1,544 @@
+/*
+ * test_streams.c - log and events sinks: appends read back live, the cap,
+ * notifications, the flusher persisting on its own, close handing reads
+ * over to the store byte for byte, a reopened sink continuing at the
+ * stored size, a reader racing a writer, the end of every stream at
+ * shutdown, and a sink whose execution was deleted under it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/streams.h"
+
+#define NSERIAL 8
+
+struct fx {
+	char dir[64];
+	struct store *st;
+	struct streams *ss;
+	pthread_mutex_t mu;
+	unsigned calls[NSERIAL][PLANE_STREAMS]; /* protected by mu */
+};
+
+static void on_notify(void *ctx, uint64_t serial, enum plane_stream s)
+{
+	struct fx *f = ctx;
+
+	pthread_mutex_lock(&f->mu);
+	if (serial < NSERIAL && (unsigned)s < PLANE_STREAMS)
+		f->calls[serial][s]++;
+	pthread_mutex_unlock(&f->mu);
+}
+
+static unsigned calls(struct fx *f, uint64_t serial, enum plane_stream s)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&f->mu);
+	n = f->calls[serial][s];
+	pthread_mutex_unlock(&f->mu);
+	return n;
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+		  struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct store_opts o = {NULL, 0, 0};
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/execfs-streams-XXXXXX");
+	o.dir = f->dir;
+	if (!mkdtemp(f->dir) || store_open(&f->st, &o, NULL) != 0 ||
+	    streams_new(&f->ss, f->st) != 0)
+		return -1;
+	pthread_mutex_init(&f->mu, NULL);
+	streams_set_notify(f->ss, on_notify, f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	streams_free(f->ss);
+	store_close(f->st);
+	pthread_mutex_destroy(&f->mu);
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* The byte at @off of every pattern stream of @serial. */
+static char pat(uint64_t serial, uint64_t off)
+{
+	return (char)('a' + (serial * 7 + off * 5 + off / 97) % 26);
+}
+
+static void fill(char *p, uint64_t serial, uint64_t off, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = pat(serial, off + i);
+}
+
+/* Append @n pattern bytes at the sink's end. */
+static int append_pat(struct sink *k, uint64_t serial, size_t n)
+{
+	char *p = malloc(n ? n : 1);
+	int rc;
+
+	assert_non_null(p);
+	fill(p, serial, sink_size(k), n);
+	rc = sink_append(k, p, n);
+	free(p);
+	return rc;
+}
+
+/* @got holds the pattern of @serial from @off on. */
+static void expect_pat(const struct buf *got, uint64_t serial, uint64_t off)
+{
+	for (size_t i = 0; i < got->len; i++)
+		if (got->data[i] != pat(serial, off + i))
+			fail_msg("serial %" PRIu64 ": byte %" PRIu64 " differs",
+				 serial, off + i);
+}
+
+/* Stream @s of @serial reads back as @size pattern bytes, through the
+ * streams and, when @stored, straight from the store. */
+static void expect_stream(struct fx *f, uint64_t serial, enum plane_stream s,
+			  uint64_t size, bool stored)
+{
+	struct buf b = BUF_INIT(16u << 20);
+	uint64_t n = 0;
+
+	assert_int_equal(streams_read(f->ss, serial, s, 0, size + 100, &b),
+			 (ssize_t)size);
+	expect_pat(&b, serial, 0);
+	buf_reset(&b);
+	if (!stored)
+		goto out;
+	assert_int_equal(store_stream_size(f->st, serial, s, &n), 0);
+	assert_int_equal(n, size);
+	assert_int_equal(store_stream_read(f->st, serial, s, 0, size + 1, &b),
+			 (ssize_t)size);
+	expect_pat(&b, serial, 0);
+out:
+	buf_release(&b);
+}
+
+struct read_case {
+	uint64_t off;
+	size_t size;
+	const char *want;
+};
+
+/* Appends are visible at once, by offset; each one notifies. */
+static void live_append_read(void **state)
+{
+	static const char *parts[] = {"hello ", "world", "\n", ""};
+	static const struct read_case reads[] = {
+	    {0, 100, "hello world\n"},
+	    {3, 4, "lo w"},
+	    {11, 5, "\n"},
+	    {12, 5, ""},
+	    {99, 1, ""},
+	    {0, 0, ""},
+	};
+	struct fx *f = *state;
+	struct sink *k = NULL, *again = NULL;
+	struct timespec mt;
+	uint64_t size;
+	bool live;
+
+	assert_int_equal(streams_open(f->ss, 1, PLANE_LOG, 1000, &k), 0);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(sink_append(k, parts[i], strlen(parts[i])), 0);
+	/* An empty append adds nothing and does not notify. */
+	assert_int_equal(calls(f, 1, PLANE_LOG), 3);
+	assert_int_equal(calls(f, 1, PLANE_EVENTS), 0);
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		struct buf b = BUF_INIT(64);
+
+		assert_int_equal(streams_read(f->ss, 1, PLANE_LOG, reads[i].off,
+					      reads[i].size, &b),
+				 (ssize_t)strlen(reads[i].want));
+		assert_string_equal(b.data ? b.data : "", reads[i].want);
+		buf_release(&b);
+	}
+	assert_int_equal(sink_size(k), 12);
+	assert_int_equal(sink_room(k), 988);
+	assert_int_equal(streams_stat(f->ss, 1, PLANE_LOG, &size, &mt, &live),
+			 0);
+	assert_int_equal(size, 12);
+	assert_true(live);
+	assert_true(mt.tv_sec > 0);
+	/* The other stream of the same run is empty and not live. */
+	assert_int_equal(
+	    streams_stat(f->ss, 1, PLANE_EVENTS, &size, &mt, &live), 0);
+	assert_int_equal(size, 0);
+	assert_false(live);
+	assert_int_equal(mt.tv_sec, 0);
+	assert_int_equal(streams_open(f->ss, 1, PLANE_LOG, 1000, &again),
+			 -EBUSY);
+	assert_null(again);
+	sink_close(k);
+	assert_int_equal(calls(f, 1, PLANE_LOG), 4);
+}
+
+struct cap_case {
+	size_t n;
+	int want;
+	uint64_t size; /* after it */
+};
+
+/* The cap: an append that would pass it adds nothing. */
+static void cap_all_or_nothing(void **state)
+{
+	static const struct cap_case cases[] = {
+	    {6, 0, 6}, {5, -EFBIG, 6}, {4, 0, 10}, {1, -EFBIG, 10}, {0, 0, 10},
+	};
+	struct fx *f = *state;
+	struct sink *k = NULL;
+	unsigned before;
+
+	assert_int_equal(streams_open(f->ss, 2, PLANE_EVENTS, 10, &k), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		before = calls(f, 2, PLANE_EVENTS);
+		assert_int_equal(append_pat(k, 2, cases[i].n), cases[i].want);
+		assert_int_equal(sink_size(k), cases[i].size);
+		assert_int_equal(calls(f, 2, PLANE_EVENTS),
+				 before + (cases[i].want == 0 && cases[i].n));
+	}
+	assert_int_equal(sink_room(k), 0);
+	expect_stream(f, 2, PLANE_EVENTS, 10, false);
+	sink_close(k);
+	expect_stream(f, 2, PLANE_EVENTS, 10, true);
+	/* Reopened with a cap below what is stored: nothing more fits. */
+	assert_int_equal(streams_open(f->ss, 2, PLANE_EVENTS, 8, &k), 0);
+	assert_int_equal(sink_size(k), 10);
+	assert_int_equal(sink_room(k), 0);
+	assert_int_equal(append_pat(k, 2, 1), -EFBIG);
+	sink_close(k);
+}
+
+static uint64_t stored(struct fx *f, uint64_t serial, enum plane_stream s)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(store_stream_size(f->st, serial, s, &n), 0);
+	return n;
+}
+
+/* The flusher persists on its own; sink_flush() at once. */
+static void flusher_persists(void **state)
+{
+	enum { POLL_MS = 5, BOUND_MS = 10000 };
+	struct fx *f = *state;
+	struct sink *k = NULL, *e = NULL;
+	struct err err;
+	int waited = 0;
+
+	assert_int_equal(streams_open(f->ss, 3, PLANE_LOG, 1 << 20, &k), 0);
+	assert_int_equal(streams_open(f->ss, 3, PLANE_EVENTS, 1 << 20, &e), 0);
+	assert_int_equal(append_pat(k, 3, 5000), 0);
+	assert_int_equal(append_pat(e, 3, 70), 0);
+	while ((stored(f, 3, PLANE_LOG) < 5000 ||
+		stored(f, 3, PLANE_EVENTS) < 70) &&
+	       waited < BOUND_MS) {
+		usleep(POLL_MS * 1000);
+		waited += POLL_MS;
+	}
+	print_message("flusher persisted both streams after ~%d ms\n", waited);
+	assert_int_equal(stored(f, 3, PLANE_LOG), 5000);
+	assert_int_equal(stored(f, 3, PLANE_EVENTS), 70);
+	expect_stream(f, 3, PLANE_LOG, 5000, true);
+	err_clear(&err);
+	assert_int_equal(append_pat(k, 3, 33), 0);
+	assert_int_equal(sink_flush(k, &err), 0);
+	assert_int_equal(stored(f, 3, PLANE_LOG), 5033);
+	assert_int_equal(sink_flush(k, &err), 0);
+	assert_int_equal(stored(f, 3, PLANE_LOG), 5033);
+	sink_close(k);
+	sink_close(e);
+}
+
+/* After close the store serves the stream, byte for byte, including a
+ * tail larger than one chunk; a new sink continues at the stored size. */
+static void close_then_reopen(void **state)
+{
+	enum { BIG = 2 * STORE_CHUNK_MAX + 12345 };
+	struct fx *f = *state;
+	struct sink *k = NULL;
+	struct timespec mt;
+	uint64_t size;
+	bool live;
+
+	assert_int_equal(streams_open(f->ss, 4, PLANE_LOG, 8u << 20, &k), 0);
+	assert_int_equal(append_pat(k, 4, 10), 0);
+	assert_int_equal(append_pat(k, 4, BIG), 0);
+	sink_close(k);
+	assert_int_equal(calls(f, 4, PLANE_LOG), 3);
+	assert_int_equal(streams_stat(f->ss, 4, PLANE_LOG, &size, &mt, &live),
+			 0);
+	assert_int_equal(size, 10 + BIG);
+	assert_false(live);
+	assert_int_equal(mt.tv_sec, 0);
+	expect_stream(f, 4, PLANE_LOG, 10 + BIG, true);
+
+	assert_int_equal(streams_open(f->ss, 4, PLANE_LOG, 8u << 20, &k), 0);
+	assert_int_equal(sink_size(k), 10 + BIG);
+	assert_int_equal(sink_room(k), (8u << 20) - 10 - BIG);
+	assert_int_equal(append_pat(k, 4, 777), 0);
+	/* A read from before the sink's base runs on into its memory. */
+	expect_stream(f, 4, PLANE_LOG, 10 + BIG + 777, false);
+	{
+		struct buf b = BUF_INIT(64);
+
+		assert_int_equal(
+		    streams_read(f->ss, 4, PLANE_LOG, 10 + BIG - 20, 40, &b),
+		    40);
+		expect_pat(&b, 4, 10 + BIG - 20);
+		buf_release(&b);
+	}
+	sink_close(k);
+	expect_stream(f, 4, PLANE_LOG, 10 + BIG + 777, true);
+}
+
+enum { RACE_TOTAL = 3u << 20, RACE_BASE = 1000 };
+
+struct race {
+	struct fx *f;
+	struct sink *k;
+	atomic_bool writer_done;
+	uint64_t read; /* bytes the reader checked */
+	unsigned reads;
+	const char *fail;  /* the reader's finding */
+	const char *wfail; /* the writer's */
+};
+
+/* Appends, and flushes often, so its flushes meet the flusher's: a range
+ * appended twice would be stale and make a flush fail. */
+static void *race_writer(void *arg)
+{
+	struct race *r = arg;
+	struct err e;
+	size_t n = 1;
+
+	for (unsigned i = 1; sink_size(r->k) < RACE_TOTAL; i++) {
+		size_t left = RACE_TOTAL - sink_size(r->k);
+
+		n = n * 3 % 4093 + 1;
+		if (append_pat(r->k, 5, n < left ? n : left) != 0) {
+			r->wfail = "append failed";
+			break;
+		}
+		if (i % 8 == 0 && sink_flush(r->k, &e) != 0) {
+			r->wfail = "flush failed";
+			break;
+		}
+	}
+	sink_close(r->k);
+	atomic_store(&r->writer_done, true);
+	return NULL;
+}
+
+static int race_stat(struct race *r, uint64_t *size)
+{
+	struct timespec mt;
+	bool live;
+
+	return streams_stat(r->f->ss, 5, PLANE_LOG, size, &mt, &live);
+}
+
+/* One reader pass: the size never goes back, a read never returns more
+ * than the size says, and what it returns is the pattern. */
+static bool race_step(struct race *r, uint64_t *last_size)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	uint64_t before = 0, after = 0;
+	ssize_t n;
+
+	if (race_stat(r, &before) || before < *last_size)
+		r->fail = "size went back";
+	n = streams_read(r->f->ss, 5, PLANE_LOG, r->read, 65536, &b);
+	if (race_stat(r, &after) || after < before)
+		r->fail = "size went back";
+	if (n < 0 || r->read + (uint64_t)n > after)
+		r->fail = "read past the size";
+	for (ssize_t i = 0; i < n && !r->fail; i++)
+		if (b.data[i] != pat(5, r->read + (uint64_t)i))
+			r->fail = "bytes differ";
+	*last_size = after;
+	r->read += n > 0 ? (uint64_t)n : 0;
+	r->reads++;
+	buf_release(&b);
+	return !r->fail;
+}
+
+static void *race_reader(void *arg)
+{
+	struct race *r = arg;
+	uint64_t last = 0;
+	unsigned after_end = 0;
+
+	while (r->read < RACE_TOTAL && race_step(r, &last)) {
+		/* Once the writer is done everything is there at once. */
+		if (atomic_load(&r->writer_done) && ++after_end > 1000) {
+			r->fail = "reader never reached the end";
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* A reader racing the writer sees a growing prefix of the stream, across
+ * the store (before the sink's base), memory, flushes and the close. */
+static void reader_races_writer(void **state)
+{
+	struct fx *f = *state;
+	struct race r = {.f = f};
+	pthread_t w, rd;
+
+	assert_int_equal(streams_open(f->ss, 5, PLANE_LOG, RACE_TOTAL, &r.k),
+			 0);
+	assert_int_equal(append_pat(r.k, 5, RACE_BASE), 0);
+	sink_close(r.k);
+	assert_int_equal(streams_open(f->ss, 5, PLANE_LOG, RACE_TOTAL, &r.k),
+			 0);
+	atomic_init(&r.writer_done, false);
+	assert_int_equal(pthread_create(&rd, NULL, race_reader, &r), 0);
+	assert_int_equal(pthread_create(&w, NULL, race_writer, &r), 0);
+	pthread_join(w, NULL);
+	pthread_join(rd, NULL);
+	print_message("reader: %u reads\n", r.reads);
+	if (r.wfail)
+		fail_msg("writer: %s", r.wfail);
+	if (r.fail)
+		fail_msg("reader: %s at %" PRIu64, r.fail, r.read);
+	assert_int_equal(r.read, RACE_TOTAL);
+	expect_stream(f, 5, PLANE_LOG, RACE_TOTAL, true);
+}
+
+/* Shutdown ends every stream (notify, not live) and the runs still close
+ * their sinks; a sink left open is closed and persisted by free. */
+static void end_all(void **state)
+{
+	struct fx *f = *state;
+	struct sink *a = NULL, *b = NULL, *c = NULL;
+	struct timespec mt;
+	uint64_t size;
+	bool live = true;
+
+	assert_int_equal(streams_open(f->ss, 6, PLANE_LOG, 100, &a), 0);
+	assert_int_equal(streams_open(f->ss, 6, PLANE_EVENTS, 100, &b), 0);
+	assert_int_equal(streams_open(f->ss, 7, PLANE_LOG, 100, &c), 0);
+	assert_int_equal(append_pat(a, 6, 3), 0);
+	streams_end_all(f->ss);
+	assert_int_equal(calls(f, 6, PLANE_LOG), 2);
+	assert_int_equal(calls(f, 6, PLANE_EVENTS), 1);
+	assert_int_equal(calls(f, 7, PLANE_LOG), 1);
+	assert_int_equal(streams_stat(f->ss, 6, PLANE_LOG, &size, &mt, &live),
+			 0);
+	assert_false(live);
+	assert_int_equal(size, 3);
+	/* Twice is once: nothing more to end. */
+	streams_end_all(f->ss);
+	assert_int_equal(calls(f, 6, PLANE_EVENTS), 1);
+	/* The run can still write its last bytes and close. */
+	assert_int_equal(append_pat(a, 6, 2), 0);
+	sink_close(a);
+	sink_close(b);
+	assert_int_equal(calls(f, 6, PLANE_LOG), 4);
+	expect_stream(f, 6, PLANE_LOG, 5, true);
+	assert_int_equal(append_pat(c, 7, 9), 0);
+	streams_free(f->ss);
+	f->ss = NULL;
+	assert_int_equal(calls(f, 7, PLANE_LOG), 3);
+	assert_int_equal(stored(f, 7, PLANE_LOG), 9);
+	assert_int_equal(streams_new(&f->ss, f->st), 0);
+	expect_stream(f, 7, PLANE_LOG, 9, true);
+}
+
+/* The execution is deleted under a live sink (its chunks go): the sink
+ * stops persisting but keeps serving its bytes, also after close. */
+static void deleted_under_sink(void **state)
+{
+	struct fx *f = *state;
+	struct store_change rec = {
+	    .op = STORE_PUT,
+	    .hdr = {.kind = 1, .serial = 2, .id = "wex-2", .slug = "two"},
+	    .body = "x",
+	    .len = 1};
+	struct store_change del = {.op = STORE_DEL, .hdr = {.id = "wex-2"}};
+	struct sink *k = NULL;
+	struct err e;
+	uint64_t size;
+	struct timespec mt;
+	bool live;
+
+	err_clear(&e);
+	assert_int_equal(store_commit(f->st, &rec, 1, NULL), 0);
+	assert_int_equal(streams_open(f->ss, 2, PLANE_LOG, 1000, &k), 0);
+	assert_int_equal(append_pat(k, 2, 100), 0);
+	assert_int_equal(sink_flush(k, &e), 0);
+	assert_int_equal(store_commit(f->st, &del, 1, NULL), 0);
+	assert_int_equal(stored(f, 2, PLANE_LOG), 0);
+	assert_int_equal(append_pat(k, 2, 50), 0);
+	assert_int_equal(sink_flush(k, &e), -EIO);
+	assert_non_null(strstr(e.msg, "kept in memory"));
+	assert_int_equal(stored(f, 2, PLANE_LOG), 0);
+	expect_stream(f, 2, PLANE_LOG, 150, false);
+	sink_close(k);
+	assert_int_equal(streams_stat(f->ss, 2, PLANE_LOG, &size, &mt, &live),
+			 0);
+	assert_int_equal(size, 150);
+	assert_false(live);
+	expect_stream(f, 2, PLANE_LOG, 150, false);
+	/* A new sink for it starts over from what the store has. */
+	assert_int_equal(streams_open(f->ss, 2, PLANE_LOG, 1000, &k), 0);
+	assert_int_equal(sink_size(k), 0);
+	sink_close(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(live_append_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(cap_all_or_nothing, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(flusher_persists, setup, teardown),
+	    cmocka_unit_test_setup_teardown(close_then_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reader_races_writer, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(end_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(deleted_under_sink, setup,
+					    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
