@@ -43,8 +43,8 @@ struct launch {
 	int cwd_fd;		/* the working directory (O_PATH) */
 	int out[2];		/* stdout pipe: [0] the daemon's, [1] fd 1 */
 	int err[2];		/* stderr pipe, likewise fd 2 */
-	int armed[2];		/* EOF on [0]: the keeper's death signal is set */
-	int max_fd;		/* bound of the close loop without close_range */
+	int armed[2];		/* EOF on [0]: the death signal is armed */
+	int max_fd;		/* close loop bound, without close_range */
 };
 
 /* ---- in the keeper and the program: async-signal-safe calls only ---- */

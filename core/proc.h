@@ -4,22 +4,35 @@
  *
  * The daemon forks a small keeper process, which makes a new process group,
  * asks the kernel to signal it when the forking thread dies
- * (PR_SET_PDEATHSIG), and forks the task's program (execve) in that group.
- * The keeper waits for the program and exits with the same status (a
- * program killed by a signal makes the keeper report that signal).  If the
- * daemon dies, even by SIGKILL, the keeper kills the whole group with
- * SIGKILL and exits: no task process outlives the daemon.  The keeper
- * ignores SIGTERM and SIGINT so that a group-wide SIGTERM reaches the
- * program while the keeper stays to report its status.
+ * (PR_SET_PDEATHSIG with SIGRTMIN, a signal the keeper catches), and forks
+ * the task's program (execve) in that group.  proc_spawn() returns once
+ * the death signal is armed.  The keeper waits for the program and exits
+ * with the same status (a program killed by a signal makes the keeper die
+ * of that signal).  If the daemon dies, even by SIGKILL, or the thread that
+ * called proc_spawn() ends, the keeper kills the whole group with SIGKILL
+ * and exits: no task process outlives the daemon.  The keeper ignores
+ * SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1 and SIGUSR2 so that a
+ * group-wide signal reaches the program while the keeper stays to report
+ * its status.  A process that leaves the group (setsid, setpgid) escapes.
  *
- * Between fork and execve only async-signal-safe calls are made; argv and
- * envp are built before fork.  Every descriptor the daemon holds is closed
- * in the child (close_range / a loop), except the two pipe ends moved to 1
- * and 2; stdin is /dev/null.
+ * The daemon's signal handlers never run in the keeper (fork happens with
+ * every signal blocked in the calling thread; the keeper resets every
+ * disposition).  The program starts with default dispositions and an empty
+ * signal mask.  Between fork and execve only async-signal-safe calls are
+ * made; argv and envp are built before fork.  Every descriptor the daemon
+ * holds is closed in the child (close_range / a loop), except the two pipe
+ * ends moved to 1 and 2; stdin is /dev/null.  The keeper is a fork of the
+ * daemon: it shares the daemon's memory copy-on-write for the task's
+ * lifetime and inherits its "not dumpable" flag and rlimits.
+ *
+ * The daemon must not ignore SIGCHLD nor set SA_NOCLDWAIT: the keepers
+ * would be reaped by the kernel and proc_wait() could not report them.
  *
  * Thread rules: a struct proc belongs to one thread, the one that called
  * proc_spawn(), which must stay alive until proc_wait() returned (the
- * death signal is tied to it).  proc_kill() may be called from any thread.
+ * death signal is tied to it: when that thread ends, the task is killed).
+ * proc_kill() may be called from any thread, but not once proc_wait() has
+ * returned (the group id may then be reused): the caller orders the two.
  */
 #ifndef EXECFS_PROC_H
 #define EXECFS_PROC_H
@@ -32,7 +45,7 @@
 
 struct proc {
 	pid_t pid;	/* the keeper; also the process group id */
-	int out_fd;	/* read end of stdout, O_NONBLOCK|O_CLOEXEC; -1 at EOF */
+	int out_fd;	/* stdout read end, O_NONBLOCK|O_CLOEXEC; -1: EOF */
 	int err_fd;	/* read end of stderr, likewise */
 	int pid_fd;	/* pidfd of the keeper: readable when it exited */
 };
@@ -45,11 +58,17 @@ struct proc_spec {
 };
 
 /**
- * proc_spawn() - start @s as described above.
- * Return: 0 and *out; -ENOENT or -EACCES when the program cannot be
- *   executed (the keeper reports exit status 127, and this is reported
- *   through proc_wait() instead when it is only known after fork);
- *   -EAGAIN, -EMFILE, -ENOMEM with a message.
+ * proc_spawn() - start @s as described above.  *@out is written only on
+ * success.
+ * Return: 0; -EINVAL when the path is not absolute or argv/envp is
+ *   missing; -ENOENT, -EACCES, -ENOTDIR... when the program cannot be
+ *   executed as far as access(2) tells, or the working directory cannot be
+ *   opened; -EAGAIN, -EMFILE, -ENFILE, -ENOMEM when out of resources; each
+ *   with a message.  A failure only known after fork (execve fails, e.g.
+ *   a script's interpreter is missing, or the working directory cannot be
+ *   entered) is reported through proc_wait() as exit status 127, with a
+ *   line on the task's stderr: "execfs: cannot execute <path>: <reason>"
+ *   or "execfs: cannot enter the working directory <dir>: <reason>".
  */
 int proc_spawn(struct proc *out, const struct proc_spec *s, struct err *e);
 
@@ -74,12 +93,16 @@ void proc_close_fd(int *fd);
 /**
  * proc_wait() - reap the keeper (blocking if it has not exited; poll
  * pid_fd first to avoid that), close pid_fd, and kill what is left of the
- * group with SIGKILL (a background process the program left behind).
+ * group with SIGKILL (a background process the program left behind); the
+ * kill comes before the reaping, while the group id cannot be reused.
  * The pipe fds are left open so the caller can drain them; drained pipes
  * reach EOF once every process of the group is gone.
  * @code: the program's exit code (0..255), or 128 + signal number when a
  *   signal killed it.
- * @signaled: true when a signal killed it.
+ * @signaled: true when a signal killed it (the keeper died of the same
+ *   signal).  Should the keeper survive re-raising the signal (it should
+ *   not), it exits with 128 + signal: then @code is the same but
+ *   @signaled is false.
  * Return: 0; -ECHILD when it was already reaped.
  */
 int proc_wait(struct proc *pr, int *code, bool *signaled);

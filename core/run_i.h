@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../crypt/redact.h"
 #include "doc.h"
@@ -93,6 +94,8 @@ struct run {
 	int exit_code;			/* of the last RUN that ended */
 	char error[1024];		/* status.error of a failed run */
 	const char *phase;		/* final phase */
+	time_t ts_sec;			/* events' timestamp cache */
+	char ts_day[24];
 };
 
 /* runner.c */
@@ -121,11 +124,15 @@ int run_commit_with(struct plane *p, const char *id,
 void run_event_state(struct run *r, const char *phase);
 void run_event_task(struct run *r, const struct run_task *t,
 		    const char *status);
-void run_event_line(struct run *r, const char *task, const char *stream,
-		    const char *text, size_t n);
+/* a line event appended to @to (a batch); -EFBIG when @to is full */
+int run_event_line(struct run *r, struct buf *to, const char *task,
+		   const char *stream, const char *text, size_t n);
+/* a batch of line events to the events stream (dropped past its cap) */
+void run_events_lines(struct run *r, const struct buf *lines);
 void run_event_msg(struct run *r, const char *type, const char *task,
 		   const char *message);
 void run_event_complete(struct run *r);
+/* whole lines to the log; past log_limit the rest is dropped, marked once */
 void run_log(struct run *r, const char *data, size_t n);
 void run_warn(struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

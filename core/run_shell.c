@@ -37,6 +37,8 @@ struct ostream {
 struct task_io {
 	struct run *r;
 	struct run_task *t;
+	struct buf log;			/* this round's lines for the log */
+	struct buf events;		/* and their line events */
 	struct proc pr;
 	struct ostream out[2];
 	bool exited, stopping, timed_out, is_task_limit;
@@ -192,39 +194,55 @@ static int task_env(struct run *r, struct run_task *t, const struct doc *cfg,
 
 /* ---- output ---------------------------------------------------------- */
 
+/* Keep the last RUN_TAIL_MAX bytes: the buffer holds up to twice that
+ * and is cut back only when full, so a line costs no copy of the tail. */
 static void keep_tail(struct buf *tail, const char *p, size_t n)
 {
-	if (n >= RUN_TAIL_MAX) {
-		buf_reset(tail);
-		buf_add(tail, p + n - RUN_TAIL_MAX, RUN_TAIL_MAX);
-		return;
+	if (n > RUN_TAIL_MAX) {
+		p += n - RUN_TAIL_MAX;
+		n = RUN_TAIL_MAX;
 	}
-	if (tail->len + n > RUN_TAIL_MAX) {
-		size_t drop = tail->len + n - RUN_TAIL_MAX;
+	if (tail->len + n > 2 * RUN_TAIL_MAX) {
+		size_t keep = RUN_TAIL_MAX - n;
 
-		memmove(tail->data, tail->data + drop, tail->len - drop);
-		buf_truncate(tail, tail->len - drop);
+		memmove(tail->data, tail->data + tail->len - keep, keep);
+		buf_truncate(tail, keep);
 	}
 	buf_add(tail, p, n);
 }
 
-/* One redacted line (@n bytes, no newline) to the log, events, tail. */
+/* The kept tail: its last RUN_TAIL_MAX bytes. */
+static struct doc *tail_doc(const struct buf *tail)
+{
+	size_t n = tail->len > RUN_TAIL_MAX ? RUN_TAIL_MAX : tail->len;
+
+	return doc_str(n ? tail->data + tail->len - n : "", n);
+}
+
+/* Send the round's batches: one append (and one wake-up of readers) per
+ * stream per read, not per line. */
+static void send(struct task_io *io)
+{
+	run_log(io->r, io->log.data, io->log.len);
+	run_events_lines(io->r, &io->events);
+	buf_reset(&io->log);
+	buf_reset(&io->events);
+}
+
+/* One redacted line (@n bytes, no newline) to the batches and the tail. */
 static void emit(struct task_io *io, struct ostream *o, const char *p,
 		 size_t n)
 {
-	struct run *r = io->r;
-	char nl = '\n';
-
-	run_event_line(r, io->t->name, o->name, p, n);
-	if (!r->log_full) {
-		struct buf line = BUF_INIT(n + 1);
-
-		if (buf_add(&line, p, n) == 0 && buf_add(&line, &nl, 1) == 0)
-			run_log(r, line.data, line.len);
-		buf_release(&line);
+	if (buf_add(&io->log, p, n) < 0 || buf_addc(&io->log, '\n') < 0 ||
+	    run_event_line(io->r, &io->events, io->t->name, o->name, p,
+			   n) < 0) {
+		send(io);
+		buf_add(&io->log, p, n);
+		buf_addc(&io->log, '\n');
+		run_event_line(io->r, &io->events, io->t->name, o->name, p, n);
 	}
 	keep_tail(&o->tail, p, n);
-	keep_tail(&o->tail, &nl, 1);
+	keep_tail(&o->tail, "\n", 1);
 }
 
 /* Cut whole lines off o->red; @end: the last piece too. */
@@ -272,6 +290,7 @@ static void drain(struct task_io *io, struct ostream *o)
 			return;
 		}
 		feed(io, o, buf, (size_t)n);
+		send(io);
 	}
 }
 
@@ -279,6 +298,7 @@ static void finish_stream(struct task_io *io, struct ostream *o)
 {
 	if (redact_stream_flush(o->rs, &o->red) == 0)
 		lines(io, o, true);
+	send(io);
 }
 
 /* ---- the poll loop --------------------------------------------------- */
@@ -354,9 +374,7 @@ static struct doc *tails(struct task_io *io)
 
 	for (i = 0; o && i < 2; i++)
 		if (doc_map_set(o, io->out[i].name,
-				doc_str(io->out[i].tail.data ?
-					io->out[i].tail.data : "",
-					io->out[i].tail.len)) < 0) {
+				tail_doc(&io->out[i].tail)) < 0) {
 			doc_free(o);
 			return NULL;
 		}
@@ -403,9 +421,11 @@ static int io_init(struct task_io *io, struct run *r, struct run_task *t)
 	io->out[0].fd = &io->pr.out_fd;
 	io->out[1].name = "stderr";
 	io->out[1].fd = &io->pr.err_fd;
+	buf_init(&io->log, 4 * READ_CHUNK);
+	buf_init(&io->events, 16 * READ_CHUNK);
 	for (i = 0; i < 2; i++) {
 		buf_init(&io->out[i].red, 4 * RUN_LINE_MAX);
-		buf_init(&io->out[i].tail, RUN_TAIL_MAX + 1);
+		buf_init(&io->out[i].tail, 2 * RUN_TAIL_MAX);
 		if (rc == 0)
 			rc = redactor_stream_new(r->red, &io->out[i].rs);
 	}
@@ -421,6 +441,8 @@ static void io_release(struct task_io *io)
 		buf_release(&io->out[i].red);
 		buf_release(&io->out[i].tail);
 	}
+	buf_release(&io->log);
+	buf_release(&io->events);
 	proc_release(&io->pr);
 }
 

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "yaml.h"
 
@@ -311,12 +312,27 @@ int run_commit(struct run *r, struct err *e)
 
 /* ---- events ---------------------------------------------------------- */
 
-static void ev_head(struct buf *b, const struct run *r, const char *type)
+/* The events' timestamp: the date part is formatted once per second. */
+static void ev_time(struct run *r, char *out, size_t cap)
 {
-	char now[40];
-	int64_t ns;
+	struct timespec ts;
+	struct tm tm;
 
-	plane_now(&ns, now, sizeof(now));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != r->ts_sec || !r->ts_day[0]) {
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(r->ts_day, sizeof(r->ts_day), "%Y-%m-%dT%H:%M:%S",
+			 &tm);
+		r->ts_sec = ts.tv_sec;
+	}
+	snprintf(out, cap, "%s.%03dZ", r->ts_day, (int)(ts.tv_nsec / 1000000));
+}
+
+static void ev_head(struct buf *b, struct run *r, const char *type)
+{
+	char now[48];
+
+	ev_time(r, now, sizeof(now));
 	buf_addf(b, "{\"type\":\"%s\",\"executionId\":\"%s\","
 		 "\"timestamp\":\"%s\"", type, r->id, now);
 }
@@ -327,7 +343,7 @@ static void ev_str(struct buf *b, const char *key, const char *v, size_t n)
 	json_quote(b, v, n);
 }
 
-static void ev_put(struct run *r, struct buf *b, bool is_line);
+static void ev_put(struct run *r, struct buf *b);
 
 /* The marker that output of @stream is being dropped from now on. */
 static void ev_dropped(struct run *r, const char *stream, const char *msg)
@@ -337,25 +353,15 @@ static void ev_dropped(struct run *r, const char *stream, const char *msg)
 	ev_head(&b, r, "dropped");
 	ev_str(&b, "stream", stream, strlen(stream));
 	ev_str(&b, "message", msg, strlen(msg));
-	ev_put(r, &b, false);
+	ev_put(r, &b);
 	buf_release(&b);
 }
 
-/* Append a finished event line; line events only while room is left
- * for the others. */
-static void ev_put(struct run *r, struct buf *b, bool is_line)
+/* Append a finished event (not a line event: those come in batches). */
+static void ev_put(struct run *r, struct buf *b)
 {
 	if (buf_addstr(b, "}\n") < 0 || !r->events)
 		return;
-	if (is_line && (r->events_full ||
-			sink_room(r->events) < RUN_EVENTS_EXTRA + b->len)) {
-		if (!r->events_full) {
-			r->events_full = true;
-			ev_dropped(r, "events", "the events cap was reached: "
-				   "later line events are not kept");
-		}
-		return;
-	}
 	sink_append(r->events, b->data, b->len);
 }
 
@@ -365,7 +371,7 @@ void run_event_state(struct run *r, const char *phase)
 
 	ev_head(&b, r, "state");
 	ev_str(&b, "phase", phase, strlen(phase));
-	ev_put(r, &b, false);
+	ev_put(r, &b);
 	buf_release(&b);
 }
 
@@ -384,21 +390,36 @@ void run_event_task(struct run *r, const struct run_task *t,
 		buf_addf(&b, ",\"exitCode\":%d", t->exit_code);
 	if (t->error[0] && strcmp(status, "IN_PROGRESS"))
 		ev_str(&b, "error", t->error, strlen(t->error));
-	ev_put(r, &b, false);
+	ev_put(r, &b);
 	buf_release(&b);
 }
 
-void run_event_line(struct run *r, const char *task, const char *stream,
-		    const char *text, size_t n)
+int run_event_line(struct run *r, struct buf *to, const char *task,
+		   const char *stream, const char *text, size_t n)
 {
-	struct buf b = BUF_INIT(8 * RUN_LINE_MAX);
+	size_t at = to->len;
 
-	ev_head(&b, r, "line");
-	ev_str(&b, "task", task, strlen(task));
-	ev_str(&b, "stream", stream, strlen(stream));
-	ev_str(&b, "text", text, n < RUN_LINE_MAX ? n : RUN_LINE_MAX);
-	ev_put(r, &b, true);
-	buf_release(&b);
+	ev_head(to, r, "line");
+	ev_str(to, "task", task, strlen(task));
+	ev_str(to, "stream", stream, strlen(stream));
+	ev_str(to, "text", text, n < RUN_LINE_MAX ? n : RUN_LINE_MAX);
+	if (buf_addstr(to, "}\n") < 0) {
+		buf_truncate(to, at);
+		return -EFBIG;
+	}
+	return 0;
+}
+
+void run_events_lines(struct run *r, const struct buf *lines)
+{
+	if (!lines->len || !r->events || r->events_full)
+		return;
+	if (sink_room(r->events) >= RUN_EVENTS_EXTRA + lines->len &&
+	    sink_append(r->events, lines->data, lines->len) == 0)
+		return;
+	r->events_full = true;
+	ev_dropped(r, "events", "the events cap was reached: later line "
+		   "events are not kept");
 }
 
 void run_event_msg(struct run *r, const char *type, const char *task,
@@ -410,7 +431,7 @@ void run_event_msg(struct run *r, const char *type, const char *task,
 	if (task)
 		ev_str(&b, "task", task, strlen(task));
 	ev_str(&b, "message", message, strlen(message));
-	ev_put(r, &b, false);
+	ev_put(r, &b);
 	buf_release(&b);
 }
 
@@ -429,21 +450,35 @@ void run_event_complete(struct run *r)
 	ev_str(&b, "error", r->error, strlen(r->error));
 	if (r->dry)
 		ev_str(&b, "message", "dry run: nothing was executed", 29);
-	ev_put(r, &b, false);
+	ev_put(r, &b);
 	buf_release(&b);
 	buf_release(&sum);
 }
 
 /* ---- log and warnings ------------------------------------------------ */
 
+/* The length of the longest run of whole lines of @data within @room. */
+static size_t whole_lines(const char *data, size_t n, uint64_t room)
+{
+	size_t len = n < room ? n : (size_t)room;
+
+	while (len && data[len - 1] != '\n')
+		len--;
+	return len;
+}
+
 void run_log(struct run *r, const char *data, size_t n)
 {
 	char msg[160];
+	size_t fit;
 
-	if (r->log_full || !r->log)
+	if (r->log_full || !r->log || !n)
 		return;
 	if (sink_append(r->log, data, n) == 0)
 		return;
+	fit = whole_lines(data, n, sink_room(r->log));
+	if (fit)
+		sink_append(r->log, data, fit);
 	r->log_full = true;
 	snprintf(msg, sizeof(msg), "log_limit (%llu bytes) reached: later "
 		 "output is not kept",

@@ -1,9 +1,10 @@
 /*
  * streams.c - the registry of live stream sinks and their flusher.
  *
- * A sink holds in memory every byte appended since it was opened, after
- * the @base bytes the store already had, so a reader of a running stream
- * never waits for the disk.  The flusher thread wakes every
+ * A sink holds in memory the bytes appended since it was opened that are
+ * not yet persisted, and some persisted ones (up to STREAMS_TRIM), so a
+ * reader of a running stream never waits for the disk for new bytes;
+ * older ones are read from the store.  The flusher thread wakes every
  * STREAMS_FLUSH_MS, copies the unpersisted tail of every sink under the
  * registry lock, and writes them all in one store_commit() (one sync for
  * all runs), each as STORE_APPEND changes at the offset it was persisted
@@ -33,11 +34,15 @@
 _Static_assert(PLANE_STREAMS <= STORE_STREAMS,
 	       "every plane stream needs a store stream");
 
+#define STREAMS_TRIM (1u << 20)	/* persisted bytes kept before a trim */
+
 struct sink {
 	struct streams *ss;
 	uint64_t serial;
 	enum plane_stream s;
-	uint64_t base;	       /* stored size at open; never changes */
+	uint64_t base;	       /* offset of mem's first byte: the stored
+				  size at open, then advanced as persisted
+				  bytes leave memory; protected by ss->mu */
 	struct buf mem;	       /* bytes from @base on; protected by ss->mu */
 	uint64_t flushed;      /* persisted up to here; protected by ss->mu */
 	struct timespec mtime; /* of the last append; protected by ss->mu */
@@ -121,6 +126,25 @@ static void sink_unlink(struct sink **head, struct sink *k)
 static bool sink_due(const struct sink *k)
 {
 	return !k->broken && k->flushed < k->base + k->mem.len;
+}
+
+/*
+ * Drop the persisted bytes of a live sink from memory once there are
+ * STREAMS_TRIM of them: reads below its base are served from the store,
+ * and the buffer stays as small as one flush interval of output instead
+ * of growing (and being copied) with the whole stream.  Called with
+ * ss->mu held.
+ */
+static void sink_trim(struct sink *k)
+{
+	size_t done = (size_t)(k->flushed - k->base);
+
+	if (k->done || done < STREAMS_TRIM)
+		return;
+	memmove(k->mem.data, k->mem.data + done, k->mem.len - done);
+	buf_truncate(&k->mem, k->mem.len - done);
+	k->mem.cap -= done;
+	k->base += done;
 }
 
 /* Copy @k's tail into @p; called with ss->mu held. */
@@ -257,8 +281,10 @@ static int pend_commit(struct streams *ss, struct pend *p, size_t n,
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&ss->mu);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		p[i].k->flushed = p[i].to;
+		sink_trim(p[i].k);
+	}
 	closed_reap(ss);
 	pthread_mutex_unlock(&ss->mu);
 	return 0;

@@ -183,8 +183,9 @@ static int open_exec_file(struct fs *fs, const struct fs_obj *o, int flags,
 	struct fh *h;
 	int rc = 0;
 
-	/* ctl is write-only, the streams read-only, run both. */
-	if (o->what == W_CTL && acc != O_WRONLY)
+	/* ctl takes commands and reads empty (so grep -r passes it by),
+	 * the streams are read-only, run both. */
+	if (o->what == W_CTL && acc == O_RDWR)
 		return -EACCES;
 	if ((o->what == W_STREAM || o->what == W_FOLLOW) && acc != O_RDONLY)
 		return -EACCES;
@@ -325,7 +326,9 @@ ssize_t fh_read(struct fs *fs, struct fh *h, off_t off, size_t size,
 		return n;
 	case FH_STREAM:
 		return read_stream(fs, h, off, size, data, copy);
-	default:	/* follow/, ctl and run are read by their own paths */
+	case FH_CTL:
+		return 0;
+	default:	/* follow/ and run are read by their own paths */
 		break;
 	}
 	return -EBADF;

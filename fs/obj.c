@@ -40,7 +40,7 @@ static const struct slot_info slots[SLOT_COUNT] = {
 	[SLOT_FOLLOW_EVENTS] = { "events", W_FOLLOW, SLOT_FOLLOW,
 				 KIND_WORKFLOW_EXECUTION, S_IFREG | 0444 },
 	[SLOT_CTL] = { "ctl", W_CTL, SLOT_DIR, KIND_WORKFLOW_EXECUTION,
-		       S_IFREG | 0200 },
+		       S_IFREG | 0600 },
 	[SLOT_RUN] = { "run", W_RUN, SLOT_DIR, KIND_WORKFLOW,
 		       S_IFREG | 0600 },
 };

@@ -472,15 +472,16 @@ static void expect_output(char *const *argv, const char *out)
 /*
  * The program sees fds 0, 1, 2 only (ls opens the directory as 3), stdin
  * is /dev/null, no signal is blocked or ignored, though the daemon has a
- * leaked fd, a pipe as stdin, an ignored SIGPIPE and a blocked SIGUSR1.  The programs run
- * directly: a shell blocks signals for a moment when it forks.
+ * leaked fd, a pipe as stdin, an ignored SIGPIPE and a blocked SIGUSR1.
+ * The programs run directly: a shell blocks signals for a moment when it
+ * forks.
  */
 static void test_clean_fds_and_signals(void **state)
 {
 	char *ls[] = { "/bin/ls", "/proc/self/fd", NULL };
 	char *in[] = { "/bin/readlink", "/proc/self/fd/0", NULL };
-	char *sigs[] = { "/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status",
-			 NULL };
+	char *sigs[] = { "/bin/grep", "-E", "^Sig(Blk|Ign)",
+			 "/proc/self/status", NULL };
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	sigset_t usr1, old_mask;
 	int leak = dup(2), in_pipe[2], old_in = dup(0);
@@ -507,6 +508,53 @@ static void test_clean_fds_and_signals(void **state)
 	close(leak);
 }
 
+/* In a child whose fds 0, 1, 2 are closed, the descriptors proc_spawn()
+ * opens take those numbers; the program must still get the right ones. */
+__attribute__((noreturn))
+static void spawn_without_std_fds(int report)
+{
+	char *argv[] = { "/bin/sh", "-c",
+			 "echo out; echo err >&2; readlink /proc/$$/fd/0",
+			 NULL };
+	struct proc_spec s = { "/bin/sh", argv, clean_env, NULL };
+	struct buf out = BUF_INIT(256), err = BUF_INIT(256);
+	struct result r;
+	struct proc pr;
+	bool ok;
+
+	close(0);
+	close(1);
+	close(2);
+	if (proc_spawn(&pr, &s, NULL) < 0)
+		_exit(1);
+	ok = drain_wait(&pr, &out, &err, &r, 5000) &&
+	     (pr.pid_fd < 0 || proc_wait(&pr, &r.code, &r.signaled) == 0) &&
+	     !strcmp(text(&out), "out\n/dev/null\n") &&
+	     !strcmp(text(&err), "err\n") && r.code == 0;
+	_exit(ok && write(report, "k", 1) == 1 ? 0 : 1);
+}
+
+static void test_daemon_without_std_fds(void **state)
+{
+	int p[2], status;
+	pid_t child;
+	char c = 0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_true(p[0] > 2 && p[1] > 2);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		spawn_without_std_fds(p[1]);
+	close(p[1]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'k');
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(p[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_death_of_spawning_thread),
 		cmocka_unit_test(test_death_of_daemon_process),
 		cmocka_unit_test(test_clean_fds_and_signals),
+		cmocka_unit_test(test_daemon_without_std_fds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
