@@ -198,14 +198,16 @@ EOF
 	name=$(ls "$MNT/workflowexecutions" | grep -E '^wf1-[0-9]{8}-[0-9]{6}$' | head -1)
 	[ -n "$name" ] || die "no wf1-<yyyymmdd-hhmmss> execution: $(ls "$MNT/workflowexecutions")"
 	assert_created workflowexecutions "$name"
-	assert_eq "$(rj workflowexecutions "$name" .status.phase)" PENDING
+	wait_run_end "$name" || return 1
+	assert_eq "$(rj workflowexecutions "$name" .status.phase)" COMPLETED
 	assert_eq "$(rj workflowexecutions "$name" .spec.workflowId)" "$wid"
 	# By instance slug.
 	iid=$(rid workflowinstances i1)
 	echo '{metadata: {name: byinst}, spec: {workflowInstanceId: i1}}' >"$MNT/workflowexecutions/byinst.yaml"
 	assert_created workflowexecutions byinst
 	assert_eq "$(rj workflowexecutions byinst .spec.workflowInstanceId)" "$iid"
-	assert_eq "$(rj workflowexecutions byinst .status.phase)" PENDING
+	wait_run_end byinst || return 1
+	assert_eq "$(rj workflowexecutions byinst .status.phase)" COMPLETED
 	assert_eq "$(rj workflowexecutions byinst .metadata.ownerScope)" ORGANIZATION
 
 	exid=$(rid workflowexecutions byinst)

@@ -29,9 +29,11 @@ t_pipeline_enum_spellings() {
 		wf_doc "w$i" | sed "s/kind: RUN/kind: $k/" >"$MNT/workflows/w$i.yaml"
 		assert_eq "$(rj workflows w$i '.spec.tasks[0].kind')" RUN "task kind $k"
 	done
-	printf 'metadata: {name: x1}\nspec: {workflowId: w1}\nstatus: {phase: EXECUTION_COMPLETED}\n' \
+	printf 'metadata: {name: x1}\nspec: {workflowId: w1}\nstatus: {phase: EXECUTION_CANCELLED, error: planted}\n' \
 		>"$MNT/workflowexecutions/x1.yaml"
-	assert_eq "$(rj workflowexecutions x1 .status.phase)" PENDING "status given on input is dropped"
+	wait_run_end x1 || return 1
+	assert_eq "$(rj workflowexecutions x1 .status.phase)" COMPLETED "status given on input is dropped"
+	assert_eq "$(rj workflowexecutions x1 .status.error)" null "status given on input is dropped"
 }
 
 # snake_case input is accepted; output is lowerCamelCase.

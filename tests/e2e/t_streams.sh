@@ -24,7 +24,7 @@ EOF
 	assert_eq "$(stat -c %a "$d/log")" 444
 	assert_eq "$(stat -c %a "$d/events")" 444
 	assert_eq "$(stat -c %a "$d/follow/log")" 444
-	assert_eq "$(stat -c %a "$d/ctl")" 200
+	assert_eq "$(stat -c %a "$d/ctl")" 600
 	assert_eq "$(stat -c %s "$d/follow/log")" 0
 	[ -d "$d/follow" ] || die "follow is not a directory"
 	assert_eq "$(stat -c %a "$MNT/workflows/quick/run")" 600

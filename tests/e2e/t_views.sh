@@ -80,7 +80,7 @@ t_views_resource_json() {
 	assert_eq "$(rj workflows goodwf .metadata.ownerScope)" PLATFORM
 	assert_eq "$(rj environments goodenv .metadata.ownerScope)" ORGANIZATION
 	assert_eq "$(rj workflowexecutions goodexec .metadata.ownerScope)" ORGANIZATION
-	assert_eq "$(rj workflowexecutions goodexec .status.phase)" PENDING
+	assert_eq "$(rj workflowexecutions goodexec .status.phase)" COMPLETED
 	assert_eq "$(rj workflows goodwf '.spec.tasks[0].kind')" RUN
 	assert_eq "$(rj workflows goodwf '.spec.tasks[0].taskConfig.shell.command')" "echo hi"
 	assert_eq "$(rj workflows goodwf '.spec.document.dsl')" 1.0.0
@@ -98,12 +98,12 @@ t_views_resource_yaml_and_status() {
 	assert_contains "$r/resource.yaml" "kind: WorkflowExecution"
 	assert_contains "$r/resource.yaml" "id: $id"
 	assert_contains "$r/resource.yaml" "slug: goodexec"
-	assert_contains "$r/resource.yaml" "phase: PENDING"
+	assert_contains "$r/resource.yaml" "phase: COMPLETED"
 	assert_contains "$r/resource.yaml" "specAudit:"
 	grep -qE '^metadata:' "$r/resource.yaml" || die "no metadata: block"
 	grep -qE '^spec:' "$r/resource.yaml" || die "no spec: block"
 	grep -qE '^status:' "$r/resource.yaml" || die "no status: block"
-	assert_contains "$r/status.yaml" "phase: PENDING"
+	assert_contains "$r/status.yaml" "phase: COMPLETED"
 	assert_contains "$r/status.yaml" "specAudit:"
 	assert_not_contains "$r/status.yaml" "workflowId"
 	assert_not_contains "$r/status.yaml" "apiVersion"

@@ -246,6 +246,17 @@ snapshot() {
 	(cd "$MNT" && { [ -z "$files" ] || md5sum $files; } && ls by-id | sort)
 }
 
+# wait_run_end SLUG: wait (up to 30 s) for execution SLUG to end.
+wait_run_end() {
+	local i p
+	for i in $(seq 1 300); do
+		p=$(jq -r .status.phase <"$MNT/workflowexecutions/$1/resource.json" 2>/dev/null)
+		case $p in COMPLETED | FAILED | CANCELLED) return 0 ;; esac
+		sleep 0.1
+	done
+	die "execution $1 did not end (phase '$p')"
+}
+
 # make_good_set: one resource of every kind: goodwf (+ goodwf-default),
 # goodenv, goodinst, goodexec, goodctx.
 make_good_set() {
@@ -257,6 +268,9 @@ make_good_set() {
 	cp "$TDIR/goodwf.yaml" "$MNT/workflows/" || return 1
 	cp "$TDIR/goodinst.yaml" "$MNT/workflowinstances/" || return 1
 	cp "$TDIR/goodexec.yaml" "$MNT/workflowexecutions/" || return 1
+	# goodexec runs at once; its contexts are deleted when it ends, so
+	# goodctx is written after that, to stay.
+	wait_run_end goodexec || return 1
 	ctx_doc goodctx "$(rid workflowexecutions goodexec)" >"$TDIR/goodctx.yaml"
 	cp "$TDIR/goodctx.yaml" "$MNT/executioncontexts/" || return 1
 	local r
