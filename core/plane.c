@@ -5,7 +5,7 @@
  */
 #include "plane_i.h"
 
-#include "runner.h"
+#include "run_i.h"
 #include "streams.h"
 
 #include <errno.h>
@@ -198,6 +198,19 @@ static bool started_run(const struct pctx *c, int (*pipeline)(struct pctx *))
 	       c->k->id == KIND_WORKFLOW_EXECUTION;
 }
 
+/* Start the new execution's run; one that cannot start is FAILED, not
+ * left PENDING (a stopping daemon leaves it PENDING for the next start). */
+static void launch(struct plane *p, const struct pctx *c, uid_t uid)
+{
+	struct err e = { 0 };
+	int rc = runner_launch(p->runner, c->id, c->hdr.serial, uid);
+
+	if (rc < 0 && rc != -ESHUTDOWN &&
+	    run_fail_stored(p, c->id, "FAILED", "cannot start the run: no "
+			    "thread or memory for it", &e) < 0)
+		fprintf(stderr, "execfs: %s: %s\n", c->slug, e.msg);
+}
+
 /*
  * Run one change's pipeline; while it loses a race to a concurrent change
  * (its preconditions failed at commit), run it again from the start with
@@ -224,7 +237,7 @@ static int run_retried(struct plane *p, const struct kind *k,
 		if (rc == 0)
 			pctx_notify(&ctx);
 		if (rc == 0 && !p->hold_runs && started_run(&ctx, pipeline))
-			runner_launch(p->runner, ctx.id, ctx.hdr.serial, c->uid);
+			launch(p, &ctx, c->uid);
 		pctx_release(&ctx);
 		if (rc == 0 || !ctx.lost_race)
 			return table_errno(rc, e);

@@ -103,10 +103,10 @@ int plane_ctl(struct plane *p, const struct plane_caller *c, uint64_t serial,
 	rc = exec_phase(p, serial, &h, phase, sizeof(phase));
 	if (rc < 0)
 		return err_set(e, rc, "no such execution");
-	if (runner_cancel(p->runner, serial) == 0)
-		return 0;
 	if (ended(phase))
 		return err_set(e, -EINVAL, "the run has already ended (%s)",
 			       phase);
+	if (runner_cancel(p->runner, serial) == 0)
+		return 0;
 	return err_set(e, -EINVAL, "the run is not going (%s)", phase);
 }

@@ -237,6 +237,8 @@ static bool task_ended(struct run *r, struct run_task *t, int rc)
 		st = "FAILED";
 		snprintf(t->error, sizeof(t->error), "out of memory");
 	}
+	if (rc == -ECANCELED)
+		r->cut = true;
 	if (rc == -ECANCELED && run_stopping(r) == RUN_SHUTDOWN) {
 		st = "FAILED";
 		snprintf(t->error, sizeof(t->error), "%s", interrupted);
@@ -279,7 +281,11 @@ static void run_tasks(struct run *r)
 	const char *lim;
 	size_t i = 0;
 
-	while (i < r->tasks->n && run_stopping(r) == RUN_GO) {
+	while (i < r->tasks->n) {
+		if (run_stopping(r) != RUN_GO) {
+			r->cut = true;
+			return;
+		}
 		lim = limit_hit(r, msg, sizeof(msg));
 		if (lim) {
 			fail_run(r, NULL, lim);
@@ -293,8 +299,12 @@ static void run_tasks(struct run *r)
 
 /* ---- the end -------------------------------------------------------- */
 
+/* A stop counts only if it cut the run short: one that came after the
+ * last task ended changes nothing. */
 static const char *final_phase(struct run *r)
 {
+	if (!r->cut)
+		return r->error[0] ? "FAILED" : "COMPLETED";
 	switch (run_stopping(r)) {
 	case RUN_SHUTDOWN:
 		snprintf(r->error, sizeof(r->error), "%s", interrupted);
@@ -339,9 +349,55 @@ static void finish(struct run *r)
 	run_set_phase(r, r->phase);
 	run_summary(r, run_now());
 	run_event_complete(r);
-	err_clear(&e);
-	if (run_commit(r, &e) < 0)
+	/* The streams are on disk before the ended phase is. */
+	if ((r->log && sink_flush(r->log, &e) < 0) ||
+	    (r->events && sink_flush(r->events, &e) < 0))
 		fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
+	/* From here the phase decides whether the streams are done, so no
+	 * reader sees them done before the ended phase is stored. */
+	if (r->log)
+		sink_end(r->log);
+	if (r->events)
+		sink_end(r->events);
+	err_clear(&e);
+	if (run_commit(r, &e) == 0)
+		return;
+	fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
+	/* Whatever made the status unstorable, the run must not stay
+	 * IN_PROGRESS: store the phase and the error alone. */
+	err_clear(&e);
+	if (run_fail_stored(r->p, r->id, r->phase, r->error, &e) < 0)
+		fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
+}
+
+struct ending {
+	const char *phase;
+	const char *error;
+};
+
+static int set_ending(void *ctx, struct doc *res)
+{
+	const struct ending *x = ctx;
+	struct doc *st = doc_map_child(res, "status");
+	char now[40];
+	int64_t ns;
+	int rc;
+
+	plane_now(&ns, now, sizeof(now));
+	rc = st ? doc_map_setstr(st, "phase", x->phase) : -ENOMEM;
+	if (rc == 0 && x->error && *x->error)
+		rc = doc_map_setstr(st, "error", x->error);
+	if (rc == 0)
+		rc = doc_map_setstr(st, "completedAt", now);
+	return rc;
+}
+
+int run_fail_stored(struct plane *p, const char *id, const char *phase,
+		    const char *error, struct err *e)
+{
+	struct ending x = { phase, error };
+
+	return run_commit_with(p, id, set_ending, &x, e);
 }
 
 static void cleanup(struct run *r)
@@ -363,13 +419,15 @@ void *run_main(void *arg)
 	struct err e = { 0 };
 	int rc = prepare(r, &e);
 
-	if (rc < 0) {
-		/* Never started (gone, or no longer PENDING): nothing to
-		 * report but the daemon log. */
-		if (rc != -EALREADY)
-			fprintf(stderr, "execfs: cannot start %s: %s\n", r->id,
-				e.msg);
-	} else {
+	if (rc < 0 && rc != -EALREADY && r->exec) {
+		/* It could not start: it must not stay PENDING. */
+		struct err e2 = { 0 };
+
+		fprintf(stderr, "execfs: cannot start %s: %s\n", r->id, e.msg);
+		if (run_fail_stored(r->p, r->id, "FAILED", e.msg[0] ? e.msg :
+				    "cannot start the run", &e2) < 0)
+			fprintf(stderr, "execfs: %s: %s\n", r->id, e2.msg);
+	} else if (rc == 0 || rc > 0) {
 		if (rc > 0)
 			fail_run(r, NULL, e.msg);
 		else
@@ -395,6 +453,7 @@ int run_interrupt_stored(struct plane *p, const char *id, struct err *e)
 	r.wake_fd = -1;
 	snprintf(r.id, sizeof(r.id), "%s", id);
 	atomic_store(&r.stop, RUN_SHUTDOWN);
+	r.cut = true;
 	rc = record_load(p, id, &h, &r.exec);
 	if (rc == 0) {
 		r.serial = h.serial;

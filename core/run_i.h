@@ -25,6 +25,7 @@
 
 #define RUN_GRACE_S 5			/* SIGTERM to SIGKILL on cancel */
 #define RUN_TAIL_MAX (16u << 10)	/* stdout/stderr kept in task output */
+#define RUN_OUTPUT_BUDGET (1u << 20)	/* all tails of a run, together */
 #define RUN_LINE_MAX (64u << 10)	/* longest line event; longer are cut */
 #define RUN_TASK_TIMEOUT_MAX 86400	/* taskConfig.timeout, s */
 #define RUN_SWEEP_S 60			/* context sweeper period */
@@ -89,6 +90,8 @@ struct run {
 	int64_t start_ns;
 	int64_t deadline_ns;		/* workflow_timeout */
 	unsigned ops;			/* tasks started */
+	size_t out_used;		/* of RUN_OUTPUT_BUDGET */
+	bool cut;			/* a stop cut the run short */
 	char workdir[PATH_MAX];
 	int done, failed, skipped, cancelled;	/* task counts */
 	int exit_code;			/* of the last RUN that ended */
@@ -105,6 +108,10 @@ enum run_stop run_stopping(struct run *r);
 void *run_main(void *arg);
 /* mark a run that will not run (recovery of IN_PROGRESS) as interrupted */
 int run_interrupt_stored(struct plane *p, const char *id, struct err *e);
+/* store @phase (and @error, completedAt) alone into execution @id's
+ * status: for a run that cannot start or whose status cannot be stored */
+int run_fail_stored(struct plane *p, const char *id, const char *phase,
+		    const char *error, struct err *e);
 /* now, ns since the epoch */
 int64_t run_now(void);
 

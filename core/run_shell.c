@@ -24,6 +24,7 @@
 
 #define READ_CHUNK (64u << 10)
 #define DRAIN_MS 2000		/* pipes held open by an escaped process */
+#define DRAIN_CHUNKS 4		/* reads per stream per turn of the loop */
 
 /* One output pipe of the task. */
 struct ostream {
@@ -211,10 +212,20 @@ static void keep_tail(struct buf *tail, const char *p, size_t n)
 	buf_add(tail, p, n);
 }
 
-/* The kept tail: its last RUN_TAIL_MAX bytes. */
-static struct doc *tail_doc(const struct buf *tail)
+static size_t tail_doc_len(const struct buf *tail, size_t max)
 {
 	size_t n = tail->len > RUN_TAIL_MAX ? RUN_TAIL_MAX : tail->len;
+
+	return n < max ? n : max;
+}
+
+/* The kept tail: its last RUN_TAIL_MAX bytes, at most @max. */
+static struct doc *tail_doc(const struct buf *tail, size_t max)
+{
+	size_t n = tail->len > RUN_TAIL_MAX ? RUN_TAIL_MAX : tail->len;
+
+	if (n > max)
+		n = max;
 
 	return doc_str(n ? tail->data + tail->len - n : "", n);
 }
@@ -233,13 +244,17 @@ static void send(struct task_io *io)
 static void emit(struct task_io *io, struct ostream *o, const char *p,
 		 size_t n)
 {
+	bool ev = !io->r->events_full;
+
 	if (buf_add(&io->log, p, n) < 0 || buf_addc(&io->log, '\n') < 0 ||
-	    run_event_line(io->r, &io->events, io->t->name, o->name, p,
-			   n) < 0) {
+	    (ev && run_event_line(io->r, &io->events, io->t->name, o->name,
+				  p, n) < 0)) {
 		send(io);
 		buf_add(&io->log, p, n);
 		buf_addc(&io->log, '\n');
-		run_event_line(io->r, &io->events, io->t->name, o->name, p, n);
+		if (ev)
+			run_event_line(io->r, &io->events, io->t->name,
+				       o->name, p, n);
 	}
 	keep_tail(&o->tail, p, n);
 	keep_tail(&o->tail, "\n", 1);
@@ -276,21 +291,26 @@ static void feed(struct task_io *io, struct ostream *o, const char *in,
 	lines(io, o, false);
 }
 
+/* Read what @o has, at most DRAIN_CHUNKS reads: a task that writes
+ * faster than we redact must not keep the loop from its deadline, stop
+ * and SIGKILL checks, nor starve its other stream. */
 static void drain(struct task_io *io, struct ostream *o)
 {
 	char buf[READ_CHUNK];
-	ssize_t n;
+	ssize_t n = 0;
+	int i;
 
-	while (*o->fd >= 0) {
+	for (i = 0; i < DRAIN_CHUNKS && *o->fd >= 0; i++) {
 		n = proc_read(*o->fd, buf, sizeof(buf));
 		if (n == -EAGAIN)
-			return;
+			break;
 		if (n <= 0) {
 			proc_close_fd(o->fd);
-			return;
+			break;
 		}
 		feed(io, o, buf, (size_t)n);
 		send(io);
+		seal_wipe(buf, (size_t)n);	/* unredacted output */
 	}
 }
 
@@ -316,8 +336,13 @@ static void begin_stop(struct task_io *io, bool timed_out, bool is_task)
 
 static void on_exit_ready(struct task_io *io)
 {
-	if (proc_wait(&io->pr, &io->code, &io->signaled) == 0)
-		io->exited = true;
+	/* A failed wait (already reaped) ends the task too: its group id may
+	 * be reused, so it must never be signalled again. */
+	if (proc_wait(&io->pr, &io->code, &io->signaled) < 0) {
+		io->code = 128 + SIGKILL;
+		io->signaled = true;
+	}
+	io->exited = true;
 }
 
 /* Wait for something to happen; act on it. */
@@ -327,7 +352,8 @@ static void step(struct task_io *io, int64_t deadline, bool is_task)
 		{ .fd = io->pr.out_fd, .events = POLLIN },
 		{ .fd = io->pr.err_fd, .events = POLLIN },
 		{ .fd = io->exited ? -1 : io->pr.pid_fd, .events = POLLIN },
-		{ .fd = io->r->wake_fd, .events = POLLIN },
+		/* once stopping, the wake-up (never read) would spin */
+		{ .fd = io->stopping ? -1 : io->r->wake_fd, .events = POLLIN },
 	};
 	int64_t until = io->stopping ? io->kill_at : deadline;
 
@@ -367,17 +393,24 @@ static void supervise(struct task_io *io)
 
 /* ---- the result ------------------------------------------------------ */
 
+/* The task's output: both tails, within what is left of the run's
+ * RUN_OUTPUT_BUDGET (status is one record, rewritten at every task). */
 static struct doc *tails(struct task_io *io)
 {
 	struct doc *o = doc_new(DOC_MAP);
-	size_t i;
+	struct run *r = io->r;
+	size_t i, max;
 
-	for (i = 0; o && i < 2; i++)
+	for (i = 0; o && i < 2; i++) {
+		max = (RUN_OUTPUT_BUDGET - r->out_used) / 2;
+		max = tail_doc_len(&io->out[i].tail, max);
+		r->out_used += max;
 		if (doc_map_set(o, io->out[i].name,
-				tail_doc(&io->out[i].tail)) < 0) {
+				tail_doc(&io->out[i].tail, max)) < 0) {
 			doc_free(o);
 			return NULL;
 		}
+	}
 	return o;
 }
 

@@ -253,6 +253,9 @@ static int commit_once(struct plane *p, const char *id,
 		rc = res_order(model_kind(ch.hdr.kind), res);
 	if (rc == 0)
 		rc = record_encode(res, &src, &body);
+	if (rc < 0 && rc != -ENOENT)
+		err_set(e, rc, "cannot store the status of %s (%s)", id,
+			rc == -EFBIG ? "too large" : "out of memory");
 	if (rc == 0) {
 		ch.expect_gen = ch.hdr.gen++;
 		plane_now(&ch.hdr.mtime_ns, NULL, 0);

@@ -448,10 +448,12 @@ static int wf_execution_user(struct pctx *c, const struct store_rec *h,
 {
 	const char *phase = doc_get_str(r, "status.phase");
 
-	if (phase && !strcmp(phase, "IN_PROGRESS"))
+	if (phase && (!strcmp(phase, "IN_PROGRESS") ||
+		      !strcmp(phase, "PENDING")))
 		return err_set(c->e, -EBUSY, "Workflow %s is used by the "
-			       "running WorkflowExecution %s",
-			       c->old_hdr.slug, h->slug);
+			       "%s WorkflowExecution %s", c->old_hdr.slug,
+			       phase[0] == 'P' ? "pending" : "running",
+			       h->slug);
 	return 0;
 }
 

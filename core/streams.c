@@ -709,6 +709,13 @@ ssize_t streams_read(struct streams *ss, uint64_t serial, enum plane_stream s,
 	return n + m;
 }
 
+void sink_end(struct sink *k)
+{
+	pthread_mutex_lock(&k->ss->mu);
+	k->done = true;
+	pthread_mutex_unlock(&k->ss->mu);
+}
+
 void streams_end_all(struct streams *ss)
 {
 	enum plane_stream s = PLANE_LOG;

@@ -114,6 +114,14 @@ ssize_t streams_read(struct streams *ss, uint64_t serial, enum plane_stream s,
 		     uint64_t off, size_t size, struct buf *out);
 
 /**
+ * sink_end() - no byte will be appended any more: streams_stat() reports
+ * the stream not live (the caller decides when it is done).  No notify:
+ * the run's final status change wakes the readers.  NULL-safe callers
+ * only.
+ */
+void sink_end(struct sink *k);
+
+/**
  * streams_end_all() - mark every open sink done and notify (the daemon is
  * stopping: parked readers are answered).  Sinks stay open for their runs
  * to close.

@@ -25,6 +25,7 @@ create_all() {
 	"$m" "$TDIR/run$s.yaml" workflowexecutions "run$s.yaml"
 	assert_created workflowexecutions "run$s" "run$s.yaml"
 	wex=$(rid workflowexecutions "run$s")
+	wait_run_end "run$s" || return 1
 
 	ctx_doc "ctx$s" "$wex" >"$TDIR/ctx$s.yaml"
 	"$m" "$TDIR/ctx$s.yaml" executioncontexts "ctx$s.yaml"
@@ -86,6 +87,8 @@ t_create_mkdir_draft() {
 	exec_doc draft-workflowexecutions draft-workflows \
 		>"$MNT/workflowexecutions/draft-workflowexecutions/spec.yaml"
 	wex=$(rid workflowexecutions draft-workflowexecutions)
+	# The execution runs; its contexts go when it ends: write this one after.
+	wait_run_end draft-workflowexecutions || return 1
 	ctx_doc draft-executioncontexts "$wex" \
 		>"$MNT/executioncontexts/draft-executioncontexts/spec.yaml"
 	for kd in environments workflows workflowinstances workflowexecutions executioncontexts; do

@@ -56,6 +56,7 @@ spec:
     LOG_LEVEL: {value: debug}
 EOF
 	cp "$TDIR/run.yaml" "$MNT/workflowexecutions/"
+	wait_run_end run1 || return 1
 	ctx_doc ctx1 "$(rid workflowexecutions run1)" "$s-ctx" >"$TDIR/ctx1.yaml"
 	cp "$TDIR/ctx1.yaml" "$MNT/executioncontexts/"
 }

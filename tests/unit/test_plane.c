@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdatomic.h>
@@ -33,11 +32,11 @@
 #include "core/plane_i.h"
 #include "core/yaml.h"
 #include "crypt/seal.h"
+#include "fx_plane.h"
 
 #define SECRET "s3cr3t-PLANTED-value-77"
 #define SECRET2 "n3w-PLANTED-value-88"
 #define EVENTS_MAX 64
-#define KEEP_MAX 4096
 
 struct event {
 	enum plane_change what;
@@ -46,67 +45,43 @@ struct event {
 	char slug[SLUG_MAX + 1];
 };
 
-struct fx {
-	char dir[64];
-	char state[128];
-	char key[128];
-	struct plane *p;
-	struct plane_caller who;
-	struct err e;
+/*
+ * The change notifications of the running test.  cmocka runs one test at
+ * a time, so one recorder serves them all; setup empties it.
+ */
+static struct {
 	pthread_mutex_t mu;
 	struct event ev[EVENTS_MAX];	/* protected by mu */
 	size_t nev;			/* protected by mu */
-	void *keep[KEEP_MAX];		/* freed at teardown */
-	size_t nkeep;
-};
+} rec = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 /* ---- fixture -------------------------------------------------------- */
-
-static int rm_one(const char *p, const struct stat *sb, int flag,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static void on_change(void *ctx, enum plane_change what,
 		      const struct plane_res *r)
 {
-	struct fx *f = ctx;
-
-	pthread_mutex_lock(&f->mu);
-	if (f->nev < EVENTS_MAX) {
-		f->ev[f->nev].what = what;
-		f->ev[f->nev].kind = r->kind;
-		f->ev[f->nev].serial = r->serial;
-		memcpy(f->ev[f->nev].slug, r->slug, sizeof(r->slug));
+	(void)ctx;
+	pthread_mutex_lock(&rec.mu);
+	if (rec.nev < EVENTS_MAX) {
+		rec.ev[rec.nev].what = what;
+		rec.ev[rec.nev].kind = r->kind;
+		rec.ev[rec.nev].serial = r->serial;
+		memcpy(rec.ev[rec.nev].slug, r->slug, sizeof(r->slug));
 	}
-	f->nev++;
-	pthread_mutex_unlock(&f->mu);
+	rec.nev++;
+	pthread_mutex_unlock(&rec.mu);
 }
 
-static int fx_open(struct fx *f)
+static int fx_open(struct fx_plane *f)
 {
-	struct plane_opts o = { 0 };
-	struct err e = { 0, "" };
-	int rc;
+	int rc = fx_plane_open(f);
 
-	o.state_dir = f->state;
-	o.key_file = f->key;
-	o.hold_runs = true;
-	plane_limits_default(&o.limits);
-	rc = plane_open(&f->p, &o, &e);
-	if (rc) {
-		print_error("plane_open: %s\n", e.msg);
-		return rc;
-	}
-	plane_set_notify(f->p, on_change, f);
-	return 0;
+	if (!rc)
+		plane_set_notify(f->p, on_change, NULL);
+	return rc;
 }
 
-static void fx_reopen(struct fx *f)
+static void fx_reopen(struct fx_plane *f)
 {
 	plane_close(f->p);
 	f->p = NULL;
@@ -115,97 +90,39 @@ static void fx_reopen(struct fx *f)
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx_plane *f;
 
-	if (!f)
+	if (fx_plane_new(&f, "plane"))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/execfs-plane-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->state, sizeof(f->state), "%s/state", f->dir);
-	snprintf(f->key, sizeof(f->key), "%s/key", f->dir);
-	f->who.uid = getuid();
-	f->who.gid = getgid();
-	f->who.pid = getpid();
-	pthread_mutex_init(&f->mu, NULL);
+	rec.nev = 0;
 	*state = f;
 	return fx_open(f) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	size_t i;
-
-	plane_close(f->p);
-	for (i = 0; i < f->nkeep; i++)
-		free(f->keep[i]);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	pthread_mutex_destroy(&f->mu);
-	free(f);
+	fx_plane_free(*state);
 	return 0;
 }
 
-/* Keep @p until teardown, so checks can use it inline. */
-static void *keep(struct fx *f, void *p)
-{
-	assert_non_null(p);
-	assert_true(f->nkeep < KEEP_MAX);
-	f->keep[f->nkeep++] = p;
-	return p;
-}
-
-static const char *fmt(struct fx *f, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static const char *fmt(struct fx *f, const char *format, ...)
-{
-	struct buf b = BUF_INIT(1 << 20);
-	va_list ap;
-
-	va_start(ap, format);
-	assert_int_equal(buf_vaddf(&b, format, ap), 0);
-	va_end(ap);
-	return keep(f, buf_detach(&b, NULL));
-}
-
-static size_t events(struct fx *f)
+static size_t events(void)
 {
 	size_t n;
 
-	pthread_mutex_lock(&f->mu);
-	n = f->nev;
-	pthread_mutex_unlock(&f->mu);
+	pthread_mutex_lock(&rec.mu);
+	n = rec.nev;
+	pthread_mutex_unlock(&rec.mu);
 	return n;
 }
 
 /* ---- writing ------------------------------------------------------- */
 
-static int put(struct fx *f, enum kind_id k, enum plane_write_mode m,
-	       const char *name, const char *text, struct plane_res *r)
-{
-	err_clear(&f->e);
-	return plane_write(f->p, &f->who, k, m, name, text, strlen(text), r,
-			   &f->e);
-}
-
-static void ok_put(struct fx *f, enum kind_id k, enum plane_write_mode m,
-		   const char *name, const char *text, struct plane_res *r)
-{
-	int rc = put(f, k, m, name, text, r);
-
-	if (rc)
-		fail_msg("write %s: %d: %s", name, rc, f->e.msg);
-}
-
 /* A failing write: its errno and a message containing @want. */
-static void bad_put(struct fx *f, enum kind_id k, enum plane_write_mode m,
+static void bad_put(struct fx_plane *f, enum kind_id k, enum plane_write_mode m,
 		    const char *name, const char *text, int err,
 		    const char *want)
 {
-	int rc = put(f, k, m, name, text, NULL);
+	int rc = fx_put(f, k, m, name, text, NULL);
 
 	if (rc != err || !strstr(f->e.msg, want))
 		fail_msg("write %s: got %d \"%s\", want %d \"...%s...\"", name,
@@ -236,36 +153,36 @@ static const char env_doc[] =
 	"      taskConfig:\n" \
 	"        shell: {command: 'echo hi'}\n"
 
-static void mk_env(struct fx *f, const char *name, struct plane_res *r)
+static void mk_env(struct fx_plane *f, const char *name, struct plane_res *r)
 {
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW,
-	       fmt(f, "%s.yaml", name), "spec: {description: x}\n", r);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW,
+		  fx_fmt(f, "%s.yaml", name), "spec: {description: x}\n", r);
 }
 
-static void mk_wf(struct fx *f, const char *name, struct plane_res *r)
+static void mk_wf(struct fx_plane *f, const char *name, struct plane_res *r)
 {
-	ok_put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, fmt(f, "%s.yaml", name),
-	       fmt(f, WF_DOC("%s"), name), r);
+	fx_ok_put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, fx_fmt(f, "%s.yaml", name),
+		  fx_fmt(f, WF_DOC("%s"), name), r);
 }
 
-static void mk_exec(struct fx *f, const char *name, const char *wf,
+static void mk_exec(struct fx_plane *f, const char *name, const char *wf,
 		    struct plane_res *r)
 {
-	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW,
-	       fmt(f, "%s.yaml", name),
-	       fmt(f, "metadata: {name: %s}\nspec: {workflowId: %s}\n", name,
-		   wf), r);
+	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW,
+		  fx_fmt(f, "%s.yaml", name),
+		  fx_fmt(f, "metadata: {name: %s}\nspec: {workflowId: %s}\n",
+			 name, wf), r);
 }
 
 /* ---- reading ------------------------------------------------------- */
 
-static const char *view(struct fx *f, uint64_t serial, enum plane_view v)
+static const char *view(struct fx_plane *f, uint64_t serial, enum plane_view v)
 {
 	struct plane_blob *b = NULL;
 	char *s;
 
 	assert_int_equal(plane_view(f->p, serial, v, &b), 0);
-	s = keep(f, malloc(b->len + 1));
+	s = fx_keep(f, malloc(b->len + 1));
 	memcpy(s, b->data, b->len);
 	s[b->len] = '\0';
 	assert_int_equal(strlen(s), b->len);
@@ -274,7 +191,7 @@ static const char *view(struct fx *f, uint64_t serial, enum plane_view v)
 }
 
 /* resource.json of @serial, parsed. */
-static struct doc *res_doc(struct fx *f, uint64_t serial)
+static struct doc *res_doc(struct fx_plane *f, uint64_t serial)
 {
 	const char *json = view(f, serial, VIEW_RESOURCE_JSON);
 	struct doc *d = NULL;
@@ -286,31 +203,14 @@ static struct doc *res_doc(struct fx *f, uint64_t serial)
 }
 
 /* A field of a resource, as resource.json shows it ("" when absent). */
-static const char *field(struct fx *f, uint64_t serial, const char *path)
+static const char *field(struct fx_plane *f, uint64_t serial, const char *path)
 {
 	struct doc *d = res_doc(f, serial);
 	const char *v = doc_get_str(d, path);
-	char *s = keep(f, strdup(v ? v : ""));
+	char *s = fx_keep(f, strdup(v ? v : ""));
 
 	doc_free(d);
 	return s;
-}
-
-static struct plane_res lookup(struct fx *f, enum kind_id k,
-			       const char *slug)
-{
-	struct plane_res r;
-
-	if (plane_lookup(f->p, k, slug, &r))
-		fail_msg("%s not found", slug);
-	return r;
-}
-
-static bool exists(struct fx *f, enum kind_id k, const char *slug)
-{
-	struct plane_res r;
-
-	return plane_lookup(f->p, k, slug, &r) == 0;
 }
 
 struct serials {
@@ -330,10 +230,10 @@ static int add_serial(void *ctx, const struct plane_res *r)
 
 /* Everything a user can see, as one text: every resource's header and
  * views, kind by kind, and the counts. */
-static const char *snapshot(struct fx *f)
+static const char *snapshot(struct fx_plane *f)
 {
 	struct buf b = BUF_INIT(64u << 20);
-	struct serials *l = keep(f, calloc(1, sizeof(*l)));
+	struct serials *l = fx_keep(f, calloc(1, sizeof(*l)));
 	struct plane_res r;
 	int k, v;
 	size_t i;
@@ -356,33 +256,12 @@ static const char *snapshot(struct fx *f)
 						    (enum plane_view)v));
 		}
 	}
-	return keep(f, buf_detach(&b, NULL));
-}
-
-/* Whether @needle occurs in the LMDB data file. */
-static bool in_data_file(struct fx *f, const char *needle)
-{
-	const char *path = fmt(f, "%s/data.mdb", f->state);
-	struct stat st;
-	char *data;
-	ssize_t n;
-	bool found;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	data = malloc((size_t)st.st_size + 1);
-	assert_non_null(data);
-	n = pread(fd, data, (size_t)st.st_size, 0);
-	close(fd);
-	assert_int_equal(n, st.st_size);
-	found = memmem(data, (size_t)n, needle, strlen(needle)) != NULL;
-	free(data);
-	return found;
+	return fx_keep(f, buf_detach(&b, NULL));
 }
 
 /* The stored (sealed) node at @path of resource @id. */
-static struct doc *stored_node(struct fx *f, const char *id, const char *path)
+static struct doc *stored_node(struct fx_plane *f, const char *id,
+				const char *path)
 {
 	struct store_rec h;
 	struct doc *res = NULL, *n;
@@ -394,7 +273,7 @@ static struct doc *stored_node(struct fx *f, const char *id, const char *path)
 }
 
 /* The plaintext of the secret at @path of resource @id. */
-static const char *unseal(struct fx *f, const char *kind, const char *id,
+static const char *unseal(struct fx_plane *f, const char *kind, const char *id,
 			  const char *path)
 {
 	struct doc *n = stored_node(f, id, path);
@@ -406,16 +285,16 @@ static const char *unseal(struct fx *f, const char *kind, const char *id,
 	assert_int_equal(n->type, DOC_SEALED);
 	assert_int_equal(open_value(f->p->kr, &ad, n->u.s, n->n, &plain, &len),
 			 0);
-	copy = keep(f, strndup(plain, len));
+	copy = fx_keep(f, strndup(plain, len));
 	seal_free_plain(plain, len);
 	doc_free(n);
 	return copy;
 }
 
 /* The runner's job, done by hand: set an execution's phase. */
-static void set_phase(struct fx *f, const char *slug, const char *phase)
+static void set_phase(struct fx_plane *f, const char *slug, const char *phase)
 {
-	struct plane_res r = lookup(f, KIND_WORKFLOW_EXECUTION, slug);
+	struct plane_res r = fx_lookup(f, KIND_WORKFLOW_EXECUTION, slug);
 	struct buf src = BUF_INIT(PLANE_DOC_MAX), body = BUF_INIT(1 << 24);
 	struct store_change ch;
 	struct doc *res = NULL;
@@ -435,22 +314,22 @@ static void set_phase(struct fx *f, const char *slug, const char *phase)
 	buf_release(&body);
 }
 
-static const char *user_name(struct fx *f)
+static const char *user_name(struct fx_plane *f)
 {
 	struct passwd *pw = getpwuid(getuid());
 
-	return pw ? pw->pw_name : fmt(f, "uid-%u", (unsigned)getuid());
+	return pw ? pw->pw_name : fx_fmt(f, "uid-%u", (unsigned)getuid());
 }
 
 /* ---- opening -------------------------------------------------------- */
 
 static void open_refusals(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_opts o = { 0 };
 	struct plane *p2 = NULL;
 	struct err e = { 0, "" };
-	const char *key2 = fmt(f, "%s/key2", f->dir);
+	const char *key2 = fx_fmt(f, "%s/key2", f->dir);
 	int fd;
 
 	plane_limits_default(&o.limits);
@@ -472,7 +351,7 @@ static void open_refusals(void **state)
 			 32);
 	assert_int_equal(fchmod(fd, 0644), 0);
 	close(fd);
-	o.state_dir = fmt(f, "%s/state2", f->dir);
+	o.state_dir = fx_fmt(f, "%s/state2", f->dir);
 	o.key_file = key2;
 	err_clear(&e);
 	assert_int_equal(plane_open(&p2, &o, &e), -EACCES);
@@ -482,9 +361,9 @@ static void open_refusals(void **state)
 
 static void too_large(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	size_t n = PLANE_DOC_MAX + 1;
-	char *big = keep(f, malloc(n + 1));
+	char *big = fx_keep(f, malloc(n + 1));
 	const char *before = snapshot(f);
 
 	memset(big, '#', n);
@@ -500,7 +379,7 @@ static void too_large(void **state)
 /* Odd names and kinds get clean errors. */
 static void odd_arguments(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	char longname[400];
 	struct plane_res r;
 
@@ -517,7 +396,8 @@ static void odd_arguments(void **state)
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, longname, "{}\n",
 		-ENOENT, "not found");
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW,
-		fmt(f, "%s.yaml", longname), "{}\n", -EBADMSG, "metadata.name");
+		fx_fmt(f, "%s.yaml", longname), "{}\n", -EBADMSG,
+		"metadata.name");
 	bad_put(f, KIND_COUNT, PLANE_WRITE_NEW, "x.yaml", "{}\n", -EINVAL,
 		"kind");
 	assert_int_equal(plane_delete(f->p, &f->who, KIND_COUNT, "prod",
@@ -531,17 +411,17 @@ static void odd_arguments(void **state)
 
 static void create_every_kind(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res env, wf, wi, wex, ctx, r;
 
 	mk_env(f, "prod", &env);
 	mk_wf(f, "onboard", &wf);
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
-	       "spec: {workflowId: onboard, envRefs: [prod]}\n", &wi);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
+		  "spec: {workflowId: onboard, envRefs: [prod]}\n", &wi);
 	mk_exec(f, "run1", "onboard", &wex);
-	ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "run1-ctx.yaml",
-	       "spec:\n  executionId: run1\n  data:\n    TOKEN: {value: t, "
-	       "isSecret: true}\n", &ctx);
+	fx_ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "run1-ctx.yaml",
+		  "spec:\n  executionId: run1\n  data:\n    TOKEN: {value: t, "
+		  "isSecret: true}\n", &ctx);
 
 	assert_int_equal(plane_count(f->p, KIND_ENVIRONMENT), 1);
 	assert_int_equal(plane_count(f->p, KIND_WORKFLOW), 1);
@@ -558,7 +438,7 @@ static void create_every_kind(void **state)
 	assert_true(ids_valid("wex", wex.id));
 	assert_true(ids_valid("exec", ctx.id));
 	assert_int_equal(wex.gen, 1);
-	r = lookup(f, KIND_WORKFLOW_EXECUTION, "run1");
+	r = fx_lookup(f, KIND_WORKFLOW_EXECUTION, "run1");
 	assert_string_equal(r.id, wex.id);
 	assert_int_equal(r.serial, wex.serial);
 	assert_int_equal(plane_lookup_id(f->p, ctx.id, &r), 0);
@@ -571,27 +451,27 @@ static void create_every_kind(void **state)
 	assert_int_equal(plane_lookup_id(f->p, "wfl-nope", &r), -ENOENT);
 
 	/* One event per record: the workflow brought its default instance. */
-	assert_int_equal(events(f), 6);
-	assert_int_equal(f->ev[0].what, PLANE_CREATED);
-	assert_int_equal(f->ev[0].serial, env.serial);
-	assert_int_equal(f->ev[1].what, PLANE_CREATED);
-	assert_int_equal(f->ev[2].what, PLANE_CREATED);
-	assert_true((f->ev[1].kind == KIND_WORKFLOW &&
-		     f->ev[2].kind == KIND_WORKFLOW_INSTANCE) ||
-		    (f->ev[2].kind == KIND_WORKFLOW &&
-		     f->ev[1].kind == KIND_WORKFLOW_INSTANCE));
-	assert_int_equal(f->ev[5].serial, ctx.serial);
-	assert_string_equal(f->ev[5].slug, "run1-ctx");
+	assert_int_equal(events(), 6);
+	assert_int_equal(rec.ev[0].what, PLANE_CREATED);
+	assert_int_equal(rec.ev[0].serial, env.serial);
+	assert_int_equal(rec.ev[1].what, PLANE_CREATED);
+	assert_int_equal(rec.ev[2].what, PLANE_CREATED);
+	assert_true((rec.ev[1].kind == KIND_WORKFLOW &&
+		     rec.ev[2].kind == KIND_WORKFLOW_INSTANCE) ||
+		    (rec.ev[2].kind == KIND_WORKFLOW &&
+		     rec.ev[1].kind == KIND_WORKFLOW_INSTANCE));
+	assert_int_equal(rec.ev[5].serial, ctx.serial);
+	assert_string_equal(rec.ev[5].slug, "run1-ctx");
 }
 
 static void defaults(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res env, wf, wi;
 
 	/* No apiVersion, kind or name: the directory and file say them. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml",
-	       "spec: {description: p}\n", &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml",
+		  "spec: {description: p}\n", &env);
 	assert_string_equal(env.slug, "prod");
 	assert_string_equal(field(f, env.serial, "apiVersion"),
 			    "agentic.stigmer.ai/v1");
@@ -602,15 +482,16 @@ static void defaults(void **state)
 			    "ORGANIZATION");
 
 	/* A stem that is not a slug becomes one. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "My Staging.yml",
-	       "{}\n", &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "My Staging.yml",
+		  "{}\n", &env);
 	assert_string_equal(env.slug, "my-staging");
 	assert_string_equal(field(f, env.serial, "metadata.name"),
 			    "My Staging");
 
 	/* JSON is YAML; an explicit name wins over the file's. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "x.json",
-	       "{\"metadata\": {\"name\": \"qa\", \"owner_scope\": 3}}", &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "x.json",
+		  "{\"metadata\": {\"name\": \"qa\", \"owner_scope\": 3}}",
+		  &env);
 	assert_string_equal(env.slug, "qa");
 	assert_string_equal(field(f, env.serial, "metadata.ownerScope"),
 			    "IDENTITY_ACCOUNT");
@@ -618,8 +499,8 @@ static void defaults(void **state)
 	mk_wf(f, "onboard", &wf);
 	assert_string_equal(field(f, wf.serial, "metadata.ownerScope"),
 			    "PLATFORM");
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_DRAFT, "blue",
-	       "spec: {workflowId: onboard}\n", &wi);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_DRAFT, "blue",
+		  "spec: {workflowId: onboard}\n", &wi);
 	assert_string_equal(wi.slug, "blue");
 	assert_string_equal(field(f, wi.serial, "metadata.name"), "blue");
 	assert_string_equal(field(f, wi.serial, "kind"), "WorkflowInstance");
@@ -628,14 +509,15 @@ static void defaults(void **state)
 /* The template a mkdir shows can be saved as it is, or filled in. */
 static void drafts(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct buf b = BUF_INIT(1 << 16);
 	struct plane_res r;
 
 	assert_int_equal(plane_draft(KIND_ENVIRONMENT, "staging", &b), 0);
 	assert_non_null(strstr(b.data, "name: staging\n"));
 	assert_null(strstr(b.data, "%s"));
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_DRAFT, "staging", b.data, &r);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_DRAFT, "staging", b.data,
+		  &r);
 	assert_string_equal(r.slug, "staging");
 	/* spec.yaml keeps the template's comments. */
 	assert_string_equal(view(f, r.serial, VIEW_SPEC), b.data);
@@ -650,13 +532,13 @@ static void drafts(void **state)
 
 static void views(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res env;
 	const char *spec, *yaml, *json, *status;
 	struct doc *d;
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", env_doc,
-	       &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", env_doc,
+		  &env);
 
 	/* spec.yaml: the text as written, comments kept, secret masked. */
 	spec = view(f, env.serial, VIEW_SPEC);
@@ -691,7 +573,7 @@ static void views(void **state)
 					     3, &qa, &f->e), 0);
 		assert_string_equal(field(f, qa.serial, "status.audit."
 					  "specAudit.createdBy.id"), "uid-4242");
-		ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "qa", "{}\n", NULL);
+		fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "qa", "{}\n", NULL);
 		assert_string_equal(field(f, qa.serial, "status.audit."
 					  "specAudit.updatedBy.id"),
 				    user_name(f));
@@ -720,7 +602,7 @@ static void views(void **state)
 	assert_null(strstr(status, "metadata:"));
 
 	assert_string_equal(view(f, env.serial, VIEW_ID),
-			    fmt(f, "%s\n", env.id));
+			    fx_fmt(f, "%s\n", env.id));
 	{
 		struct plane_blob *b = NULL;
 
@@ -739,20 +621,20 @@ static void views(void **state)
 
 static void update_spec(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res a, b;
 	const char *created, *text;
 	size_t ev;
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml",
-	       "spec: {description: one}\n", &a);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml",
+		  "spec: {description: one}\n", &a);
 	created = field(f, a.serial, "status.audit.specAudit.createdAt");
 	assert_string_equal(view(f, a.serial, VIEW_SPEC),
 			    "spec: {description: one}\n");
 	usleep(2000);
-	ev = events(f);
+	ev = events();
 	text = "# now two\nspec: {description: two}\n";
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod", text, &b);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod", text, &b);
 	assert_string_equal(b.id, a.id);
 	assert_int_equal(b.serial, a.serial);
 	assert_int_equal(b.gen, a.gen + 1);
@@ -771,12 +653,13 @@ static void update_spec(void **state)
 	assert_string_equal(field(f, a.serial, "status.audit.specAudit.event"),
 			    "updated");
 	assert_string_equal(field(f, a.serial, "metadata.name"), "prod");
-	assert_int_equal(events(f), ev + 1);
-	assert_int_equal(f->ev[ev].what, PLANE_UPDATED);
-	assert_int_equal(f->ev[ev].serial, a.serial);
+	assert_int_equal(events(), ev + 1);
+	assert_int_equal(rec.ev[ev].what, PLANE_UPDATED);
+	assert_int_equal(rec.ev[ev].serial, a.serial);
 
 	/* The view cache follows the generation. */
-	assert_string_equal(view(f, a.serial, VIEW_ID), fmt(f, "%s\n", a.id));
+	assert_string_equal(view(f, a.serial, VIEW_ID),
+			    fx_fmt(f, "%s\n", a.id));
 	assert_int_equal(plane_count(f->p, KIND_ENVIRONMENT), 1);
 
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "nope",
@@ -786,14 +669,14 @@ static void update_spec(void **state)
 /* A new file naming an existing resource is an apply: an update. */
 static void apply_existing(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res a, b, wf, wf2;
 	const char *did;
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml",
-	       "spec: {description: one}\n", &a);
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "other.yaml",
-	       "metadata: {name: prod}\nspec: {description: two}\n", &b);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml",
+		  "spec: {description: one}\n", &a);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "other.yaml",
+		  "metadata: {name: prod}\nspec: {description: two}\n", &b);
 	assert_string_equal(b.id, a.id);
 	assert_int_equal(b.gen, 2);
 	assert_int_equal(plane_count(f->p, KIND_ENVIRONMENT), 1);
@@ -811,12 +694,13 @@ static void apply_existing(void **state)
 
 static void context_create_only(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	const char *ctx = "spec: {executionId: run1}\n";
 	const char *before;
 	struct plane_res r;
 
-	ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "c1.yaml", ctx, &r);
+	fx_ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "c1.yaml", ctx,
+		  &r);
 	assert_string_equal(field(f, r.serial, "metadata.ownerScope"),
 			    "UNSPECIFIED");
 	before = snapshot(f);
@@ -836,11 +720,11 @@ static void context_create_only(void **state)
 
 static void workflow_default_instance(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, wi;
 
 	mk_wf(f, "onboard", &wf);
-	wi = lookup(f, KIND_WORKFLOW_INSTANCE, "onboard-default");
+	wi = fx_lookup(f, KIND_WORKFLOW_INSTANCE, "onboard-default");
 	assert_string_equal(field(f, wf.serial, "status.defaultInstanceId"),
 			    wi.id);
 	assert_string_equal(field(f, wi.serial, "spec.workflowId"), wf.id);
@@ -853,37 +737,37 @@ static void workflow_default_instance(void **state)
 			    user_name(f));
 	/* Its spec.yaml is rendered, and can be written back as it is. */
 	assert_non_null(strstr(view(f, wi.serial, VIEW_SPEC), wf.id));
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_SPEC, "onboard-default",
-	       view(f, wi.serial, VIEW_SPEC), NULL);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_SPEC,
+		  "onboard-default", view(f, wi.serial, VIEW_SPEC), NULL);
 	assert_string_equal(field(f, wi.serial, "spec.workflowId"), wf.id);
 
 	/* The rendered spec.yaml keeps the instance's scope and org. */
-	ok_put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, "org.yaml",
-	       "metadata: {ownerScope: ORGANIZATION, org: acme}\n"
-	       "spec: {document: {dsl: 1.0.0, namespace: a, name: b, "
-	       "version: '1'}, tasks: [{name: t, kind: SET, "
-	       "taskConfig: {variables: {a: b}}}]}\n", &wf);
-	wi = lookup(f, KIND_WORKFLOW_INSTANCE, "org-default");
+	fx_ok_put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, "org.yaml",
+		  "metadata: {ownerScope: ORGANIZATION, org: acme}\n"
+		  "spec: {document: {dsl: 1.0.0, namespace: a, name: b, "
+		  "version: '1'}, tasks: [{name: t, kind: SET, "
+		  "taskConfig: {variables: {a: b}}}]}\n", &wf);
+	wi = fx_lookup(f, KIND_WORKFLOW_INSTANCE, "org-default");
 	assert_string_equal(field(f, wi.serial, "metadata.ownerScope"),
 			    "ORGANIZATION");
 	assert_string_equal(field(f, wi.serial, "metadata.org"), "acme");
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_SPEC, "org-default",
-	       view(f, wi.serial, VIEW_SPEC), NULL);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_SPEC, "org-default",
+		  view(f, wi.serial, VIEW_SPEC), NULL);
 	assert_string_equal(field(f, wi.serial, "metadata.ownerScope"),
 			    "ORGANIZATION");
 	assert_string_equal(field(f, wi.serial, "metadata.org"), "acme");
 
 	/* A workflow whose default instance name is taken fails whole. */
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "x-default.yaml",
-	       "spec: {workflowId: onboard}\n", NULL);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "x-default.yaml",
+		  "spec: {workflowId: onboard}\n", NULL);
 	bad_put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, "x.yaml", WF_DOC("x"),
 		-EEXIST, "x-default");
-	assert_false(exists(f, KIND_WORKFLOW, "x"));
+	assert_false(fx_exists(f, KIND_WORKFLOW, "x"));
 }
 
 static void instance_refs(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, env, qa, wi;
 	struct doc *d;
 	const char *before;
@@ -903,9 +787,9 @@ static void instance_refs(void **state)
 	assert_string_equal(snapshot(f), before);
 
 	/* References by slug or by id; the stored ones keep the id. */
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
-	       fmt(f, "spec:\n  workflowId: %s\n  envRefs:\n    - prod\n"
-		   "    - {id: %s}\n", wf.id, qa.id), &wi);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
+		  fx_fmt(f, "spec:\n  workflowId: %s\n  envRefs:\n    - prod\n"
+			 "    - {id: %s}\n", wf.id, qa.id), &wi);
 	d = res_doc(f, wi.serial);
 	assert_string_equal(doc_get_str(d, "spec.workflowId"), wf.id);
 	assert_int_equal(doc_get(d, "spec.envRefs")->n, 2);
@@ -920,12 +804,12 @@ static void instance_refs(void **state)
 
 static void execution_targets(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, wi, blue, wex;
 	const char *before;
 
 	mk_wf(f, "onboard", &wf);
-	wi = lookup(f, KIND_WORKFLOW_INSTANCE, "onboard-default");
+	wi = fx_lookup(f, KIND_WORKFLOW_INSTANCE, "onboard-default");
 
 	/* By workflow slug: the default instance, PENDING. */
 	mk_exec(f, "run1", "onboard", &wex);
@@ -937,11 +821,11 @@ static void execution_targets(void **state)
 			    "ORGANIZATION");
 
 	/* By instance slug: that instance and its workflow. */
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
-	       "spec: {workflowId: onboard}\n", &blue);
-	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "x.yaml",
-	       "metadata: {name: run2}\nspec: {workflowInstanceId: blue}\n",
-	       &wex);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
+		  "spec: {workflowId: onboard}\n", &blue);
+	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "x.yaml",
+		  "metadata: {name: run2}\nspec: {workflowInstanceId: blue}\n",
+		  &wex);
 	assert_string_equal(wex.slug, "run2");
 	assert_string_equal(field(f, wex.serial, "spec.workflowInstanceId"),
 			    blue.id);
@@ -963,14 +847,14 @@ static void execution_targets(void **state)
  * again, in the same commit, and records it on the workflow. */
 static void execution_recreates_default(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, wi, wex;
 
 	mk_wf(f, "onboard", &wf);
 	assert_int_equal(plane_delete(f->p, &f->who, KIND_WORKFLOW_INSTANCE,
 				      "onboard-default", &f->e), 0);
 	mk_exec(f, "run1", "onboard", &wex);
-	wi = lookup(f, KIND_WORKFLOW_INSTANCE, "onboard-default");
+	wi = fx_lookup(f, KIND_WORKFLOW_INSTANCE, "onboard-default");
 	assert_string_equal(field(f, wex.serial, "spec.workflowInstanceId"),
 			    wi.id);
 	assert_string_equal(field(f, wf.serial, "status.defaultInstanceId"),
@@ -988,7 +872,7 @@ static void execution_recreates_default(void **state)
  * refused when it belongs to another one. */
 static void execution_default_by_name(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res a, b, wi, wex;
 	const char *before;
 	size_t ev;
@@ -997,8 +881,8 @@ static void execution_default_by_name(void **state)
 	mk_wf(f, "b", &b);
 	assert_int_equal(plane_delete(f->p, &f->who, KIND_WORKFLOW_INSTANCE,
 				      "a-default", &f->e), 0);
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "a-default.yaml",
-	       "spec: {workflowId: b}\n", NULL);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "a-default.yaml",
+		  "spec: {workflowId: b}\n", NULL);
 	before = snapshot(f);
 	bad_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "r.yaml",
 		"metadata: {name: r}\nspec: {workflowId: a}\n", -EEXIST,
@@ -1007,17 +891,17 @@ static void execution_default_by_name(void **state)
 
 	assert_int_equal(plane_delete(f->p, &f->who, KIND_WORKFLOW_INSTANCE,
 				      "a-default", &f->e), 0);
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "a-default.yaml",
-	       "spec: {workflowId: a}\n", &wi);
-	ev = events(f);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "a-default.yaml",
+		  "spec: {workflowId: a}\n", &wi);
+	ev = events();
 	mk_exec(f, "r", "a", &wex);
 	assert_string_equal(field(f, wex.serial, "spec.workflowInstanceId"),
 			    wi.id);
 	assert_string_equal(field(f, a.serial, "status.defaultInstanceId"),
 			    wi.id);
 	/* The workflow was updated and the execution created, together. */
-	assert_int_equal(events(f), ev + 2);
-	assert_int_equal(f->ev[ev].what + f->ev[ev + 1].what,
+	assert_int_equal(events(), ev + 2);
+	assert_int_equal(rec.ev[ev].what + rec.ev[ev + 1].what,
 			 PLANE_UPDATED + PLANE_CREATED);
 }
 
@@ -1056,7 +940,7 @@ static void check_exec_name(const char *slug, const char *wf)
 }
 
 struct racer {
-	struct fx *f;
+	struct fx_plane *f;
 	pthread_barrier_t *go;
 	int failures;
 };
@@ -1079,14 +963,14 @@ static void *unnamed_main(void *arg)
 
 static void execution_unnamed(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, a, b;
 
 	mk_wf(f, "onboard", &wf);
-	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "job.yaml",
-	       "spec: {workflowId: onboard}\n", &a);
-	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "job.yaml",
-	       "spec: {workflowId: onboard}\n", &b);
+	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "job.yaml",
+		  "spec: {workflowId: onboard}\n", &a);
+	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "job.yaml",
+		  "spec: {workflowId: onboard}\n", &b);
 	check_exec_name(a.slug, "onboard");
 	check_exec_name(b.slug, "onboard");
 	assert_string_not_equal(a.slug, b.slug);
@@ -1116,22 +1000,22 @@ static void execution_unnamed(void **state)
 		assert_int_equal(plane_count(f->p, KIND_WORKFLOW_EXECUTION), 6);
 	}
 	/* A named one, or one written as a draft, keeps its name. */
-	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_DRAFT, "mine",
-	       "spec: {workflowId: onboard}\n", &a);
+	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_DRAFT, "mine",
+		  "spec: {workflowId: onboard}\n", &a);
 	assert_string_equal(a.slug, "mine");
 }
 
 static void execution_immutable(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, wex;
 	const char *before;
 
 	mk_wf(f, "onboard", &wf);
 	mk_exec(f, "run1", "onboard", &wex);
 	/* While PENDING the spec may change. */
-	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_SPEC, "run1",
-	       "spec: {workflowId: onboard, triggerMessage: hi}\n", NULL);
+	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_SPEC, "run1",
+		  "spec: {workflowId: onboard, triggerMessage: hi}\n", NULL);
 	assert_string_equal(field(f, wex.serial, "spec.triggerMessage"), "hi");
 	assert_string_equal(field(f, wex.serial, "status.phase"), "PENDING");
 	set_phase(f, "run1", "IN_PROGRESS");
@@ -1147,7 +1031,7 @@ static void execution_immutable(void **state)
 
 static void identity_immutable(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res env, other;
 	const char *before;
 
@@ -1155,7 +1039,7 @@ static void identity_immutable(void **state)
 	mk_env(f, "qa", &other);
 	before = snapshot(f);
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
-		fmt(f, "metadata: {id: %s}\n", other.id), -EPERM,
+		fx_fmt(f, "metadata: {id: %s}\n", other.id), -EPERM,
 		"metadata.id");
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
 		"metadata: {id: env-01arz3ndektsv4rrffq69g5fav}\n", -EPERM,
@@ -1169,13 +1053,13 @@ static void identity_immutable(void **state)
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_DRAFT, "prod", "{}\n",
 		-EEXIST, "prod");
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "x.yaml",
-		fmt(f, "metadata: {name: y, id: %s}\n", env.id), -EEXIST,
+		fx_fmt(f, "metadata: {name: y, id: %s}\n", env.id), -EEXIST,
 		"metadata.id");
 	assert_string_equal(snapshot(f), before);
 	/* Writing the id and slug as they are is fine. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
-	       fmt(f, "metadata: {name: prod, slug: prod, id: %s}\n", env.id),
-	       NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
+		  fx_fmt(f, "metadata: {name: prod, slug: prod, id: %s}\n",
+			 env.id), NULL);
 }
 
 /* Task configs the runner needs, and kinds it does not run. */
@@ -1273,16 +1157,17 @@ static const struct task_case task_cases[] = {
 
 static void workflow_tasks(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	const char *doc;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < sizeof(task_cases) / sizeof(task_cases[0]); i++) {
-		doc = fmt(f, "metadata: {name: w%zu}\nspec:\n  document: {dsl: "
-			  "1.0.0, namespace: a, name: b, version: '1'}\n"
-			  "  tasks: %s\n", i, task_cases[i].tasks);
-		rc = put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, "x.yaml", doc, NULL);
+		doc = fx_fmt(f, "metadata: {name: w%zu}\nspec:\n  document: "
+			     "{dsl: 1.0.0, namespace: a, name: b, version: "
+			     "'1'}\n"
+			     "  tasks: %s\n", i, task_cases[i].tasks);
+		rc = fx_put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, "x.yaml", doc, NULL);
 		if (!task_cases[i].want && rc != 0)
 			fail_msg("task_cases[%zu]: %s", i, f->e.msg);
 		if (task_cases[i].want &&
@@ -1299,24 +1184,24 @@ static void workflow_tasks(void **state)
 
 static void delete_cascade(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, wi, env;
 	size_t ev;
 
 	mk_wf(f, "onboard", &wf);
-	wi = lookup(f, KIND_WORKFLOW_INSTANCE, "onboard-default");
+	wi = fx_lookup(f, KIND_WORKFLOW_INSTANCE, "onboard-default");
 	mk_exec(f, "done1", "onboard", NULL);
 	set_phase(f, "done1", "COMPLETED");
-	ev = events(f);
+	ev = events();
 	assert_int_equal(plane_delete(f->p, &f->who, KIND_WORKFLOW, "onboard",
 				      &f->e), 0);
-	assert_false(exists(f, KIND_WORKFLOW, "onboard"));
-	assert_false(exists(f, KIND_WORKFLOW_INSTANCE, "onboard-default"));
+	assert_false(fx_exists(f, KIND_WORKFLOW, "onboard"));
+	assert_false(fx_exists(f, KIND_WORKFLOW_INSTANCE, "onboard-default"));
 	assert_int_equal(plane_lookup_id(f->p, wi.id, &wi), -ENOENT);
-	assert_int_equal(events(f), ev + 2);
-	assert_int_equal(f->ev[ev].what, PLANE_DELETED);
-	assert_int_equal(f->ev[ev + 1].what, PLANE_DELETED);
-	assert_int_equal(f->ev[ev].serial + f->ev[ev + 1].serial,
+	assert_int_equal(events(), ev + 2);
+	assert_int_equal(rec.ev[ev].what, PLANE_DELETED);
+	assert_int_equal(rec.ev[ev + 1].what, PLANE_DELETED);
+	assert_int_equal(rec.ev[ev].serial + rec.ev[ev + 1].serial,
 			 wf.serial + wi.serial);
 	{
 		struct plane_blob *b = NULL;
@@ -1339,13 +1224,13 @@ static void delete_cascade(void **state)
 
 static void delete_busy(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf;
 	const char *before;
 
 	mk_wf(f, "onboard", &wf);
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
-	       "spec: {workflowId: onboard}\n", NULL);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
+		  "spec: {workflowId: onboard}\n", NULL);
 	before = snapshot(f);
 	err_clear(&f->e);
 	assert_int_equal(plane_delete(f->p, &f->who, KIND_WORKFLOW, "onboard",
@@ -1433,32 +1318,32 @@ static const struct bad bads[] = {
 /* Every rejected write leaves every view as it was. */
 static void failures_change_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	const char *before;
 	size_t i, ev;
 
 	mk_env(f, "prod", NULL);
 	mk_wf(f, "onboard", NULL);
 	mk_wf(f, "other", NULL);
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
-	       "spec: {workflowId: other}\n", NULL);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "blue.yaml",
+		  "spec: {workflowId: other}\n", NULL);
 	before = snapshot(f);
-	ev = events(f);
+	ev = events();
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		bad_put(f, bads[i].kind, bads[i].mode, bads[i].name,
 			bads[i].text, bads[i].err, bads[i].want);
 		if (strcmp(snapshot(f), before) != 0)
 			fail_msg("bads[%zu] changed something", i);
 	}
-	assert_int_equal(events(f), ev);
+	assert_int_equal(events(), ev);
 }
 
 static int saved_stderr = -1;
 
 /* Send stderr (the daemon log) to file @name in the test directory. */
-static void stderr_to(struct fx *f, const char *name)
+static void stderr_to(struct fx_plane *f, const char *name)
 {
-	int fd = open(fmt(f, "%s/%s", f->dir, name),
+	int fd = open(fx_fmt(f, "%s/%s", f->dir, name),
 		      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	assert_true(fd >= 0);
@@ -1469,7 +1354,7 @@ static void stderr_to(struct fx *f, const char *name)
 	close(fd);
 }
 
-static void stderr_back(struct fx *f)
+static void stderr_back(struct fx_plane *f)
 {
 	(void)f;
 	fflush(stderr);
@@ -1478,24 +1363,24 @@ static void stderr_back(struct fx *f)
 	saved_stderr = -1;
 }
 
-static const char *file_text(struct fx *f, const char *name)
+static const char *file_text(struct fx_plane *f, const char *name)
 {
 	struct buf b = BUF_INIT(1 << 20);
 	char chunk[4096];
 	ssize_t n;
-	int fd = open(fmt(f, "%s/%s", f->dir, name), O_RDONLY | O_CLOEXEC);
+	int fd = open(fx_fmt(f, "%s/%s", f->dir, name), O_RDONLY | O_CLOEXEC);
 
 	assert_true(fd >= 0);
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
 		assert_int_equal(buf_add(&b, chunk, (size_t)n), 0);
 	close(fd);
 	assert_int_equal(buf_addstr(&b, ""), 0);
-	return keep(f, buf_detach(&b, NULL));
+	return fx_keep(f, buf_detach(&b, NULL));
 }
 
 static void errors_log(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_caller other = f->who;
 	struct buf b = BUF_INIT(1 << 20);
 	char line[64];
@@ -1513,8 +1398,9 @@ static void errors_log(void **state)
 	assert_int_equal(b.data[4], '-');
 	assert_int_equal(b.data[10], 'T');
 	assert_int_equal(b.data[19], 'Z');
-	assert_string_equal(b.data + 21, fmt(f, "workflowexecutions/run1.yaml: "
-					     "EBADMSG: %s\n", f->e.msg));
+	assert_string_equal(b.data + 21,
+			    fx_fmt(f, "workflowexecutions/run1.yaml: "
+				   "EBADMSG: %s\n", f->e.msg));
 	assert_non_null(strstr(b.data, "spec: either workflowId or "
 			       "workflowInstanceId must be set\n"));
 
@@ -1581,7 +1467,7 @@ static bool corpus_dir(char *out, size_t cap)
 	return w > 0 && access(out, R_OK) == 0;
 }
 
-static const char *read_all(struct fx *f, const char *path, size_t *len)
+static const char *read_all(struct fx_plane *f, const char *path, size_t *len)
 {
 	struct buf b = BUF_INIT(16u << 20);
 	char chunk[65536];
@@ -1595,7 +1481,7 @@ static const char *read_all(struct fx *f, const char *path, size_t *len)
 	close(fd);
 	*len = b.len;
 	assert_int_equal(buf_addc(&b, '\0'), 0);
-	return keep(f, buf_detach(&b, NULL));
+	return fx_keep(f, buf_detach(&b, NULL));
 }
 
 /* The manifest's fragment rule: "a && b" needs both, "a || b" either. */
@@ -1632,7 +1518,7 @@ static bool errno_ok(int rc, char *names)
 }
 
 /* One manifest line: "<file> <kinddir> <ERRNO[|ERRNO]> <fragment>". */
-static int corpus_case(struct fx *f, const char *dir, char *line)
+static int corpus_case(struct fx_plane *f, const char *dir, char *line)
 {
 	char file[256], kd[64], en[64];
 	const struct kind *k;
@@ -1643,7 +1529,7 @@ static int corpus_case(struct fx *f, const char *dir, char *line)
 	if (sscanf(line, "%255s %63s %63s %n", file, kd, en, &used) < 3 ||
 	    !(k = model_kind_by_dir(kd)))
 		fail_msg("bad manifest line: %s", line);
-	text = read_all(f, fmt(f, "%s/%s", dir, file), &len);
+	text = read_all(f, fx_fmt(f, "%s/%s", dir, file), &len);
 	err_clear(&f->e);
 	rc = plane_write(f->p, &f->who, k->id, PLANE_WRITE_NEW, file, text,
 			 len, NULL, &f->e);
@@ -1658,7 +1544,7 @@ static int corpus_case(struct fx *f, const char *dir, char *line)
 
 static void bad_corpus(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	char dir[4096], line[1024];
 	const char *before;
 	struct plane_res ex;
@@ -1669,13 +1555,13 @@ static void bad_corpus(void **state)
 		skip();
 	mk_env(f, "goodenv", NULL);
 	mk_wf(f, "goodwf", NULL);
-	ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "goodinst.yaml",
-	       "spec: {workflowId: goodwf, envRefs: [goodenv]}\n", NULL);
+	fx_ok_put(f, KIND_WORKFLOW_INSTANCE, PLANE_WRITE_NEW, "goodinst.yaml",
+		  "spec: {workflowId: goodwf, envRefs: [goodenv]}\n", NULL);
 	mk_exec(f, "goodexec", "goodwf", &ex);
-	ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "goodctx.yaml",
-	       fmt(f, "spec: {executionId: %s}\n", ex.id), NULL);
+	fx_ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "goodctx.yaml",
+		  fx_fmt(f, "spec: {executionId: %s}\n", ex.id), NULL);
 	before = snapshot(f);
-	m = fopen(fmt(f, "%s/MANIFEST", dir), "re");
+	m = fopen(fx_fmt(f, "%s/MANIFEST", dir), "re");
 	assert_non_null(m);
 	while (fgets(line, sizeof(line), m)) {
 		line[strcspn(line, "\n")] = '\0';
@@ -1708,21 +1594,22 @@ static const char secret_env[] =
 
 static void secrets_masked(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res env, wf, wex, ctx;
 	struct buf b = BUF_INIT(1 << 20);
 	struct doc *spec;
 	const char *all;
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", secret_env,
-	       &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", secret_env,
+		  &env);
 	mk_wf(f, "onboard", &wf);
-	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "run1.yaml",
-	       "spec:\n  workflowId: onboard\n  runtimeEnv:\n"
-	       "    TOKEN: {value: " SECRET "-e, isSecret: true}\n", &wex);
-	ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "c.yaml",
-	       "spec:\n  executionId: run1\n  data:\n    K:\n      value: >-\n"
-	       "        " SECRET "-f\n      isSecret: true\n", &ctx);
+	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "run1.yaml",
+		  "spec:\n  workflowId: onboard\n  runtimeEnv:\n"
+		  "    TOKEN: {value: " SECRET "-e, isSecret: true}\n", &wex);
+	fx_ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "c.yaml",
+		  "spec:\n  executionId: run1\n  data:\n    K:\n"
+		  "      value: >-\n        " SECRET "-f\n"
+		  "      isSecret: true\n", &ctx);
 	/* A rejected write carrying a secret. */
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
 		"spec:\n  data:\n    A: {value: " SECRET "-g, isSecret: true,"
@@ -1734,10 +1621,10 @@ static void secrets_masked(void **state)
 	assert_null(strstr(file_text(f, "log"), "bogus"));
 	/* Both spellings with the camelCase one null: the secret is found
 	   in the text under the snake_case one, and masked there. */
-	ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "run2.yaml",
-	       "spec:\n  workflowId: onboard\n  runtimeEnv: null\n"
-	       "  runtime_env:\n    TOKEN: {value: " SECRET "-i, isSecret: true}\n",
-	       NULL);
+	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "run2.yaml",
+		  "spec:\n  workflowId: onboard\n  runtimeEnv: null\n"
+		  "  runtime_env:\n    TOKEN: {value: " SECRET "-i, isSecret: true}\n",
+		  NULL);
 	/* A secret typed without "value:" reads as a key: never echoed. */
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
 		"spec:\n  data:\n    T: {" SECRET "-h, isSecret: true}\n",
@@ -1752,8 +1639,8 @@ static void secrets_masked(void **state)
 	assert_null(strstr(b.data, SECRET));
 	buf_release(&b);
 	fx_reopen(f);	/* everything on disk */
-	assert_false(in_data_file(f, SECRET));
-	assert_true(in_data_file(f, "visible-value"));
+	assert_false(fx_in_data_file(f, SECRET));
+	assert_true(fx_in_data_file(f, "visible-value"));
 
 	/* The values are all there, sealed for their place. */
 	assert_string_equal(unseal(f, "Environment", env.id,
@@ -1769,8 +1656,8 @@ static void secrets_masked(void **state)
 	assert_null(doc_get(spec, "runtimeEnv"));
 	doc_free(spec);
 	assert_string_equal(unseal(f, "ExecutionContext",
-				   lookup(f, KIND_EXECUTION_CONTEXT,
-					  fmt(f, "%s-ctx", wex.slug)).id,
+				   fx_lookup(f, KIND_EXECUTION_CONTEXT,
+					     fx_fmt(f, "%s-ctx", wex.slug)).id,
 				   "spec.data.TOKEN.value"), SECRET "-e");
 	assert_string_equal(unseal(f, "ExecutionContext", ctx.id,
 				   "spec.data.K.value"), SECRET "-f");
@@ -1781,20 +1668,20 @@ static void secrets_masked(void **state)
 
 static void secrets_keep_replace(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res env;
 	struct doc *sealed, *again;
 	const char *spec;
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", env_doc,
-	       &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", env_doc,
+		  &env);
 	sealed = stored_node(f, env.id, "spec.data.API_KEY.value");
 	assert_non_null(sealed);
 
 	/* spec.yaml written back as read: "***" keeps the stored blob. */
 	spec = view(f, env.serial, VIEW_SPEC);
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
-	       fmt(f, "%s# edited\n", spec), NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
+		  fx_fmt(f, "%s# edited\n", spec), NULL);
 	again = stored_node(f, env.id, "spec.data.API_KEY.value");
 	assert_true(doc_equal(sealed, again));
 	doc_free(again);
@@ -1804,17 +1691,17 @@ static void secrets_keep_replace(void **state)
 				   "spec.data.API_KEY.value"), SECRET);
 
 	/* Unquoted *** in flow style keeps it too. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "x.yaml",
-	       "metadata: {name: prod}\nspec: {data: {API_KEY: "
-	       "{value: '***', isSecret: true}}}\n", NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "x.yaml",
+		  "metadata: {name: prod}\nspec: {data: {API_KEY: "
+		  "{value: '***', isSecret: true}}}\n", NULL);
 	again = stored_node(f, env.id, "spec.data.API_KEY.value");
 	assert_true(doc_equal(sealed, again));
 	doc_free(again);
 
 	/* A new value replaces it. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
-	       "spec: {data: {API_KEY: {value: " SECRET2 ", isSecret: true}}}\n",
-	       NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
+		  "spec: {data: {API_KEY: {value: " SECRET2 ", isSecret: true}}}\n",
+		  NULL);
 	again = stored_node(f, env.id, "spec.data.API_KEY.value");
 	assert_false(doc_equal(sealed, again));
 	doc_free(again);
@@ -1824,8 +1711,8 @@ static void secrets_keep_replace(void **state)
 	assert_null(strstr(snapshot(f), SECRET2));
 
 	/* Marked not secret, it is plain; "***" then has nothing to keep. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
-	       "spec: {data: {API_KEY: {value: plain}}}\n", NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
+		  "spec: {data: {API_KEY: {value: plain}}}\n", NULL);
 	assert_string_equal(field(f, env.serial, "spec.data.API_KEY.value"),
 			    "plain");
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
@@ -1834,12 +1721,12 @@ static void secrets_keep_replace(void **state)
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "new.yaml",
 		"spec: {data: {K: {value: '***', isSecret: true}}}\n",
 		-EBADMSG, "spec.data.K.value");
-	assert_false(exists(f, KIND_ENVIRONMENT, "new"));
+	assert_false(fx_exists(f, KIND_ENVIRONMENT, "new"));
 }
 
 /* Each stored secret of @id at the paths @paths, as sealed nodes. */
-static void sealed_all(struct fx *f, const char *id, const char *const *paths,
-		       size_t n, struct doc **out)
+static void sealed_all(struct fx_plane *f, const char *id,
+		       const char *const *paths, size_t n, struct doc **out)
 {
 	size_t i;
 
@@ -1854,7 +1741,7 @@ static void sealed_all(struct fx *f, const char *id, const char *const *paths,
  * style the values were written in. */
 static void secrets_round_trip(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	const char *const paths[] = {
 		"spec.data.A.value", "spec.data.B.value", "spec.data.C.value",
 		"spec.data.D.value",
@@ -1864,11 +1751,11 @@ static void secrets_round_trip(void **state)
 	const char *spec;
 	size_t i;
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", secret_env,
-	       &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", secret_env,
+		  &env);
 	sealed_all(f, env.id, paths, 4, a);
 	spec = view(f, env.serial, VIEW_SPEC);
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod", spec, NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod", spec, NULL);
 	assert_string_equal(view(f, env.serial, VIEW_SPEC), spec);
 	sealed_all(f, env.id, paths, 4, b);
 	for (i = 0; i < 4; i++) {
@@ -1878,13 +1765,13 @@ static void secrets_round_trip(void **state)
 	}
 
 	/* JSON documents are masked the same way. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "js.json",
-	       "{\"spec\": {\"data\": {\"K\": {\"value\": \"" SECRET "\", "
-	       "\"isSecret\": true}}}}\n", &js);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "js.json",
+		  "{\"spec\": {\"data\": {\"K\": {\"value\": \"" SECRET "\", "
+		  "\"isSecret\": true}}}}\n", &js);
 	spec = view(f, js.serial, VIEW_SPEC);
 	assert_null(strstr(spec, SECRET));
 	assert_non_null(strstr(spec, "\"value\": \"***\""));
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "js", spec, NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "js", spec, NULL);
 	assert_string_equal(unseal(f, "Environment", js.id, "spec.data.K.value"),
 			    SECRET);
 }
@@ -1892,20 +1779,20 @@ static void secrets_round_trip(void **state)
 /* Odd secrets: empty, in a workflow's envSpec, and very many of them. */
 static void secrets_odd(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct buf b = BUF_INIT(1 << 20);
 	struct plane_res env, wf;
 	int i;
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "e.yaml",
-	       "spec: {data: {E: {value: '', isSecret: true}}}\n", &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "e.yaml",
+		  "spec: {data: {E: {value: '', isSecret: true}}}\n", &env);
 	assert_string_equal(unseal(f, "Environment", env.id,
 				   "spec.data.E.value"), "");
-	ok_put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, "wf.yaml",
-	       "spec:\n  document: {dsl: 1.0.0, namespace: a, name: b, "
-	       "version: '1'}\n  tasks: [{name: t, kind: SET, taskConfig: "
-	       "{variables: {a: b}}}]\n  envSpec:\n    data:\n      K: "
-	       "{value: " SECRET ", isSecret: true}\n", &wf);
+	fx_ok_put(f, KIND_WORKFLOW, PLANE_WRITE_NEW, "wf.yaml",
+		  "spec:\n  document: {dsl: 1.0.0, namespace: a, name: b, "
+		  "version: '1'}\n  tasks: [{name: t, kind: SET, taskConfig: "
+		  "{variables: {a: b}}}]\n  envSpec:\n    data:\n      K: "
+		  "{value: " SECRET ", isSecret: true}\n", &wf);
 	assert_null(strstr(snapshot(f), SECRET));
 	assert_string_equal(unseal(f, "Workflow", wf.id,
 				   "spec.envSpec.data.K.value"), SECRET);
@@ -1914,20 +1801,21 @@ static void secrets_odd(void **state)
 	for (i = 0; i < 600; i++)
 		assert_int_equal(buf_addf(&b, "    K%d: {value: " SECRET
 					  "-%d, isSecret: true}\n", i, i), 0);
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "many.yaml", b.data, &env);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "many.yaml", b.data,
+		  &env);
 	buf_release(&b);
 	assert_null(strstr(view(f, env.serial, VIEW_SPEC), SECRET));
 	assert_string_equal(unseal(f, "Environment", env.id,
 				   "spec.data.K599.value"), SECRET "-599");
 	fx_reopen(f);
-	assert_false(in_data_file(f, SECRET));
+	assert_false(fx_in_data_file(f, SECRET));
 }
 
 /* A secret value written through an anchor or an alias could not be
  * masked where its text is: such documents are refused. */
 static void secrets_aliases(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	const char *before = snapshot(f);
 
 	bad_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "a.yaml",
@@ -1944,28 +1832,29 @@ static void secrets_aliases(void **state)
 		"  description: *k\n", -EBADMSG, "spec.data.A.value");
 	assert_string_equal(snapshot(f), before);
 	/* A tag alone is fine. */
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "b.yaml",
-	       "spec: {data: {A: {value: !!str " SECRET ", isSecret: true}}}\n",
-	       NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "b.yaml",
+		  "spec: {data: {A: {value: !!str " SECRET ", "
+		  "isSecret: true}}}\n",
+		  NULL);
 	assert_null(strstr(snapshot(f), SECRET));
 	fx_reopen(f);
-	assert_false(in_data_file(f, SECRET));
+	assert_false(fx_in_data_file(f, SECRET));
 }
 
 /* ---- durability, lists, concurrency -------------------------------- */
 
 static void reopen_keeps_all(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, r;
 	const char *before;
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", env_doc,
-	       NULL);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "prod.yaml", env_doc,
+		  NULL);
 	mk_wf(f, "onboard", &wf);
 	mk_exec(f, "run1", "onboard", NULL);
-	ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "c.yaml",
-	       "spec: {executionId: run1}\n", NULL);
+	fx_ok_put(f, KIND_EXECUTION_CONTEXT, PLANE_WRITE_NEW, "c.yaml",
+		  "spec: {executionId: run1}\n", NULL);
 	before = snapshot(f);
 	fx_reopen(f);
 	assert_string_equal(snapshot(f), before);
@@ -1994,7 +1883,7 @@ static int list_two(void *ctx, const struct plane_res *r)
 
 static void list_order(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	const char *names[] = { "delta", "alpha", "charlie", "bravo" };
 	struct stop_ctx s = { .n = 0 };
 	size_t i;
@@ -2019,7 +1908,7 @@ static void list_order(void **state)
 #define PER_WRITER 50
 
 struct writer {
-	struct fx *f;
+	struct fx_plane *f;
 	int n;
 	int failures;
 	uint64_t serials[PER_WRITER];
@@ -2058,9 +1947,9 @@ static int cmp_u64(const void *a, const void *b)
 
 static void concurrent_writers(void **state)
 {
-	struct fx *f = *state;
-	struct writer *w = keep(f, calloc(WRITERS, sizeof(*w)));
-	uint64_t *all = keep(f, calloc(WRITERS * PER_WRITER, sizeof(*all)));
+	struct fx_plane *f = *state;
+	struct writer *w = fx_keep(f, calloc(WRITERS, sizeof(*w)));
+	uint64_t *all = fx_keep(f, calloc(WRITERS * PER_WRITER, sizeof(*all)));
 	pthread_t t[WRITERS];
 	size_t i;
 
@@ -2082,8 +1971,8 @@ static void concurrent_writers(void **state)
 	assert_true(all[0] > 0);
 	assert_int_equal(plane_count(f->p, KIND_ENVIRONMENT),
 			 WRITERS * PER_WRITER);
-	assert_int_equal(events(f), WRITERS * PER_WRITER);
-	assert_string_equal(field(f, lookup(f, KIND_ENVIRONMENT, "w7-e49").serial,
+	assert_int_equal(events(), WRITERS * PER_WRITER);
+	assert_string_equal(field(f, fx_lookup(f, KIND_ENVIRONMENT, "w7-e49").serial,
 				  "spec.description"), "writer 7");
 }
 
@@ -2107,7 +1996,7 @@ static void *same_name_main(void *arg)
 
 static void concurrent_same_name(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct racer w[4];
 	pthread_barrier_t go;
 	pthread_t t[4];
@@ -2129,17 +2018,17 @@ static void concurrent_same_name(void **state)
 	pthread_barrier_destroy(&go);
 	assert_int_equal(failures, 0);
 	assert_int_equal(plane_count(f->p, KIND_ENVIRONMENT), 1);
-	assert_int_equal(lookup(f, KIND_ENVIRONMENT, "same").gen, 20);
-	assert_int_equal(events(f), 20);
-	assert_int_equal(f->ev[0].what, PLANE_CREATED);
+	assert_int_equal(fx_lookup(f, KIND_ENVIRONMENT, "same").gen, 20);
+	assert_int_equal(events(), 20);
+	assert_int_equal(rec.ev[0].what, PLANE_CREATED);
 	for (i = 1; i < 20; i++)
-		assert_int_equal(f->ev[i].what, PLANE_UPDATED);
+		assert_int_equal(rec.ev[i].what, PLANE_UPDATED);
 }
 
 /* Readers of the views while a writer updates: each read is one whole
  * generation, and generations never go back. */
 struct reader {
-	struct fx *f;
+	struct fx_plane *f;
 	uint64_t serial;
 	atomic_int *stop;
 	int bad;
@@ -2178,7 +2067,7 @@ static void *reader_main(void *arg)
 
 static void concurrent_readers(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct reader r[4];
 	atomic_int stop = 0;
 	pthread_t t[4];
@@ -2193,8 +2082,8 @@ static void concurrent_readers(void **state)
 				 0);
 	}
 	for (g = 2; g <= 40; g++)
-		ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
-		       fmt(f, "spec: {description: g%d}\n", g), NULL);
+		fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
+			  fx_fmt(f, "spec: {description: g%d}\n", g), NULL);
 	atomic_store(&stop, 1);
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
@@ -2213,7 +2102,7 @@ static void concurrent_readers(void **state)
  */
 static void ciphertext_moved(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res a, b;
 	struct doc *blob;
 	char *plain = NULL;
@@ -2223,8 +2112,8 @@ static void ciphertext_moved(void **state)
 	struct seal_ad ad_kind = { "ExecutionContext", NULL,
 				   "spec.data.API_KEY.value" };
 
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "a.yaml", env_doc, &a);
-	ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "b.yaml", env_doc, &b);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "a.yaml", env_doc, &a);
+	fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_NEW, "b.yaml", env_doc, &b);
 	blob = stored_node(f, a.id, "spec.data.API_KEY.value");
 	assert_non_null(blob);
 	assert_int_equal(blob->type, DOC_SEALED);

@@ -21,7 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,94 +34,27 @@
 #include "core/run_env.h"
 #include "core/yaml.h"
 #include "crypt/seal.h"
+#include "fx_plane.h"
 
-#define KEEP_MAX 1024
 #define SEC_NS 1000000000LL
-
-struct fx {
-	char dir[64];
-	char state[128];
-	char key[128];
-	struct plane *p;
-	struct plane_caller who;
-	struct err e;
-	void *keep[KEEP_MAX];	/* freed at teardown */
-	size_t nkeep;
-};
 
 /* ---- fixture -------------------------------------------------------- */
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct plane_opts o = { 0 };
+	struct fx_plane *f;
 
-	if (!f)
+	if (fx_plane_new(&f, "runenv"))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/execfs-runenv-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->state, sizeof(f->state), "%s/state", f->dir);
-	snprintf(f->key, sizeof(f->key), "%s/key", f->dir);
-	f->who.uid = getuid();
-	f->who.gid = getgid();
-	f->who.pid = getpid();
+	f->hold = true;	/* this test plays the runner */
 	*state = f;
-	o.state_dir = f->state;
-	o.key_file = f->key;
-	plane_limits_default(&o.limits);
-	o.hold_runs = true;	/* this test plays the runner */
-	if (plane_open(&f->p, &o, &f->e)) {
-		print_error("plane_open: %s\n", f->e.msg);
-		return -1;
-	}
-	return 0;
+	return fx_plane_open(f) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	size_t i;
-
-	plane_close(f->p);
-	for (i = 0; i < f->nkeep; i++)
-		free(f->keep[i]);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
+	fx_plane_free(*state);
 	return 0;
-}
-
-static void *keep(struct fx *f, void *p)
-{
-	assert_non_null(p);
-	assert_true(f->nkeep < KEEP_MAX);
-	f->keep[f->nkeep++] = p;
-	return p;
-}
-
-static const char *fmt(struct fx *f, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static const char *fmt(struct fx *f, const char *format, ...)
-{
-	struct buf b = BUF_INIT(1 << 20);
-	va_list ap;
-
-	va_start(ap, format);
-	assert_int_equal(buf_vaddf(&b, format, ap), 0);
-	va_end(ap);
-	return keep(f, buf_detach(&b, NULL));
 }
 
 /* ---- documents ------------------------------------------------------ */
@@ -191,25 +123,20 @@ static const char extra_ctx_doc[] =
 	"    Z: {value: z-extra}\n"
 	"    X_SECRET: {value: " X_SECRET ", isSecret: true}\n";
 
-static int put(struct fx *f, enum kind_id k, const char *name,
+static int put(struct fx_plane *f, enum kind_id k, const char *name,
 	       const char *text)
 {
-	err_clear(&f->e);
-	return plane_write(f->p, &f->who, k, PLANE_WRITE_NEW, name, text,
-			   strlen(text), NULL, &f->e);
+	return fx_put(f, k, PLANE_WRITE_NEW, name, text, NULL);
 }
 
-static void ok_put(struct fx *f, enum kind_id k, const char *name,
+static void ok_put(struct fx_plane *f, enum kind_id k, const char *name,
 		   const char *text)
 {
-	int rc = put(f, k, name, text);
-
-	if (rc)
-		fail_msg("write %s: %d: %s", name, rc, f->e.msg);
+	fx_ok_put(f, k, PLANE_WRITE_NEW, name, text, NULL);
 }
 
 /* The scene every build test starts from. */
-static void scene(struct fx *f)
+static void scene(struct fx_plane *f)
 {
 	ok_put(f, KIND_ENVIRONMENT, "base.yaml", base_doc);
 	ok_put(f, KIND_ENVIRONMENT, "prod.yaml", prod_doc);
@@ -221,73 +148,35 @@ static void scene(struct fx *f)
 
 /* ---- reading -------------------------------------------------------- */
 
-static struct plane_res lookup(struct fx *f, enum kind_id k,
-			       const char *slug)
-{
-	struct plane_res r;
-
-	if (plane_lookup(f->p, k, slug, &r))
-		fail_msg("%s not found", slug);
-	return r;
-}
-
-static bool exists(struct fx *f, enum kind_id k, const char *slug)
-{
-	struct plane_res r;
-
-	return plane_lookup(f->p, k, slug, &r) == 0;
-}
-
 /* The stored resource @slug of @k (caller frees). */
-static struct doc *load(struct fx *f, enum kind_id k, const char *slug)
+static struct doc *load(struct fx_plane *f, enum kind_id k, const char *slug)
 {
-	struct plane_res r = lookup(f, k, slug);
+	struct plane_res r = fx_lookup(f, k, slug);
 	struct doc *d = NULL;
 
 	assert_int_equal(record_load(f->p, r.id, NULL, &d), 0);
 	return d;
 }
 
-static const char *view(struct fx *f, enum kind_id k, const char *slug,
+static const char *view(struct fx_plane *f, enum kind_id k, const char *slug,
 			enum plane_view v)
 {
-	struct plane_res r = lookup(f, k, slug);
+	struct plane_res r = fx_lookup(f, k, slug);
 	struct plane_blob *b = NULL;
 	char *s;
 
 	assert_int_equal(plane_view(f->p, r.serial, v, &b), 0);
-	s = keep(f, malloc(b->len + 1));
+	s = fx_keep(f, malloc(b->len + 1));
 	memcpy(s, b->data, b->len);
 	s[b->len] = '\0';
 	plane_blob_put(b);
 	return s;
 }
 
-static bool in_data_file(struct fx *f, const char *needle)
-{
-	const char *path = fmt(f, "%s/data.mdb", f->state);
-	struct stat st;
-	char *data;
-	ssize_t n;
-	bool found;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	data = malloc((size_t)st.st_size + 1);
-	assert_non_null(data);
-	n = pread(fd, data, (size_t)st.st_size, 0);
-	close(fd);
-	assert_int_equal(n, st.st_size);
-	found = memmem(data, (size_t)n, needle, strlen(needle)) != NULL;
-	free(data);
-	return found;
-}
-
 /* Build the environment of execution @slug. */
-static int build(struct fx *f, const char *slug, struct run_env *env)
+static int build(struct fx_plane *f, const char *slug, struct run_env *env)
 {
-	struct plane_res r = lookup(f, KIND_WORKFLOW_EXECUTION, slug);
+	struct plane_res r = fx_lookup(f, KIND_WORKFLOW_EXECUTION, slug);
 	struct doc *exec = load(f, KIND_WORKFLOW_EXECUTION, slug);
 	const char *wf_id = doc_get_str(exec, "spec.workflowId");
 	struct doc *wf = NULL;
@@ -461,7 +350,7 @@ static void envp_rules(void **state)
 
 static void build_precedence(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct run_env env;
 	int rc;
 
@@ -495,7 +384,7 @@ static void build_precedence(void **state)
 /* No instance on the execution: the workflow's default instance. */
 static void build_via_default(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res r;
 	struct run_env env;
 	struct doc *exec, *wf = NULL;
@@ -510,7 +399,7 @@ static void build_via_default(void **state)
 				     PLANE_WRITE_SPEC, "wf-default",
 				     "spec: {workflowId: wf, envRefs: [prod]}\n",
 				     40, NULL, &f->e), 0);
-	r = lookup(f, KIND_WORKFLOW_EXECUTION, "run2");
+	r = fx_lookup(f, KIND_WORKFLOW_EXECUTION, "run2");
 	exec = load(f, KIND_WORKFLOW_EXECUTION, "run2");
 	assert_int_equal(record_load(f->p, doc_get_str(exec,
 						       "spec.workflowId"),
@@ -534,7 +423,7 @@ static void build_via_default(void **state)
 }
 
 /* Rewrite the stored record @id with @res (keeping its source). */
-static void restore(struct fx *f, const char *id, struct doc *res)
+static void restore(struct fx_plane *f, const char *id, struct doc *res)
 {
 	struct buf src = BUF_INIT(PLANE_DOC_MAX), body = BUF_INIT(1 << 24);
 	struct store_change ch;
@@ -555,7 +444,7 @@ static void restore(struct fx *f, const char *id, struct doc *res)
 
 static void build_failures(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct run_env env;
 	struct doc *base, *prod;
 
@@ -568,7 +457,7 @@ static void build_failures(void **state)
 				     doc_clone(doc_get(base, "spec.data."
 						       "BASE_SECRET.value"))),
 			 0);
-	restore(f, lookup(f, KIND_ENVIRONMENT, "prod").id, prod);
+	restore(f, fx_lookup(f, KIND_ENVIRONMENT, "prod").id, prod);
 	assert_int_equal(build(f, "run1", &env), -EBADMSG);
 	assert_non_null(strstr(f->e.msg, "Environment prod"));
 	assert_non_null(strstr(f->e.msg, "PROD_SECRET"));
@@ -596,7 +485,7 @@ static void build_failures(void **state)
 
 static void move_secrets(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wex;
 	struct doc *exec, *ctx, *hand;
 	struct store_rec h;
@@ -608,8 +497,8 @@ static void move_secrets(void **state)
 	size_t len = 0;
 
 	scene(f);
-	wex = lookup(f, KIND_WORKFLOW_EXECUTION, "run1");
-	assert_true(exists(f, KIND_EXECUTION_CONTEXT, "run1-ctx"));
+	wex = fx_lookup(f, KIND_WORKFLOW_EXECUTION, "run1");
+	assert_true(fx_exists(f, KIND_EXECUTION_CONTEXT, "run1-ctx"));
 
 	/* The context: the execution's id, the secrets sealed for it. */
 	ctx = load(f, KIND_EXECUTION_CONTEXT, "run1-ctx");
@@ -670,17 +559,17 @@ static void move_secrets(void **state)
 	assert_null(strstr(ctx_res, "PLANTED"));
 
 	/* No plaintext anywhere in the store. */
-	assert_false(in_data_file(f, RT_SECRET));
-	assert_false(in_data_file(f, Z_SECRET));
-	assert_false(in_data_file(f, WF_SECRET));
-	assert_false(in_data_file(f, PROD_SECRET));
-	assert_false(in_data_file(f, X_SECRET));
-	assert_true(in_data_file(f, "from-runtime"));	/* the check works */
+	assert_false(fx_in_data_file(f, RT_SECRET));
+	assert_false(fx_in_data_file(f, Z_SECRET));
+	assert_false(fx_in_data_file(f, WF_SECRET));
+	assert_false(fx_in_data_file(f, PROD_SECRET));
+	assert_false(fx_in_data_file(f, X_SECRET));
+	assert_true(fx_in_data_file(f, "from-runtime"));	/* the check works */
 }
 
 static void move_only_secrets(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct doc *exec;
 
 	ok_put(f, KIND_WORKFLOW, "wf.yaml", WF_DOC(""));
@@ -689,22 +578,22 @@ static void move_only_secrets(void **state)
 	       "spec:\n"
 	       "  workflowId: wf\n"
 	       "  runtimeEnv: {T: {value: " RT_SECRET ", isSecret: true}}\n");
-	assert_true(exists(f, KIND_EXECUTION_CONTEXT, "s-ctx"));
+	assert_true(fx_exists(f, KIND_EXECUTION_CONTEXT, "s-ctx"));
 	exec = load(f, KIND_WORKFLOW_EXECUTION, "s");
 	assert_null(doc_get(exec, "spec.runtimeEnv"));
 	doc_free(exec);
-	assert_false(in_data_file(f, RT_SECRET));
+	assert_false(fx_in_data_file(f, RT_SECRET));
 
 	/* Plain values only: no context. */
 	ok_put(f, KIND_WORKFLOW_EXECUTION, "p.yaml",
 	       "metadata: {name: p}\n"
 	       "spec: {workflowId: wf, runtimeEnv: {T: {value: x}}}\n");
-	assert_false(exists(f, KIND_EXECUTION_CONTEXT, "p-ctx"));
+	assert_false(fx_exists(f, KIND_EXECUTION_CONTEXT, "p-ctx"));
 }
 
 static void move_refusals(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 
 	ok_put(f, KIND_WORKFLOW, "wf.yaml", WF_DOC(""));
 	/* The context name is taken: nothing is created. */
@@ -717,7 +606,7 @@ static void move_refusals(void **state)
 			     "  runtimeEnv: {T: {value: " RT_SECRET
 			     ", isSecret: true}}\n"), -EEXIST);
 	assert_non_null(strstr(f->e.msg, "t-ctx"));
-	assert_false(exists(f, KIND_WORKFLOW_EXECUTION, "t"));
+	assert_false(fx_exists(f, KIND_WORKFLOW_EXECUTION, "t"));
 	/* "***" keeps nothing on create. */
 	assert_int_equal(put(f, KIND_WORKFLOW_EXECUTION, "u.yaml",
 			     "metadata: {name: u}\n"
@@ -725,8 +614,8 @@ static void move_refusals(void **state)
 			     "  workflowId: wf\n"
 			     "  runtimeEnv: {T: {value: '***', isSecret: "
 			     "true}}\n"), -EBADMSG);
-	assert_false(exists(f, KIND_WORKFLOW_EXECUTION, "u"));
-	assert_false(exists(f, KIND_EXECUTION_CONTEXT, "u-ctx"));
+	assert_false(fx_exists(f, KIND_WORKFLOW_EXECUTION, "u"));
+	assert_false(fx_exists(f, KIND_EXECUTION_CONTEXT, "u-ctx"));
 	/* A secret written through an alias cannot be masked. */
 	assert_int_equal(put(f, KIND_WORKFLOW_EXECUTION, "v.yaml",
 			     "metadata: {name: v}\n"
@@ -735,40 +624,40 @@ static void move_refusals(void **state)
 			     "  workflowId: wf\n"
 			     "  runtimeEnv: {T: {value: *s, isSecret: "
 			     "true}}\n"), -EBADMSG);
-	assert_false(exists(f, KIND_EXECUTION_CONTEXT, "v-ctx"));
-	assert_false(in_data_file(f, RT_SECRET));
+	assert_false(fx_exists(f, KIND_EXECUTION_CONTEXT, "v-ctx"));
+	assert_false(fx_in_data_file(f, RT_SECRET));
 }
 
 /* ---- deleting and sweeping ------------------------------------------ */
 
 static void delete_for(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wex;
 	int n;
 
 	scene(f);
 	ok_put(f, KIND_EXECUTION_CONTEXT, "other-ctx.yaml",
 	       "spec: {executionId: someone-else, data: {Q: {value: q}}}\n");
-	wex = lookup(f, KIND_WORKFLOW_EXECUTION, "run1");
+	wex = fx_lookup(f, KIND_WORKFLOW_EXECUTION, "run1");
 	n = ctx_delete_for(f->p, wex.id, wex.slug, &f->e);
 	if (n != 2)
 		fail_msg("ctx_delete_for: %d: %s", n, f->e.msg);
-	assert_false(exists(f, KIND_EXECUTION_CONTEXT, "run1-ctx"));
-	assert_false(exists(f, KIND_EXECUTION_CONTEXT, "extra-ctx"));
-	assert_true(exists(f, KIND_EXECUTION_CONTEXT, "other-ctx"));
+	assert_false(fx_exists(f, KIND_EXECUTION_CONTEXT, "run1-ctx"));
+	assert_false(fx_exists(f, KIND_EXECUTION_CONTEXT, "extra-ctx"));
+	assert_true(fx_exists(f, KIND_EXECUTION_CONTEXT, "other-ctx"));
 	assert_int_equal(ctx_delete_for(f->p, wex.id, wex.slug, &f->e), 0);
-	assert_true(exists(f, KIND_WORKFLOW_EXECUTION, "run1"));
+	assert_true(fx_exists(f, KIND_WORKFLOW_EXECUTION, "run1"));
 }
 
 /* An execution in @phase, put straight into the store. */
-static const char *stored_execution(struct fx *f, const char *slug,
+static const char *stored_execution(struct fx_plane *f, const char *slug,
 				    const char *phase)
 {
 	struct buf body = BUF_INIT(1 << 20);
 	struct store_change ch;
 	struct doc *d = doc_new(DOC_MAP);
-	char *id = keep(f, calloc(1, IDS_ID_MAX));
+	char *id = fx_keep(f, calloc(1, IDS_ID_MAX));
 
 	memset(&ch, 0, sizeof(ch));
 	assert_int_equal(ids_new("wex", id), 0);
@@ -818,7 +707,7 @@ static void sweep(void **state)
 		{ "e-gone", NULL, false, true },
 	};
 	const size_t nrows = sizeof(rows) / sizeof(rows[0]);
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	const char *ref;
 	size_t i;
 	int64_t t0;
@@ -833,26 +722,27 @@ static void sweep(void **state)
 			ref = rows[i].by_id ? id : ref;
 		}
 		ok_put(f, KIND_EXECUTION_CONTEXT,
-		       fmt(f, "%s-ctx.yaml", rows[i].exec),
-		       fmt(f, "spec: {executionId: %s}\n", ref));
+		       fx_fmt(f, "%s-ctx.yaml", rows[i].exec),
+		       fx_fmt(f, "spec: {executionId: %s}\n", ref));
 	}
 	t0 = now_ns();
 	/* Younger than the ttl: all stay. */
 	assert_int_equal(ctx_sweep(f->p, t0, 60, &f->e), 0);
 	for (i = 0; i < nrows; i++)
-		assert_true(exists(f, KIND_EXECUTION_CONTEXT,
-				   fmt(f, "%s-ctx", rows[i].exec)));
+		assert_true(fx_exists(f, KIND_EXECUTION_CONTEXT,
+				      fx_fmt(f, "%s-ctx", rows[i].exec)));
 	/* Past it: the ones whose execution ended or is gone. */
 	n = ctx_sweep(f->p, t0 + 61 * SEC_NS, 60, &f->e);
 	if (n != 4)
 		fail_msg("ctx_sweep: %d: %s", n, f->e.msg);
 	for (i = 0; i < nrows; i++)
-		if (exists(f, KIND_EXECUTION_CONTEXT,
-			   fmt(f, "%s-ctx", rows[i].exec)) == rows[i].swept)
+		if (fx_exists(f, KIND_EXECUTION_CONTEXT,
+			      fx_fmt(f, "%s-ctx", rows[i].exec)) ==
+		    rows[i].swept)
 			fail_msg("%s-ctx: want swept %d", rows[i].exec,
 				 rows[i].swept);
 	assert_int_equal(ctx_sweep(f->p, t0 + 61 * SEC_NS, 0, &f->e), 0);
-	assert_true(exists(f, KIND_WORKFLOW_EXECUTION, "e-done"));
+	assert_true(fx_exists(f, KIND_WORKFLOW_EXECUTION, "e-done"));
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,45 +24,23 @@
 
 #include "core/plane.h"
 #include "core/plane_i.h"
+#include "fx_plane.h"
 
 #define SECRET "pl4nted-RUNTIME-secret-42"
 #define WAIT_S 20
 
-struct fx {
-	char dir[64];
-	char state[128];
-	char key[128];
-	struct plane *p;
-	struct plane_caller who;
-	struct plane_limits lim;
-	bool hold;
-	struct err e;
-	char text[1 << 16];	/* the last status/stream read */
-};
+/* The last status or stream read; one test runs at a time. */
+static char last[1 << 16];
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-		  struct FTW *ftw)
+static void fx_open(struct fx_plane *f)
 {
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static void fx_open(struct fx *f)
-{
-	struct plane_opts o = { 0 };
 	struct err e = { 0, "" };
 
-	o.state_dir = f->state;
-	o.key_file = f->key;
-	o.limits = f->lim;
-	o.hold_runs = f->hold;
-	assert_int_equal(plane_open(&f->p, &o, &e), 0);
+	assert_int_equal(fx_plane_open(f), 0);
 	assert_int_equal(plane_start(f->p, &e), 0);
 }
 
-static void fx_reopen(struct fx *f)
+static void fx_reopen(struct fx_plane *f)
 {
 	plane_close(f->p);
 	f->p = NULL;
@@ -72,47 +49,31 @@ static void fx_reopen(struct fx *f)
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx_plane *f;
 
-	if (!f)
+	if (fx_plane_new(&f, "runner"))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/execfs-runner-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->state, sizeof(f->state), "%s/state", f->dir);
-	snprintf(f->key, sizeof(f->key), "%s/key", f->dir);
-	f->who.uid = getuid();
-	f->who.gid = getgid();
-	plane_limits_default(&f->lim);
+	f->hold = false;	/* runs go, unless a test holds them */
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
-	plane_close(f->p);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
+	fx_plane_free(*state);
 	return 0;
 }
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void put(struct fx *f, enum kind_id k, const char *name,
+static void put(struct fx_plane *f, enum kind_id k, const char *name,
 		const char *text, struct plane_res *out)
 {
-	err_clear(&f->e);
-	if (plane_write(f->p, &f->who, k, PLANE_WRITE_NEW, name, text,
-			strlen(text), out, &f->e) != 0)
-		fail_msg("%s: %s", name, f->e.msg);
+	fx_ok_put(f, k, PLANE_WRITE_NEW, name, text, out);
 }
 
 /* A workflow named @name with @tasks (a YAML flow list). */
-static void workflow(struct fx *f, const char *name, const char *tasks)
+static void workflow(struct fx_plane *f, const char *name, const char *tasks)
 {
 	char doc[8192];
 
@@ -123,7 +84,7 @@ static void workflow(struct fx *f, const char *name, const char *tasks)
 }
 
 /* An execution @name of workflow @wf with extra spec lines @extra. */
-static struct plane_res execution(struct fx *f, const char *name,
+static struct plane_res execution(struct fx_plane *f, const char *name,
 				  const char *wf, const char *extra)
 {
 	struct plane_res r;
@@ -136,7 +97,7 @@ static struct plane_res execution(struct fx *f, const char *name,
 }
 
 /* The stored resource of execution @slug (caller frees). */
-static struct doc *load(struct fx *f, const char *slug)
+static struct doc *load(struct fx_plane *f, const char *slug)
 {
 	struct store_rec h;
 	struct doc *res = NULL;
@@ -146,14 +107,14 @@ static struct doc *load(struct fx *f, const char *slug)
 	return res;
 }
 
-static const char *field(struct fx *f, const char *slug, const char *path)
+static const char *field(struct fx_plane *f, const char *slug, const char *path)
 {
 	struct doc *res = load(f, slug);
 	const char *v = doc_get_str(res, path);
 
-	snprintf(f->text, sizeof(f->text), "%s", v ? v : "");
+	snprintf(last, sizeof(last), "%s", v ? v : "");
 	doc_free(res);
-	return f->text;
+	return last;
 }
 
 static bool ended(const char *phase)
@@ -163,20 +124,26 @@ static bool ended(const char *phase)
 }
 
 /* Wait (bounded) for @slug to end; return its phase. */
-static const char *wait_end(struct fx *f, const char *slug)
+static const char *wait_end_within(struct fx_plane *f, const char *slug,
+				   int secs)
 {
 	int i;
 
-	for (i = 0; i < WAIT_S * 20; i++) {
+	for (i = 0; i < secs * 20; i++) {
 		if (ended(field(f, slug, "status.phase")))
-			return f->text;
+			return last;
 		usleep(50000);
 	}
-	fail_msg("%s did not end (phase %s)", slug, f->text);
+	fail_msg("%s did not end (phase %s)", slug, last);
 	return NULL;
 }
 
-static void wait_phase(struct fx *f, const char *slug, const char *phase)
+static const char *wait_end(struct fx_plane *f, const char *slug)
+{
+	return wait_end_within(f, slug, WAIT_S);
+}
+
+static void wait_phase(struct fx_plane *f, const char *slug, const char *phase)
 {
 	int i;
 
@@ -185,25 +152,25 @@ static void wait_phase(struct fx *f, const char *slug, const char *phase)
 			return;
 		usleep(50000);
 	}
-	fail_msg("%s never reached %s (%s)", slug, phase, f->text);
+	fail_msg("%s never reached %s (%s)", slug, phase, last);
 }
 
-/* Stream @s of @r, whole, into f->text. */
-static const char *stream(struct fx *f, const struct plane_res *r,
+/* Stream @s of @r, whole, into last. */
+static const char *stream(struct fx_plane *f, const struct plane_res *r,
 			  enum plane_stream s)
 {
-	struct buf b = BUF_INIT(sizeof(f->text) - 1);
+	struct buf b = BUF_INIT(sizeof(last) - 1);
 	ssize_t n = plane_stream_read(f->p, r->serial, s, 0,
-				      sizeof(f->text) - 1, &b);
+				      sizeof(last) - 1, &b);
 
 	assert_true(n >= 0);
-	snprintf(f->text, sizeof(f->text), "%.*s", (int)b.len,
+	snprintf(last, sizeof(last), "%.*s", (int)b.len,
 		 b.data ? b.data : "");
 	buf_release(&b);
-	return f->text;
+	return last;
 }
 
-static const char *task_field(struct fx *f, const char *slug, size_t i,
+static const char *task_field(struct fx_plane *f, const char *slug, size_t i,
 			      const char *path)
 {
 	struct doc *res = load(f, slug);
@@ -211,9 +178,9 @@ static const char *task_field(struct fx *f, const char *slug, size_t i,
 	const char *v = list && i < list->n ?
 			doc_get_str(list->u.items[i], path) : NULL;
 
-	snprintf(f->text, sizeof(f->text), "%s", v ? v : "");
+	snprintf(last, sizeof(last), "%s", v ? v : "");
 	doc_free(res);
-	return f->text;
+	return last;
 }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -229,7 +196,7 @@ static const char three[] =
 
 static void three_tasks(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res r;
 	struct plane_stream_stat st;
 
@@ -248,23 +215,23 @@ static void three_tasks(void **state)
 	assert_string_equal(field(f, "run1", "status.output.vars.greeting"),
 			    "hi");
 	assert_non_null(strstr(stream(f, &r, PLANE_LOG), "hello world\n"));
-	assert_non_null(strstr(f->text, "to-err\n"));
-	assert_non_null(strstr(f->text, "py\n"));
+	assert_non_null(strstr(last, "to-err\n"));
+	assert_non_null(strstr(last, "py\n"));
 	stream(f, &r, PLANE_EVENTS);
-	assert_non_null(strstr(f->text, "\"type\":\"state\""));
-	assert_non_null(strstr(f->text, "\"type\":\"line\""));
-	assert_non_null(strstr(f->text, "\"stream\":\"stderr\""));
-	assert_non_null(strstr(f->text, "\"type\":\"complete\""));
-	assert_non_null(strstr(f->text, "\"phase\":\"COMPLETED\""));
+	assert_non_null(strstr(last, "\"type\":\"state\""));
+	assert_non_null(strstr(last, "\"type\":\"line\""));
+	assert_non_null(strstr(last, "\"stream\":\"stderr\""));
+	assert_non_null(strstr(last, "\"type\":\"complete\""));
+	assert_non_null(strstr(last, "\"phase\":\"COMPLETED\""));
 	assert_int_equal(plane_stream_stat(f->p, r.serial, PLANE_EVENTS, &st),
 			 0);
 	assert_true(st.done);
-	assert_int_equal(st.size, strlen(f->text));
+	assert_int_equal(st.size, strlen(last));
 }
 
 static void failing_task(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res r;
 
 	fx_open(f);
@@ -284,7 +251,7 @@ static void failing_task(void **state)
 
 static void raise_fails(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 
 	fx_open(f);
 	workflow(f, "wf", "[{name: r, kind: RAISE, taskConfig: {error: Bad, "
@@ -297,7 +264,7 @@ static void raise_fails(void **state)
 
 static void cancel_run(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res r;
 	int i;
 
@@ -323,7 +290,7 @@ static void cancel_run(void **state)
 
 static void workflow_timeout(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 
 	f->lim.workflow_timeout = 1;
 	fx_open(f);
@@ -336,7 +303,7 @@ static void workflow_timeout(void **state)
 
 static void task_timeout(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 
 	fx_open(f);
 	workflow(f, "wf", "[{name: s, kind: RUN, taskConfig: {timeout: 1, "
@@ -348,9 +315,26 @@ static void task_timeout(void **state)
 			    "of 1 s");
 }
 
+/* A task that writes as fast as it can still meets its timeout: the
+ * output loop must not starve the deadline check.  (A liveness bound of
+ * 8 s for a 1 s timeout; a starved loop took 12 s.) */
+static void timeout_under_flood(void **state)
+{
+	struct fx_plane *f = *state;
+
+	f->lim.log_limit = 1u << 20;
+	fx_open(f);
+	workflow(f, "wf", "[{name: y, kind: RUN, taskConfig: {timeout: 1, "
+		 "shell: {command: 'yes 0123456789abcdef'}}}]");
+	execution(f, "run1", "wf", NULL);
+	assert_string_equal(wait_end_within(f, "run1", 8), "FAILED");
+	assert_non_null(strstr(field(f, "run1", "status.error"),
+			       "exceeded its timeout of 1 s"));
+}
+
 static void operations_limit(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 
 	f->lim.max_total_operations = 5;
 	fx_open(f);
@@ -365,7 +349,7 @@ static void operations_limit(void **state)
 
 static void dry_run(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res r;
 	char path[256], task[512];
 
@@ -383,13 +367,13 @@ static void dry_run(void **state)
 			       "touch "));
 	assert_string_equal(field(f, "run1", "status.summary.dryRun"), "true");
 	stream(f, &r, PLANE_EVENTS);
-	assert_non_null(strstr(f->text, "\"type\":\"trace\""));
-	assert_non_null(strstr(f->text, "dry run: nothing was executed"));
+	assert_non_null(strstr(last, "\"type\":\"trace\""));
+	assert_non_null(strstr(last, "dry run: nothing was executed"));
 }
 
 static void secrets_redacted(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res r, c;
 	const char *log;
 
@@ -417,7 +401,7 @@ static void secrets_redacted(void **state)
 
 static void short_secret_warns(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res r;
 	struct buf b = BUF_INIT(1 << 16);
 
@@ -428,7 +412,7 @@ static void short_secret_warns(void **state)
 	assert_string_equal(wait_end(f, "run1"), "COMPLETED");
 	assert_non_null(strstr(stream(f, &r, PLANE_EVENTS),
 			       "\"type\":\"warning\""));
-	assert_non_null(strstr(f->text, "secret PIN"));
+	assert_non_null(strstr(last, "secret PIN"));
 	assert_int_equal(plane_errors(f->p, f->who.uid, &b), 0);
 	assert_non_null(strstr(b.data, "secret PIN"));
 	assert_null(strstr(b.data, "abc"));
@@ -437,7 +421,7 @@ static void short_secret_warns(void **state)
 
 static void log_limit(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res r;
 	struct plane_stream_stat st;
 
@@ -456,7 +440,7 @@ static void log_limit(void **state)
 
 static void restart_recovers(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 
 	f->hold = true;
 	fx_open(f);
@@ -479,7 +463,7 @@ static bool marker_alive(const char *marker)
 
 static void shutdown_interrupts(void **state)
 {
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	char task[512], marker[64];
 	int i;
 
@@ -519,7 +503,7 @@ static void run_file(void **state)
 		{ "bogusField: 1", -EBADMSG },
 		{ "workflowId: other", -EBADMSG },
 	};
-	struct fx *f = *state;
+	struct fx_plane *f = *state;
 	struct plane_res wf, r;
 	size_t i;
 	int rc;
@@ -550,6 +534,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(workflow_timeout, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(task_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(timeout_under_flood, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(operations_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(dry_run, setup, teardown),

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +18,11 @@
 #include <unistd.h>
 
 #include "crypt/seal.h"
+#include "fx.h"
 
 #define BLOB_OVERHEAD (3 + 4 + 24 + 16)
 
-static char tmpdir[] = "/tmp/test_seal.XXXXXX";
+static char tmpdir[64];	/* made by setup */
 static struct keyring *kr;	/* opened on tmpdir/main/key */
 
 static const struct seal_ad ad_a = {
@@ -52,21 +52,12 @@ static void write_file(const char *path, const void *data, size_t n,
 	close(fd);
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	struct err e = { 0, "" };
 
 	(void)state;
-	if (crypt_init() != 0 || !mkdtemp(tmpdir))
+	if (crypt_init() != 0 || tmpdir_make(tmpdir, sizeof(tmpdir), "seal"))
 		return -1;
 	return keyring_open(&kr, tpath("main/key"), &e) == 0 ? 0 : -1;
 }
@@ -75,7 +66,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	keyring_close(kr);
-	return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return tmpdir_remove(tmpdir);
 }
 
 static void seal_ok(const struct seal_ad *ad, const void *p, size_t n,

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <poll.h>
@@ -31,20 +30,12 @@
 #include <unistd.h>
 
 #include "core/store.h"
+#include "fx.h"
 
 struct fx {
 	char dir[64];
 	struct store *st;
 };
-
-static int rm_one(const char *p, const struct stat *sb, int flag,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static int fx_open(struct fx *f, size_t map_init, size_t map_max)
 {
@@ -63,8 +54,8 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/execfs-store-XXXXXX");
-	if (!mkdtemp(f->dir) || fx_open(f, 0, 0) != 0) {
+	if (tmpdir_make(f->dir, sizeof(f->dir), "store") ||
+	    fx_open(f, 0, 0) != 0) {
 		free(f);
 		return -1;
 	}
@@ -77,7 +68,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	store_close(f->st);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -526,7 +517,7 @@ static void map_full(void **state)
 
 	store_close(f->st);
 	f->st = NULL;
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	assert_int_equal(fx_open(f, MAP_INIT, MAP_MAX), 0);
 	memset(body, 'q', BODY);
 	rd.st = f->st;
@@ -862,7 +853,7 @@ static void stream_reopen(void **state)
 	/* An environment holding only "meta" gets the other databases. */
 	store_close(f->st);
 	f->st = NULL;
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	assert_int_equal(mkdir(f->dir, 0700), 0);
 	raw_schema(f->dir, v1, sizeof(v1));
 	assert_int_equal(fx_open(f, 0, 0), 0);

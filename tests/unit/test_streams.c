@@ -12,7 +12,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/streams.h"
+#include "fx.h"
 
 #define NSERIAL 8
 
@@ -55,15 +55,6 @@ static unsigned calls(struct fx *f, uint64_t serial, enum plane_stream s)
 	return n;
 }
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-		  struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -71,9 +62,9 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/execfs-streams-XXXXXX");
 	o.dir = f->dir;
-	if (!mkdtemp(f->dir) || store_open(&f->st, &o, NULL) != 0 ||
+	if (tmpdir_make(f->dir, sizeof(f->dir), "streams") ||
+	    store_open(&f->st, &o, NULL) != 0 ||
 	    streams_new(&f->ss, f->st) != 0)
 		return -1;
 	pthread_mutex_init(&f->mu, NULL);
@@ -89,7 +80,7 @@ static int teardown(void **state)
 	streams_free(f->ss);
 	store_close(f->st);
 	pthread_mutex_destroy(&f->mu);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
