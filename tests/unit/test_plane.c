@@ -2032,7 +2032,7 @@ struct reader {
 	uint64_t serial;
 	atomic_int *stop;
 	int bad;
-	unsigned reads;
+	atomic_uint reads;
 };
 
 static void *reader_main(void *arg)
@@ -2078,12 +2078,17 @@ static void concurrent_readers(void **state)
 	mk_env(f, "prod", &env);
 	for (i = 0; i < 4; i++) {
 		r[i] = (struct reader){ f, env.serial, &stop, 0, 0 };
+		atomic_init(&r[i].reads, 0);
 		assert_int_equal(pthread_create(&t[i], NULL, reader_main, &r[i]),
 				 0);
 	}
 	for (g = 2; g <= 40; g++)
 		fx_ok_put(f, KIND_ENVIRONMENT, PLANE_WRITE_SPEC, "prod",
 			  fx_fmt(f, "spec: {description: g%d}\n", g), NULL);
+	/* A loaded machine may not have scheduled every reader yet. */
+	for (i = 0; i < 4; i++)
+		while (atomic_load(&r[i].reads) == 0)
+			usleep(1000);
 	atomic_store(&stop, 1);
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
