@@ -156,6 +156,13 @@ int record_load_slug(struct plane *p, unsigned kind, const char *slug,
 int record_resolve(struct plane *p, const struct kind *k, const char *ref,
 		   struct store_rec *hdr, struct doc **res, struct err *e);
 void plane_res_from_hdr(struct plane_res *r, const struct store_rec *h);
+/* @fn on every stored resource of @kind, in slug order, each loaded (one
+ * deleted meanwhile is skipped); @fn may change the store.  Return: 0,
+ * @fn's first non-zero value, -errno. */
+int record_each(struct plane *p, enum kind_id kind,
+		int (*fn)(void *ctx, const struct store_rec *h,
+			  const struct doc *res),
+		void *ctx);
 
 /* secrets.c */
 int secrets_seal(struct pctx *c);

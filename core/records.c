@@ -148,3 +148,44 @@ void plane_res_from_hdr(struct plane_res *r, const struct store_rec *h)
 	memcpy(r->id, h->id, sizeof(r->id));
 	memcpy(r->slug, h->slug, sizeof(r->slug));
 }
+
+struct hdrs {
+	struct store_rec *v;
+	size_t n, alloc;
+};
+
+static int keep_hdr(void *ctx, const struct store_rec *h)
+{
+	struct hdrs *l = ctx;
+
+	if (array_reserve(&l->v, &l->alloc, l->n, sizeof(*l->v)) < 0)
+		return -ENOMEM;
+	l->v[l->n++] = *h;
+	return 0;
+}
+
+int record_each(struct plane *p, enum kind_id kind,
+		int (*fn)(void *ctx, const struct store_rec *h,
+			  const struct doc *res),
+		void *ctx)
+{
+	struct hdrs l = { 0 };
+	struct store_rec h;
+	struct doc *res;
+	size_t i;
+	int rc;
+
+	/* Headers first: @fn may then change the store (a delete). */
+	rc = store_list(p->st, kind, NULL, keep_hdr, &l);
+	for (i = 0; rc == 0 && i < l.n; i++) {
+		res = NULL;
+		rc = record_load(p, l.v[i].id, &h, &res);
+		if (rc == 0)
+			rc = fn(ctx, &h, res);
+		else if (rc == -ENOENT)
+			rc = 0;		/* deleted meanwhile */
+		doc_free(res);
+	}
+	free(l.v);
+	return rc;
+}

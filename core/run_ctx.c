@@ -25,21 +25,6 @@
 
 /* ---- listing --------------------------------------------------------- */
 
-struct hdrlist {
-	struct store_rec *v;
-	size_t n, alloc;
-};
-
-static int collect(void *arg, const struct store_rec *h)
-{
-	struct hdrlist *l = arg;
-
-	if (array_reserve(&l->v, &l->alloc, l->n, sizeof(*l->v)) < 0)
-		return -ENOMEM;
-	l->v[l->n++] = *h;
-	return 0;
-}
-
 static bool is_of(const struct doc *ctx, const char *exec_id,
 		  const char *exec_slug)
 {
@@ -51,31 +36,30 @@ static bool is_of(const struct doc *ctx, const char *exec_id,
 	       (exec_slug && !strcmp(v, exec_slug));
 }
 
+struct ctx_filter {
+	const char *exec_id, *exec_slug;
+	int (*fn)(void *arg, const struct store_rec *h, const struct doc *ctx);
+	void *arg;
+};
+
+static int ctx_filtered(void *arg, const struct store_rec *h,
+			const struct doc *ctx)
+{
+	const struct ctx_filter *f = arg;
+
+	if (f->exec_id && !is_of(ctx, f->exec_id, f->exec_slug))
+		return 0;
+	return f->fn(f->arg, h, ctx);
+}
+
 int ctx_for_each(struct plane *p, const char *exec_id, const char *exec_slug,
 		 int (*fn)(void *arg, const struct store_rec *h,
 			   const struct doc *ctx),
 		 void *arg)
 {
-	struct hdrlist l = { 0 };
-	struct store_rec h;
-	struct doc *ctx;
-	size_t i;
-	int rc;
+	struct ctx_filter f = { exec_id, exec_slug, fn, arg };
 
-	rc = store_list(p->st, KIND_EXECUTION_CONTEXT, NULL, collect, &l);
-	for (i = 0; rc == 0 && i < l.n; i++) {
-		ctx = NULL;
-		rc = record_load(p, l.v[i].id, &h, &ctx);
-		if (rc == -ENOENT) {
-			rc = 0;		/* deleted meanwhile */
-			continue;
-		}
-		if (rc == 0 && (!exec_id || is_of(ctx, exec_id, exec_slug)))
-			rc = fn(arg, &h, ctx);
-		doc_free(ctx);
-	}
-	free(l.v);
-	return rc;
+	return record_each(p, KIND_EXECUTION_CONTEXT, ctx_filtered, &f);
 }
 
 /* ---- deleting -------------------------------------------------------- */

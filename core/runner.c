@@ -214,57 +214,25 @@ int runner_cancel_wait(struct runner *rr, uint64_t serial, unsigned timeout_s)
 
 /* ---- recovery -------------------------------------------------------- */
 
-struct found {
-	char (*ids)[IDS_ID_MAX];
-	uint64_t *serials;
-	size_t n, alloc;
-};
-
-static int collect(void *ctx, const struct store_rec *h)
-{
-	struct found *f = ctx;
-	size_t cap = f->alloc;
-
-	if (array_reserve(&f->ids, &f->alloc, f->n, sizeof(*f->ids)) < 0 ||
-	    array_reserve(&f->serials, &cap, f->n, sizeof(*f->serials)) < 0)
-		return -ENOMEM;
-	memcpy(f->ids[f->n], h->id, IDS_ID_MAX);
-	f->serials[f->n++] = h->serial;
-	return 0;
-}
-
 /* Start or end one stored execution according to its phase. */
-static void recover_one(struct runner *rr, const char *id, uint64_t serial)
+static int recover_one(void *ctx, const struct store_rec *h,
+		       const struct doc *res)
 {
-	struct doc *res = NULL;
-	struct store_rec h;
-	const char *phase;
-	struct err e;
+	struct runner *rr = ctx;
+	const char *phase = doc_get_str(res, "status.phase");
+	struct err e = { 0 };
 
-	err_clear(&e);
-	if (record_load(rr->p, id, &h, &res) < 0)
-		return;
-	phase = doc_get_str(res, "status.phase");
 	if (phase && !strcmp(phase, "PENDING"))
-		runner_launch(rr, id, serial, getuid());
+		runner_launch(rr, h->id, h->serial, getuid());
 	else if (phase && !strcmp(phase, "IN_PROGRESS") &&
-		 run_interrupt_stored(rr->p, id, &e) < 0)
-		fprintf(stderr, "execfs: recovering %s: %s\n", h.slug, e.msg);
-	doc_free(res);
+		 run_interrupt_stored(rr->p, h->id, &e) < 0)
+		fprintf(stderr, "execfs: recovering %s: %s\n", h->slug, e.msg);
+	return 0;
 }
 
 static int recover(struct runner *rr)
 {
-	struct found f = { 0 };
-	size_t i;
-	int rc;
-
-	rc = store_list(rr->p->st, KIND_WORKFLOW_EXECUTION, NULL, collect, &f);
-	for (i = 0; rc == 0 && i < f.n; i++)
-		recover_one(rr, f.ids[i], f.serials[i]);
-	free(f.ids);
-	free(f.serials);
-	return rc;
+	return record_each(rr->p, KIND_WORKFLOW_EXECUTION, recover_one, rr);
 }
 
 /* ---- the sweeper ----------------------------------------------------- */

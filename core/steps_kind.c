@@ -385,19 +385,20 @@ static int wex_pending_only(struct pctx *c)
 	return 0;
 }
 
-struct idlist {
-	char (*ids)[IDS_ID_MAX];
-	size_t n, alloc;
+struct users {
+	struct pctx *c;
+	const char *field;
+	const char *id;
+	int (*fn)(struct pctx *c, const struct store_rec *h,
+		  const struct doc *r);
 };
 
-static int collect_id(void *ctx, const struct store_rec *h)
+static int user_of(void *ctx, const struct store_rec *h, const struct doc *r)
 {
-	struct idlist *l = ctx;
+	const struct users *u = ctx;
+	const char *v = doc_get_str(r, u->field);
 
-	if (array_reserve(&l->ids, &l->alloc, l->n, sizeof(*l->ids)) < 0)
-		return -ENOMEM;
-	memcpy(l->ids[l->n++], h->id, IDS_ID_MAX);
-	return 0;
+	return v && !strcmp(v, u->id) ? u->fn(u->c, h, r) : 0;
 }
 
 /*
@@ -410,24 +411,9 @@ static int for_each_user(struct pctx *c, enum kind_id kind,
 			 int (*fn)(struct pctx *c, const struct store_rec *h,
 				   const struct doc *r))
 {
-	struct idlist l = { 0 };
-	struct store_rec h;
-	struct doc *r;
-	const char *v;
-	size_t i;
-	int rc;
+	struct users u = { c, field, id, fn };
+	int rc = record_each(c->p, kind, user_of, &u);
 
-	rc = store_list(c->p->st, kind, NULL, collect_id, &l);
-	for (i = 0; rc == 0 && i < l.n; i++) {
-		r = NULL;
-		if (record_load(c->p, l.ids[i], &h, &r) < 0)
-			continue;	/* deleted meanwhile */
-		v = doc_get_str(r, field);
-		if (v && !strcmp(v, id))
-			rc = fn(c, &h, r);
-		doc_free(r);
-	}
-	free(l.ids);
 	return rc < 0 ? rc : 0;
 }
 

@@ -31,6 +31,7 @@
 
 #include "core/plane.h"
 #include "core/plane_i.h"
+#include "core/run_i.h"
 #include "core/run_env.h"
 #include "core/yaml.h"
 #include "crypt/seal.h"
@@ -423,23 +424,21 @@ static void build_via_default(void **state)
 }
 
 /* Rewrite the stored record @id with @res (keeping its source). */
+static int put_all(void *ctx, struct doc *res)
+{
+	const struct doc *from = ctx;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < from->n; i++)
+		rc = doc_map_set(res, from->u.kv[i].key,
+				 doc_clone(from->u.kv[i].val));
+	return rc;
+}
+
 static void restore(struct fx_plane *f, const char *id, struct doc *res)
 {
-	struct buf src = BUF_INIT(PLANE_DOC_MAX), body = BUF_INIT(1 << 24);
-	struct store_change ch;
-	struct doc *old = NULL;
-
-	memset(&ch, 0, sizeof(ch));
-	assert_int_equal(record_load_src(f->p, id, &ch.hdr, &old, &src), 0);
-	assert_int_equal(record_encode(res, &src, &body), 0);
-	ch.op = STORE_PUT;
-	ch.body = body.data;
-	ch.len = body.len;
-	ch.expect_gen = ch.hdr.gen++;
-	assert_int_equal(store_commit(f->p->st, &ch, 1, NULL), 0);
-	doc_free(old);
-	buf_release(&src);
-	buf_release(&body);
+	assert_int_equal(run_commit_with(f->p, id, put_all, res, NULL), 0);
 }
 
 static void build_failures(void **state)
