@@ -4,6 +4,7 @@
  * concurrent change got there first.
  */
 #include "plane_i.h"
+#include "http.h"
 
 #include "run_i.h"
 #include "streams.h"
@@ -38,6 +39,8 @@ int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 	if (rc == 0 && (streams_new(&p->streams, p->st) < 0 ||
 			runner_new(&p->runner, p) < 0))
 		rc = err_set(e, -ENOMEM, "cannot start the runner");
+	if (rc == 0 && http_init() < 0)
+		rc = err_set(e, -EIO, "cannot initialize libcurl");
 	if (rc < 0)
 		goto fail;
 	*out = p;
@@ -236,7 +239,8 @@ static int run_retried(struct plane *p, const struct kind *k,
 			plane_res_from_hdr(out, &ctx.hdr);
 		if (rc == 0)
 			pctx_notify(&ctx);
-		if (rc == 0 && !p->hold_runs && started_run(&ctx, pipeline))
+		if (rc == 0 && !p->hold_runs && tmpl->mode != PLANE_WRITE_CHILD &&
+		    started_run(&ctx, pipeline))
 			launch(p, &ctx, c->uid);
 		pctx_release(&ctx);
 		if (rc == 0 || !ctx.lost_race)

@@ -181,6 +181,8 @@ enum plane_write_mode {
 	PLANE_WRITE_DRAFT,	/* spec.yaml of the mkdir'ed draft @name */
 	PLANE_WRITE_RUN,	/* a WorkflowExecution built by plane_run():
 				   no file name, the name is generated */
+	PLANE_WRITE_CHILD,	/* as RUN, for a sub-workflow: its parent's
+				   run starts it (plane_run_child()) */
 };
 
 /**

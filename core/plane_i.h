@@ -133,8 +133,36 @@ struct kind_steps {
 };
 const struct kind_steps *kind_steps(const struct kind *k);
 
-/* steps_tasks.c: ValidateWorkflowSpec (task configs per kind). */
+/* steps_tasks.c: ValidateWorkflowSpec (task configs per kind, at every
+ * level; nested tasks rewritten to the top-level form in c->res). */
 int wf_validate_tasks(struct pctx *c);
+
+/*
+ * steps_expr.c: the templates of a Workflow, collected while its tasks are
+ * checked and compiled together by texpr_check().  The texts and variable
+ * names are borrowed: they must stay valid (c->res unchanged below them)
+ * until texpr_check() returns.  Errors: -EBADMSG with the message in @e,
+ * -ENOMEM.
+ */
+#define TEXPR_MAX 1000		/* templates in one Workflow */
+#define TEXPR_PATH_MAX 640	/* a field path in a message, bytes */
+
+struct texprs;
+int texpr_new(struct texprs **out);
+void texpr_free(struct texprs *x);		/* NULL-safe */
+/* The scope as it is now, for texpr_pop(). */
+size_t texpr_scope(const struct texprs *x);
+/* Put variable @name (no '$') in scope; @path names the field for the
+ * message when more than EXPR_VARS_MAX would be. */
+int texpr_push(struct texprs *x, const char *name, const char *path,
+	       struct err *e);
+void texpr_pop(struct texprs *x, size_t mark);
+/* Collect @v (may be NULL) when it is a template; @deep: every string
+ * below @v too, each named by its own path under @path. */
+int texpr_add(struct texprs *x, const struct doc *v, const char *path,
+	      bool deep, struct err *e);
+/* Compile them all: -EBADMSG "<path>: expression does not compile: ..." */
+int texpr_check(const struct texprs *x, struct err *e);
 
 /* steps_kind.c: helpers the kind steps share. */
 struct doc *audit_new(const char *actor, const char *now, const char *event);
@@ -180,6 +208,13 @@ int errlog_new(struct errlog **out);
 void errlog_free(struct errlog *el);
 void errlog_add(struct errlog *el, uid_t uid, const char *line);
 int errlog_read(struct errlog *el, uid_t uid, struct buf *out);
+
+/* plane_run.c: the child execution of a RUN workflow task, created (not
+ * started) with @input_json as its triggerMessage; @parent and @task go
+ * into its triggerMetadata. */
+int plane_run_child(struct plane *p, uid_t uid, const char *wf_ref,
+		    const char *input_json, const char *parent,
+		    const char *task, struct plane_res *out, struct err *e);
 
 /* time helpers (pipeline.c) */
 void plane_now(int64_t *ns, char *text, size_t cap);

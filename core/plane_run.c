@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "yaml.h"
 
@@ -130,6 +131,59 @@ int plane_run(struct plane *p, const struct plane_caller *c,
 	buf_release(&yaml);
 	doc_wipe_free(spec);
 	doc_wipe_free(d);
+	doc_free(wf);
+	return rc;
+}
+
+/* spec of a child: triggerMessage and the link to its parent. */
+static int child_spec(const char *input_json, const char *parent,
+		      const char *task, struct doc **out)
+{
+	struct doc *spec = doc_new(DOC_MAP);
+	struct doc *meta = spec ? doc_map_child(spec, "triggerMetadata") : NULL;
+	int rc = meta ? 0 : -ENOMEM;
+
+	if (rc == 0)
+		rc = doc_map_setstr(spec, "triggerMessage", input_json);
+	if (rc == 0)
+		rc = doc_map_setstr(meta, "parentExecution", parent);
+	if (rc == 0)
+		rc = doc_map_setstr(meta, "parentTask", task);
+	if (rc < 0) {
+		doc_free(spec);
+		return rc;
+	}
+	*out = spec;
+	return 0;
+}
+
+int plane_run_child(struct plane *p, uid_t uid, const char *wf_ref,
+		    const char *input_json, const char *parent,
+		    const char *task, struct plane_res *out, struct err *e)
+{
+	struct plane_caller c = { .uid = uid, .gid = getgid(),
+				  .pid = getpid() };
+	struct buf yaml = BUF_INIT(PLANE_DOC_MAX);
+	struct doc *spec = NULL, *wf = NULL, *d = NULL;
+	struct store_rec h;
+	int rc;
+
+	rc = record_resolve(p, model_kind(KIND_WORKFLOW), wf_ref, &h, &wf, e);
+	if (rc == 0)
+		rc = child_spec(input_json, parent, task, &spec);
+	if (rc == 0)
+		rc = envelope(wf, h.id, spec, &d, e);
+	if (rc == 0)
+		rc = yaml_emit(d, &yaml);
+	if (rc == 0)
+		rc = plane_write(p, &c, KIND_WORKFLOW_EXECUTION,
+				 PLANE_WRITE_CHILD, "run.yaml", yaml.data,
+				 yaml.len, out, e);
+	if (rc == -ENOMEM || rc == -EFBIG)
+		err_set(e, rc, "the child execution is too large");
+	buf_release(&yaml);
+	doc_free(spec);
+	doc_free(d);
 	doc_free(wf);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,11 +137,16 @@ static int prepare(struct run *r, struct err *e)
 		return rc;
 	run_event_state(r, "IN_PROGRESS");
 	r->start_ns = run_now();
-	r->deadline_ns = r->start_ns +
-			 (int64_t)r->p->limits.workflow_timeout * 1000000000;
+	r->tree = r->link.tree ? r->link.tree : &r->own_tree;
+	if (!r->link.tree)
+		r->own_tree.deadline_ns = r->start_ns +
+			(int64_t)r->p->limits.workflow_timeout * 1000000000;
+	r->deadline_ns = r->tree->deadline_ns;
 	rc = run_env_build(r->p, r->exec, r->id, r->slug, r->wf, &r->env, e);
 	if (rc == 0)
 		rc = arm_redactor(r, e);
+	if (rc == 0)
+		rc = run_expr_init(r, e);
 	if (rc == 0 && !r->dry)
 		rc = make_workdir(r, e);
 	return rc == 0 ? 0 : 1;
@@ -148,153 +154,312 @@ static int prepare(struct run *r, struct err *e)
 
 /* ---- the task loop ------------------------------------------------- */
 
-/* The index of the task named @name, or -1. */
-static long task_index(const struct doc *tasks, const char *name)
+void run_fmt(char *out, size_t cap, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, cap, fmt, ap);
+	va_end(ap);
+}
+
+void run_fail(struct run *r, const char *task, const char *why)
+{
+	if (r->error[0])
+		return;
+	if (task)
+		run_fmt(r->error, sizeof(r->error), "task %s failed: %s",
+			task, why);
+	else
+		snprintf(r->error, sizeof(r->error), "%s", why);
+}
+
+int run_limit(struct run *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	run_fail(r, NULL, msg);
+	return -ETIME;
+}
+
+void run_unlock(struct run *r)
+{
+	run_flush(r);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void run_lock(struct run *r)
+{
+	pthread_mutex_lock(&r->mu);
+}
+
+void run_scope_init(struct run_scope *sc, struct run_scope *up,
+		    const char *path)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->r = up->r;
+	sc->up = up;
+	sc->vars = up->vars;
+	sc->depth = up->depth;
+	sc->iteration = up->iteration;
+	sc->cut_fd = -1;
+	run_fmt(sc->path, sizeof(sc->path), "%s%s/", up->path, path);
+}
+
+void run_scope_release(struct run_scope *sc)
+{
+	doc_free(sc->last);
+	sc->last = NULL;
+}
+
+bool run_scope_stopped(const struct run_scope *sc)
+{
+	if (run_stopping(sc->r) != RUN_GO)
+		return true;
+	for (; sc; sc = sc->up)
+		if (atomic_load(&sc->cut))
+			return true;
+	return false;
+}
+
+int run_scope_fds(const struct run_scope *sc, struct pollfd *pf, int max)
+{
+	int n = 0;
+
+	if (max > 0)
+		pf[n++] = (struct pollfd){ .fd = sc->r->wake_fd,
+					   .events = POLLIN };
+	for (; sc && n < max; sc = sc->up)
+		if (sc->cut_fd >= 0)
+			pf[n++] = (struct pollfd){ .fd = sc->cut_fd,
+						   .events = POLLIN };
+	return n;
+}
+
+/* The index of the task named @name in @list, or -1. */
+static long task_index(const struct doc *list, const char *name)
+{
+	const char *n;
 	size_t i;
 
-	for (i = 0; i < tasks->n; i++)
-		if (!strcmp(doc_get_str(tasks->u.items[i], "name"), name))
+	for (i = 0; i < list->n; i++) {
+		n = doc_get_str(list->u.items[i], "name");
+		if (n && !strcmp(n, name))
 			return (long)i;
+	}
 	return -1;
 }
 
-/* Where to go after task @i: its flow.then, else the next one. */
-static size_t next_task(const struct run *r, size_t i)
+/* Where to go after task @i: a SWITCH's choice, its flow.then, else the
+ * next one. */
+static size_t next_task(const struct doc *list, size_t i, const char *jump)
 {
-	const char *then = doc_get_str(r->tasks->u.items[i], "flow.then");
+	const char *then = jump && *jump ? jump :
+			   doc_get_str(list->u.items[i], "flow.then");
 	long j;
 
 	if (!then || !*then || !strcmp(then, "continue"))
 		return i + 1;
 	if (!strcmp(then, "end"))
-		return r->tasks->n;
-	j = task_index(r->tasks, then);
-	return j < 0 ? r->tasks->n : (size_t)j;
+		return list->n;
+	j = task_index(list, then);
+	return j < 0 ? list->n : (size_t)j;
 }
 
-/* The run's error, "task <name> failed: <why>" or a bare @why; the
- * first one set stays. */
-static void fail_run(struct run *r, const char *task, const char *why)
-{
-	if (r->error[0])
-		return;
-	if (task)
-		snprintf(r->error, sizeof(r->error), "task %s failed: %s",
-			 task, why);
-	else
-		snprintf(r->error, sizeof(r->error), "%s", why);
-}
-
-/* A limit that stops the run before task @t starts, or NULL. */
-static const char *limit_hit(struct run *r, char *msg, size_t cap)
+/* A limit that stops the run before a task starts: -ETIME, else 0. */
+static int limit_hit(struct run *r)
 {
 	const struct plane_limits *l = &r->p->limits;
 
-	if (r->ops >= l->max_total_operations) {
-		snprintf(msg, cap, "limit max_total_operations (%u) exceeded",
-			 l->max_total_operations);
-		return msg;
-	}
-	if (run_now() >= r->deadline_ns) {
-		snprintf(msg, cap, "limit workflow_timeout (%u s) exceeded",
-			 l->workflow_timeout);
-		return msg;
-	}
-	return NULL;
+	if (atomic_load(&r->tree->ops) >= l->max_total_operations)
+		return run_limit(r, "limit max_total_operations (%u) exceeded",
+				 l->max_total_operations);
+	if (run_now() >= r->tree->deadline_ns)
+		return run_limit(r, "limit workflow_timeout (%u s) exceeded",
+				 l->workflow_timeout);
+	return 0;
 }
 
-static void task_init(struct run *r, struct run_task *t, size_t i)
+static void task_init(struct run_scope *sc, struct run_task *t,
+		      const struct doc *def)
 {
 	memset(t, 0, sizeof(*t));
-	t->def = r->tasks->u.items[i];
-	t->name = doc_get_str(t->def, "name");
-	t->kind = doc_get_str(t->def, "kind");
-	t->st = run_task_entry(r, i);
+	t->sc = sc;
+	t->def = def;
+	t->name = doc_get_str(def, "name");
+	t->kind = doc_get_str(def, "kind");
+	t->st = run_task_entry(sc->r, def);
+	run_fmt(t->path, sizeof(t->path), "%s%s", sc->path,
+		t->name ? t->name : "?");
 }
 
-/* Store a completed task's output under export.as. */
-static int export(struct run *r, struct run_task *t)
+static void count_task(struct run *r, const char *st)
 {
+	static const char *const names[] = { "COMPLETED", "FAILED",
+					     "SKIPPED", "CANCELLED" };
+	size_t k;
+
+	for (k = 0; k < 4; k++)
+		if (!strcmp(st, names[k]))
+			r->counts[k]++;
+}
+
+/* The fault a failed task leaves for a TRY around it. */
+static void fault_of(const struct run_task *t, struct run_fault *f)
+{
+	snprintf(f->path, sizeof(f->path), "%s", t->path);
+	snprintf(f->type, sizeof(f->type), "%s",
+		 t->err_type[0] ? t->err_type : "execfs/task-failed");
+	f->status = t->err_status ? t->err_status :
+		    t->has_exit ? t->exit_code : 0;
+	snprintf(f->detail, sizeof(f->detail), "%s", t->error);
+}
+
+/* Record how task @t ended: its status, event, export, the scope's last
+ * output.  Return @rc, or -1 when the export failed. */
+static int task_ended(struct run *r, struct run_task *t, int rc)
+{
+	const char *st;
 	const char *as = doc_get_str(t->def, "export.as");
-	struct doc *v;
 
-	if (!as || !*as || !t->output)
-		return 0;
-	v = doc_clone(t->output);
-	return v ? doc_map_set(r->exported, as, v) : -ENOMEM;
-}
-
-/* Record how task @t ended; return whether the run goes on. */
-static bool task_ended(struct run *r, struct run_task *t, int rc)
-{
-	const char *st = rc == 0 ? "COMPLETED" :
-			 rc == -ECANCELED ? "CANCELLED" : "FAILED";
-	struct err e = { 0 };
-
-	if (rc == 0 && export(r, t) < 0) {
-		rc = -ENOMEM;
-		st = "FAILED";
+	if (rc == 0 && as && *as && t->output &&
+	    run_export(r, as, t->output) < 0) {
+		rc = -1;
 		snprintf(t->error, sizeof(t->error), "out of memory");
 	}
-	if (rc == -ECANCELED)
+	if (rc == -ECANCELED && run_stopping(r) != RUN_GO)
 		r->cut = true;
+	if (rc == -ETIME && !t->error[0])	/* a limit the kind hit */
+		run_fmt(t->error, sizeof(t->error), "%s", r->error);
+	st = rc == 0 ? "COMPLETED" : rc == -ECANCELED ? "CANCELLED" : "FAILED";
 	if (rc == -ECANCELED && run_stopping(r) == RUN_SHUTDOWN) {
 		st = "FAILED";
 		snprintf(t->error, sizeof(t->error), "%s", interrupted);
 	}
 	run_task_set(r, t, st);
 	run_event_task(r, t, st);
-	if (run_commit(r, &e) < 0)
-		fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
-	if (rc != 0 && rc != -ECANCELED)
-		fail_run(r, t->name, t->error);
-	doc_free(t->output);
-	t->output = NULL;
-	return rc == 0;
+	count_task(r, st);
+	run_touch(r);
+	if (rc == 0) {
+		doc_free(t->sc->last);
+		t->sc->last = t->output;
+		t->output = NULL;
+	}
+	return rc;
 }
 
-static bool run_one(struct run *r, size_t i)
+/* Leaf tasks take one of max_parallel slots while they run. */
+static bool is_leaf(const struct run_task *t)
 {
+	static const char *const flow[] = { "SWITCH", "FOR", "FORK", "TRY" };
+	size_t i;
+
+	for (i = 0; t->kind && i < 4; i++)
+		if (!strcmp(t->kind, flow[i]))
+			return false;
+	return !(t->kind && !strcmp(t->kind, "RUN") &&
+		 doc_map_get(doc_map_get(t->def, "taskConfig"), "workflow"));
+}
+
+static int slot_take(struct run *r, struct run_scope *sc)
+{
+	bool waited = false;
+
+	while (r->running >= r->p->limits.max_parallel &&
+	       !run_scope_stopped(sc)) {
+		if (!waited)
+			run_flush(r);
+		waited = true;
+		pthread_cond_wait(&r->slot_cv, &r->mu);
+	}
+	if (run_scope_stopped(sc))
+		return -ECANCELED;
+	r->running++;
+	return 0;
+}
+
+/* Every waiter wakes: one that was cut leaves without taking the slot,
+ * and must not have taken the only wake-up. */
+static void slot_give(struct run *r)
+{
+	r->running--;
+	pthread_cond_broadcast(&r->slot_cv);
+}
+
+/* Run task @def of @sc; *then: a SWITCH's jump. */
+static int run_one(struct run_scope *sc, const struct doc *def,
+		   struct run_fault *f, char *then, size_t cap)
+{
+	struct run *r = sc->r;
+	bool leaf;
 	struct run_task t;
-	struct err e = { 0 };
 	int rc;
 
-	task_init(r, &t, i);
-	r->ops++;
+	task_init(sc, &t, def);
+	leaf = is_leaf(&t);
+	rc = leaf ? slot_take(r, sc) : 0;
+	if (rc < 0)
+		return rc;
+	atomic_fetch_add(&r->tree->ops, 1);
 	t.start_ns = run_now();
 	run_task_set(r, &t, "IN_PROGRESS");
 	run_event_task(r, &t, "IN_PROGRESS");
-	if (run_commit(r, &e) < 0)
-		fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
+	run_touch(r);
 	rc = run_task_exec(r, &t);
-	if (rc == -ETIME) {
-		fail_run(r, NULL, t.error);
-		rc = -1;
+	if (leaf)
+		slot_give(r);
+	rc = task_ended(r, &t, rc);
+	if (rc == -1)
+		fault_of(&t, f);
+	snprintf(then, cap, "%s", t.then);
+	doc_free(t.output);
+	doc_free(t.cfg);
+	return rc;
+}
+
+int run_list(struct run_scope *sc, const struct doc *list,
+	     struct run_fault *f)
+{
+	char then[sizeof(((struct run_task *)0)->then)];
+	size_t i = 0;
+	int rc;
+
+	while (list && i < list->n) {
+		if (run_scope_stopped(sc)) {
+			if (run_stopping(sc->r) != RUN_GO)
+				sc->r->cut = true;
+			return -ECANCELED;
+		}
+		rc = limit_hit(sc->r);
+		if (rc == 0)
+			rc = run_one(sc, list->u.items[i], f, then,
+				     sizeof(then));
+		if (rc)
+			return rc;
+		i = next_task(list, i, then);
 	}
-	return task_ended(r, &t, rc);
+	return 0;
 }
 
 static void run_tasks(struct run *r)
 {
-	char msg[128];
-	const char *lim;
-	size_t i = 0;
+	struct run_scope top = { .r = r, .iteration = -1, .cut_fd = -1,
+				 .depth = r->link.depth };
+	struct run_fault f = { 0 };
+	int rc;
 
-	while (i < r->tasks->n) {
-		if (run_stopping(r) != RUN_GO) {
-			r->cut = true;
-			return;
-		}
-		lim = limit_hit(r, msg, sizeof(msg));
-		if (lim) {
-			fail_run(r, NULL, lim);
-			return;
-		}
-		if (!run_one(r, i))
-			return;
-		i = next_task(r, i);
+	run_lock(r);
+	rc = run_list(&top, r->tasks, &f);
+	if (rc == -1) {
+		run_redact_text(r, f.detail, f.detail, sizeof(f.detail));
+		run_fail(r, f.path, f.detail);
 	}
+	run_scope_release(&top);
+	pthread_mutex_unlock(&r->mu);
 }
 
 /* ---- the end -------------------------------------------------------- */
@@ -411,6 +576,8 @@ static void cleanup(struct run *r)
 	doc_free(r->wf);
 	doc_free(r->status);
 	doc_free(r->exported);
+	expr_cache_free(r->ex);
+	free(r->plan);
 }
 
 void *run_main(void *arg)
@@ -429,7 +596,7 @@ void *run_main(void *arg)
 			fprintf(stderr, "execfs: %s: %s\n", r->id, e2.msg);
 	} else if (rc == 0 || rc > 0) {
 		if (rc > 0)
-			fail_run(r, NULL, e.msg);
+			run_fail(r, NULL, e.msg);
 		else
 			run_tasks(r);
 		finish(r);

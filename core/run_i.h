@@ -1,13 +1,22 @@
 /*
  * run_i.h - internals shared by the runner's files: runner.c (registry,
  * recovery, sweeper), run.c (one run from start to end), run_status.c
- * (status and events), run_task.c (task kinds) and run_shell.c (RUN
- * processes and their output).
+ * (status and events), run_task.c (task kinds), run_shell.c (RUN
+ * processes and their output), run_flow.c (SWITCH, FOR, FORK, TRY),
+ * run_http.c (HTTP_CALL), run_sub.c (RUN workflow) and run_expr.c (the
+ * expression state, rendered configs, redacted copies).
+ *
+ * Locking: a run may have several threads (FORK branches).  Every one of
+ * them holds the run's lock r->mu while it touches anything of the run
+ * (status, events, log, the expression cache, counters) and lets go of it
+ * only around a blocking wait (run_unlock() .. run_lock()): a process's
+ * pipes, a WAIT, an HTTP call, a child execution, a free slot, a branch.
  */
 #ifndef EXECFS_RUN_I_H
 #define EXECFS_RUN_I_H
 
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -17,6 +26,7 @@
 
 #include "../crypt/redact.h"
 #include "doc.h"
+#include "expr.h"
 #include "ids.h"
 #include "plane_i.h"
 #include "run_env.h"
@@ -30,6 +40,12 @@
 #define RUN_TASK_TIMEOUT_MAX 86400	/* taskConfig.timeout, s */
 #define RUN_SWEEP_S 60			/* context sweeper period */
 #define RUN_EVENTS_EXTRA (1u << 20)	/* events cap: 2 * log_limit + this */
+#define RUN_PATH_MAX 512		/* a task's path, "fork1/branchA/step2" */
+#define RUN_COMMIT_MS 50		/* status commits at most this often,
+					   and before every blocking wait */
+#define RUN_TASK_OUT_MAX (256u << 10)	/* a task output kept in status, as
+					   JSON; bigger ones are summarized */
+#define RUN_BRANCH_STACK (512u << 10)	/* a FORK branch thread's stack */
 
 /* Why a run is being stopped from outside. */
 enum run_stop {
@@ -49,17 +65,69 @@ struct runner {
 	pthread_t sweeper;
 };
 
+/* What a whole tree of runs shares: a run and the runs of its
+ * sub-workflows (DESIGN 1.1 limits apply across the tree). */
+struct run_tree {
+	_Atomic unsigned ops;		/* tasks started in the tree */
+	int64_t deadline_ns;		/* workflow_timeout, from the root's start */
+};
+
+/* How a child run (RUN workflow) hangs on its parent. */
+struct run_link {
+	struct run_tree *tree;		/* the parent's; outlives the child */
+	unsigned depth;			/* loop depth the child starts at */
+	int done_fd;			/* eventfd written when the child ended */
+};
+
+/* Where a task list runs: the top level, a FOR iteration, a FORK branch,
+ * a TRY or catch list.  Owned by the thread running the list. */
+struct run_scope {
+	struct run *r;
+	struct run_scope *up;
+	char path[RUN_PATH_MAX];	/* prefix of its tasks' paths ("" or
+					   "fork1/branchA/") */
+	struct doc *vars;		/* jq variables in scope (map) or NULL;
+					   borrowed */
+	unsigned depth;			/* FOR loops around (sub-workflows count) */
+	long iteration;			/* innermost FOR index, or -1 */
+	int cut_fd;			/* eventfd of a FORK branch, else -1 */
+	_Atomic bool cut;		/* the branch was cut (compete, fault) */
+	struct doc *last;		/* output of the last task of the list
+					   that completed (owned) */
+};
+
+/* Why a list stopped on a task failure (TRY's error object). */
+struct run_fault {
+	char path[RUN_PATH_MAX];
+	char type[128];
+	int status;
+	char detail[512];
+};
+
 /* One task's record while it runs. */
 struct run_task {
+	struct run_scope *sc;		/* the list it runs in */
 	const struct doc *def;		/* its spec entry (borrowed) */
 	const char *name;
 	const char *kind;		/* "RUN", ... */
+	struct doc *cfg;		/* taskConfig, expressions evaluated
+					   (owned; NULL until rendered) */
 	struct doc *st;			/* its entry in status.tasks (borrowed) */
+	char path[RUN_PATH_MAX];
 	int64_t start_ns;
 	int exit_code;
 	bool has_exit;
 	char error[512];
+	char err_type[128];		/* RAISE's error; else a task failure */
+	int err_status;			/* exit code or HTTP status */
+	char then[256];			/* SWITCH: where to go next, or "" */
 	struct doc *output;		/* owned until stored */
+};
+
+/* A status entry for a task definition. */
+struct run_plan {
+	const struct doc *def;
+	struct doc *entry;
 };
 
 struct run {
@@ -73,6 +141,14 @@ struct run {
 	uid_t uid;			/* gets the run's warnings in errors */
 	_Atomic int stop;		/* enum run_stop */
 	int wake_fd;			/* eventfd: a stop wakes the run */
+	struct run_link link;		/* a child run's parent; tree NULL
+					   for a root run */
+	struct run_tree own_tree;	/* a root run's tree */
+	struct run_tree *tree;		/* own_tree or link.tree */
+
+	pthread_mutex_t mu;		/* the run's lock (see above) */
+	pthread_cond_t slot_cv;		/* a leaf task ended */
+	unsigned running;		/* leaf tasks running (max_parallel) */
 
 	/* Below: owned by the run's thread. */
 	struct doc *exec;		/* the execution as loaded */
@@ -80,6 +156,11 @@ struct run {
 	const struct doc *tasks;	/* wf spec.tasks */
 	struct doc *status;		/* status being built */
 	struct doc *exported;		/* export.as name -> output */
+	struct expr_cache *ex;		/* compiled programs and the state */
+	struct run_plan *plan;		/* one per task definition */
+	size_t nplan;
+	bool dirty;			/* status changed since the commit */
+	int64_t commit_ns;		/* last status commit */
 	struct run_env env;
 	struct redactor *red;
 	struct sink *log;
@@ -93,7 +174,8 @@ struct run {
 	size_t out_used;		/* of RUN_OUTPUT_BUDGET */
 	bool cut;			/* a stop cut the run short */
 	char workdir[PATH_MAX];
-	int done, failed, skipped, cancelled;	/* task counts */
+	int64_t counts[4];		/* task runs COMPLETED, FAILED,
+					   SKIPPED, CANCELLED */
 	int exit_code;			/* of the last RUN that ended */
 	char error[1024];		/* status.error of a failed run */
 	const char *phase;		/* final phase */
@@ -103,6 +185,12 @@ struct run {
 
 /* runner.c */
 enum run_stop run_stopping(struct run *r);
+/* start a child run linked to its parent (RUN workflow); -ESHUTDOWN ... */
+int runner_launch_child(struct runner *rr, const char *id, uint64_t serial,
+			uid_t uid, const struct run_link *link);
+/* pthread_create() with every signal blocked in the new thread */
+int run_thread_create(pthread_t *t, const pthread_attr_t *a,
+		      void *(*fn)(void *), void *arg);
 
 /* run.c */
 void *run_main(void *arg);
@@ -114,10 +202,38 @@ int run_fail_stored(struct plane *p, const char *id, const char *phase,
 		    const char *error, struct err *e);
 /* now, ns since the epoch */
 int64_t run_now(void);
+/* the run's error (status.error), "task <path> failed: <why>" or a bare
+ * @why when @task is NULL; the first one set stays */
+void run_fail(struct run *r, const char *task, const char *why);
+/* run the tasks of @list in @sc (flow.then, SWITCH jumps); 0; -1 a task
+ * failed (*f says how; TRY catches it); -ETIME a limit failed the run
+ * (its error is set); -ECANCELED a stop or a cut */
+int run_list(struct run_scope *sc, const struct doc *list,
+	     struct run_fault *f);
+/* a scope for a nested list: @path + "/" under @up, same variables */
+void run_scope_init(struct run_scope *sc, struct run_scope *up,
+		    const char *path);
+void run_scope_release(struct run_scope *sc);
+/* whether a stop of the run or a cut of @sc or of a scope around it */
+bool run_scope_stopped(const struct run_scope *sc);
+/* the fds a blocking wait in @sc polls to see a stop or a cut (POLLIN);
+ * Return: how many (at most @max) */
+int run_scope_fds(const struct run_scope *sc, struct pollfd *pf, int max);
+/* leave / take the run's lock around a blocking wait (status committed
+ * first when it changed) */
+void run_unlock(struct run *r);
+void run_lock(struct run *r);
+/* snprintf() where a cut text is acceptable (paths, messages) */
+void run_fmt(char *out, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* fail the run with limit message @msg: -ETIME */
+int run_limit(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* run_status.c: the status document and the events stream */
 int run_status_init(struct run *r);
-struct doc *run_task_entry(struct run *r, size_t i);
+/* the status entry of task definition @def, or NULL */
+struct doc *run_task_entry(struct run *r, const struct doc *def);
 int run_status_progress(struct run *r);
 int run_task_set(struct run *r, struct run_task *t, const char *status);
 int run_set_phase(struct run *r, const char *phase);
@@ -125,6 +241,10 @@ int run_set_phase(struct run *r, const char *phase);
 void run_status_interrupt(struct run *r, const char *msg);
 int run_summary(struct run *r, int64_t end_ns);
 int run_commit(struct run *r, struct err *e);
+/* status changed: commit now if the last commit is RUN_COMMIT_MS old */
+void run_touch(struct run *r);
+/* commit now if status changed since the last commit */
+void run_flush(struct run *r);
 int run_commit_with(struct plane *p, const char *id,
 		    int (*fn)(void *ctx, struct doc *res), void *ctx,
 		    struct err *e);
@@ -132,7 +252,7 @@ void run_event_state(struct run *r, const char *phase);
 void run_event_task(struct run *r, const struct run_task *t,
 		    const char *status);
 /* a line event appended to @to (a batch); -EFBIG when @to is full */
-int run_event_line(struct run *r, struct buf *to, const char *task,
+int run_event_line(struct run *r, struct buf *to, const struct run_task *t,
 		   const char *stream, const char *text, size_t n);
 /* a batch of line events to the events stream (dropped past its cap) */
 void run_events_lines(struct run *r, const struct buf *lines);
@@ -145,7 +265,7 @@ void run_warn(struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* run_task.c: one task of any kind; 0 when it completed, -1 failed,
- * -ECANCELED when a stop cut it short. */
+ * -ETIME a limit failed the run, -ECANCELED a stop or cut. */
 int run_task_exec(struct run *r, struct run_task *t);
 /* the seconds of taskConfig.timeout, 0 when none */
 unsigned run_task_timeout(const struct doc *def);
@@ -157,11 +277,40 @@ int64_t run_task_deadline(struct run *r, const struct run_task *t,
 int run_deadline_failure(struct run *r, struct run_task *t, bool is_task);
 /* a poll(2) timeout in ms until @until_ns (0 when past, at most 60 s) */
 int run_poll_ms(int64_t until_ns);
+/* a "trace" event of a dry run */
+void run_trace(struct run *r, struct run_task *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* {dryRun: true, @key: @v} (takes @v) */
+struct doc *run_dry_output(const char *key, struct doc *v);
 
 /* run_shell.c: RUN shell/script */
 int run_shell(struct run *r, struct run_task *t, const struct doc *cfg);
 /* the argv of a RUN config; *display is a one-line text for traces */
 int run_shell_argv(const struct doc *cfg, char ***argv, char **display);
 void run_argv_free(char **argv);
+
+/* run_flow.c: the kinds that run task lists */
+int run_switch(struct run *r, struct run_task *t);
+int run_for(struct run *r, struct run_task *t);
+int run_fork(struct run *r, struct run_task *t);
+int run_try(struct run *r, struct run_task *t);
+
+/* run_http.c, run_sub.c */
+int run_http(struct run *r, struct run_task *t);
+int run_sub(struct run *r, struct run_task *t);
+
+/* run_expr.c: expressions over the run's state; redacted copies */
+int run_expr_init(struct run *r, struct err *e);
+/* t->cfg: the task's config with the fields its kind evaluates rendered */
+int run_render_cfg(struct run *r, struct run_task *t);
+/* evaluate one template or value @v (a non-string is copied) in @sc */
+int run_eval(struct run *r, struct run_task *t, const struct doc *v,
+	     struct doc **out);
+/* a copy of @d with every secret of the run masked in its strings */
+struct doc *run_redacted(struct run *r, const struct doc *d);
+/* @s with every secret masked, into @out (cut to @cap) */
+void run_redact_text(struct run *r, const char *s, char *out, size_t cap);
+/* export.as of a completed task: the state and exported outputs */
+int run_export(struct run *r, const char *as, const struct doc *v);
 
 #endif

@@ -25,6 +25,7 @@
 #define READ_CHUNK (64u << 10)
 #define DRAIN_MS 2000		/* pipes held open by an escaped process */
 #define DRAIN_CHUNKS 4		/* reads per stream per turn of the loop */
+#define STOP_FDS 12		/* the run's wake-up and FORK branches' cuts */
 
 /* One output pipe of the task. */
 struct ostream {
@@ -180,8 +181,8 @@ static int task_env(struct run *r, struct run_task *t, const struct doc *cfg,
 		rc = run_env_set(&extra, "EXECFS_EXECUTION_ID", r->id,
 				 strlen(r->id), false, "execfs");
 	if (rc == 0)
-		rc = run_env_set(&extra, "EXECFS_TASK", t->name,
-				 strlen(t->name), false, "execfs");
+		rc = run_env_set(&extra, "EXECFS_TASK", t->path,
+				 strlen(t->path), false, "execfs");
 	for (i = 0; rc == 0 && m && m->type == DOC_MAP && i < m->n; i++) {
 		v = doc_get_str(m->u.kv[i].val, "");
 		rc = run_env_set(&extra, m->u.kv[i].key, v ? v : "",
@@ -247,13 +248,13 @@ static void emit(struct task_io *io, struct ostream *o, const char *p,
 	bool ev = !io->r->events_full;
 
 	if (buf_add(&io->log, p, n) < 0 || buf_addc(&io->log, '\n') < 0 ||
-	    (ev && run_event_line(io->r, &io->events, io->t->name, o->name,
+	    (ev && run_event_line(io->r, &io->events, io->t, o->name,
 				  p, n) < 0)) {
 		send(io);
 		buf_add(&io->log, p, n);
 		buf_addc(&io->log, '\n');
 		if (ev)
-			run_event_line(io->r, &io->events, io->t->name,
+			run_event_line(io->r, &io->events, io->t,
 				       o->name, p, n);
 	}
 	keep_tail(&o->tail, p, n);
@@ -348,25 +349,27 @@ static void on_exit_ready(struct task_io *io)
 /* Wait for something to happen; act on it. */
 static void step(struct task_io *io, int64_t deadline, bool is_task)
 {
-	struct pollfd pfd[4] = {
+	struct pollfd pfd[3 + STOP_FDS] = {
 		{ .fd = io->pr.out_fd, .events = POLLIN },
 		{ .fd = io->pr.err_fd, .events = POLLIN },
 		{ .fd = io->exited ? -1 : io->pr.pid_fd, .events = POLLIN },
-		/* once stopping, the wake-up (never read) would spin */
-		{ .fd = io->stopping ? -1 : io->r->wake_fd, .events = POLLIN },
 	};
 	int64_t until = io->stopping ? io->kill_at : deadline;
+	/* once stopping, the wake-ups (never read) would spin */
+	int n = io->stopping ? 0 : run_scope_fds(io->t->sc, pfd + 3, STOP_FDS);
 
 	if (io->exited)
 		until = run_now() + DRAIN_MS * 1000000LL;
-	poll(pfd, 4, run_poll_ms(until));
+	run_unlock(io->r);
+	poll(pfd, 3 + n, run_poll_ms(until));
+	run_lock(io->r);
 	drain(io, &io->out[0]);
 	drain(io, &io->out[1]);
 	if (!io->exited && (pfd[2].revents & (POLLIN | POLLHUP)))
 		on_exit_ready(io);
 	if (io->exited)
 		return;
-	if (run_stopping(io->r) != RUN_GO)
+	if (run_scope_stopped(io->t->sc))
 		begin_stop(io, false, false);
 	else if (run_now() >= deadline)
 		begin_stop(io, true, is_task);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,13 +40,12 @@ static int set_int(struct doc *m, const char *key, int64_t v)
 	return doc_map_set(m, key, doc_int(v));
 }
 
-static struct doc *task_doc(const struct doc *def)
+static struct doc *task_doc(const struct doc *def, const char *path)
 {
 	struct doc *t = doc_new(DOC_MAP);
-	const char *name = doc_get_str(def, "name");
 
-	if (!t || doc_map_setstr(t, "id", name) < 0 ||
-	    doc_map_setstr(t, "name", name) < 0 ||
+	if (!t || doc_map_setstr(t, "id", path) < 0 ||
+	    doc_map_setstr(t, "name", doc_get_str(def, "name")) < 0 ||
 	    doc_map_setstr(t, "kind", doc_get_str(def, "kind")) < 0 ||
 	    doc_map_setstr(t, "status", "PENDING") < 0) {
 		doc_free(t);
@@ -54,18 +54,78 @@ static struct doc *task_doc(const struct doc *def)
 	return t;
 }
 
+static int plan_list(struct run *r, struct doc *out, const struct doc *list,
+		     const char *prefix, int depth);
+
+/* The nested lists of task @def, each with its path prefix. */
+static int plan_nested(struct run *r, struct doc *out, const struct doc *def,
+		       const char *path, int depth)
+{
+	const struct doc *cfg = doc_map_get(def, "taskConfig");
+	const struct doc *br = doc_map_get(cfg, "branches");
+	char pre[RUN_PATH_MAX];
+	size_t i;
+	int rc = 0;
+
+	run_fmt(pre, sizeof(pre), "%s/", path);
+	rc = plan_list(r, out, doc_map_get(cfg, "do"), pre, depth);
+	if (rc == 0)
+		rc = plan_list(r, out, doc_map_get(cfg, "try"), pre, depth);
+	run_fmt(pre, sizeof(pre), "%s/catch/", path);
+	if (rc == 0)
+		rc = plan_list(r, out, doc_get(cfg, "catch.do"), pre, depth);
+	for (i = 0; rc == 0 && br && br->type == DOC_LIST && i < br->n; i++) {
+		run_fmt(pre, sizeof(pre), "%s/%s/", path,
+			doc_get_str(br->u.items[i], "name") ?
+			doc_get_str(br->u.items[i], "name") : "?");
+		rc = plan_list(r, out, doc_map_get(br->u.items[i], "do"), pre,
+			       depth);
+	}
+	return rc;
+}
+
+/* Entries for every task of @list and what it nests, in order. */
+static int plan_list(struct run *r, struct doc *out, const struct doc *list,
+		     const char *prefix, int depth)
+{
+	struct run_plan *np;
+	char path[RUN_PATH_MAX];
+	const struct doc *def;
+	size_t i;
+	int rc = 0;
+
+	if (!list || list->type != DOC_LIST || depth > 32)
+		return 0;
+	for (i = 0; rc == 0 && i < list->n; i++) {
+		def = list->u.items[i];
+		run_fmt(path, sizeof(path), "%s%s", prefix,
+			doc_get_str(def, "name") ? doc_get_str(def, "name") :
+			"?");
+		np = realloc(r->plan, (r->nplan + 1) * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		r->plan = np;
+		rc = doc_list_add(out, task_doc(def, path));
+		if (rc == 0) {
+			np[r->nplan].def = def;
+			np[r->nplan++].entry = out->u.items[out->n - 1];
+			rc = plan_nested(r, out, def, path, depth + 1);
+		}
+	}
+	return rc;
+}
+
 int run_status_init(struct run *r)
 {
 	struct doc *st = doc_clone(doc_map_get(r->exec, "status"));
 	struct doc *list = doc_new(DOC_LIST);
 	char now[40];
 	int64_t ns;
-	size_t i;
 	int rc = st && list && st->type == DOC_MAP ? 0 : -ENOMEM;
 
 	plane_now(&ns, now, sizeof(now));
-	for (i = 0; rc == 0 && i < r->tasks->n; i++)
-		rc = doc_list_add(list, task_doc(r->tasks->u.items[i]));
+	if (rc == 0)
+		rc = plan_list(r, list, r->tasks, "", 0);
 	if (rc == 0)
 		rc = doc_map_setstr(st, "phase", "IN_PROGRESS");
 	if (rc == 0)
@@ -78,26 +138,35 @@ int run_status_init(struct run *r)
 	return rc < 0 ? rc : run_status_progress(r);
 }
 
-struct doc *run_task_entry(struct run *r, size_t i)
+struct doc *run_task_entry(struct run *r, const struct doc *def)
 {
-	struct doc *list = doc_map_get(r->status, "tasks");
+	size_t i;
 
-	return list && i < list->n ? list->u.items[i] : NULL;
+	for (i = 0; i < r->nplan; i++)
+		if (r->plan[i].def == def)
+			return r->plan[i].entry;
+	return NULL;
 }
 
-/* progress: tasks that ended, of all. */
+/* progress: top-level tasks that ended, of all top-level tasks. */
 int run_status_progress(struct run *r)
 {
 	struct doc *list = doc_map_get(r->status, "tasks");
 	struct doc *pr = doc_map_child(r->status, "progress");
-	int64_t done = 0;
+	const char *id;
+	int64_t done = 0, total = 0;
 	size_t i;
 
-	for (i = 0; list && i < list->n; i++)
+	for (i = 0; list && i < list->n; i++) {
+		id = doc_get_str(list->u.items[i], "id");
+		if (id && strchr(id, '/'))
+			continue;
+		total++;
 		done += is_ended(doc_get_str(list->u.items[i], "status"));
+	}
 	if (!pr || set_int(pr, "done", done) < 0)
 		return -ENOMEM;
-	return set_int(pr, "total", list ? (int64_t)list->n : 0);
+	return set_int(pr, "total", total);
 }
 
 static int task_start(struct doc *e)
@@ -113,7 +182,28 @@ static int task_start(struct doc *e)
 	return doc_map_setstr(e, "startedAt", now);
 }
 
-static int task_end(struct doc *e, const struct run_task *t)
+/* What status keeps of an output: redacted, and summarized when its JSON
+ * is over RUN_TASK_OUT_MAX (status is one record, rewritten often). */
+static struct doc *kept_output(struct run *r, const struct doc *out)
+{
+	struct buf b = BUF_INIT(RUN_TASK_OUT_MAX);
+	struct doc *o;
+	int rc = json_emit(out, &b, 0);
+
+	buf_release(&b);
+	if (rc == 0)
+		return run_redacted(r, out);
+	o = doc_new(DOC_MAP);
+	if (o && (doc_map_set(o, "truncated", doc_bool(true)) < 0 ||
+		  doc_map_setstr(o, "reason", "output larger than 256 KiB "
+				 "as JSON") < 0)) {
+		doc_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int task_end(struct run *r, struct doc *e, struct run_task *t)
 {
 	char now[40];
 	int64_t ns;
@@ -123,10 +213,12 @@ static int task_end(struct doc *e, const struct run_task *t)
 	rc = doc_map_setstr(e, "completedAt", now);
 	if (rc == 0 && t->has_exit)
 		rc = set_int(e, "exitCode", t->exit_code);
-	if (rc == 0 && t->error[0])
+	if (rc == 0 && t->error[0]) {
+		run_redact_text(r, t->error, t->error, sizeof(t->error));
 		rc = doc_map_setstr(e, "error", t->error);
+	}
 	if (rc == 0 && t->output)
-		rc = doc_map_set(e, "output", doc_clone(t->output));
+		rc = doc_map_set(e, "output", kept_output(r, t->output));
 	return rc;
 }
 
@@ -141,7 +233,7 @@ int run_task_set(struct run *r, struct run_task *t, const char *status)
 	if (rc == 0 && !strcmp(status, "IN_PROGRESS"))
 		rc = task_start(e);
 	else if (rc == 0)
-		rc = task_end(e, t);
+		rc = task_end(r, e, t);
 	return rc < 0 ? rc : run_status_progress(r);
 }
 
@@ -187,10 +279,13 @@ int run_set_phase(struct run *r, const char *phase)
 	rc = doc_map_setstr(r->status, "phase", phase);
 	if (rc == 0)
 		rc = doc_map_setstr(r->status, "completedAt", now);
-	if (rc == 0 && r->error[0])
+	if (rc == 0 && r->error[0]) {
+		run_redact_text(r, r->error, r->error, sizeof(r->error));
 		rc = doc_map_setstr(r->status, "error", r->error);
+	}
 	if (rc == 0 && r->exported && r->exported->n)
-		rc = doc_map_set(r->status, "output", doc_clone(r->exported));
+		rc = doc_map_set(r->status, "output", kept_output(r,
+								  r->exported));
 	return rc < 0 ? rc : run_status_progress(r);
 }
 
@@ -212,17 +307,24 @@ int run_summary(struct run *r, int64_t end_ns)
 					    "cancelled" };
 	const struct doc *list = doc_map_get(r->status, "tasks");
 	struct doc *s = doc_new(DOC_MAP);
-	int64_t n[4] = { 0 };
+	int64_t n[4] = { 0 }, all = 0;
 	size_t k;
 	int rc = s ? 0 : -ENOMEM;
 
+	/* A task in a loop runs more than once: the larger of the runs
+	 * counted and the entries (a recovered run counted none). */
 	count(list, n);
+	for (k = 0; k < 4; k++) {
+		n[k] = n[k] > r->counts[k] ? n[k] : r->counts[k];
+		all += n[k];
+	}
 	if (rc == 0 && r->start_ns)
 		rc = set_int(s, "durationMs", (end_ns - r->start_ns) / 1000000);
 	if (rc == 0)
 		rc = set_int(s, "exitCode", r->exit_code);
 	if (rc == 0)
-		rc = set_int(s, "total", list ? (int64_t)list->n : 0);
+		rc = set_int(s, "total", list && (int64_t)list->n > all ?
+				       (int64_t)list->n : all);
 	for (k = 0; rc == 0 && k < 4; k++)
 		rc = set_int(s, keys[k], n[k]);
 	if (rc == 0 && r->dry)
@@ -310,7 +412,33 @@ static int put_status(void *ctx, struct doc *res)
 
 int run_commit(struct run *r, struct err *e)
 {
-	return run_commit_with(r->p, r->id, put_status, r, e);
+	int rc = run_commit_with(r->p, r->id, put_status, r, e);
+
+	if (rc == 0) {
+		r->dirty = false;
+		r->commit_ns = run_now();
+	}
+	return rc;
+}
+
+void run_flush(struct run *r)
+{
+	struct err e = { 0 };
+
+	if (r->dirty && run_commit(r, &e) < 0) {
+		r->dirty = false;	/* the next change tries again */
+		fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
+	}
+}
+
+/* A loop of quick tasks would commit the status twice per task: commits
+ * are spaced RUN_COMMIT_MS apart, and made before every blocking wait, so
+ * a task that waits is shown as running. */
+void run_touch(struct run *r)
+{
+	r->dirty = true;
+	if (run_now() - r->commit_ns >= (int64_t)RUN_COMMIT_MS * 1000000)
+		run_flush(r);
 }
 
 /* ---- events ---------------------------------------------------------- */
@@ -347,6 +475,14 @@ static void ev_str(struct buf *b, const char *key, const char *v, size_t n)
 }
 
 static void ev_put(struct run *r, struct buf *b);
+
+/* "task": its path, and inside a FOR the innermost "iteration". */
+static void ev_task(struct buf *b, const struct run_task *t)
+{
+	ev_str(b, "task", t->path, strlen(t->path));
+	if (t->sc && t->sc->iteration >= 0)
+		buf_addf(b, ",\"iteration\":%ld", t->sc->iteration);
+}
 
 /* The marker that output of @stream is being dropped from now on. */
 static void ev_dropped(struct run *r, const char *stream, const char *msg)
@@ -385,7 +521,7 @@ void run_event_task(struct run *r, const struct run_task *t,
 	struct buf b = BUF_INIT(8192);
 
 	ev_head(&b, r, "phase");
-	ev_str(&b, "task", t->name, strlen(t->name));
+	ev_task(&b, t);
 	ev_str(&b, "status", status, strlen(status));
 	buf_addf(&b, ",\"progress\":%s,\"total\":%s",
 		 doc_get_str(pr, "done"), doc_get_str(pr, "total"));
@@ -397,13 +533,13 @@ void run_event_task(struct run *r, const struct run_task *t,
 	buf_release(&b);
 }
 
-int run_event_line(struct run *r, struct buf *to, const char *task,
+int run_event_line(struct run *r, struct buf *to, const struct run_task *t,
 		   const char *stream, const char *text, size_t n)
 {
 	size_t at = to->len;
 
 	ev_head(to, r, "line");
-	ev_str(to, "task", task, strlen(task));
+	ev_task(to, t);
 	ev_str(to, "stream", stream, strlen(stream));
 	ev_str(to, "text", text, n < RUN_LINE_MAX ? n : RUN_LINE_MAX);
 	if (buf_addstr(to, "}\n") < 0) {

@@ -1,13 +1,16 @@
 /*
- * run_task.c - the task kinds of this milestone: SET, WAIT, RAISE and RUN
- * (shell or script, in run_shell.c), each with its taskConfig.timeout and
- * the run's workflow_timeout, and their dry-run form: evaluate, report
- * what would happen ("trace" events), do nothing.
+ * run_task.c - one task: its config rendered (expressions), then its kind:
+ * SET, WAIT, RAISE here; RUN (run_shell.c, or run_sub.c for a workflow),
+ * SWITCH, FOR, FORK, TRY (run_flow.c) and HTTP_CALL (run_http.c); each
+ * with its taskConfig.timeout and the run's workflow_timeout, and their
+ * dry-run form: evaluate, report what would happen ("trace" events), do
+ * nothing.
  */
 #include "run_i.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,7 @@ int run_deadline_failure(struct run *r, struct run_task *t, bool is_task)
 	}
 	snprintf(t->error, sizeof(t->error), "limit workflow_timeout (%u s) "
 		 "exceeded", r->p->limits.workflow_timeout);
+	run_fail(r, NULL, t->error);
 	return -ETIME;
 }
 
@@ -54,37 +58,33 @@ int run_poll_ms(int64_t until_ns)
 	return left > 60000 ? 60000 : (int)left;
 }
 
-/* Sleep until @until_ns or a stop.  Return: 0, -ECANCELED. */
-static int sleep_until(struct run *r, int64_t until_ns)
+/* Sleep until @until_ns, a stop or a cut.  Return: 0, -ECANCELED. */
+static int sleep_until(struct run *r, struct run_task *t, int64_t until_ns)
 {
-	struct pollfd pfd = { .fd = r->wake_fd, .events = POLLIN };
+	struct pollfd pfd[16];
+	int n = run_scope_fds(t->sc, pfd, 16);
 
-	while (run_stopping(r) == RUN_GO && run_now() < until_ns)
-		poll(&pfd, 1, run_poll_ms(until_ns));
-	return run_stopping(r) == RUN_GO ? 0 : -ECANCELED;
+	while (!run_scope_stopped(t->sc) && run_now() < until_ns) {
+		run_unlock(r);
+		poll(pfd, n, run_poll_ms(until_ns));
+		run_lock(r);
+	}
+	return run_scope_stopped(t->sc) ? -ECANCELED : 0;
 }
 
-static void trace(struct run *r, struct run_task *t, const char *msg)
+void run_trace(struct run *r, struct run_task *t, const char *fmt, ...)
 {
-	run_event_msg(r, "trace", t->name, msg);
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	run_redact_text(r, msg, msg, sizeof(msg));
+	run_event_msg(r, "trace", t->path, msg);
 }
 
-static struct doc *cfg_of(const struct run_task *t)
-{
-	return doc_map_get(t->def, "taskConfig");
-}
-
-static int do_set(struct run *r, struct run_task *t)
-{
-	t->output = doc_clone(doc_map_get(cfg_of(t), "variables"));
-	if (!t->output)
-		return -ENOMEM;
-	if (r->dry)
-		trace(r, t, "would set the variables (nothing to execute)");
-	return 0;
-}
-
-static struct doc *dry_output(const char *key, struct doc *v)
+struct doc *run_dry_output(const char *key, struct doc *v)
 {
 	struct doc *o = doc_new(DOC_MAP);
 
@@ -96,24 +96,32 @@ static struct doc *dry_output(const char *key, struct doc *v)
 	return o;
 }
 
+static int do_set(struct run *r, struct run_task *t)
+{
+	t->output = doc_clone(doc_map_get(t->cfg, "variables"));
+	if (!t->output)
+		return -ENOMEM;
+	if (r->dry)
+		run_trace(r, t, "would set the variables (nothing to execute)");
+	return 0;
+}
+
 static int do_wait(struct run *r, struct run_task *t)
 {
-	const struct doc *sec = doc_map_get(cfg_of(t), "seconds");
+	const struct doc *sec = doc_map_get(t->cfg, "seconds");
 	int64_t n = sec && sec->type == DOC_INT ? sec->i : 0;
 	int64_t until = t->start_ns + n * 1000000000;
-	char msg[64];
 	bool is_task;
 	int64_t dl;
 	int rc;
 
 	if (r->dry) {
-		snprintf(msg, sizeof(msg), "would wait %lld s", (long long)n);
-		trace(r, t, msg);
-		t->output = dry_output("wouldWait", doc_int(n));
+		run_trace(r, t, "would wait %lld s", (long long)n);
+		t->output = run_dry_output("wouldWait", doc_int(n));
 		return t->output ? 0 : -ENOMEM;
 	}
 	dl = run_task_deadline(r, t, &is_task);
-	rc = sleep_until(r, until < dl ? until : dl);
+	rc = sleep_until(r, t, until < dl ? until : dl);
 	if (rc == 0 && until > dl)
 		return run_deadline_failure(r, t, is_task);
 	t->output = doc_new(DOC_MAP);
@@ -123,22 +131,30 @@ static int do_wait(struct run *r, struct run_task *t)
 	return rc;
 }
 
+/* A scalar config value as text ("" when absent). */
+static const char *text_of(const struct doc *cfg, const char *key)
+{
+	const struct doc *v = doc_map_get(cfg, key);
+
+	return v && doc_is_scalar(v) && v->u.s ? v->u.s : "";
+}
+
 static int do_raise(struct run *r, struct run_task *t)
 {
-	const char *err = doc_get_str(cfg_of(t), "error");
-	const char *msg = doc_get_str(cfg_of(t), "message");
+	const char *err = text_of(t->cfg, "error");
 
-	snprintf(t->error, sizeof(t->error), "%s: %s", err ? err : "error",
-		 msg ? msg : "");
+	snprintf(t->error, sizeof(t->error), "%s: %s", *err ? err : "error",
+		 text_of(t->cfg, "message"));
+	snprintf(t->err_type, sizeof(t->err_type), "%s", *err ? err : "error");
 	if (r->dry)
-		trace(r, t, "would raise the error (the run fails as it would)");
+		run_trace(r, t, "would raise the error (the run fails as it "
+			  "would)");
 	return -1;
 }
 
 static int dry_run(struct run *r, struct run_task *t, const struct doc *cfg)
 {
 	char **argv = NULL, *display = NULL;
-	char msg[1100];
 	int rc = run_shell_argv(cfg, &argv, &display);
 
 	if (rc < 0) {
@@ -146,9 +162,8 @@ static int dry_run(struct run *r, struct run_task *t, const struct doc *cfg)
 			 "command");
 		return -1;
 	}
-	snprintf(msg, sizeof(msg), "would run: %.1000s", display);
-	trace(r, t, msg);
-	t->output = dry_output("wouldRun", doc_strz(display));
+	run_trace(r, t, "would run: %.1000s", display);
+	t->output = run_dry_output("wouldRun", doc_strz(display));
 	run_argv_free(argv);
 	free(display);
 	return t->output ? 0 : -ENOMEM;
@@ -156,21 +171,20 @@ static int dry_run(struct run *r, struct run_task *t, const struct doc *cfg)
 
 static int do_run(struct run *r, struct run_task *t)
 {
-	const struct doc *cfg = cfg_of(t);
-
+	if (doc_map_get(t->cfg, "workflow"))
+		return run_sub(r, t);
 	if (r->dry)
-		return dry_run(r, t, cfg);
-	return run_shell(r, t, cfg);
+		return dry_run(r, t, t->cfg);
+	return run_shell(r, t, t->cfg);
 }
 
 static const struct {
 	const char *kind;
 	int (*fn)(struct run *r, struct run_task *t);
 } kinds[] = {
-	{ "SET", do_set },
-	{ "WAIT", do_wait },
-	{ "RAISE", do_raise },
-	{ "RUN", do_run },
+	{ "SET", do_set }, { "WAIT", do_wait }, { "RAISE", do_raise },
+	{ "RUN", do_run }, { "SWITCH", run_switch }, { "FOR", run_for },
+	{ "FORK", run_fork }, { "TRY", run_try }, { "HTTP_CALL", run_http },
 };
 
 int run_task_exec(struct run *r, struct run_task *t)
@@ -178,17 +192,19 @@ int run_task_exec(struct run *r, struct run_task *t)
 	size_t i;
 	int rc;
 
-	if (run_stopping(r) != RUN_GO)
+	if (run_scope_stopped(t->sc))
 		return -ECANCELED;
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (t->kind && !strcmp(t->kind, kinds[i].kind))
 			break;
 	if (i == sizeof(kinds) / sizeof(kinds[0])) {
 		snprintf(t->error, sizeof(t->error), "task kind %s is not "
-			 "supported yet", t->kind ? t->kind : "?");
+			 "supported", t->kind ? t->kind : "?");
 		return -1;
 	}
-	rc = kinds[i].fn(r, t);
+	rc = run_render_cfg(r, t);
+	if (rc == 0)
+		rc = kinds[i].fn(r, t);
 	if (rc == -ENOMEM)
 		snprintf(t->error, sizeof(t->error), "out of memory");
 	return rc == -ENOMEM ? -1 : rc;

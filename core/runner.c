@@ -64,6 +64,8 @@ static void run_free(struct run *r)
 {
 	if (r->wake_fd >= 0)
 		close(r->wake_fd);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->slot_cv);
 	free(r);
 }
 
@@ -73,11 +75,18 @@ static void *run_thread(void *arg)
 	struct run *r = arg;
 	struct runner *rr = r->rr;
 
+	uint64_t one = 1;
+
 	run_main(r);
 	pthread_mutex_lock(&rr->mu);
 	unlink_run(rr, r);
 	pthread_cond_broadcast(&rr->ended);
 	pthread_mutex_unlock(&rr->mu);
+	/* A parent waiting for this child run: it has ended. */
+	if (r->link.done_fd >= 0 &&
+	    write(r->link.done_fd, &one, sizeof(one)) < 0)
+		fprintf(stderr, "execfs: %s: cannot tell its parent it ended\n",
+			r->id);
 	run_free(r);
 	return NULL;
 }
@@ -94,9 +103,12 @@ static struct run *run_alloc(struct runner *rr, const char *id,
 	r->serial = serial;
 	r->uid = uid;
 	snprintf(r->id, sizeof(r->id), "%s", id);
+	r->link.done_fd = -1;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->slot_cv, NULL);
 	r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->wake_fd < 0) {
-		free(r);
+		run_free(r);
 		return NULL;
 	}
 	return r;
@@ -104,8 +116,8 @@ static struct run *run_alloc(struct runner *rr, const char *id,
 
 /* pthread_create() with every signal blocked in the new thread: signals
  * belong to the daemon's main thread. */
-static int create_quiet(pthread_t *t, const pthread_attr_t *a,
-			void *(*fn)(void *), void *arg)
+int run_thread_create(pthread_t *t, const pthread_attr_t *a,
+		      void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	int rc;
@@ -125,7 +137,7 @@ static int spawn(struct runner *rr, struct run *r)
 
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	rc = create_quiet(&r->thr, &a, run_thread, r);
+	rc = run_thread_create(&r->thr, &a, run_thread, r);
 	pthread_attr_destroy(&a);
 	if (rc)
 		return -rc;
@@ -134,8 +146,8 @@ static int spawn(struct runner *rr, struct run *r)
 	return 0;
 }
 
-int runner_launch(struct runner *rr, const char *id, uint64_t serial,
-		  uid_t uid)
+static int launch(struct runner *rr, const char *id, uint64_t serial,
+		  uid_t uid, const struct run_link *link)
 {
 	struct run *r;
 	int rc = 0;
@@ -143,14 +155,32 @@ int runner_launch(struct runner *rr, const char *id, uint64_t serial,
 	pthread_mutex_lock(&rr->mu);
 	if (rr->stopping)
 		rc = -ESHUTDOWN;
-	else if (!find(rr, serial)) {
+	else if (find(rr, serial))
+		rc = link ? -EALREADY : 0;
+	else {
 		r = run_alloc(rr, id, serial, uid);
+		if (r && link)
+			r->link = *link;
 		rc = r ? spawn(rr, r) : -ENOMEM;
-		if (rc < 0 && r)
+		if (rc < 0 && r) {
+			r->link.done_fd = -1;
 			run_free(r);
+		}
 	}
 	pthread_mutex_unlock(&rr->mu);
 	return rc;
+}
+
+int runner_launch(struct runner *rr, const char *id, uint64_t serial,
+		  uid_t uid)
+{
+	return launch(rr, id, serial, uid, NULL);
+}
+
+int runner_launch_child(struct runner *rr, const char *id, uint64_t serial,
+			uid_t uid, const struct run_link *link)
+{
+	return launch(rr, id, serial, uid, link);
 }
 
 /* Ask @r to stop for @why and wake it; the caller holds rr->mu. */
@@ -267,7 +297,7 @@ int runner_start(struct runner *rr, struct err *e)
 	if (rc < 0)
 		return err_set(e, rc, "cannot recover the executions in the "
 			       "store");
-	rc = create_quiet(&rr->sweeper, NULL, sweeper, rr);
+	rc = run_thread_create(&rr->sweeper, NULL, sweeper, rr);
 	if (rc)
 		return err_set(e, -rc, "cannot start the context sweeper");
 	rr->started = true;

@@ -69,7 +69,8 @@ static int s_validate(struct pctx *c)
 	/* An execution written as a new file without a name is named after
 	 * its workflow and the time (DESIGN 1.5), not after the file. */
 	if (c->k->id == KIND_WORKFLOW_EXECUTION &&
-	    (c->mode == PLANE_WRITE_NEW || c->mode == PLANE_WRITE_RUN) &&
+	    (c->mode == PLANE_WRITE_NEW || c->mode == PLANE_WRITE_RUN ||
+	     c->mode == PLANE_WRITE_CHILD) &&
 	    !names_itself(c->parsed)) {
 		c->gen_name = true;
 		snprintf(name, sizeof(name), "execution");

@@ -401,22 +401,39 @@ EOF
 	assert_eq "$(grep -c '^round$' "$(wx l1)/log")" 5
 }
 
-# A Workflow using a kind the runner does not run yet is refused when
+# A Workflow using a kind execfs does not run is refused when
 # written, naming the kind.
 t_run_unsupported_kind_refused() {
 	run_strict
-	cat >"$TDIR/sw.yaml" <<'EOF'
-metadata: {name: sw}
+	# Kinds Stigmer names that execfs does not run, at the top level and
+	# nested in a FOR.
+	cat >"$TDIR/ls.yaml" <<'EOF'
+metadata: {name: ls}
 spec:
-  document: {dsl: 1.0.0, namespace: e2e, name: sw, version: 1.0.0}
+  document: {dsl: 1.0.0, namespace: e2e, name: ls, version: 1.0.0}
   tasks:
-    - name: choose
-      kind: SWITCH
-      taskConfig: {cases: [{then: end}]}
+    - name: wait-signal
+      kind: LISTEN
+      taskConfig: {to: {mode: one, signals: [{id: go, type: signal}]}}
 EOF
-	expect_fail EBADMSG cp "$TDIR/sw.yaml" "$MNT/workflows/"
-	assert_error_line workflows/sw.yaml EBADMSG "task kind SWITCH is not supported yet"
-	assert_absent "$MNT/workflows/sw"
+	expect_fail EBADMSG cp "$TDIR/ls.yaml" "$MNT/workflows/"
+	assert_error_line workflows/ls.yaml EBADMSG "task kind LISTEN is not supported by execfs"
+	assert_absent "$MNT/workflows/ls"
+	cat >"$TDIR/gr.yaml" <<'EOF'
+metadata: {name: gr}
+spec:
+  document: {dsl: 1.0.0, namespace: e2e, name: gr, version: 1.0.0}
+  tasks:
+    - name: loop
+      kind: FOR
+      taskConfig:
+        in: [1, 2]
+        do:
+          - {name: call, kind: GRPC_CALL, taskConfig: {service: s, method: m}}
+EOF
+	expect_fail EBADMSG cp "$TDIR/gr.yaml" "$MNT/workflows/"
+	assert_error_line workflows/gr.yaml EBADMSG "do[0].kind: task kind GRPC_CALL is not supported by execfs"
+	assert_absent "$MNT/workflows/gr"
 }
 
 run_tests "$@"

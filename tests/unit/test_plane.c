@@ -1067,7 +1067,7 @@ static const struct task_case task_cases[] = {
 	  NULL },
 	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET, "
 	  "endpoint: {uri: 'http://x'}, timeout_seconds: 30}}]",
-	  "spec.tasks[0].kind: task kind HTTP_CALL is not supported yet" },
+	  NULL },
 	{ "[{name: a, kind: RUN, taskConfig: {script: {code: x}}}]", NULL },
 	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: ls, arguments: "
 	  "[-l, 2], environment: {A: b}}, timeout: 30}}]", NULL },
@@ -1076,21 +1076,20 @@ static const struct task_case task_cases[] = {
 	  "taskConfig: {variables: {}}, flow: {then: end}}]", NULL },
 	{ "[{name: a, kind: SWITCH, taskConfig: {cases: [{name: c, "
 	  "when: '${ .x }', then: end}]}}]",
-	  "spec.tasks[0].kind: task kind SWITCH is not supported yet" },
+	  NULL },
 	{ "[{name: a, kind: FOR, taskConfig: {each: i, in: '${ .l }', do: "
 	  "[{name: b, kind: run, taskConfig: {shell: {command: ls}}}]}}]",
-	  "spec.tasks[0].kind: task kind FOR is not supported yet" },
+	  NULL },
 	{ "[{name: a, kind: FORK, taskConfig: {branches: [{name: x, do: [{name: "
 	  "b, kind: 1, task_config: {variables: {}}}]}, {name: y, do: [{name: "
 	  "c, kind: WAIT, taskConfig: {seconds: 1}}]}]}}]",
-	  "spec.tasks[0].kind: task kind FORK is not supported yet" },
+	  NULL },
 	{ "[{name: a, kind: TRY, taskConfig: {try: [{name: b, kind: RUN, "
 	  "taskConfig: {shell: {command: ls}}}], catch: {as: e, do: [{name: c,"
 	  " kind: SET, taskConfig: {variables: {}}}]}}}]",
-	  "spec.tasks[0].kind: task kind TRY is not supported yet" },
+	  NULL },
 	{ "[{name: a, kind: RUN, taskConfig: {workflow: {id: x}}}]",
-	  "spec.tasks[0].taskConfig.workflow: RUN of a sub-workflow is not "
-	  "supported yet" },
+	  "spec.tasks[0].taskConfig.workflow: required (a non-empty string" },
 	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: ls}, script: "
 	  "{code: ls}}}]", "spec.tasks[0].taskConfig: needs exactly one of" },
 	{ "[{name: a, kind: RUN, taskConfig: {script: {language: ruby, code: "
@@ -1126,14 +1125,14 @@ static const struct task_case task_cases[] = {
 	  "{uri: x}, timeoutSeconds: 301}}]",
 	  "spec.tasks[0].taskConfig.timeoutSeconds" },
 	{ "[{name: a, kind: RUN, taskConfig: {}}]",
-	  "spec.tasks[0].taskConfig: needs exactly one of shell or script" },
+	  "spec.tasks[0].taskConfig: needs exactly one of shell, script or workflow" },
 	{ "[{name: a, kind: RUN, taskConfig: {shell: {environment: {}}}}]",
 	  "spec.tasks[0].taskConfig.shell.command" },
 	{ "[{name: a, kind: SWITCH, taskConfig: {cases: [{name: c}]}}]",
 	  "spec.tasks[0].taskConfig.cases[0].then" },
-	{ "[{name: a, kind: FOR, taskConfig: {each: i, in: x, do: []}}]",
+	{ "[{name: a, kind: FOR, taskConfig: {each: i, in: [1], do: []}}]",
 	  "spec.tasks[0].taskConfig.do" },
-	{ "[{name: a, kind: FOR, taskConfig: {each: i, in: x, do: [{name: b, "
+	{ "[{name: a, kind: FOR, taskConfig: {each: i, in: [1], do: [{name: b, "
 	  "kind: AGENT_CALL, taskConfig: {}}]}}]",
 	  "spec.tasks[0].taskConfig.do[0].kind: task kind AGENT_CALL is not" },
 	{ "[{name: a, kind: FORK, taskConfig: {branches: [{name: x, do: "
@@ -1168,8 +1167,8 @@ static void workflow_tasks(void **state)
 				 f->e.msg);
 	}
 	/* Only the good ones, each with its default instance. */
-	assert_int_equal(plane_count(f->p, KIND_WORKFLOW), 6);
-	assert_int_equal(plane_count(f->p, KIND_WORKFLOW_INSTANCE), 6);
+	assert_int_equal(plane_count(f->p, KIND_WORKFLOW), 11);
+	assert_int_equal(plane_count(f->p, KIND_WORKFLOW_INSTANCE), 11);
 }
 
 /* ---- deleting ------------------------------------------------------- */

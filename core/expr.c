@@ -1,0 +1,1170 @@
+/*
+ * expr.c - `${ ... }` templates evaluated by libjq 1.6.  See expr.h.
+ *
+ * A template is scanned by a small lexer that knows just enough of jq's
+ * syntax to find the `}` closing each `${`: string literals (with
+ * backslash escapes and `\( ... )` interpolations, which hold code again),
+ * `#` comments, and the three bracket pairs, which must balance inside the
+ * expression.  The balance rule is what keeps an expression inside the
+ * parentheses we wrap it in: `1) , (env` is refused before jq sees it.
+ *
+ * Each expression becomes one jq program: a sandbox prefix that shadows
+ * every builtin reaching outside the run (environment, input files,
+ * stderr), then `.[1] as {$v1, $v2} | .[0] | (E)`, run on the array
+ * [state, variables].  Programs are compiled once per cache, keyed by
+ * their full text, because jq 1.6 recompiles its builtins with every
+ * program (~16 ms) while a run of a compiled program costs microseconds.
+ *
+ * jq values and documents are converted both ways here, with the same
+ * depth limit as the store's encoding (DOC_DEPTH_MAX containers) and a
+ * byte budget on values coming out of jq (EXPR_OUT_MAX).
+ *
+ * jv reference counting: every jv_* call consumes its arguments except
+ * jv_copy's; each helper below says whether it borrows or takes a jv.
+ */
+#include "expr.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jq.h>
+
+#define SCAN_NEST_MAX 256		/* brackets and strings open at once */
+#define CACHE_SLOTS 512			/* hash slots, > 2 * EXPR_CACHE_MAX */
+#define PROG_MAX (EXPR_TEXT_MAX + 2048) /* one expression's program */
+#define CHECK_PROG_MAX (64u << 20)	/* check_all's combined program */
+
+/*
+ * Shadows of the builtins that would reach outside the run, on one line so
+ * that jq's line numbers count the expression's lines.  Builtins calling
+ * the originals (inputs calls input) are shadowed one by one.
+ */
+static const char sandbox[] =
+    "def env: {}; def input: error(\"input is not available\"); "
+    "def inputs: empty; def debug: .; def stderr: .; "
+    "def input_filename: null; def input_line_number: null; "
+    "def modulemeta: error(\"modules are not available\"); "
+    "def get_search_list: []; {} as $ENV | ";
+
+struct prog {
+	char *text; /* full program text; NULL: free slot */
+	jq_state *jq;
+};
+
+struct expr_cache {
+	struct prog slot[CACHE_SLOTS];
+	size_t n; /* programs kept */
+	jv input; /* the state: `.[0]` of every run */
+};
+
+/* Write a message; cutting it at @cap is intended (messages are hints). */
+__attribute__((format(printf, 4, 5))) static int
+fail(char *msg, size_t cap, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg && cap) {
+		va_start(ap, fmt);
+		vsnprintf(msg, cap, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+bool expr_has(const char *s, size_t n)
+{
+	return s && n >= 2 && memmem(s, n, "${", 2) != NULL;
+}
+
+bool expr_var_ok(const char *name)
+{
+	size_t k;
+
+	if (!name || !((name[0] | 0x20) >= 'a' && (name[0] | 0x20) <= 'z'))
+		return false;
+	for (k = 1; name[k]; k++) {
+		char c = name[k];
+
+		if (k >= EXPR_VAR_MAX)
+			return false;
+		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') &&
+		    !(c >= '0' && c <= '9') && c != '_')
+			return false;
+	}
+	return true;
+}
+
+/* ---- scanning ---------------------------------------------------------- */
+
+/* One `${ e }` of a template: [start, end) is the whole, e is [eoff, ecl). */
+struct span {
+	size_t start, end, eoff, ecl;
+};
+
+/* The closer each opener on the scan stack expects; 'I' is `\(`. */
+static bool closes(char open, char c)
+{
+	return (c == ')' && (open == '(' || open == 'I')) ||
+	       (c == ']' && open == '[') || (c == '}' && open == '{');
+}
+
+/* Inside a string literal: step past @s[*i], maybe opening `\(`. */
+static void scan_string(const char *s, size_t n, size_t *i, char *stack,
+			size_t *top)
+{
+	if (s[*i] == '"') {
+		(*top)--;
+	} else if (s[*i] == '\\' && *i + 1 < n && s[*i + 1] == '(') {
+		stack[(*top)++] = 'I'; /* room checked by the caller */
+		(*i)++;
+	} else if (s[*i] == '\\') {
+		(*i)++; /* an escaped character */
+	}
+}
+
+/*
+ * Find the `}` closing an expression that starts at @i (just after "${").
+ * Return: 0 and *close; -EINVAL with *why.
+ */
+static int scan_expr(const char *s, size_t n, size_t i, size_t *close,
+		     const char **why)
+{
+	char stack[SCAN_NEST_MAX];
+	size_t top = 0;
+
+	for (; i < n; i++) {
+		char c = s[i];
+
+		if (top == SCAN_NEST_MAX - 1)
+			return *why = "expression nested too deeply", -EINVAL;
+		if (top && stack[top - 1] == '"') {
+			scan_string(s, n, &i, stack, &top);
+		} else if (c == '#') { /* a comment, to the end of line */
+			while (i + 1 < n && s[i + 1] != '\n')
+				i++;
+		} else if (c == '"' || c == '(' || c == '[' || c == '{') {
+			stack[top++] = c;
+		} else if (c == '}' && !top) {
+			*close = i;
+			return 0;
+		} else if (c == ')' || c == ']' || c == '}') {
+			if (!top || !closes(stack[top - 1], c))
+				return *why = "unbalanced brackets in ${",
+				       -EINVAL;
+			top--;
+		}
+	}
+	*why = top && stack[top - 1] == '"' ? "unterminated string in ${"
+					    : "unterminated ${";
+	return -EINVAL;
+}
+
+/*
+ * The next `${ e }` of @s at or after *pos; *pos moves past it.
+ * Return: 1 and *sp; 0 (none left); -EINVAL with *why.
+ */
+static int next_span(const char *s, size_t n, size_t *pos, struct span *sp,
+		     const char **why)
+{
+	const char *p = *pos < n ? memmem(s + *pos, n - *pos, "${", 2) : NULL;
+	size_t k;
+	int rc;
+
+	if (!p)
+		return 0;
+	sp->start = (size_t)(p - s);
+	sp->eoff = sp->start + 2;
+	rc = scan_expr(s, n, sp->eoff, &sp->ecl, why);
+	if (rc < 0)
+		return rc;
+	for (k = sp->eoff; k < sp->ecl && s[k] && strchr(" \t\r\n", s[k]); k++)
+		;
+	if (k == sp->ecl)
+		return *why = "empty ${ }", -EINVAL;
+	sp->end = sp->ecl + 1;
+	*pos = sp->end;
+	return 1;
+}
+
+/* Whether the first span @sp covers all of @s but surrounding blanks. */
+static bool span_is_whole(const char *s, size_t n, const struct span *sp)
+{
+	size_t a = 0, b = n;
+
+	while (a < n && strchr(" \t\r\n", s[a]) && s[a])
+		a++;
+	while (b > a && strchr(" \t\r\n", s[b - 1]) && s[b - 1])
+		b--;
+	return sp->start == a && sp->end == b;
+}
+
+/* ---- programs ---------------------------------------------------------- */
+
+/* Append `(.[1] as {$v1, $v2} | .[0] | (E\n))`: the newline ends a comment. */
+static int add_wrapped(struct buf *b, const char *e, size_t elen,
+		       const char *const *vars, size_t nvars)
+{
+	size_t k;
+	int rc = buf_addstr(b, nvars ? "(.[1] as {" : "(");
+
+	for (k = 0; k < nvars && !rc; k++)
+		rc = buf_addf(b, "%s$%s", k ? ", " : "", vars[k]);
+	if (!rc && nvars)
+		rc = buf_addstr(b, "} | ");
+	if (!rc)
+		rc = buf_addstr(b, ".[0] | (");
+	if (!rc)
+		rc = buf_add(b, e, elen);
+	return rc ? rc : buf_addstr(b, "\n))");
+}
+
+/* What jq's error callback collects: the first message's first line. */
+struct jq_msg {
+	char text[256];
+	bool got;
+};
+
+/*
+ * Keep the useful part of "jq: error: MSG (Unix shell quoting issues?) at
+ * <top-level>, line N:\nPROGRAM": the program text is ours, not the user's.
+ */
+static void on_jq_error(void *data, jv m)
+{
+	struct jq_msg *jm = data;
+	const char *s, *cut;
+	size_t len;
+
+	if (!jm->got && jv_get_kind(m) == JV_KIND_STRING) {
+		s = jv_string_value(m);
+		if (!strncmp(s, "jq: error: ", 11))
+			s += 11;
+		len = strcspn(s, "\n");
+		cut = strstr(s, " (Unix shell quoting issues?)");
+		if (!cut || (size_t)(cut - s) > len)
+			cut = strstr(s, " at <top-level>");
+		if (cut && (size_t)(cut - s) < len)
+			len = (size_t)(cut - s);
+		if (len >= sizeof(jm->text))
+			len = sizeof(jm->text) - 1;
+		memcpy(jm->text, s, len);
+		jm->text[len] = '\0';
+		jm->got = true;
+	}
+	jv_free(m);
+}
+
+/*
+ * Compile @text.  Return: 0 and *out (caller tears it down); -EINVAL with
+ * jq's message in @jm; -ENOMEM.
+ */
+static int compile(const char *text, jq_state **out, struct jq_msg *jm)
+{
+	jq_state *jq = jq_init();
+
+	jm->got = false;
+	if (!jq)
+		return -ENOMEM;
+	/* Messages come to us, never to stderr; no module can be found. */
+	jq_set_error_cb(jq, on_jq_error, jm);
+	jq_set_attr(jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
+	if (!jq_compile(jq, text)) {
+		jq_teardown(&jq);
+		if (!jm->got)
+			snprintf(jm->text, sizeof(jm->text), "invalid program");
+		jm->got = true;
+		return -EINVAL;
+	}
+	*out = jq;
+	return 0;
+}
+
+/* Compile @text only to know whether it compiles. */
+static int compile_check(const char *text, struct jq_msg *jm)
+{
+	jq_state *jq = NULL;
+	int rc = compile(text, &jq, jm);
+
+	jq_teardown(&jq);
+	return rc;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+/* Check @src's variable names and length.  Return: 0; -EINVAL, *why. */
+static int src_ok(const struct expr_src *src, const char **why)
+{
+	size_t k;
+
+	if (src->len > EXPR_TEXT_MAX)
+		return *why = "expression too long", -EINVAL;
+	if (src->nvars > EXPR_VARS_MAX)
+		return *why = "too many variables", -EINVAL;
+	for (k = 0; k < src->nvars; k++)
+		if (!expr_var_ok(src->vars[k]))
+			return *why = "invalid variable name", -EINVAL;
+	return 0;
+}
+
+/*
+ * Append the wrapped expressions of @src to @b, each preceded by ", "
+ * when *count > 0.  Return: 0; -EINVAL with *why; -EFBIG; -ENOMEM.
+ */
+static int add_template(struct buf *b, const struct expr_src *src,
+			size_t *count, const char **why)
+{
+	struct span sp;
+	size_t pos = 0;
+	int rc = src_ok(src, why);
+
+	while (!rc &&
+	       (rc = next_span(src->text, src->len, &pos, &sp, why)) > 0) {
+		rc = *count ? buf_addstr(b, ", ") : 0;
+		if (!rc)
+			rc = add_wrapped(b, src->text + sp.eoff,
+					 sp.ecl - sp.eoff, src->vars,
+					 src->nvars);
+		(*count)++;
+	}
+	return rc;
+}
+
+/* Compile template @src alone.  Return: 0; -EINVAL with @msg; -ENOMEM. */
+static int check_one(const struct expr_src *src, char *msg, size_t cap)
+{
+	struct buf b = BUF_INIT(CHECK_PROG_MAX);
+	struct jq_msg jm = {.got = false};
+	const char *why = NULL;
+	size_t count = 0;
+	int rc = buf_addstr(&b, sandbox);
+
+	if (!rc)
+		rc = add_template(&b, src, &count, &why);
+	if (rc == -EINVAL) /* does not scan */
+		fail(msg, cap, rc, "%s", why ? why : "invalid");
+	else if (!rc && count)
+		rc = compile_check(b.data, &jm);
+	if (rc == -EINVAL && !why)
+		fail(msg, cap, rc, "%s", jm.text);
+	buf_release(&b);
+	return rc == -EFBIG ? -ENOMEM : rc;
+}
+
+/*
+ * Append the sandbox and templates [0, @n) of @src to @b, stopping before
+ * the first that does not scan or does not fit (*stop: its index, or @n).
+ * *count: expressions added.  Return: 0; -ENOMEM.
+ */
+static int add_templates(struct buf *b, const struct expr_src *src, size_t n,
+			 size_t *stop, size_t *count)
+{
+	const char *why;
+	size_t k, used, cnt;
+	int rc = buf_addstr(b, sandbox);
+
+	*stop = n;
+	*count = 0;
+	for (k = 0; k < n && !rc; k++) {
+		used = b->len;
+		cnt = *count;
+		rc = add_template(b, &src[k], count, &why);
+		if (rc == -EINVAL || rc == -EFBIG) {
+			buf_truncate(b, used);
+			*count = cnt;
+			*stop = k;
+			return 0;
+		}
+	}
+	return rc;
+}
+
+/*
+ * Compile templates [0, @n) as one program (those before *stop, see
+ * add_templates()).  Return: 0 (also with no expression at all); -EINVAL
+ * with @jm; -ENOMEM.
+ */
+static int compile_templates(const struct expr_src *src, size_t n, size_t *stop,
+			     struct jq_msg *jm)
+{
+	struct buf b = BUF_INIT(CHECK_PROG_MAX);
+	size_t count;
+	int rc = add_templates(&b, src, n, stop, &count);
+
+	if (!rc && count)
+		rc = compile_check(b.data, jm);
+	buf_release(&b);
+	return rc;
+}
+
+/*
+ * The first template at fault among [0, @hi], which fail together.  The
+ * templates before it compile together and every longer prefix fails, so a
+ * binary search finds it in log2(n) compiles instead of n.
+ */
+static int first_bad(const struct expr_src *src, size_t hi, size_t *bad)
+{
+	struct jq_msg jm;
+	size_t lo = 0, mid, stop;
+	int rc;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		rc = compile_templates(src, mid + 1, &stop, &jm);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*bad = lo;
+	return 0;
+}
+
+int expr_check_all(const struct expr_src *src, size_t n, size_t *bad, char *msg,
+		   size_t cap)
+{
+	struct jq_msg jm = {.got = false};
+	size_t stop, k, first;
+	int rc = compile_templates(src, n, &stop, &jm);
+
+	if (rc == -ENOMEM || (!rc && stop == n))
+		return rc;
+	if (rc) { /* one of [0, stop) is at fault */
+		rc = first_bad(src, stop - 1, &first);
+		if (!rc)
+			rc = check_one(&src[first], msg, cap);
+		if (!rc) /* fails only with the others: should not be */
+			rc = fail(msg, cap, -EINVAL, "%s", jm.text);
+		if (rc == -EINVAL)
+			*bad = first;
+		return rc;
+	}
+	/* [0, stop) compile; the one at @stop does not scan (or fit in one
+	   program): go on one by one from there. */
+	for (k = stop; k < n; k++) {
+		rc = check_one(&src[k], msg, cap);
+		if (rc == -EINVAL)
+			*bad = k;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- documents to jq values -------------------------------------------- */
+
+/* A float's text as a double; YAML's spellings of nan and inf too. */
+static double float_value(const char *s)
+{
+	const char *u = s + (*s == '-' || *s == '+');
+
+	if (u[0] == '.' && (u[1] | 0x20) == 'n')
+		return NAN;
+	if (u[0] == '.' && (u[1] | 0x20) == 'i')
+		return *s == '-' ? -INFINITY : INFINITY;
+	return strtod(s, NULL);
+}
+
+static int to_jv(const struct doc *d, int depth, jv *out);
+
+/* The items of list @d as a jv array.  Return: as to_jv(). */
+static int list_to_jv(const struct doc *d, int depth, jv *out)
+{
+	jv a = jv_array(), item;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < d->n; k++) {
+		rc = to_jv(d->u.items[k], depth + 1, &item);
+		if (rc < 0) {
+			jv_free(a);
+			return rc;
+		}
+		a = jv_array_append(a, item);
+	}
+	*out = a;
+	return 0;
+}
+
+/* The pairs of map @d as a jv object, in order.  Return: as to_jv(). */
+static int map_to_jv(const struct doc *d, int depth, jv *out)
+{
+	jv o = jv_object(), val;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < d->n; k++) {
+		rc = to_jv(d->u.kv[k].val, depth + 1, &val);
+		if (rc < 0) {
+			jv_free(o);
+			return rc;
+		}
+		o = jv_object_set(o, jv_string(d->u.kv[k].key), val);
+	}
+	*out = o;
+	return 0;
+}
+
+/*
+ * @d as a new jv (*out, the caller frees it).  A sealed value is the mask
+ * "***": jq never sees a secret's ciphertext.
+ * Return: 0; -EFBIG (deeper than DOC_DEPTH_MAX, or a string past INT_MAX);
+ * -EINVAL (a NULL node).
+ */
+static int to_jv(const struct doc *d, int depth, jv *out)
+{
+	if (!d)
+		return -EINVAL;
+	switch (d->type) {
+	case DOC_NULL:
+		return *out = jv_null(), 0;
+	case DOC_BOOL:
+		return *out = jv_bool(d->i != 0), 0;
+	case DOC_INT:
+		return *out = jv_number((double)d->i), 0;
+	case DOC_FLOAT:
+		return *out = jv_number(float_value(d->u.s)), 0;
+	case DOC_STR:
+		if (d->n > INT_MAX)
+			return -EFBIG;
+		return *out = jv_string_sized(d->u.s, (int)d->n), 0;
+	case DOC_SEALED:
+		return *out = jv_string("***"), 0;
+	default:
+		break;
+	}
+	if (depth >= DOC_DEPTH_MAX)
+		return -EFBIG;
+	return d->type == DOC_LIST ? list_to_jv(d, depth, out)
+				   : map_to_jv(d, depth, out);
+}
+
+/* ---- jq values to documents -------------------------------------------- */
+
+/* The byte length of string @s (borrowed). */
+static size_t str_len(jv s)
+{
+	return (size_t)jv_string_length_bytes(jv_copy(s));
+}
+
+/* Take @cost bytes from the budget *left.  Return: 0 or -EFBIG. */
+static int spend(size_t *left, size_t cost)
+{
+	if (cost > *left)
+		return -EFBIG;
+	*left -= cost;
+	return 0;
+}
+
+/*
+ * A number as a doc: whole and within int64 an int, else a float with the
+ * fewest digits that read back the same; nan and infinities are null
+ * (JSON has no spelling for them).
+ */
+static struct doc *number_doc(double x)
+{
+	char tmp[40];
+	int prec;
+
+	if (isnan(x) || isinf(x))
+		return doc_new(DOC_NULL);
+	if (x == trunc(x) && fabs(x) < 9223372036854775808.0)
+		return doc_int((int64_t)x);
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, x);
+		if (strtod(tmp, NULL) == x)
+			break;
+	}
+	/* 40 bytes hold any %.17g. */
+	snprintf(tmp, sizeof(tmp), "%.*g", prec, x);
+	return doc_float_text(tmp);
+}
+
+/*
+ * Append @key -> @val (taken, even on failure) to map @m without looking
+ * for @key: jq's keys and a doc map's are unique, and doc_map_set()'s
+ * search makes big objects quadratic (100k keys: 28 s).
+ */
+static int map_append(struct doc *m, const char *key, struct doc *val)
+{
+	char *k = strdup(key);
+
+	if (!k ||
+	    array_reserve(&m->u.kv, &m->alloc, m->n, sizeof(*m->u.kv)) < 0) {
+		free(k);
+		doc_free(val);
+		return -ENOMEM;
+	}
+	m->u.kv[m->n].key = k;
+	m->u.kv[m->n++].val = val;
+	return 0;
+}
+
+static int from_jv(jv v, int depth, size_t *left, struct doc **out);
+
+/* Array @v (borrowed) as a list.  Return: as from_jv(). */
+static int array_doc(jv v, int depth, size_t *left, struct doc **out)
+{
+	struct doc *l = doc_new(DOC_LIST), *item = NULL;
+	int k, len = jv_array_length(jv_copy(v)), rc = l ? 0 : -ENOMEM;
+
+	for (k = 0; k < len && !rc; k++) {
+		jv e = jv_array_get(jv_copy(v), k);
+
+		rc = from_jv(e, depth + 1, left, &item);
+		jv_free(e);
+		if (!rc)
+			rc = doc_list_add(l, item);
+	}
+	if (rc < 0)
+		doc_free(l);
+	else
+		*out = l;
+	return rc;
+}
+
+/* Object @v (borrowed) as a map, in jq's (insertion) order. */
+static int object_doc(jv v, int depth, size_t *left, struct doc **out)
+{
+	struct doc *m = doc_new(DOC_MAP), *val = NULL;
+	int it = jv_object_iter(v), rc = m ? 0 : -ENOMEM;
+
+	for (; !rc && jv_object_iter_valid(v, it);
+	     it = jv_object_iter_next(v, it)) {
+		jv key = jv_object_iter_key(v, it);
+		jv e = jv_object_iter_value(v, it);
+
+		rc = spend(left, str_len(key));
+		/* A doc key ends at its NUL: two keys could become one. */
+		if (!rc && strlen(jv_string_value(key)) != str_len(key))
+			rc = -EINVAL;
+		if (!rc)
+			rc = from_jv(e, depth + 1, left, &val);
+		if (!rc)
+			rc = map_append(m, jv_string_value(key), val);
+		jv_free(key);
+		jv_free(e);
+	}
+	if (rc < 0)
+		doc_free(m);
+	else
+		*out = m;
+	return rc;
+}
+
+/*
+ * @v (borrowed) as a new doc.  Every node costs its text's bytes (and one)
+ * from *left.  Return: 0 and *out; -EFBIG (too deep or over budget);
+ * -ENOMEM; -EINVAL (an invalid jv).
+ */
+static int from_jv(jv v, int depth, size_t *left, struct doc **out)
+{
+	int rc = spend(left, 1);
+	struct doc *d = NULL;
+
+	switch (rc ? JV_KIND_INVALID : jv_get_kind(v)) {
+	case JV_KIND_NULL:
+		d = doc_new(DOC_NULL);
+		break;
+	case JV_KIND_FALSE:
+	case JV_KIND_TRUE:
+		d = doc_bool(jv_get_kind(v) == JV_KIND_TRUE);
+		break;
+	case JV_KIND_NUMBER:
+		d = number_doc(jv_number_value(v));
+		rc = d ? spend(left, d->n) : 0;
+		break;
+	case JV_KIND_STRING:
+		rc = spend(left, str_len(v));
+		d = rc ? NULL : doc_str(jv_string_value(v), str_len(v));
+		break;
+	case JV_KIND_ARRAY:
+	case JV_KIND_OBJECT:
+		if (depth >= DOC_DEPTH_MAX)
+			return -EFBIG;
+		return jv_get_kind(v) == JV_KIND_ARRAY
+			   ? array_doc(v, depth, left, out)
+			   : object_doc(v, depth, left, out);
+	default:
+		return rc ? rc : -EINVAL;
+	}
+	if (rc < 0 || !d) {
+		doc_free(d);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	*out = d;
+	return 0;
+}
+
+/*
+ * Whether @v (borrowed) is within the limits of from_jv(), a number
+ * counting as its longest text: checked before jv_dump_string(), whose
+ * recursion knows no depth limit.  Return: 0; -EFBIG.
+ */
+static int jv_fits(jv v, int depth, size_t *left)
+{
+	jv_kind kind = jv_get_kind(v);
+	int k, len, rc = spend(left, kind == JV_KIND_NUMBER ? 24 : 1);
+
+	if (!rc && kind == JV_KIND_STRING)
+		rc = spend(left, str_len(v));
+	if (rc || (kind != JV_KIND_ARRAY && kind != JV_KIND_OBJECT))
+		return rc;
+	if (depth >= DOC_DEPTH_MAX)
+		return -EFBIG;
+	len = kind == JV_KIND_ARRAY ? jv_array_length(jv_copy(v)) : 0;
+	for (k = 0; k < len && !rc; k++) {
+		jv e = jv_array_get(jv_copy(v), k);
+
+		rc = jv_fits(e, depth + 1, left);
+		jv_free(e);
+	}
+	if (kind == JV_KIND_ARRAY)
+		return rc;
+	for (k = jv_object_iter(v); !rc && jv_object_iter_valid(v, k);
+	     k = jv_object_iter_next(v, k)) {
+		jv key = jv_object_iter_key(v, k);
+		jv e = jv_object_iter_value(v, k);
+
+		rc = spend(left, str_len(key));
+		if (!rc)
+			rc = jv_fits(e, depth + 1, left);
+		jv_free(key);
+		jv_free(e);
+	}
+	return rc;
+}
+
+/* ---- the cache --------------------------------------------------------- */
+
+int expr_cache_new(struct expr_cache **out)
+{
+	struct expr_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->input = jv_object(); /* an empty state until expr_set_input() */
+	*out = c;
+	return 0;
+}
+
+void expr_cache_free(struct expr_cache *c)
+{
+	size_t k;
+
+	if (!c)
+		return;
+	for (k = 0; k < CACHE_SLOTS; k++) {
+		free(c->slot[k].text);
+		jq_teardown(&c->slot[k].jq);
+	}
+	jv_free(c->input);
+	free(c);
+}
+
+size_t expr_cache_size(const struct expr_cache *c)
+{
+	return c ? c->n : 0;
+}
+
+int expr_set_input(struct expr_cache *c, const struct doc *in)
+{
+	jv v;
+	int rc;
+
+	if (!in || in->type != DOC_MAP)
+		return -EINVAL;
+	rc = to_jv(in, 0, &v);
+	if (rc < 0)
+		return rc;
+	jv_free(c->input);
+	c->input = v;
+	return 0;
+}
+
+int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v)
+{
+	jv val;
+	int rc = to_jv(v, 1, &val);
+
+	if (rc < 0)
+		return rc;
+	/* No run holds the input between evaluations (run_first() resets
+	   the program), so this edits the one object in place. */
+	c->input = jv_object_set(c->input, jv_string(key), val);
+	return 0;
+}
+
+/* The slot of program @text: its own, or the free one it would take. */
+static struct prog *slot_of(struct expr_cache *c, const char *text)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	const char *p;
+	size_t k;
+
+	for (p = text; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (k = h % CACHE_SLOTS;; k = (k + 1) % CACHE_SLOTS)
+		if (!c->slot[k].text || !strcmp(c->slot[k].text, text))
+			return &c->slot[k];
+}
+
+/*
+ * The compiled program @text, from the cache or compiled now and kept
+ * while there is room (*slot then says where; NULL: the caller tears the
+ * program down after one use).  A slot whose program was dropped (after a
+ * halt) keeps its text and gets a new program.
+ * Return: 0 and *jq; -EINVAL with @msg; -ENOMEM.
+ */
+static int get_prog(struct expr_cache *c, const char *text, jq_state **jq,
+		    struct prog **slot, char *msg, size_t cap)
+{
+	struct prog *p = slot_of(c, text);
+	struct jq_msg jm;
+	int rc;
+
+	*slot = NULL;
+	if (p->jq)
+		return *jq = p->jq, *slot = p, 0;
+	rc = compile(text, jq, &jm);
+	if (rc < 0)
+		return rc == -EINVAL
+			   ? fail(msg, cap, rc,
+				  "expression does not compile: %s", jm.text)
+			   : rc;
+	if (!p->text && c->n < EXPR_CACHE_MAX) {
+		p->text = strdup(text);
+		c->n += p->text != NULL;
+	}
+	if (p->text) { /* else full (or no memory): use once */
+		p->jq = *jq;
+		*slot = p;
+	}
+	return 0;
+}
+
+/* A runtime error @r (taken) as "expression failed: MSG" in @msg. */
+static int runtime_error(jv r, char *msg, size_t cap)
+{
+	jv m = jv_invalid_get_msg(r);
+	int rc;
+
+	if (jv_get_kind(m) != JV_KIND_STRING)
+		m = jv_dump_string(m, 0);
+	rc = fail(msg, cap, -EINVAL, "expression failed: %s",
+		  jv_string_value(m));
+	jv_free(m);
+	return rc;
+}
+
+/*
+ * Run @jq on @in (taken); *out is the first output (null when none).
+ * *halted tells that @jq halted: jq 1.6 frees the halt's values on every
+ * reset without forgetting them, so such a program must be torn down
+ * (its one more reset) and never started again.
+ * Return: 0; -EINVAL with @msg (an error raised, or halt).
+ */
+static int run_first(jq_state *jq, jv in, jv *out, bool *halted, char *msg,
+		     size_t cap)
+{
+	jv r;
+	int rc = 0;
+
+	jq_start(jq, in, 0);
+	r = jq_next(jq);
+	if (jv_is_valid(r)) {
+		*out = r;
+	} else if (jq_halted(jq)) {
+		jv_free(r);
+		*halted = true;
+		return fail(msg, cap, -EINVAL, "expression failed: halted");
+	} else if (jv_invalid_has_msg(jv_copy(r))) {
+		rc = runtime_error(r, msg, cap);
+	} else {
+		jv_free(r); /* no output; error(null) ends up here too */
+		*out = jv_null();
+	}
+	/* Let go of the input, so expr_set_key() never copies it. */
+	jq_start(jq, jv_null(), 0);
+	return rc;
+}
+
+/* Variables in scope for one evaluation: their names and their values. */
+struct scope {
+	const char *names[EXPR_VARS_MAX];
+	size_t n;
+	jv vals; /* an object name -> value */
+};
+
+/* Take map @vars (or NULL) as a scope.  Return: 0; -EINVAL; -EFBIG. */
+static int scope_init(struct scope *sc, const struct doc *vars, char *msg,
+		      size_t cap)
+{
+	size_t k;
+	int rc;
+
+	sc->n = 0;
+	sc->vals = jv_object();
+	if (!vars)
+		return 0;
+	if (vars->type != DOC_MAP)
+		return fail(msg, cap, -EINVAL, "variables are not a map");
+	if (vars->n > EXPR_VARS_MAX)
+		return fail(msg, cap, -EINVAL, "too many variables");
+	for (k = 0; k < vars->n; k++) {
+		if (!expr_var_ok(vars->u.kv[k].key))
+			return fail(msg, cap, -EINVAL, "invalid variable name");
+		sc->names[sc->n++] = vars->u.kv[k].key;
+	}
+	jv_free(sc->vals);
+	rc = to_jv(vars, 0, &sc->vals);
+	if (rc < 0)
+		sc->vals = jv_object();
+	return rc;
+}
+
+/*
+ * Evaluate expression @e (@elen bytes) with scope @sc: *out is its first
+ * output.  Return: 0; -EINVAL with @msg; -ENOMEM.
+ */
+static int eval_one(struct expr_cache *c, const char *e, size_t elen,
+		    const struct scope *sc, jv *out, char *msg, size_t cap)
+{
+	struct buf text = BUF_INIT(PROG_MAX);
+	jq_state *jq = NULL;
+	struct prog *slot = NULL;
+	bool halted = false;
+	int rc = buf_addstr(&text, sandbox);
+
+	if (!rc)
+		rc = add_wrapped(&text, e, elen, sc->names, sc->n);
+	if (!rc)
+		rc = get_prog(c, text.data, &jq, &slot, msg, cap);
+	if (!rc)
+		rc = run_first(jq,
+			       JV_ARRAY(jv_copy(c->input), jv_copy(sc->vals)),
+			       out, &halted, msg, cap);
+	if (slot && halted)
+		slot->jq = NULL; /* dropped: compiled again if needed */
+	if (!slot || halted)
+		jq_teardown(&jq);
+	buf_release(&text);
+	return rc == -EFBIG ? -ENOMEM : rc;
+}
+
+/* Append @v (taken) as text: a string raw, anything else compact JSON. */
+static int add_value(struct buf *b, jv v)
+{
+	size_t left = EXPR_OUT_MAX;
+	int rc = 0;
+
+	if (jv_get_kind(v) != JV_KIND_STRING) {
+		rc = jv_fits(v, 0, &left);
+		v = rc ? (jv_free(v), jv_null()) : jv_dump_string(v, 0);
+	}
+	if (!rc)
+		rc = buf_add(b, jv_string_value(v), str_len(v));
+	jv_free(v);
+	return rc;
+}
+
+/* ---- templates --------------------------------------------------------- */
+
+/* A template with text around its expressions: the string it gives. */
+static int eval_mixed(struct expr_cache *c, const char *s, size_t n,
+		      const struct scope *sc, struct doc **out, char *msg,
+		      size_t cap)
+{
+	struct buf b = BUF_INIT(EXPR_OUT_MAX);
+	struct span sp;
+	const char *why = NULL;
+	size_t pos = 0, lit = 0;
+	jv v;
+	int rc;
+
+	while ((rc = next_span(s, n, &pos, &sp, &why)) > 0) {
+		rc = buf_add(&b, s + lit, sp.start - lit);
+		if (!rc)
+			rc = eval_one(c, s + sp.eoff, sp.ecl - sp.eoff, sc, &v,
+				      msg, cap);
+		if (!rc)
+			rc = add_value(&b, v);
+		if (rc < 0)
+			break;
+		lit = sp.end;
+	}
+	if (rc == -EINVAL && why)
+		fail(msg, cap, rc, "%s", why);
+	if (!rc)
+		rc = buf_add(&b, s + lit, n - lit);
+	if (!rc) {
+		*out = doc_str(b.data ? b.data : "", b.len);
+		rc = *out ? 0 : -ENOMEM;
+	}
+	buf_release(&b);
+	return rc;
+}
+
+/* A template that is one expression: its first output as a doc. */
+static int eval_whole(struct expr_cache *c, const char *s,
+		      const struct span *sp, const struct scope *sc,
+		      struct doc **out, char *msg, size_t cap)
+{
+	size_t left = EXPR_OUT_MAX;
+	jv v;
+	int rc =
+	    eval_one(c, s + sp->eoff, sp->ecl - sp->eoff, sc, &v, msg, cap);
+
+	if (rc < 0)
+		return rc;
+	rc = from_jv(v, 0, &left, out);
+	jv_free(v);
+	if (rc == -EFBIG)
+		fail(msg, cap, rc, "expression result too big");
+	else if (rc == -EINVAL)
+		fail(msg, cap, rc, "expression result has a key with NUL");
+	return rc;
+}
+
+int expr_eval(struct expr_cache *c, const char *s, size_t n,
+	      const struct doc *vars, struct doc **out, char *msg, size_t cap)
+{
+	struct scope sc;
+	struct span sp;
+	const char *why = NULL;
+	size_t pos = 0;
+	int rc;
+
+	if (n > EXPR_TEXT_MAX)
+		return fail(msg, cap, -EINVAL, "expression too long");
+	rc = next_span(s, n, &pos, &sp, &why);
+	if (rc < 0)
+		return fail(msg, cap, rc, "%s", why);
+	if (rc == 0) { /* no expression: the text itself */
+		*out = doc_str(s, n);
+		return *out ? 0 : -ENOMEM;
+	}
+	rc = scope_init(&sc, vars, msg, cap);
+	if (!rc && span_is_whole(s, n, &sp))
+		rc = eval_whole(c, s, &sp, &sc, out, msg, cap);
+	else if (!rc)
+		rc = eval_mixed(c, s, n, &sc, out, msg, cap);
+	jv_free(sc.vals);
+	return rc;
+}
+
+/* A container node like @d (type and position), empty. */
+static struct doc *shell_like(const struct doc *d)
+{
+	struct doc *o = doc_new(d->type);
+
+	if (o) {
+		o->flags = d->flags;
+		o->line = d->line;
+		o->col = d->col;
+		o->off = d->off;
+		o->end = d->end;
+	}
+	return o;
+}
+
+static int render(struct expr_cache *c, const struct doc *d, int depth,
+		  const struct doc *vars, struct doc **out, char *msg,
+		  size_t cap);
+
+/* The rendered children of list or map @d into @o. */
+static int render_children(struct expr_cache *c, const struct doc *d, int depth,
+			   const struct doc *vars, struct doc *o, char *msg,
+			   size_t cap)
+{
+	struct doc *child;
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < d->n && !rc; k++) {
+		rc = render(
+		    c, d->type == DOC_LIST ? d->u.items[k] : d->u.kv[k].val,
+		    depth + 1, vars, &child, msg, cap);
+		if (!rc)
+			rc = d->type == DOC_LIST
+				 ? doc_list_add(o, child)
+				 : map_append(o, d->u.kv[k].key, child);
+	}
+	return rc;
+}
+
+static int render(struct expr_cache *c, const struct doc *d, int depth,
+		  const struct doc *vars, struct doc **out, char *msg,
+		  size_t cap)
+{
+	struct doc *o;
+	int rc;
+
+	if (d->type == DOC_STR && expr_has(d->u.s, d->n))
+		return expr_eval(c, d->u.s, d->n, vars, out, msg, cap);
+	if (d->type != DOC_LIST && d->type != DOC_MAP) {
+		*out = doc_clone(d);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (depth >= DOC_DEPTH_MAX)
+		return fail(msg, cap, -EFBIG, "document nested too deeply");
+	o = shell_like(d);
+	if (!o)
+		return -ENOMEM;
+	rc = render_children(c, d, depth, vars, o, msg, cap);
+	if (rc < 0)
+		doc_free(o);
+	else
+		*out = o;
+	return rc;
+}
+
+int expr_render(struct expr_cache *c, const struct doc *d,
+		const struct doc *vars, struct doc **out, char *msg, size_t cap)
+{
+	if (!d)
+		return -EINVAL;
+	return render(c, d, 0, vars, out, msg, cap);
+}
+
+bool expr_truthy(const struct doc *v)
+{
+	return v && v->type != DOC_NULL && !(v->type == DOC_BOOL && !v->i);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+int expr_json_parse(const char *text, size_t n, struct doc **out)
+{
+	size_t left = EXPR_OUT_MAX;
+	jv v;
+	int rc;
+
+	if (n > INT_MAX)
+		return -EFBIG;
+	/* jq 1.6 reports "Unexpected extra JSON values" and an empty text
+	   as invalid values, so one test covers "not exactly one". */
+	v = jv_parse_sized(text ? text : "", (int)n);
+	rc = jv_is_valid(v) ? from_jv(v, 0, &left, out) : -EINVAL;
+	jv_free(v);
+	return rc;
+}
+
+int expr_json_dump(const struct doc *d, struct buf *out)
+{
+	jv v;
+	int rc = to_jv(d, 0, &v);
+
+	if (rc < 0)
+		return rc == -EINVAL ? -EINVAL : -EFBIG;
+	v = jv_dump_string(v, 0);
+	rc = buf_add(out, jv_string_value(v), str_len(v));
+	jv_free(v);
+	return rc;
+}

@@ -1,0 +1,994 @@
+/*
+ * test_expr.c - `${ }` templates over libjq: scanning, whole and
+ * interpolated templates, variables, the program cache, validation of a
+ * whole workflow's templates, runtime errors, the sandbox, conversions
+ * between documents and jq values, JSON, rendering and truth.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/expr.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The state most tests run on. */
+static const char state_json[] =
+    "{\"a\":1,\"s\":\"x}y\",\"o\":{\"b\":[1,2]},\"n\":null,"
+    "\"f\":1.5,\"t\":true}";
+
+/* A doc from JSON text (which must parse). */
+static struct doc *J(const char *json)
+{
+	struct doc *d = NULL;
+
+	assert_int_equal(expr_json_parse(json, strlen(json), &d), 0);
+	return d;
+}
+
+/* @d as compact JSON, in a static buffer. */
+static const char *dump(const struct doc *d)
+{
+	static char text[4096];
+	struct buf b = BUF_INIT(sizeof(text) - 1);
+
+	assert_int_equal(expr_json_dump(d, &b), 0);
+	memcpy(text, b.data, b.len + 1);
+	buf_release(&b);
+	return text;
+}
+
+/* A cache whose input is @json (NULL: state_json). */
+static struct expr_cache *cache_on(const char *json)
+{
+	struct expr_cache *c = NULL;
+	struct doc *in = J(json ? json : state_json);
+
+	assert_int_equal(expr_cache_new(&c), 0);
+	assert_int_equal(expr_set_input(c, in), 0);
+	doc_free(in);
+	return c;
+}
+
+/* Evaluate @t (a C string) and expect success; the caller frees. */
+static struct doc *eval_z(struct expr_cache *c, const char *t,
+			  const struct doc *vars)
+{
+	struct doc *out = NULL;
+	char msg[256] = "";
+	int rc = expr_eval(c, t, strlen(t), vars, &out, msg, sizeof(msg));
+
+	if (rc != 0)
+		fail_msg("%s: rc %d, %s", t, rc, msg);
+	return out;
+}
+
+/* Evaluate @t and expect failure @rc with a message holding @part. */
+static void eval_fails(struct expr_cache *c, const char *t, size_t n,
+		       const struct doc *vars, int want, const char *part)
+{
+	struct doc *out = NULL;
+	char msg[256] = "";
+	int rc = expr_eval(c, t, n, vars, &out, msg, sizeof(msg));
+
+	if (rc != want || !strstr(msg, part))
+		fail_msg("%.60s: rc %d (want %d), msg '%s' (want '%s')", t, rc,
+			 want, msg, part);
+	assert_null(out);
+}
+
+struct case_ok {
+	const char *t;
+	enum doc_type type;
+	const char *json;
+};
+
+static void run_ok_cases(const struct case_ok *cases, size_t n,
+			 const struct doc *vars)
+{
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *d;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		d = eval_z(c, cases[k].t, vars);
+		/* A float's own text, not jq's spelling of it. */
+		if (d->type != cases[k].type ||
+		    strcmp(d->type == DOC_FLOAT || d->type == DOC_INT ? d->u.s
+								      : dump(d),
+			   cases[k].json))
+			fail_msg("%s: got %s %s, want %s %s", cases[k].t,
+				 doc_type_name(d->type), dump(d),
+				 doc_type_name(cases[k].type), cases[k].json);
+		doc_free(d);
+	}
+	expr_cache_free(c);
+}
+
+/* Whole templates keep the type; anything else is a string. */
+static void test_templates(void **state)
+{
+	static const struct case_ok cases[] = {
+	    {"${ .a }", DOC_INT, "1"},
+	    {" \n ${.a}\t ", DOC_INT, "1"},
+	    {"${ {a: 1} }", DOC_MAP, "{\"a\":1}"},
+	    {"${ {a: {b: 2}} | .a.b }", DOC_INT, "2"},
+	    {"${ \"}\" }", DOC_STR, "\"}\""},
+	    {"${ \"{\" }", DOC_STR, "\"{\""},
+	    {"${ \"a\\\"}\" }", DOC_STR, "\"a\\\"}\""},
+	    {"${ \"\\\\\" + \"}\" }", DOC_STR, "\"\\\\}\""},
+	    {"${ \"v\\(.a)\" }", DOC_STR, "\"v1\""},
+	    {"${ \"<\\(\"}\" + \")\")>\" }", DOC_STR, "\"<})>\""},
+	    {"${ \"\\( {a: \"(\"} | .a )\" }", DOC_STR, "\"(\""},
+	    {"${ .s }", DOC_STR, "\"x}y\""},
+	    {"${ .o }", DOC_MAP, "{\"b\":[1,2]}"},
+	    {"${ .o.b }", DOC_LIST, "[1,2]"},
+	    {"${ .n }", DOC_NULL, "null"},
+	    {"${ .t }", DOC_BOOL, "true"},
+	    {"${ .f }", DOC_FLOAT, "1.5"},
+	    {"${ empty }", DOC_NULL, "null"},
+	    {"${ .a, 2 }", DOC_INT, "1"},
+	    {"${ 1 # a comment }\n}", DOC_INT, "1"},
+	    {"${ [.a] | .[0] }", DOC_INT, "1"},
+	    {"x${ .a }y", DOC_STR, "\"x1y\""},
+	    {"${.a}${.a}", DOC_STR, "\"11\""},
+	    {"${ .a } ${ .a }", DOC_STR, "\"1 1\""},
+	    {"${ .o }!", DOC_STR, "\"{\\\"b\\\":[1,2]}!\""},
+	    {"a ${ .n } b ${ .t } ${ .f }", DOC_STR, "\"a null b true 1.5\""},
+	    {"[${ .s }]", DOC_STR, "\"[x}y]\""},
+	    {"${ empty }-", DOC_STR, "\"null-\""},
+	    {"$${ .a }", DOC_STR, "\"$1\""},
+	    {"$ {.a} and {} and $", DOC_STR, "\"$ {.a} and {} and $\""},
+	    {"", DOC_STR, "\"\""},
+	};
+
+	(void)state;
+	run_ok_cases(cases, ARRAY_LEN(cases), NULL);
+}
+
+/* Templates refused before jq sees them. */
+static void test_scan_errors(void **state)
+{
+	static const struct {
+		const char *t;
+		const char *part;
+	} cases[] = {
+	    {"${ .a", "unterminated ${"},
+	    {"x ${ .a } ${", "unterminated ${"},
+	    {"${ \"abc }", "unterminated string"},
+	    {"${ \"\\(1 }", "unbalanced"},
+	    {"${ \"\\(1", "unterminated ${"},
+	    {"${ 1) , (env }", "unbalanced"},
+	    {"${ 1 ) | env | ( 1 }", "unbalanced"},
+	    {"${ ] }", "unbalanced"},
+	    {"${ (1 }", "unbalanced"},
+	    {"${ [1 }", "unbalanced"},
+	    {"${ [1) }", "unbalanced"},
+	    {"${ }", "empty ${ }"},
+	    {"${ \n\t }", "empty ${ }"},
+	    {"${ 1 # }", "unterminated ${"},
+	    {"${ 1 #(\n ) , (env }", "unbalanced"},
+	};
+	struct expr_cache *c = cache_on(NULL);
+	char deep[700];
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_LEN(cases); k++)
+		eval_fails(c, cases[k].t, strlen(cases[k].t), NULL, -EINVAL,
+			   cases[k].part);
+	memcpy(deep, "${ ", 3);
+	memset(deep + 3, '(', 300);
+	memset(deep + 303, ')', 300);
+	memcpy(deep + 603, " }", 3);
+	eval_fails(c, deep, strlen(deep), NULL, -EINVAL, "nested too deeply");
+	/* Only `.a` of "x ${ .a } ${" was compiled: the scan is lazy. */
+	assert_int_equal(expr_cache_size(c), 1);
+	expr_cache_free(c);
+}
+
+static void test_too_long(void **state)
+{
+	struct expr_cache *c = cache_on(NULL);
+	size_t n = EXPR_TEXT_MAX + 1;
+	char *t = malloc(n);
+	struct doc *d;
+
+	(void)state;
+	assert_non_null(t);
+	memset(t, ' ', n);
+	memcpy(t, "${ 1 }", 6);
+	eval_fails(c, t, n, NULL, -EINVAL, "too long");
+	/* One byte less is accepted (a whole template with blanks). */
+	d = NULL;
+	assert_int_equal(expr_eval(c, t, n - 1, NULL, &d, NULL, 0), 0);
+	assert_string_equal(dump(d), "1");
+	doc_free(d);
+	free(t);
+	expr_cache_free(c);
+}
+
+/* Compile errors come with jq's message, cut of our program's text. */
+static void test_compile_errors(void **state)
+{
+	static const struct {
+		const char *t;
+		const char *part;
+	} cases[] = {
+	    {"${ .a + }", "expression does not compile: syntax error"},
+	    {"${ $x }", "expression does not compile: $x is not defined"},
+	    {"${ foo }", "expression does not compile: foo/0 is not defined"},
+	    {"${ import \"a\" as a; 1 }", "does not compile"},
+	    {"${ include \"a\"; 1 }", "does not compile"},
+	};
+	struct expr_cache *c = cache_on(NULL);
+	char msg[256];
+	struct doc *d = NULL;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_LEN(cases); k++)
+		eval_fails(c, cases[k].t, strlen(cases[k].t), NULL, -EINVAL,
+			   cases[k].part);
+	/* The message stops before " at <top-level>" and the program. */
+	assert_int_equal(
+	    expr_eval(c, "${ foo }", 8, NULL, &d, msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(
+	    msg, "expression does not compile: foo/0 is not defined");
+	assert_int_equal(expr_cache_size(c), 0);
+	expr_cache_free(c);
+}
+
+/* Errors raised by jq while running. */
+static void test_runtime_errors(void **state)
+{
+	static const struct {
+		const char *t;
+		const char *part;
+	} cases[] = {
+	    {"${ error(\"boom\") }", "expression failed: boom"},
+	    {"x ${ error(\"boom\") }", "expression failed: boom"},
+	    {"${ error({a: 1}) }", "expression failed: {\"a\":1}"},
+	    {"${ error(5) }", "expression failed: 5"},
+	    {"${ .a.b }",
+	     "expression failed: Cannot index number with string \"b\""},
+	    {"${ .a + \"x\" }", "expression failed: number (1) and string"},
+	    {"${ halt }", "expression failed: halted"},
+	    {"${ \"x\" | halt_error }", "expression failed: halted"},
+	    {"${ \"(\" | test(\"(\") }", "expression failed: Regex failure"},
+	};
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *d = NULL;
+	char small[12];
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_LEN(cases); k++)
+		eval_fails(c, cases[k].t, strlen(cases[k].t), NULL, -EINVAL,
+			   cases[k].part);
+	/* The message is cut to the caller's buffer. */
+	assert_int_equal(expr_eval(c, "${ error(\"boom\") }", 18, NULL, &d,
+				   small, sizeof(small)),
+			 -EINVAL);
+	assert_string_equal(small, "expression ");
+	/* No buffer at all is fine. */
+	assert_int_equal(
+	    expr_eval(c, "${ error(\"boom\") }", 18, NULL, &d, NULL, 0),
+	    -EINVAL);
+	/* A program that halted is compiled again when used again (jq 1.6
+	   cannot reset it safely); the cache keeps its place. */
+	k = expr_cache_size(c);
+	eval_fails(c, "${ if .a == 1 then halt else .a end }", 37, NULL,
+		   -EINVAL, "halted");
+	eval_fails(c, "${ \"x\" | halt_error }", 21, NULL, -EINVAL, "halted");
+	assert_int_equal(expr_cache_size(c), k + 1);
+	d = doc_int(2);
+	assert_int_equal(expr_set_key(c, "a", d), 0);
+	doc_free(d);
+	d = eval_z(c, "${ if .a == 1 then halt else .a end }", NULL);
+	assert_string_equal(dump(d), "2");
+	doc_free(d);
+	assert_int_equal(expr_cache_size(c), k + 1);
+	expr_cache_free(c);
+}
+
+/* Run @fn with stderr sent to a file; return what was written there. */
+static size_t stderr_bytes_during(void (*fn)(void))
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	long size;
+
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(tmp), 2) >= 0);
+	fn();
+	fflush(stderr);
+	assert_true(dup2(saved, 2) >= 0);
+	close(saved);
+	size = ftell(tmp) >= 0 ? lseek(fileno(tmp), 0, SEEK_END) : -1;
+	fclose(tmp);
+	assert_true(size >= 0);
+	return (size_t)size;
+}
+
+static void noisy_evals(void)
+{
+	static const char *const ts[] = {
+	    "${ stderr }",
+	    "${ debug }",
+	    "${ .a + }",
+	    "${ nope }",
+	    "${ \"x\" | halt_error }",
+	    "${ input }",
+	};
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *d;
+	size_t k;
+
+	for (k = 0; k < ARRAY_LEN(ts); k++) {
+		d = NULL;
+		expr_eval(c, ts[k], strlen(ts[k]), NULL, &d, NULL, 0);
+		doc_free(d);
+	}
+	expr_cache_free(c);
+}
+
+/* Nothing reaches outside the run: environment, input, stderr, modules. */
+static void test_sandbox(void **state)
+{
+	static const struct case_ok cases[] = {
+	    {"${ env }", DOC_MAP, "{}"},
+	    {"${ $ENV }", DOC_MAP, "{}"},
+	    {"${ $ENV.EXPR_TEST_SECRET }", DOC_NULL, "null"},
+	    {"${ env.EXPR_TEST_SECRET }", DOC_NULL, "null"},
+	    {"${ env | length }", DOC_INT, "0"},
+	    {"${ [inputs] }", DOC_LIST, "[]"},
+	    {"${ input_filename }", DOC_NULL, "null"},
+	    {"${ input_line_number }", DOC_NULL, "null"},
+	    {"${ get_search_list }", DOC_LIST, "[]"},
+	    {"${ .a | debug }", DOC_INT, "1"},
+	    {"${ .a | stderr }", DOC_INT, "1"},
+	    {"${ try input catch . }", DOC_STR, "\"input is not available\""},
+	    {"${ try (\"x\" | modulemeta) catch . }", DOC_STR,
+	     "\"modules are not available\""},
+	};
+
+	(void)state;
+	assert_int_equal(setenv("EXPR_TEST_SECRET", "hunter2", 1), 0);
+	run_ok_cases(cases, ARRAY_LEN(cases), NULL);
+	assert_int_equal(stderr_bytes_during(noisy_evals), 0);
+	unsetenv("EXPR_TEST_SECRET");
+}
+
+/* Variables are bound as $name; names are checked. */
+static void test_variables(void **state)
+{
+	static const struct case_ok cases[] = {
+	    {"${ $item * 2 }", DOC_INT, "10"},
+	    {"${ $index }", DOC_INT, "0"},
+	    {"${ \"\\($item)-\\($index)\" }", DOC_STR, "\"5-0\""},
+	    {"#${ $index }: ${ $err.type }", DOC_STR, "\"#0: t\""},
+	    {"${ [$item, .a] }", DOC_LIST, "[5,1]"},
+	    {"${ .item }", DOC_NULL, "null"}, /* `.` is the state */
+	};
+	struct doc *vars =
+	    J("{\"item\":5,\"index\":0,\"err\":{\"type\":\"t\"}}");
+	struct doc *bad = J("{\"1x\":1}");
+	struct doc *many = doc_new(DOC_MAP);
+	struct expr_cache *c = cache_on(NULL);
+	char name[16];
+	int k;
+
+	(void)state;
+	run_ok_cases(cases, ARRAY_LEN(cases), vars);
+	eval_fails(c, "${ $other }", 11, vars, -EINVAL,
+		   "$other is not defined");
+	eval_fails(c, "${ 1 }", 6, bad, -EINVAL, "invalid variable name");
+	for (k = 0; k <= EXPR_VARS_MAX; k++) {
+		snprintf(name, sizeof(name), "v%d", k);
+		assert_int_equal(doc_map_set(many, name, doc_int(k)), 0);
+	}
+	eval_fails(c, "${ 1 }", 6, many, -EINVAL, "too many variables");
+	doc_free(doc_map_take(many, "v0"));
+	doc_free(eval_z(c, "${ $v16 }", many));
+	doc_free(many);
+	doc_free(bad);
+	doc_free(vars);
+	expr_cache_free(c);
+}
+
+static void test_var_ok(void **state)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} cases[] = {
+	    {"item", true}, {"Item_2", true}, {"a", true},    {"", false},
+	    {"_a", false},  {"2a", false},    {"a-b", false}, {"a b", false},
+	    {"a$", false},  {"é", false},
+	};
+	char longest[EXPR_VAR_MAX + 2];
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_LEN(cases); k++)
+		if (expr_var_ok(cases[k].name) != cases[k].ok)
+			fail_msg("%s", cases[k].name);
+	assert_false(expr_var_ok(NULL));
+	memset(longest, 'a', sizeof(longest));
+	longest[EXPR_VAR_MAX] = '\0';
+	assert_true(expr_var_ok(longest));
+	longest[EXPR_VAR_MAX] = 'a';
+	longest[EXPR_VAR_MAX + 1] = '\0';
+	assert_false(expr_var_ok(longest));
+}
+
+static void test_has(void **state)
+{
+	(void)state;
+	assert_true(expr_has("${", 2));
+	assert_true(expr_has("a $${x", 6));
+	assert_false(expr_has("${", 1));
+	assert_false(expr_has("$ {", 3));
+	assert_false(expr_has("$x {}", 5));
+	assert_false(expr_has(NULL, 0));
+	assert_true(expr_has("a\0${", 4));
+}
+
+/* One program per distinct expression and variable names. */
+static void test_cache(void **state)
+{
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *vars = J("{\"item\":1}");
+	char t[64];
+	int k;
+
+	(void)state;
+	assert_int_equal(expr_cache_size(c), 0);
+	doc_free(eval_z(c, "${ .a }", NULL));
+	assert_int_equal(expr_cache_size(c), 1);
+	doc_free(eval_z(c, "${ .a }", NULL));
+	doc_free(eval_z(c, "  ${ .a }", NULL));
+	doc_free(eval_z(c, "x ${ .a } ${ .a }", NULL));
+	assert_int_equal(expr_cache_size(c), 1);
+	doc_free(eval_z(c, "${ .a }", vars)); /* binds $item: another */
+	assert_int_equal(expr_cache_size(c), 2);
+	doc_free(eval_z(c, "${.a}", NULL)); /* another text */
+	assert_int_equal(expr_cache_size(c), 3);
+	/* Past the limit programs still run, compiled for one use. */
+	for (k = 0; k < EXPR_CACHE_MAX + 3; k++) {
+		struct doc *d;
+
+		snprintf(t, sizeof(t), "${ .a + %d }", k);
+		d = eval_z(c, t, NULL);
+		assert_int_equal(d->i, 1 + k);
+		doc_free(d);
+	}
+	assert_int_equal(expr_cache_size(c), EXPR_CACHE_MAX);
+	doc_free(eval_z(c, "${ .a }", NULL)); /* still kept */
+	assert_int_equal(expr_cache_size(c), EXPR_CACHE_MAX);
+	assert_int_equal(expr_cache_size(NULL), 0);
+	doc_free(vars);
+	expr_cache_free(c);
+	expr_cache_free(NULL);
+}
+
+/* The input: set whole, then key by key. */
+static void test_input(void **state)
+{
+	struct expr_cache *c = NULL;
+	struct doc *d, *v = J("{\"x\":[1]}"), *list = J("[1]");
+
+	(void)state;
+	assert_int_equal(expr_cache_new(&c), 0);
+	d = eval_z(c, "${ . }", NULL); /* before any input: {} */
+	assert_string_equal(dump(d), "{}");
+	doc_free(d);
+	assert_int_equal(expr_set_key(c, "a", v), 0);
+	d = eval_z(c, "${ .a.x[0] }", NULL);
+	assert_string_equal(dump(d), "1");
+	doc_free(d);
+	doc_free(v);
+	v = doc_int(2);
+	assert_int_equal(expr_set_key(c, "a", v), 0);
+	assert_int_equal(expr_set_key(c, "b", v), 0);
+	doc_free(v);
+	d = eval_z(c, "${ . }", NULL);
+	assert_string_equal(dump(d), "{\"a\":2,\"b\":2}");
+	doc_free(d);
+	assert_int_equal(expr_set_input(c, list), -EINVAL);
+	assert_int_equal(expr_set_input(c, NULL), -EINVAL);
+	doc_free(list);
+	v = J("{\"z\":true}");
+	assert_int_equal(expr_set_input(c, v), 0);
+	doc_free(v);
+	d = eval_z(c, "${ . }", NULL);
+	assert_string_equal(dump(d), "{\"z\":true}");
+	doc_free(d);
+	expr_cache_free(c);
+}
+
+struct check_case {
+	const char *texts[4];
+	size_t n;
+	int rc;
+	size_t bad;
+	const char *part;
+};
+
+static void run_check(const struct check_case *cc, const char *const *vars,
+		      size_t nvars)
+{
+	struct expr_src src[4];
+	char msg[256] = "";
+	size_t k, bad = 99;
+	int rc;
+
+	for (k = 0; k < cc->n; k++) {
+		src[k].text = cc->texts[k];
+		src[k].len = strlen(cc->texts[k]);
+		src[k].vars = vars;
+		src[k].nvars = nvars;
+	}
+	rc = expr_check_all(src, cc->n, &bad, msg, sizeof(msg));
+	if (rc != cc->rc || (rc && (bad != cc->bad || !strstr(msg, cc->part))))
+		fail_msg("%s...: rc %d bad %zu msg '%s'", cc->texts[0], rc, bad,
+			 msg);
+	if (!rc)
+		assert_int_equal(bad, 99); /* untouched on success */
+}
+
+/* A workflow's templates checked together; the first bad one reported. */
+static void test_check_all(void **state)
+{
+	static const struct check_case cases[] = {
+	    {{"${ .a }", "x ${ $item } y", "plain", "${ {a: 1} }"},
+	     4,
+	     0,
+	     0,
+	     ""},
+	    {{"${ .a }", "${ 1 }", "${ .a + }", "${ nope }"},
+	     4,
+	     -EINVAL,
+	     2,
+	     "syntax error"},
+	    {{"${ .a }", "${ nope }", "${ .a + }"},
+	     3,
+	     -EINVAL,
+	     1,
+	     "nope/0 is not defined"},
+	    {{"${ 1 }", "${ (1 }", "${ nope }"}, 3, -EINVAL, 1, "unbalanced"},
+	    {{"${ nope }", "${ (1 }"}, 2, -EINVAL, 0, "nope/0"},
+	    {{"${ 1 }", "${ 2 }", "${ 3 ) , ( 4 }"},
+	     3,
+	     -EINVAL,
+	     2,
+	     "unbalanced"},
+	    {{"${ $other }"}, 1, -EINVAL, 0, "$other is not defined"},
+	    {{"${ 1 # note }\n}", "${ 2 }"}, 2, 0, 0, ""},
+	    {{"none", "at all"}, 2, 0, 0, ""},
+	    {{"${ env }", "${ $ENV }", "${ input }"}, 3, 0, 0, ""},
+	    {{NULL}, 0, 0, 0, ""},
+	};
+	static const char *const vars[] = {"item", "index"};
+	static const char *const badvars[] = {"item", "9"};
+	static const struct check_case one = {
+	    {"${ 1 }"}, 1, -EINVAL, 0, "invalid variable name"};
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_LEN(cases); k++)
+		run_check(&cases[k], vars, 2);
+	run_check(&one, badvars, 2);
+}
+
+/* The bad template is found among many (by a search over prefixes). */
+static void test_check_many(void **state)
+{
+	static const size_t where[] = {0, 1, 20, 38, 39};
+	static char texts[40][48];
+	struct expr_src src[40];
+	char msg[128];
+	size_t k, w, bad;
+
+	(void)state;
+	for (w = 0; w < ARRAY_LEN(where); w++) {
+		for (k = 0; k < 40; k++) {
+			snprintf(texts[k], sizeof(texts[k]),
+				 k == where[w] ? "a ${ nope%zu } b"
+					       : "a ${ .x + %zu } b",
+				 k);
+			src[k] = (struct expr_src){texts[k], strlen(texts[k]),
+						   NULL, 0};
+		}
+		bad = 99;
+		assert_int_equal(
+		    expr_check_all(src, 40, &bad, msg, sizeof(msg)), -EINVAL);
+		assert_int_equal(bad, where[w]);
+		snprintf(texts[0], sizeof(texts[0]), "nope%zu/0 is not defined",
+			 where[w]);
+		assert_string_equal(msg, texts[0]);
+	}
+}
+
+static void test_check_too_long(void **state)
+{
+	struct expr_src src[2];
+	char *t = malloc(EXPR_TEXT_MAX + 1);
+	char msg[64];
+	size_t bad = 9;
+
+	(void)state;
+	assert_non_null(t);
+	memset(t, ' ', EXPR_TEXT_MAX + 1);
+	memcpy(t, "${ 1 }", 6);
+	src[0] = (struct expr_src){"${ 1 }", 6, NULL, 0};
+	src[1] = (struct expr_src){t, EXPR_TEXT_MAX + 1, NULL, 0};
+	assert_int_equal(expr_check_all(src, 2, &bad, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_int_equal(bad, 1);
+	assert_string_equal(msg, "expression too long");
+	free(t);
+}
+
+/* Numbers: ints while whole and within int64, else shortest floats. */
+static void test_numbers(void **state)
+{
+	static const struct case_ok cases[] = {
+	    {"${ 42 }", DOC_INT, "42"},
+	    {"${ -7 }", DOC_INT, "-7"},
+	    {"${ 2.0 }", DOC_INT, "2"},
+	    {"${ -0 }", DOC_INT, "0"},
+	    {"${ 1.5 }", DOC_FLOAT, "1.5"},
+	    {"${ 0.1 + 0.2 }", DOC_FLOAT, "0.30000000000000004"},
+	    {"${ 1e20 }", DOC_FLOAT, "1e+20"},
+	    {"${ 1e300 }", DOC_FLOAT, "1e+300"},
+	    {"${ 9223372036854775807 }", DOC_FLOAT, "9.223372036854776e+18"},
+	    {"${ -9223372036854775808 }", DOC_FLOAT, "-9.223372036854776e+18"},
+	    {"${ 9223372036854774784 }", DOC_INT, "9223372036854774784"},
+	    {"${ 9007199254740993 }", DOC_INT, "9007199254740992"},
+	    {"${ 1/3 }", DOC_FLOAT, "0.3333333333333333"},
+	    {"${ nan }", DOC_NULL, "null"},
+	    {"${ infinite }", DOC_NULL, "null"},
+	    {"${ -infinite }", DOC_NULL, "null"},
+	    {"${ 1e-300 }", DOC_FLOAT, "1e-300"},
+	    {"${ -2.5e-7 }", DOC_FLOAT, "-2.5e-07"},
+	    {"${ .f * 2 }", DOC_INT, "3"},
+	    {"n=${ 1.5 }", DOC_STR, "\"n=1.5\""},
+	};
+
+	(void)state;
+	run_ok_cases(cases, ARRAY_LEN(cases), NULL);
+}
+
+/* Document scalars reach jq with their values. */
+static void test_doc_to_jq(void **state)
+{
+	struct expr_cache *c = NULL;
+	struct doc *in = doc_new(DOC_MAP), *d;
+	static const struct {
+		const char *t;
+		const char *json;
+	} cases[] = {
+	    {"${ .i }", "-9007199254740991"},
+	    {"${ .f }", "0.25"},
+	    {"${ .inf > 1e308 }", "true"},
+	    {"${ .ninf < -1e308 }", "true"},
+	    {"${ .nan | isnan }", "true"},
+	    {"${ .big }", "1e+30"},
+	    {"${ .nul | length }", "3"},
+	    {"${ .nul | explode }", "[97,0,98]"},
+	    {"${ .sealed }", "\"***\""},
+	    {"${ .b }", "false"},
+	    {"${ .z }", "null"},
+	    {"${ .m | keys_unsorted }", "[\"z\",\"a\"]"},
+	    {"${ .nul }", "\"a\\u0000b\""},
+	};
+	size_t k;
+
+	(void)state;
+	assert_int_equal(doc_map_set(in, "i", doc_int(-9007199254740991)), 0);
+	assert_int_equal(doc_map_set(in, "f", doc_float_text("0.25")), 0);
+	assert_int_equal(doc_map_set(in, "inf", doc_float_text(".inf")), 0);
+	assert_int_equal(doc_map_set(in, "ninf", doc_float_text("-.inf")), 0);
+	assert_int_equal(doc_map_set(in, "nan", doc_float_text(".nan")), 0);
+	assert_int_equal(doc_map_set(in, "big", doc_float_text("1e30")), 0);
+	assert_int_equal(doc_map_set(in, "nul", doc_str("a\0b", 3)), 0);
+	assert_int_equal(doc_map_set(in, "sealed", doc_sealed("\x01k", 2)), 0);
+	assert_int_equal(doc_map_set(in, "b", doc_bool(false)), 0);
+	assert_int_equal(doc_map_set(in, "z", doc_new(DOC_NULL)), 0);
+	assert_int_equal(doc_map_set(in, "m", J("{\"z\":1,\"a\":2}")), 0);
+	assert_int_equal(expr_cache_new(&c), 0);
+	assert_int_equal(expr_set_input(c, in), 0);
+	for (k = 0; k < ARRAY_LEN(cases); k++) {
+		d = eval_z(c, cases[k].t, NULL);
+		if (strcmp(dump(d), cases[k].json))
+			fail_msg("%s: %s", cases[k].t, dump(d));
+		doc_free(d);
+	}
+	/* A string with NUL comes back whole; in text too. */
+	d = eval_z(c, "${ .nul }", NULL);
+	assert_int_equal(d->type, DOC_STR);
+	assert_int_equal(d->n, 3);
+	assert_memory_equal(d->u.s, "a\0b", 3);
+	doc_free(d);
+	d = eval_z(c, "<${ .nul }>", NULL);
+	assert_int_equal(d->n, 5);
+	assert_memory_equal(d->u.s, "<a\0b>", 5);
+	doc_free(d);
+	doc_free(in);
+	expr_cache_free(c);
+}
+
+/* @levels nested lists around 0. */
+static struct doc *nested(int levels)
+{
+	struct doc *d = doc_int(0), *l;
+
+	while (levels-- > 0) {
+		l = doc_new(DOC_LIST);
+		assert_int_equal(doc_list_add(l, d), 0);
+		d = l;
+	}
+	return d;
+}
+
+/* DOC_DEPTH_MAX containers deep is the most, both ways. */
+static void test_depth(void **state)
+{
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *in = doc_new(DOC_MAP), *d = NULL;
+	struct buf b = BUF_INIT(1 << 20);
+	char t[128];
+
+	(void)state;
+	assert_int_equal(doc_map_set(in, "l", nested(DOC_DEPTH_MAX - 1)), 0);
+	assert_int_equal(expr_set_input(c, in), 0);
+	assert_int_equal(doc_map_set(in, "l", nested(DOC_DEPTH_MAX)), 0);
+	assert_int_equal(expr_set_input(c, in), -EFBIG);
+	assert_int_equal(expr_set_key(c, "l", doc_map_get(in, "l")), -EFBIG);
+	assert_int_equal(expr_json_dump(in, &b), -EFBIG);
+	doc_free(in);
+	snprintf(t, sizeof(t), "${ reduce range(%d) as $i (0; [.]) }",
+		 DOC_DEPTH_MAX);
+	d = eval_z(c, t, NULL);
+	assert_int_equal(d->type, DOC_LIST);
+	doc_free(d);
+	snprintf(t, sizeof(t), "${ reduce range(%d) as $i (0; [.]) }",
+		 DOC_DEPTH_MAX + 1);
+	eval_fails(c, t, strlen(t), NULL, -EFBIG, "too big");
+	snprintf(t, sizeof(t), "x${ reduce range(%d) as $i (0; [.]) }",
+		 DOC_DEPTH_MAX + 1);
+	eval_fails(c, t, strlen(t), NULL, -EFBIG, "");
+	buf_release(&b);
+	expr_cache_free(c);
+}
+
+/* Object keys keep jq's order; a key holding NUL cannot be a doc key. */
+static void test_keys(void **state)
+{
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *d;
+	const char *t = "${ [range(3000)] | map({key: \"k\\(2999 - .)\", "
+			"value: .}) | from_entries }";
+	char key[16];
+	size_t k;
+
+	(void)state;
+	d = eval_z(c, t, NULL);
+	assert_int_equal(d->type, DOC_MAP);
+	assert_int_equal(d->n, 3000);
+	for (k = 0; k < d->n; k++) {
+		snprintf(key, sizeof(key), "k%zu", 2999 - k);
+		assert_string_equal(d->u.kv[k].key, key);
+		assert_int_equal(d->u.kv[k].val->i, (int64_t)k);
+	}
+	doc_free(d);
+	eval_fails(c, "${ {\"a\\u0000b\": 1, a: 2} }", 26, NULL, -EINVAL,
+		   "key with NUL");
+	d = eval_z(c, "${ {\"a\\u0000b\": 1} | keys[0] | length }", NULL);
+	assert_int_equal(d->i, 3);
+	doc_free(d);
+	expr_cache_free(c);
+}
+
+/* Results past EXPR_OUT_MAX bytes are refused. */
+static void test_too_big(void **state)
+{
+	struct expr_cache *c = cache_on(NULL);
+	char t[128];
+	struct doc *d;
+
+	(void)state;
+	snprintf(t, sizeof(t), "${ \"x\" * %u }", EXPR_OUT_MAX + 1);
+	eval_fails(c, t, strlen(t), NULL, -EFBIG, "too big");
+	snprintf(t, sizeof(t), "x${ \"x\" * %u }", EXPR_OUT_MAX);
+	eval_fails(c, t, strlen(t), NULL, -EFBIG, "");
+	snprintf(t, sizeof(t), "${ [range(%u)] }", EXPR_OUT_MAX / 2);
+	eval_fails(c, t, strlen(t), NULL, -EFBIG, "too big");
+	snprintf(t, sizeof(t), "${ \"x\" * %u | length }", EXPR_OUT_MAX - 100);
+	d = eval_z(c, t, NULL);
+	assert_int_equal(d->i, EXPR_OUT_MAX - 100);
+	doc_free(d);
+	expr_cache_free(c);
+}
+
+static void test_json(void **state)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		enum doc_type type;
+		const char *out;
+	} cases[] = {
+	    {"1", 0, DOC_INT, "1"},
+	    {" -2 ", 0, DOC_INT, "-2"},
+	    {"1.25", 0, DOC_FLOAT, "1.25"},
+	    {"1e400", 0, DOC_NULL, "null"}, /* jq reads inf */
+	    {"\"a\\u0000\"", 0, DOC_STR, "\"a\\u0000\""},
+	    {"[1,{\"a\":null}]", 0, DOC_LIST, "[1,{\"a\":null}]"},
+	    {"{\"b\":1,\"a\":[true,false]}", 0, DOC_MAP,
+	     "{\"b\":1,\"a\":[true,false]}"},
+	    {"{\"a\":1,\"a\":2}", 0, DOC_MAP, "{\"a\":2}"},
+	    {"", -EINVAL, DOC_NULL, ""},
+	    {"   ", -EINVAL, DOC_NULL, ""},
+	    {"1 2", -EINVAL, DOC_NULL, ""},
+	    {"{", -EINVAL, DOC_NULL, ""},
+	    {"[1,]", -EINVAL, DOC_NULL, ""},
+	    {"{a:1}", -EINVAL, DOC_NULL, ""},
+	    {"\"abc", -EINVAL, DOC_NULL, ""},
+	};
+	struct doc *d;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_LEN(cases); k++) {
+		d = NULL;
+		if (expr_json_parse(cases[k].in, strlen(cases[k].in), &d) !=
+		    cases[k].rc)
+			fail_msg("%s", cases[k].in);
+		if (cases[k].rc) {
+			assert_null(d);
+			continue;
+		}
+		if (d->type != cases[k].type || strcmp(dump(d), cases[k].out))
+			fail_msg("%s: %s", cases[k].in, dump(d));
+		doc_free(d);
+	}
+}
+
+static void test_json_limits(void **state)
+{
+	struct buf b = BUF_INIT(8);
+	struct doc *d = doc_new(DOC_MAP);
+	char deep[200];
+	int k;
+
+	(void)state;
+	assert_int_equal(doc_map_set(d, "s", doc_sealed("k", 1)), 0);
+	/* {"s":"***"} is 11 bytes: past a cap of 8, the buffer unchanged. */
+	assert_int_equal(expr_json_dump(d, &b), -EFBIG);
+	assert_int_equal(b.len, 0);
+	b.cap = 11;
+	assert_int_equal(expr_json_dump(d, &b), 0);
+	assert_string_equal(b.data, "{\"s\":\"***\"}");
+	b.cap = 12;
+	assert_int_equal(expr_json_dump(d, &b), -EFBIG); /* appends */
+	assert_int_equal(b.len, 11);
+	buf_release(&b);
+	doc_free(d);
+	/* Deeper than DOC_DEPTH_MAX containers: too big. */
+	for (k = 0; k < DOC_DEPTH_MAX + 1; k++)
+		deep[k] = '[';
+	for (k = 0; k < DOC_DEPTH_MAX + 1; k++)
+		deep[DOC_DEPTH_MAX + 1 + k] = ']';
+	d = NULL;
+	assert_int_equal(expr_json_parse(deep, 2 * (DOC_DEPTH_MAX + 1), &d),
+			 -EFBIG);
+	assert_int_equal(expr_json_parse(deep + 1, 2 * DOC_DEPTH_MAX, &d), 0);
+	doc_free(d);
+}
+
+/* Every string holding an expression is replaced; keys stay. */
+static void test_render(void **state)
+{
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *tpl = J("{\"v\":\"${ .a }\",\"l\":[\"x${ .a }\","
+			    "{\"k\":\"${ [$item] }\"},3,null],"
+			    "\"${ .a }\":\"plain\",\"o\":\"${ .o }\"}");
+	struct doc *vars = J("{\"item\":\"i\"}");
+	struct doc *out = NULL, *bad;
+	char msg[128];
+
+	(void)state;
+	assert_int_equal(expr_render(c, tpl, vars, &out, msg, sizeof(msg)), 0);
+	assert_string_equal(dump(out),
+			    "{\"v\":1,\"l\":[\"x1\",{\"k\":[\"i\"]},3,null],"
+			    "\"${ .a }\":\"plain\",\"o\":{\"b\":[1,2]}}");
+	doc_free(out);
+	out = NULL;
+	bad = J("{\"a\":[\"ok\",\"${ error(\\\"no\\\") }\"]}");
+	assert_int_equal(expr_render(c, bad, vars, &out, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_null(out);
+	assert_string_equal(msg, "expression failed: no");
+	doc_free(bad);
+	/* A scalar alone, and a document without expressions. */
+	bad = doc_strz("${ .a }");
+	assert_int_equal(expr_render(c, bad, NULL, &out, msg, sizeof(msg)), 0);
+	assert_int_equal(out->type, DOC_INT);
+	doc_free(out);
+	doc_free(bad);
+	bad = J("{\"a\":[1.5,\"$\",{}]}");
+	assert_int_equal(expr_render(c, bad, NULL, &out, msg, sizeof(msg)), 0);
+	assert_true(doc_equal(out, bad));
+	doc_free(out);
+	doc_free(bad);
+	doc_free(vars);
+	doc_free(tpl);
+	expr_cache_free(c);
+}
+
+static void test_truthy(void **state)
+{
+	static const struct {
+		const char *json;
+		bool want;
+	} cases[] = {
+	    {"null", false}, {"false", false}, {"true", true},
+	    {"0", true},     {"\"\"", true},   {"[]", true},
+	    {"{}", true},    {"0.0", true},    {"\"false\"", true},
+	};
+	struct doc *d;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_LEN(cases); k++) {
+		d = J(cases[k].json);
+		if (expr_truthy(d) != cases[k].want)
+			fail_msg("%s", cases[k].json);
+		doc_free(d);
+	}
+	assert_false(expr_truthy(NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_scan_errors),
+	    cmocka_unit_test(test_too_long),
+	    cmocka_unit_test(test_compile_errors),
+	    cmocka_unit_test(test_runtime_errors),
+	    cmocka_unit_test(test_sandbox),
+	    cmocka_unit_test(test_variables),
+	    cmocka_unit_test(test_var_ok),
+	    cmocka_unit_test(test_has),
+	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_input),
+	    cmocka_unit_test(test_check_all),
+	    cmocka_unit_test(test_check_many),
+	    cmocka_unit_test(test_check_too_long),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_doc_to_jq),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_keys),
+	    cmocka_unit_test(test_too_big),
+	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_json_limits),
+	    cmocka_unit_test(test_render),
+	    cmocka_unit_test(test_truthy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,312 @@
+/*
+ * test_flow.c - control flow of runs through plane.h, without a mount: the
+ * edges of SWITCH, FOR, FORK, TRY and RUN workflow (no match, empty and
+ * bad lists, faults and cuts, error objects, limits that no TRY catches),
+ * expression failures, secrets in expression results, and status commits
+ * spaced out in a fast loop.  Waits are bounded polls.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/plane.h"
+#include "core/plane_i.h"
+#include "core/yaml.h"
+#include "fx_plane.h"
+#include "fx_run.h"
+
+#define SECRET "fl0w-secret-VALUE-77"
+
+/* Compact JSON of @path in execution @slug, into rx_last ("" if none). */
+static const char *json_at(struct fx_plane *f, const char *slug,
+			   const char *path)
+{
+	struct doc *res = rx_load(f, slug);
+	struct buf b = BUF_INIT(sizeof(rx_last) - 1);
+	const struct doc *v = doc_get(res, path);
+
+	rx_last[0] = '\0';
+	if (v && json_emit(v, &b, 0) == 0)
+		snprintf(rx_last, sizeof(rx_last), "%.*s", (int)b.len, b.data);
+	buf_release(&b);
+	doc_free(res);
+	return rx_last;
+}
+
+/* The status entry whose id is @id: field @key as JSON. */
+static const char *entry(struct fx_plane *f, const char *slug, const char *id,
+			 const char *key)
+{
+	struct doc *res = rx_load(f, slug);
+	const struct doc *list = doc_get(res, "status.tasks");
+	struct buf b = BUF_INIT(sizeof(rx_last) - 1);
+	const char *tid;
+	size_t i;
+
+	rx_last[0] = '\0';
+	for (i = 0; list && i < list->n; i++) {
+		tid = doc_get_str(list->u.items[i], "id");
+		if (!tid || strcmp(tid, id) || !doc_get(list->u.items[i], key))
+			continue;
+		if (json_emit(doc_get(list->u.items[i], key), &b, 0) == 0)
+			snprintf(rx_last, sizeof(rx_last), "%.*s", (int)b.len,
+				 b.data);
+	}
+	buf_release(&b);
+	doc_free(res);
+	return rx_last;
+}
+
+static void run_one(struct fx_plane *f, const char *tasks, const char *extra,
+		    const char *phase)
+{
+	rx_workflow(f, "wf", tasks);
+	rx_execution(f, "run1", "wf", extra);
+	assert_string_equal(rx_wait_end(f, "run1"), phase);
+}
+
+static const char sw[] =
+	"[{name: pick, kind: SWITCH, taskConfig: {cases: [{name: go, when: "
+	"'${ .input == \"go\" }', then: target}]}},"
+	" {name: mid, kind: SET, taskConfig: {variables: {m: 1}}},"
+	" {name: target, kind: SET, taskConfig: {variables: {t: 1}}}]";
+
+/* No case matches: the list goes on; a match jumps over `mid`. */
+static void switch_no_match(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	run_one(f, sw, "  triggerMessage: stop\n", "COMPLETED");
+	assert_string_equal(entry(f, "run1", "pick", "output"),
+			    "{\"case\":\"\",\"then\":\"continue\"}");
+	assert_string_equal(entry(f, "run1", "mid", "status"), "\"COMPLETED\"");
+	rx_execution(f, "run2", "wf", "  triggerMessage: go\n");
+	assert_string_equal(rx_wait_end(f, "run2"), "COMPLETED");
+	assert_string_equal(entry(f, "run2", "mid", "status"), "\"SKIPPED\"");
+	assert_string_equal(entry(f, "run2", "target", "status"),
+			    "\"COMPLETED\"");
+}
+
+/* An empty list runs nothing; `at` names the index; a non-list fails. */
+static void for_edges(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	run_one(f, "[{name: e, kind: FOR, taskConfig: {in: '${ [] }', do: "
+		"[{name: s, kind: SET, taskConfig: {variables: {a: 1}}}]}},"
+		" {name: l, kind: FOR, taskConfig: {each: x, at: i, in: [a, b],"
+		" do: [{name: s, kind: SET, taskConfig: {variables: {v: "
+		"'${ \"\\($i)=\\($x)\" }'}}}]}, export: {as: pairs}}]",
+		NULL, "COMPLETED");
+	assert_string_equal(entry(f, "run1", "e", "output"), "[]");
+	assert_string_equal(entry(f, "run1", "e/s", "status"), "\"SKIPPED\"");
+	assert_string_equal(json_at(f, "run1", "status.output.pairs"),
+			    "[{\"v\":\"0=a\"},{\"v\":\"1=b\"}]");
+	rx_workflow(f, "bad", "[{name: l, kind: FOR, taskConfig: {in: "
+		    "'${ \"text\" }', do: [{name: s, kind: SET, taskConfig: "
+		    "{variables: {a: 1}}}]}}]");
+	rx_execution(f, "run2", "bad", NULL);
+	assert_string_equal(rx_wait_end(f, "run2"), "FAILED");
+	assert_non_null(strstr(rx_field(f, "run2", "status.error"),
+			       "not a list"));
+}
+
+/* A failure inside a loop fails the FOR, naming the nested task. */
+static void for_fault(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	run_one(f, "[{name: loop, kind: FOR, taskConfig: {in: [1, 2, 3], do: "
+		"[{name: bad, kind: RUN, taskConfig: {shell: {command: "
+		"'test $1 -lt 2 || exit 4', arguments: ['${ $item }']}}}]}}]",
+		NULL, "FAILED");
+	assert_string_equal(rx_field(f, "run1", "status.error"),
+			    "task loop failed: task loop/bad failed: exit "
+			    "status 4");
+	assert_string_equal(entry(f, "run1", "loop/bad", "status"),
+			    "\"FAILED\"");
+}
+
+/* A failing branch cuts the others: the sleeper is CANCELLED long before
+ * its 30 s. */
+static void fork_fault_cuts(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	rx_workflow(f, "wf", "[{name: f, kind: FORK, taskConfig: {branches: ["
+		    "{name: a, do: [{name: t, kind: RUN, taskConfig: {shell: "
+		    "{command: 'sleep 0.2; exit 5'}}}]}, {name: b, do: [{name: "
+		    "t, kind: RUN, taskConfig: {shell: {command: 'sleep 30'}}}]}"
+		    "]}}]");
+	rx_execution(f, "run1", "wf", NULL);
+	assert_string_equal(rx_wait_end_within(f, "run1", 15), "FAILED");
+	assert_string_equal(entry(f, "run1", "f/b/t", "status"),
+			    "\"CANCELLED\"");
+	assert_string_equal(entry(f, "run1", "f/a/t", "exitCode"), "5");
+	assert_non_null(strstr(rx_field(f, "run1", "status.error"),
+			       "task f/a/t failed: exit status 5"));
+}
+
+/* TRY without catch.do: the error object is the output; RAISE's type. */
+static void try_error_object(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	run_one(f, "[{name: g, kind: TRY, taskConfig: {try: [{name: r, kind: "
+		"RAISE, taskConfig: {error: my/err, message: '${ \"bo\" + "
+		"\"om\" }'}}]}, export: {as: caught}},"
+		" {name: after, kind: SET, taskConfig: {variables: {t: "
+		"'${ .caught.type }'}}}]", NULL, "COMPLETED");
+	assert_string_equal(json_at(f, "run1", "status.output.caught"),
+			    "{\"type\":\"my/err\",\"status\":0,\"detail\":"
+			    "\"my/err: boom\",\"instance\":\"g/r\"}");
+	assert_string_equal(entry(f, "run1", "g/r", "status"), "\"FAILED\"");
+	assert_string_equal(entry(f, "run1", "after", "output"),
+			    "{\"t\":\"my/err\"}");
+}
+
+/* A limit inside a TRY fails the run: no TRY catches it. */
+static void limit_not_caught(void **state)
+{
+	struct fx_plane *f = *state;
+
+	f->lim.max_total_operations = 4;
+	rx_open(f);
+	run_one(f, "[{name: g, kind: TRY, taskConfig: {try: [{name: l, kind: "
+		"FOR, taskConfig: {in: [1, 2, 3, 4, 5], do: [{name: s, kind: "
+		"SET, taskConfig: {variables: {a: 1}}}]}}], catch: {do: [{name:"
+		" c, kind: SET, taskConfig: {variables: {caught: true}}}]}}}]",
+		NULL, "FAILED");
+	assert_string_equal(rx_field(f, "run1", "status.error"),
+			    "limit max_total_operations (4) exceeded");
+	assert_string_equal(entry(f, "run1", "g/catch/c", "status"),
+			    "\"SKIPPED\"");
+}
+
+/* jq raising an error fails the task with its message. */
+static void expression_fails(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	run_one(f, "[{name: s, kind: SET, taskConfig: {variables: {v: "
+		"'${ error(\"no luck\") }'}}}]", NULL, "FAILED");
+	assert_non_null(strstr(entry(f, "run1", "s", "error"),
+			       "expression failed: no luck"));
+}
+
+/* A secret an expression puts in an output is masked in status; the
+ * process it is given to sees the value; a sub-workflow input may not
+ * carry it. */
+static void secret_results(void **state)
+{
+	struct fx_plane *f = *state;
+	struct plane_res r;
+
+	rx_open(f);
+	rx_workflow(f, "child", "[{name: s, kind: SET, taskConfig: "
+		    "{variables: {a: 1}}}]");
+	rx_workflow(f, "wf", "[{name: s, kind: SET, taskConfig: {variables: "
+		    "{v: '${ .secrets.TOKEN }'}}, export: {as: tok}},"
+		    " {name: use, kind: RUN, taskConfig: {shell: {command: "
+		    "'test \"$X\" = " SECRET " && echo same', environment: {X: "
+		    "'${ .tok.v }'}}}},"
+		    " {name: sub, kind: RUN, taskConfig: {workflow: child, "
+		    "input: {t: '${ .tok.v }'}}}]");
+	r = rx_execution(f, "run1", "wf", "  runtimeEnv:\n    TOKEN: {value: "
+			 SECRET ", isSecret: true}\n");
+	assert_string_equal(rx_wait_end(f, "run1"), "FAILED");
+	assert_string_equal(entry(f, "run1", "s", "output"), "{\"v\":\"***\"}");
+	assert_non_null(strstr(rx_stream(f, &r, PLANE_LOG), "same"));
+	assert_non_null(strstr(entry(f, "run1", "sub", "error"),
+			       "holds a secret"));
+	assert_null(strstr(json_at(f, "run1", "status"), SECRET));
+	assert_null(strstr(rx_stream(f, &r, PLANE_EVENTS), SECRET));
+}
+
+/* The child runs, is linked, and its output is the task's. */
+static void sub_workflow(void **state)
+{
+	struct fx_plane *f = *state;
+	char child[256];
+
+	rx_open(f);
+	rx_workflow(f, "child", "[{name: c, kind: SET, taskConfig: {variables:"
+		    " {twice: '${ .input.n * 2 }'}}, export: {as: r}}]");
+	run_one(f, "[{name: sub, kind: RUN, taskConfig: {workflow: child, "
+		"input: {n: 21}}, export: {as: got}},"
+		" {name: missing, kind: RUN, taskConfig: {workflow: nosuch}}]",
+		NULL, "FAILED");
+	assert_string_equal(json_at(f, "run1", "status.output.got"),
+			    "{\"r\":{\"twice\":42}}");
+	snprintf(child, sizeof(child), "%s",
+		 entry(f, "run1", "sub", "childExecution.slug"));
+	assert_true(strlen(child) > 2);
+	child[strlen(child) - 1] = '\0';	/* the JSON quotes */
+	assert_string_equal(rx_field(f, child + 1, "status.phase"),
+			    "COMPLETED");
+	assert_string_equal(rx_field(f, child + 1,
+				     "spec.triggerMetadata.parentExecution"),
+			    "run1");
+	assert_non_null(strstr(entry(f, "run1", "missing", "error"),
+			       "not found"));
+}
+
+/* 300 quick tasks do not mean 600 status commits. */
+static void commits_spaced(void **state)
+{
+	struct fx_plane *f = *state;
+	struct store_rec h;
+	struct doc *res = NULL;
+
+	f->lim.max_loop_iterations = 300;
+	rx_open(f);
+	run_one(f, "[{name: l, kind: FOR, taskConfig: {in: '${ [range(300)] }',"
+		" do: [{name: s, kind: SET, taskConfig: {variables: {v: "
+		"'${ $item }'}}}]}}]", NULL, "COMPLETED");
+	assert_int_equal(record_load_slug(f->p, KIND_WORKFLOW_EXECUTION,
+					  "run1", &h, &res), 0);
+	doc_free(res);
+	assert_true(h.gen < 100);
+	assert_string_equal(rx_field(f, "run1", "status.summary.completed"),
+			    "301");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(switch_no_match, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(for_edges, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(for_fault, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(fork_fault_cuts, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(try_error_object, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(limit_not_caught, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(expression_fails, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(secret_results, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(sub_workflow, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(commits_spaced, rx_setup,
+						rx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
