@@ -15,14 +15,14 @@
  * their full text, because jq 1.6 recompiles its builtins with every
  * program (~16 ms) while a run of a compiled program costs microseconds.
  *
- * jq values and documents are converted both ways here, with the same
- * depth limit as the store's encoding (DOC_DEPTH_MAX containers) and a
- * byte budget on values coming out of jq (EXPR_OUT_MAX).
+ * The engine (struct expr_eng) runs only in an evaluator process (see
+ * expr_serve.c and expr_proc.c); scanning and validation, which run no
+ * user program, also run in the daemon.  Conversions are in expr_jv.c.
  *
  * jv reference counting: every jv_* call consumes its arguments except
  * jv_copy's; each helper below says whether it borrows or takes a jv.
  */
-#include "expr.h"
+#include "expr_i.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -57,7 +57,7 @@ struct prog {
 	jq_state *jq;
 };
 
-struct expr_cache {
+struct expr_eng {
 	struct prog slot[CACHE_SLOTS];
 	size_t n; /* programs kept */
 	jv input; /* the state: `.[0]` of every run */
@@ -457,304 +457,20 @@ int expr_check_all(const struct expr_src *src, size_t n, size_t *bad, char *msg,
 	return 0;
 }
 
-/* ---- documents to jq values -------------------------------------------- */
-
-/* A float's text as a double; YAML's spellings of nan and inf too. */
-static double float_value(const char *s)
-{
-	const char *u = s + (*s == '-' || *s == '+');
-
-	if (u[0] == '.' && (u[1] | 0x20) == 'n')
-		return NAN;
-	if (u[0] == '.' && (u[1] | 0x20) == 'i')
-		return *s == '-' ? -INFINITY : INFINITY;
-	return strtod(s, NULL);
-}
-
-static int to_jv(const struct doc *d, int depth, jv *out);
-
-/* The items of list @d as a jv array.  Return: as to_jv(). */
-static int list_to_jv(const struct doc *d, int depth, jv *out)
-{
-	jv a = jv_array(), item;
-	size_t k;
-	int rc;
-
-	for (k = 0; k < d->n; k++) {
-		rc = to_jv(d->u.items[k], depth + 1, &item);
-		if (rc < 0) {
-			jv_free(a);
-			return rc;
-		}
-		a = jv_array_append(a, item);
-	}
-	*out = a;
-	return 0;
-}
-
-/* The pairs of map @d as a jv object, in order.  Return: as to_jv(). */
-static int map_to_jv(const struct doc *d, int depth, jv *out)
-{
-	jv o = jv_object(), val;
-	size_t k;
-	int rc;
-
-	for (k = 0; k < d->n; k++) {
-		rc = to_jv(d->u.kv[k].val, depth + 1, &val);
-		if (rc < 0) {
-			jv_free(o);
-			return rc;
-		}
-		o = jv_object_set(o, jv_string(d->u.kv[k].key), val);
-	}
-	*out = o;
-	return 0;
-}
-
-/*
- * @d as a new jv (*out, the caller frees it).  A sealed value is the mask
- * "***": jq never sees a secret's ciphertext.
- * Return: 0; -EFBIG (deeper than DOC_DEPTH_MAX, or a string past INT_MAX);
- * -EINVAL (a NULL node).
- */
-static int to_jv(const struct doc *d, int depth, jv *out)
-{
-	if (!d)
-		return -EINVAL;
-	switch (d->type) {
-	case DOC_NULL:
-		return *out = jv_null(), 0;
-	case DOC_BOOL:
-		return *out = jv_bool(d->i != 0), 0;
-	case DOC_INT:
-		return *out = jv_number((double)d->i), 0;
-	case DOC_FLOAT:
-		return *out = jv_number(float_value(d->u.s)), 0;
-	case DOC_STR:
-		if (d->n > INT_MAX)
-			return -EFBIG;
-		return *out = jv_string_sized(d->u.s, (int)d->n), 0;
-	case DOC_SEALED:
-		return *out = jv_string("***"), 0;
-	default:
-		break;
-	}
-	if (depth >= DOC_DEPTH_MAX)
-		return -EFBIG;
-	return d->type == DOC_LIST ? list_to_jv(d, depth, out)
-				   : map_to_jv(d, depth, out);
-}
-
-/* ---- jq values to documents -------------------------------------------- */
-
-/* The byte length of string @s (borrowed). */
-static size_t str_len(jv s)
-{
-	return (size_t)jv_string_length_bytes(jv_copy(s));
-}
-
-/* Take @cost bytes from the budget *left.  Return: 0 or -EFBIG. */
-static int spend(size_t *left, size_t cost)
-{
-	if (cost > *left)
-		return -EFBIG;
-	*left -= cost;
-	return 0;
-}
-
-/*
- * A number as a doc: whole and within int64 an int, else a float with the
- * fewest digits that read back the same; nan and infinities are null
- * (JSON has no spelling for them).
- */
-static struct doc *number_doc(double x)
-{
-	char tmp[40];
-	int prec;
-
-	if (isnan(x) || isinf(x))
-		return doc_new(DOC_NULL);
-	if (x == trunc(x) && fabs(x) < 9223372036854775808.0)
-		return doc_int((int64_t)x);
-	for (prec = 15; prec < 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, x);
-		if (strtod(tmp, NULL) == x)
-			break;
-	}
-	/* 40 bytes hold any %.17g. */
-	snprintf(tmp, sizeof(tmp), "%.*g", prec, x);
-	return doc_float_text(tmp);
-}
-
-/*
- * Append @key -> @val (taken, even on failure) to map @m without looking
- * for @key: jq's keys and a doc map's are unique, and doc_map_set()'s
- * search makes big objects quadratic (100k keys: 28 s).
- */
-static int map_append(struct doc *m, const char *key, struct doc *val)
-{
-	char *k = strdup(key);
-
-	if (!k ||
-	    array_reserve(&m->u.kv, &m->alloc, m->n, sizeof(*m->u.kv)) < 0) {
-		free(k);
-		doc_free(val);
-		return -ENOMEM;
-	}
-	m->u.kv[m->n].key = k;
-	m->u.kv[m->n++].val = val;
-	return 0;
-}
-
-static int from_jv(jv v, int depth, size_t *left, struct doc **out);
-
-/* Array @v (borrowed) as a list.  Return: as from_jv(). */
-static int array_doc(jv v, int depth, size_t *left, struct doc **out)
-{
-	struct doc *l = doc_new(DOC_LIST), *item = NULL;
-	int k, len = jv_array_length(jv_copy(v)), rc = l ? 0 : -ENOMEM;
-
-	for (k = 0; k < len && !rc; k++) {
-		jv e = jv_array_get(jv_copy(v), k);
-
-		rc = from_jv(e, depth + 1, left, &item);
-		jv_free(e);
-		if (!rc)
-			rc = doc_list_add(l, item);
-	}
-	if (rc < 0)
-		doc_free(l);
-	else
-		*out = l;
-	return rc;
-}
-
-/* Object @v (borrowed) as a map, in jq's (insertion) order. */
-static int object_doc(jv v, int depth, size_t *left, struct doc **out)
-{
-	struct doc *m = doc_new(DOC_MAP), *val = NULL;
-	int it = jv_object_iter(v), rc = m ? 0 : -ENOMEM;
-
-	for (; !rc && jv_object_iter_valid(v, it);
-	     it = jv_object_iter_next(v, it)) {
-		jv key = jv_object_iter_key(v, it);
-		jv e = jv_object_iter_value(v, it);
-
-		rc = spend(left, str_len(key));
-		/* A doc key ends at its NUL: two keys could become one. */
-		if (!rc && strlen(jv_string_value(key)) != str_len(key))
-			rc = -EINVAL;
-		if (!rc)
-			rc = from_jv(e, depth + 1, left, &val);
-		if (!rc)
-			rc = map_append(m, jv_string_value(key), val);
-		jv_free(key);
-		jv_free(e);
-	}
-	if (rc < 0)
-		doc_free(m);
-	else
-		*out = m;
-	return rc;
-}
-
-/*
- * @v (borrowed) as a new doc.  Every node costs its text's bytes (and one)
- * from *left.  Return: 0 and *out; -EFBIG (too deep or over budget);
- * -ENOMEM; -EINVAL (an invalid jv).
- */
-static int from_jv(jv v, int depth, size_t *left, struct doc **out)
-{
-	int rc = spend(left, 1);
-	struct doc *d = NULL;
-
-	switch (rc ? JV_KIND_INVALID : jv_get_kind(v)) {
-	case JV_KIND_NULL:
-		d = doc_new(DOC_NULL);
-		break;
-	case JV_KIND_FALSE:
-	case JV_KIND_TRUE:
-		d = doc_bool(jv_get_kind(v) == JV_KIND_TRUE);
-		break;
-	case JV_KIND_NUMBER:
-		d = number_doc(jv_number_value(v));
-		rc = d ? spend(left, d->n) : 0;
-		break;
-	case JV_KIND_STRING:
-		rc = spend(left, str_len(v));
-		d = rc ? NULL : doc_str(jv_string_value(v), str_len(v));
-		break;
-	case JV_KIND_ARRAY:
-	case JV_KIND_OBJECT:
-		if (depth >= DOC_DEPTH_MAX)
-			return -EFBIG;
-		return jv_get_kind(v) == JV_KIND_ARRAY
-			   ? array_doc(v, depth, left, out)
-			   : object_doc(v, depth, left, out);
-	default:
-		return rc ? rc : -EINVAL;
-	}
-	if (rc < 0 || !d) {
-		doc_free(d);
-		return rc < 0 ? rc : -ENOMEM;
-	}
-	*out = d;
-	return 0;
-}
-
-/*
- * Whether @v (borrowed) is within the limits of from_jv(), a number
- * counting as its longest text: checked before jv_dump_string(), whose
- * recursion knows no depth limit.  Return: 0; -EFBIG.
- */
-static int jv_fits(jv v, int depth, size_t *left)
-{
-	jv_kind kind = jv_get_kind(v);
-	int k, len, rc = spend(left, kind == JV_KIND_NUMBER ? 24 : 1);
-
-	if (!rc && kind == JV_KIND_STRING)
-		rc = spend(left, str_len(v));
-	if (rc || (kind != JV_KIND_ARRAY && kind != JV_KIND_OBJECT))
-		return rc;
-	if (depth >= DOC_DEPTH_MAX)
-		return -EFBIG;
-	len = kind == JV_KIND_ARRAY ? jv_array_length(jv_copy(v)) : 0;
-	for (k = 0; k < len && !rc; k++) {
-		jv e = jv_array_get(jv_copy(v), k);
-
-		rc = jv_fits(e, depth + 1, left);
-		jv_free(e);
-	}
-	if (kind == JV_KIND_ARRAY)
-		return rc;
-	for (k = jv_object_iter(v); !rc && jv_object_iter_valid(v, k);
-	     k = jv_object_iter_next(v, k)) {
-		jv key = jv_object_iter_key(v, k);
-		jv e = jv_object_iter_value(v, k);
-
-		rc = spend(left, str_len(key));
-		if (!rc)
-			rc = jv_fits(e, depth + 1, left);
-		jv_free(key);
-		jv_free(e);
-	}
-	return rc;
-}
-
 /* ---- the cache --------------------------------------------------------- */
 
-int expr_cache_new(struct expr_cache **out)
+int expr_eng_new(struct expr_eng **out)
 {
-	struct expr_cache *c = calloc(1, sizeof(*c));
+	struct expr_eng *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
-	c->input = jv_object(); /* an empty state until expr_set_input() */
+	c->input = jv_object(); /* an empty state until expr_eng_input() */
 	*out = c;
 	return 0;
 }
 
-void expr_cache_free(struct expr_cache *c)
+void expr_eng_free(struct expr_eng *c)
 {
 	size_t k;
 
@@ -768,19 +484,29 @@ void expr_cache_free(struct expr_cache *c)
 	free(c);
 }
 
-size_t expr_cache_size(const struct expr_cache *c)
+size_t expr_eng_size(const struct expr_eng *c)
 {
 	return c ? c->n : 0;
 }
 
-int expr_set_input(struct expr_cache *c, const struct doc *in)
+/* JSON text @json (@n bytes) as a jv of kind @kind.  Return: 0; -EINVAL. */
+static int parse_kind(const char *json, size_t n, jv_kind kind, jv *out)
+{
+	jv v = n <= INT_MAX ? jv_parse_sized(json, (int)n) : jv_invalid();
+
+	if (jv_get_kind(v) != kind) {
+		jv_free(v);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int expr_eng_input(struct expr_eng *c, const char *json, size_t n)
 {
 	jv v;
-	int rc;
+	int rc = parse_kind(json, n, JV_KIND_OBJECT, &v);
 
-	if (!in || in->type != DOC_MAP)
-		return -EINVAL;
-	rc = to_jv(in, 0, &v);
 	if (rc < 0)
 		return rc;
 	jv_free(c->input);
@@ -788,13 +514,15 @@ int expr_set_input(struct expr_cache *c, const struct doc *in)
 	return 0;
 }
 
-int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v)
+int expr_eng_key(struct expr_eng *c, const char *key, const char *json,
+		 size_t n)
 {
-	jv val;
-	int rc = to_jv(v, 1, &val);
+	jv val = n <= INT_MAX ? jv_parse_sized(json, (int)n) : jv_invalid();
 
-	if (rc < 0)
-		return rc;
+	if (!jv_is_valid(val)) {
+		jv_free(val);
+		return -EINVAL;
+	}
 	/* No run holds the input between evaluations (run_first() resets
 	   the program), so this edits the one object in place. */
 	c->input = jv_object_set(c->input, jv_string(key), val);
@@ -802,7 +530,7 @@ int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v)
 }
 
 /* The slot of program @text: its own, or the free one it would take. */
-static struct prog *slot_of(struct expr_cache *c, const char *text)
+static struct prog *slot_of(struct expr_eng *c, const char *text)
 {
 	uint32_t h = 2166136261u; /* FNV-1a */
 	const char *p;
@@ -822,7 +550,7 @@ static struct prog *slot_of(struct expr_cache *c, const char *text)
  * halt) keeps its text and gets a new program.
  * Return: 0 and *jq; -EINVAL with @msg; -ENOMEM.
  */
-static int get_prog(struct expr_cache *c, const char *text, jq_state **jq,
+static int get_prog(struct expr_eng *c, const char *text, jq_state **jq,
 		    struct prog **slot, char *msg, size_t cap)
 {
 	struct prog *p = slot_of(c, text);
@@ -890,50 +618,78 @@ static int run_first(jq_state *jq, jv in, jv *out, bool *halted, char *msg,
 		jv_free(r); /* no output; error(null) ends up here too */
 		*out = jv_null();
 	}
-	/* Let go of the input, so expr_set_key() never copies it. */
+	/* Let go of the input, so expr_eng_key() never copies it. */
 	jq_start(jq, jv_null(), 0);
 	return rc;
 }
 
 /* Variables in scope for one evaluation: their names and their values. */
 struct scope {
-	const char *names[EXPR_VARS_MAX];
+	const char *names[EXPR_VARS_MAX]; /* point into keys[] */
+	jv keys[EXPR_VARS_MAX];
 	size_t n;
 	jv vals; /* an object name -> value */
 };
 
-/* Take map @vars (or NULL) as a scope.  Return: 0; -EINVAL; -EFBIG. */
-static int scope_init(struct scope *sc, const struct doc *vars, char *msg,
-		      size_t cap)
+int expr_vars_check(const struct doc *vars, char *msg, size_t cap)
 {
 	size_t k;
-	int rc;
 
-	sc->n = 0;
-	sc->vals = jv_object();
 	if (!vars)
 		return 0;
 	if (vars->type != DOC_MAP)
 		return fail(msg, cap, -EINVAL, "variables are not a map");
 	if (vars->n > EXPR_VARS_MAX)
 		return fail(msg, cap, -EINVAL, "too many variables");
-	for (k = 0; k < vars->n; k++) {
+	for (k = 0; k < vars->n; k++)
 		if (!expr_var_ok(vars->u.kv[k].key))
 			return fail(msg, cap, -EINVAL, "invalid variable name");
-		sc->names[sc->n++] = vars->u.kv[k].key;
-	}
+	return 0;
+}
+
+static void scope_release(struct scope *sc)
+{
+	while (sc->n)
+		jv_free(sc->keys[--sc->n]);
 	jv_free(sc->vals);
-	rc = to_jv(vars, 0, &sc->vals);
-	if (rc < 0)
+}
+
+/*
+ * Take the JSON object @json (@len bytes; none when 0) as a scope, its
+ * names checked again (expr_vars_check() ran on the other side).
+ * Return: 0 (release @sc even on failure); -EINVAL with @msg.
+ */
+static int scope_init(struct scope *sc, const char *json, size_t len,
+		      char *msg, size_t cap)
+{
+	int it;
+
+	sc->n = 0;
+	sc->vals = jv_object();
+	if (!len)
+		return 0;
+	jv_free(sc->vals);
+	if (parse_kind(json, len, JV_KIND_OBJECT, &sc->vals) < 0) {
 		sc->vals = jv_object();
-	return rc;
+		return fail(msg, cap, -EINVAL, "variables are not a map");
+	}
+	for (it = jv_object_iter(sc->vals); jv_object_iter_valid(sc->vals, it);
+	     it = jv_object_iter_next(sc->vals, it)) {
+		if (sc->n == EXPR_VARS_MAX)
+			return fail(msg, cap, -EINVAL, "too many variables");
+		sc->keys[sc->n] = jv_object_iter_key(sc->vals, it);
+		sc->names[sc->n] = jv_string_value(sc->keys[sc->n]);
+		if (!expr_var_ok(sc->names[sc->n++]))
+			return fail(msg, cap, -EINVAL, "invalid variable name");
+	}
+	return 0;
 }
 
 /*
  * Evaluate expression @e (@elen bytes) with scope @sc: *out is its first
  * output.  Return: 0; -EINVAL with @msg; -ENOMEM.
  */
-static int eval_one(struct expr_cache *c, const char *e, size_t elen,
+static int eval_one(struct expr_eng *c, const char *e, size_t elen,
 		    const struct scope *sc, jv *out, char *msg, size_t cap)
 {
 	struct buf text = BUF_INIT(PROG_MAX);
@@ -965,11 +721,11 @@ static int add_value(struct buf *b, jv v)
 	int rc = 0;
 
 	if (jv_get_kind(v) != JV_KIND_STRING) {
-		rc = jv_fits(v, 0, &left);
+		rc = expr_jv_fits(v, 0, &left);
 		v = rc ? (jv_free(v), jv_null()) : jv_dump_string(v, 0);
 	}
 	if (!rc)
-		rc = buf_add(b, jv_string_value(v), str_len(v));
+		rc = buf_add(b, jv_string_value(v), expr_str_len(v));
 	jv_free(v);
 	return rc;
 }
@@ -977,7 +733,7 @@ static int add_value(struct buf *b, jv v)
 /* ---- templates --------------------------------------------------------- */
 
 /* A template with text around its expressions: the string it gives. */
-static int eval_mixed(struct expr_cache *c, const char *s, size_t n,
+static int eval_mixed(struct expr_eng *c, const char *s, size_t n,
 		      const struct scope *sc, struct doc **out, char *msg,
 		      size_t cap)
 {
@@ -999,10 +755,12 @@ static int eval_mixed(struct expr_cache *c, const char *s, size_t n,
 			break;
 		lit = sp.end;
 	}
-	if (rc == -EINVAL && why)
-		fail(msg, cap, rc, "%s", why);
 	if (!rc)
 		rc = buf_add(&b, s + lit, n - lit);
+	if (rc == -EINVAL && why)
+		fail(msg, cap, rc, "%s", why);
+	else if (rc == -EFBIG)
+		fail(msg, cap, rc, "expression result too big");
 	if (!rc) {
 		*out = doc_str(b.data ? b.data : "", b.len);
 		rc = *out ? 0 : -ENOMEM;
@@ -1012,7 +770,7 @@ static int eval_mixed(struct expr_cache *c, const char *s, size_t n,
 }
 
 /* A template that is one expression: its first output as a doc. */
-static int eval_whole(struct expr_cache *c, const char *s,
+static int eval_whole(struct expr_eng *c, const char *s,
 		      const struct span *sp, const struct scope *sc,
 		      struct doc **out, char *msg, size_t cap)
 {
@@ -1023,7 +781,7 @@ static int eval_whole(struct expr_cache *c, const char *s,
 
 	if (rc < 0)
 		return rc;
-	rc = from_jv(v, 0, &left, out);
+	rc = expr_from_jv(v, 0, &left, out);
 	jv_free(v);
 	if (rc == -EFBIG)
 		fail(msg, cap, rc, "expression result too big");
@@ -1032,8 +790,20 @@ static int eval_whole(struct expr_cache *c, const char *s,
 	return rc;
 }
 
-int expr_eval(struct expr_cache *c, const char *s, size_t n,
-	      const struct doc *vars, struct doc **out, char *msg, size_t cap)
+int expr_scan(const char *s, size_t n, const char **why)
+{
+	struct span sp;
+	size_t pos = 0;
+
+	*why = NULL;
+	if (n > EXPR_TEXT_MAX)
+		return *why = "expression too long", -EINVAL;
+	return next_span(s, n, &pos, &sp, why);
+}
+
+int expr_eng_eval(struct expr_eng *c, const char *s, size_t n,
+		  const char *vars, size_t vlen, struct doc **out, char *msg,
+		  size_t cap)
 {
 	struct scope sc;
 	struct span sp;
@@ -1050,121 +820,11 @@ int expr_eval(struct expr_cache *c, const char *s, size_t n,
 		*out = doc_str(s, n);
 		return *out ? 0 : -ENOMEM;
 	}
-	rc = scope_init(&sc, vars, msg, cap);
+	rc = scope_init(&sc, vars, vlen, msg, cap);
 	if (!rc && span_is_whole(s, n, &sp))
 		rc = eval_whole(c, s, &sp, &sc, out, msg, cap);
 	else if (!rc)
 		rc = eval_mixed(c, s, n, &sc, out, msg, cap);
-	jv_free(sc.vals);
-	return rc;
-}
-
-/* A container node like @d (type and position), empty. */
-static struct doc *shell_like(const struct doc *d)
-{
-	struct doc *o = doc_new(d->type);
-
-	if (o) {
-		o->flags = d->flags;
-		o->line = d->line;
-		o->col = d->col;
-		o->off = d->off;
-		o->end = d->end;
-	}
-	return o;
-}
-
-static int render(struct expr_cache *c, const struct doc *d, int depth,
-		  const struct doc *vars, struct doc **out, char *msg,
-		  size_t cap);
-
-/* The rendered children of list or map @d into @o. */
-static int render_children(struct expr_cache *c, const struct doc *d, int depth,
-			   const struct doc *vars, struct doc *o, char *msg,
-			   size_t cap)
-{
-	struct doc *child;
-	size_t k;
-	int rc = 0;
-
-	for (k = 0; k < d->n && !rc; k++) {
-		rc = render(
-		    c, d->type == DOC_LIST ? d->u.items[k] : d->u.kv[k].val,
-		    depth + 1, vars, &child, msg, cap);
-		if (!rc)
-			rc = d->type == DOC_LIST
-				 ? doc_list_add(o, child)
-				 : map_append(o, d->u.kv[k].key, child);
-	}
-	return rc;
-}
-
-static int render(struct expr_cache *c, const struct doc *d, int depth,
-		  const struct doc *vars, struct doc **out, char *msg,
-		  size_t cap)
-{
-	struct doc *o;
-	int rc;
-
-	if (d->type == DOC_STR && expr_has(d->u.s, d->n))
-		return expr_eval(c, d->u.s, d->n, vars, out, msg, cap);
-	if (d->type != DOC_LIST && d->type != DOC_MAP) {
-		*out = doc_clone(d);
-		return *out ? 0 : -ENOMEM;
-	}
-	if (depth >= DOC_DEPTH_MAX)
-		return fail(msg, cap, -EFBIG, "document nested too deeply");
-	o = shell_like(d);
-	if (!o)
-		return -ENOMEM;
-	rc = render_children(c, d, depth, vars, o, msg, cap);
-	if (rc < 0)
-		doc_free(o);
-	else
-		*out = o;
-	return rc;
-}
-
-int expr_render(struct expr_cache *c, const struct doc *d,
-		const struct doc *vars, struct doc **out, char *msg, size_t cap)
-{
-	if (!d)
-		return -EINVAL;
-	return render(c, d, 0, vars, out, msg, cap);
-}
-
-bool expr_truthy(const struct doc *v)
-{
-	return v && v->type != DOC_NULL && !(v->type == DOC_BOOL && !v->i);
-}
-
-/* ---- JSON -------------------------------------------------------------- */
-
-int expr_json_parse(const char *text, size_t n, struct doc **out)
-{
-	size_t left = EXPR_OUT_MAX;
-	jv v;
-	int rc;
-
-	if (n > INT_MAX)
-		return -EFBIG;
-	/* jq 1.6 reports "Unexpected extra JSON values" and an empty text
-	   as invalid values, so one test covers "not exactly one". */
-	v = jv_parse_sized(text ? text : "", (int)n);
-	rc = jv_is_valid(v) ? from_jv(v, 0, &left, out) : -EINVAL;
-	jv_free(v);
-	return rc;
-}
-
-int expr_json_dump(const struct doc *d, struct buf *out)
-{
-	jv v;
-	int rc = to_jv(d, 0, &v);
-
-	if (rc < 0)
-		return rc == -EINVAL ? -EINVAL : -EFBIG;
-	v = jv_dump_string(v, 0);
-	rc = buf_add(out, jv_string_value(v), str_len(v));
-	jv_free(v);
+	scope_release(&sc);
 	return rc;
 }

@@ -19,25 +19,33 @@
  * past 2^53 lose precision on the way through jq.  jq 1.6 quirks: halt
  * fails the evaluation; error(null) counts as no output (null).
  *
- * Limits jq 1.6 cannot enforce: an expression may loop forever
- * (`repeat(.)`) and a failed allocation in libjq aborts the process
- * (`[] | .[1e9] = 1`).
- *
- * jq 1.6 compiles its builtins with every program (about 16 ms), so the
- * runner keeps compiled programs in an expr_cache for the life of a run, and
- * validation checks all the templates of a workflow in one compile.
+ * Expressions never run in the daemon: libjq aborts its process when an
+ * allocation fails (`[] | .[1e9] = 1`) and cannot stop a program that
+ * never ends (`repeat(.)`).  Each expr_cache owns an evaluator process,
+ * forked from the daemon, that compiles and runs the programs under a
+ * data limit (RLIMIT_DATA: EXPR_DATA_MAX past the daemon's own) and is
+ * killed when the run stops or its deadline passes (expr_set_wait()); a
+ * dead evaluator is replaced at the next evaluation, with the same input.
+ * Validation (expr_check_all()) and the JSON functions run no user
+ * program and stay in the calling process.
  *
  * Messages (msg) may quote values jq saw: callers redact them before they
  * show them to anyone.
  *
  * Thread rules: an expr_cache is used by one thread at a time; distinct
- * caches and the functions without one are safe from any thread.
+ * caches and the functions without one are safe from any thread.  The
+ * evaluator dies (PR_SET_PDEATHSIG) when the thread that started it
+ * exits: a cache is best used by the thread that made it (a cache used
+ * after that thread ended gets one "evaluator stopped" failure, then a
+ * new evaluator).
  */
 #ifndef EXECFS_EXPR_H
 #define EXECFS_EXPR_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "doc.h"
@@ -49,6 +57,7 @@
 #define EXPR_OUT_MAX                                                           \
 	(8u << 20) /* a value converted to a doc, bytes                        \
 		      of text (bigger: -EFBIG) */
+#define EXPR_DATA_MAX (1ull << 30) /* an evaluator's own data, bytes */
 
 struct expr_cache;
 
@@ -75,11 +84,35 @@ bool expr_var_ok(const char *name);
 int expr_check_all(const struct expr_src *src, size_t n, size_t *bad, char *msg,
 		   size_t cap);
 
-/** expr_cache_new() - an empty cache.  Return: 0 and *out; -ENOMEM. */
+/*
+ * What an evaluation may wait for: while the evaluator works, a readable
+ * descriptor among @fds (a run told to stop) or the @deadline_ns passing
+ * (CLOCK_REALTIME nanoseconds since the epoch; 0: none) kills it.
+ */
+struct expr_wait {
+	const struct pollfd *fds; /* only .fd is used; NULL: none */
+	int nfds;
+	int64_t deadline_ns;
+};
+
+/**
+ * expr_cache_new() - an empty cache and its evaluator process (forked
+ * now; the input is {}).  Return: 0 and *out; -EAGAIN (fork failed);
+ * -EMFILE, -ENFILE (no socket); -ENOMEM.
+ */
 int expr_cache_new(struct expr_cache **out);
 
-/** expr_cache_free() - free @c and its programs.  NULL-safe. */
+/**
+ * expr_cache_free() - free @c, killing and reaping its evaluator.
+ * NULL-safe.
+ */
 void expr_cache_free(struct expr_cache *c);
+
+/**
+ * expr_set_wait() - the limits of @c's later evaluations: @w is copied
+ * (its fds array is borrowed until the next call); NULL: no limits.
+ */
+void expr_set_wait(struct expr_cache *c, const struct expr_wait *w);
 
 /**
  * expr_cache_size() - how many compiled programs @c keeps (one per distinct
@@ -89,16 +122,16 @@ void expr_cache_free(struct expr_cache *c);
 size_t expr_cache_size(const struct expr_cache *c);
 
 /**
- * expr_set_input() - make @in (a map) the input `.` of later evaluations,
- * converted once (copied; before the first call the input is {}).
- * Return: 0; -ENOMEM; -EINVAL (not a map); -EFBIG (nested deeper than
- * DOC_DEPTH_MAX).
+ * expr_set_input() - make @in (a map) the input `.` of later evaluations
+ * (copied, and sent to the evaluator once; before the first call the
+ * input is {}).  Return: 0; -ENOMEM; -EINVAL (not a map); -EFBIG (nested
+ * deeper than DOC_DEPTH_MAX, or over 1 GiB of JSON).
  */
 int expr_set_input(struct expr_cache *c, const struct doc *in);
 
 /**
  * expr_set_key() - set (or replace) top-level key @key of the input to @v
- * (copied), without converting the rest again.  Return: 0; -ENOMEM;
+ * (copied), sending only @v to the evaluator.  Return: 0; -ENOMEM;
  * -EFBIG (too deep).
  */
 int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v);
@@ -109,8 +142,15 @@ int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v);
  * expr_var_ok()).  A template without "${" gives a copy of its text.
  * Return: 0 and *out (a new doc, caller frees with doc_free()); -EINVAL
  * with @msg (does not scan or compile, bad variables, jq raised an error:
- * "expression failed: <jq message>", or halted); -EFBIG (result over
- * EXPR_OUT_MAX bytes or nested deeper than DOC_DEPTH_MAX); -ENOMEM.
+ * "expression failed: <jq message>", or halted, or the evaluator died,
+ * out of memory most likely: "expression failed: the evaluator stopped
+ * (out of memory?)"); -EFBIG (result over EXPR_OUT_MAX bytes or nested
+ * deeper than DOC_DEPTH_MAX); -ETIME (the deadline of expr_set_wait()
+ * passed, before or during the evaluation); -ECANCELED (a stop fd was
+ * readable while it ran, or before an evaluator had to be started);
+ * -EAGAIN (a new evaluator was needed and fork failed); -ENOMEM.
+ * After -ETIME, -ECANCELED or a death, the next call starts a new
+ * evaluator (compiling the programs again).
  * @msg (@cap bytes, message cut to fit) is written on failure only.
  */
 int expr_eval(struct expr_cache *c, const char *s, size_t n,

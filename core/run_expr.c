@@ -81,12 +81,28 @@ static int eval_failed(struct run *r, struct run_task *t, int rc,
 	return -1;
 }
 
+/* The evaluation runs in the run's evaluator process, bounded by the
+ * task's deadline and stopped by a cancel or a cut (the run's lock stays
+ * held: the deadline bounds how long). */
 int run_eval(struct run *r, struct run_task *t, const struct doc *v,
 	     struct doc **out)
 {
+	struct pollfd pf[16];
+	bool is_task = false;
+	struct expr_wait w = {
+		.fds = pf, .nfds = run_scope_fds(t->sc, pf, 16),
+		.deadline_ns = run_task_deadline(r, t, &is_task),
+	};
 	char msg[512] = "";
-	int rc = expr_render(r->ex, v, t->sc->vars, out, msg, sizeof(msg));
+	int rc;
 
+	expr_set_wait(r->ex, &w);
+	rc = expr_render(r->ex, v, t->sc->vars, out, msg, sizeof(msg));
+	expr_set_wait(r->ex, NULL);
+	if (rc == -ETIME)
+		return run_deadline_failure(r, t, is_task);
+	if (rc == -ECANCELED)
+		return rc;
 	return rc < 0 ? eval_failed(r, t, rc, msg) : 0;
 }
 

@@ -2,7 +2,9 @@
  * test_expr.c - `${ }` templates over libjq: scanning, whole and
  * interpolated templates, variables, the program cache, validation of a
  * whole workflow's templates, runtime errors, the sandbox, conversions
- * between documents and jq values, JSON, rendering and truth.
+ * between documents and jq values, JSON, rendering and truth; and the
+ * evaluator process: out of memory, deadlines, cancelling, its fds and
+ * limits, its cost.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,13 +12,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/expr.h"
+#include "core/expr_i.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -769,7 +778,7 @@ static void test_depth(void **state)
 	eval_fails(c, t, strlen(t), NULL, -EFBIG, "too big");
 	snprintf(t, sizeof(t), "x${ reduce range(%d) as $i (0; [.]) }",
 		 DOC_DEPTH_MAX + 1);
-	eval_fails(c, t, strlen(t), NULL, -EFBIG, "");
+	eval_fails(c, t, strlen(t), NULL, -EFBIG, "too big");
 	buf_release(&b);
 	expr_cache_free(c);
 }
@@ -813,7 +822,7 @@ static void test_too_big(void **state)
 	snprintf(t, sizeof(t), "${ \"x\" * %u }", EXPR_OUT_MAX + 1);
 	eval_fails(c, t, strlen(t), NULL, -EFBIG, "too big");
 	snprintf(t, sizeof(t), "x${ \"x\" * %u }", EXPR_OUT_MAX);
-	eval_fails(c, t, strlen(t), NULL, -EFBIG, "");
+	eval_fails(c, t, strlen(t), NULL, -EFBIG, "too big");
 	snprintf(t, sizeof(t), "${ [range(%u)] }", EXPR_OUT_MAX / 2);
 	eval_fails(c, t, strlen(t), NULL, -EFBIG, "too big");
 	snprintf(t, sizeof(t), "${ \"x\" * %u | length }", EXPR_OUT_MAX - 100);
@@ -962,6 +971,278 @@ static void test_truthy(void **state)
 	assert_false(expr_truthy(NULL));
 }
 
+/* Values cross to the evaluator exactly: ints past 2^53 as jq reads them,
+   nan and infinities in variables and keys, NUL in strings, secrets
+   masked. */
+static void test_wire(void **state)
+{
+	static const struct {
+		const char *t, *want;
+	} cases[] = {
+	    {"${ $n | isnan }", "true"},
+	    {"${ $i | isinfinite and . > 0 }", "true"},
+	    {"${ $m | isinfinite and . < 0 }", "true"},
+	    {"${ $f }", "0.1"},
+	    {"${ $z | length }", "3"},
+	    {"${ $s }", "\"***\""},
+	    {"${ .k | isnan }", "true"},
+	    {"${ $big == 9007199254740993 }", "true"},
+	};
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *vars = doc_new(DOC_MAP), *d;
+	size_t k;
+
+	(void)state;
+	assert_int_equal(doc_map_set(vars, "n", doc_float_text(".nan")), 0);
+	assert_int_equal(doc_map_set(vars, "i", doc_float_text(".inf")), 0);
+	assert_int_equal(doc_map_set(vars, "m", doc_float_text("-.inf")), 0);
+	assert_int_equal(doc_map_set(vars, "f", doc_float_text("0.1")), 0);
+	assert_int_equal(doc_map_set(vars, "z", doc_str("a\0b", 3)), 0);
+	d = doc_str("ciphertext", 10);
+	d->type = DOC_SEALED;
+	assert_int_equal(doc_map_set(vars, "s", d), 0);
+	assert_int_equal(doc_map_set(vars, "big", doc_int(9007199254740993)),
+			 0);
+	d = doc_float_text(".nan");
+	assert_int_equal(expr_set_key(c, "k", d), 0);
+	doc_free(d);
+	for (k = 0; k < ARRAY_LEN(cases); k++) {
+		d = eval_z(c, cases[k].t, vars);
+		if (strcmp(d->type == DOC_FLOAT ? d->u.s : dump(d),
+			   cases[k].want))
+			fail_msg("%s: %s", cases[k].t, dump(d));
+		doc_free(d);
+	}
+	doc_free(vars);
+	expr_cache_free(c);
+}
+
+/* ---- the evaluator process --------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether @pid is gone and reaped (not even a zombie of ours). */
+static bool reaped(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) < 0 && errno == ECHILD;
+}
+
+/* `.a` is still 1 and `.k` still @k: a live evaluator with the input. */
+static void still_works(struct expr_cache *c, int64_t k)
+{
+	struct doc *d = eval_z(c, "${ [.a, .k] }", NULL);
+
+	assert_int_equal(d->u.items[0]->i, 1);
+	assert_int_equal(d->u.items[1]->i, k);
+	doc_free(d);
+	assert_true(expr_cache_pid(c) > 0);
+}
+
+/* cache_on(NULL) with .k = 0. */
+static struct expr_cache *cache_k(void)
+{
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *v = doc_int(0);
+
+	assert_int_equal(expr_set_key(c, "k", v), 0);
+	doc_free(v);
+	return c;
+}
+
+/* A failed allocation kills the evaluator, not us; the next one has the
+   whole input, updates made while none ran included. */
+static void test_out_of_memory(void **state)
+{
+	static const char *const ts[] = {
+	    "${ [] | .[1e9] = 1 }",
+	    "x ${ [] | .[1e9] = 1 }",
+	    "${ [range(1e9)] | length }",
+	};
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *v = doc_int(7);
+	pid_t pid;
+	size_t k;
+
+	(void)state;
+	assert_int_equal(expr_set_key(c, "k", v), 0);
+	for (k = 0; k < ARRAY_LEN(ts); k++) {
+		pid = expr_cache_pid(c);
+		eval_fails(c, ts[k], strlen(ts[k]), NULL, -EINVAL,
+			   "expression failed: the evaluator stopped (out of "
+			   "memory?)");
+		assert_int_equal(expr_cache_pid(c), -1);
+		assert_true(reaped(pid));
+		assert_int_equal(expr_cache_size(c), 0);
+		v->i = (int64_t)k; /* set while no evaluator runs */
+		assert_int_equal(expr_set_key(c, "k", v), 0);
+		still_works(c, (int64_t)k);
+		assert_int_not_equal(expr_cache_pid(c), pid);
+	}
+	doc_free(v);
+	expr_cache_free(c);
+}
+
+/* Programs that never end are killed at the deadline. */
+static void test_deadline(void **state)
+{
+	static const char *const ts[] = {
+	    "${ last(range(1e15)) }",
+	    "${ def f: f; f }",
+	    "${ last(repeat(1)) }",
+	    "a ${ last(range(1e15)) } b",
+	};
+	struct expr_cache *c = cache_k();
+	struct expr_wait w = {NULL, 0, 0};
+	int64_t t0;
+	pid_t pid;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < ARRAY_LEN(ts); k++) {
+		pid = expr_cache_pid(c);
+		t0 = now_ns();
+		w.deadline_ns = t0 + 300 * 1000000LL;
+		expr_set_wait(c, &w);
+		eval_fails(c, ts[k], strlen(ts[k]), NULL, -ETIME,
+			   "expression did not finish before the deadline");
+		assert_true(now_ns() - t0 >= 300 * 1000000LL);
+		assert_true(now_ns() - t0 < 1000 * 1000000LL);
+		assert_true(reaped(pid));
+		expr_set_wait(c, NULL);
+		still_works(c, 0);
+	}
+	/* A deadline already passed: refused before the evaluator runs. */
+	pid = expr_cache_pid(c);
+	w.deadline_ns = now_ns() - 1;
+	expr_set_wait(c, &w);
+	eval_fails(c, "${ .a }", 7, NULL, -ETIME, "deadline");
+	assert_int_equal(expr_cache_pid(c), pid);
+	/* Far enough: no effect. */
+	w.deadline_ns = now_ns() + 60 * 1000000000LL;
+	expr_set_wait(c, &w);
+	still_works(c, 0);
+	assert_int_equal(expr_cache_pid(c), pid);
+	expr_cache_free(c);
+}
+
+/* Writes the eventfd after 200 ms. */
+static void *cancel_later(void *arg)
+{
+	uint64_t one = 1;
+
+	usleep(200 * 1000);
+	assert_int_equal(write(*(int *)arg, &one, sizeof(one)), sizeof(one));
+	return NULL;
+}
+
+/* A readable stop fd kills the evaluator; none starts while it stays so. */
+static void test_cancel(void **state)
+{
+	struct expr_cache *c = cache_k();
+	struct pollfd fds[2] = {{.fd = -1}, {.fd = eventfd(0, EFD_CLOEXEC)}};
+	struct expr_wait w = {fds, 2, 0};
+	const char *t = "${ last(range(1e15)) }";
+	pthread_t th;
+	uint64_t n;
+	int64_t t0 = now_ns();
+	pid_t pid = expr_cache_pid(c);
+
+	(void)state;
+	assert_true(fds[1].fd >= 0);
+	expr_set_wait(c, &w);
+	still_works(c, 0); /* nothing to stop: normal */
+	assert_int_equal(pthread_create(&th, NULL, cancel_later, &fds[1].fd),
+			 0);
+	eval_fails(c, t, strlen(t), NULL, -ECANCELED, "cancelled");
+	assert_true(now_ns() - t0 >= 200 * 1000000LL);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(reaped(pid));
+	eval_fails(c, "${ .a }", 7, NULL, -ECANCELED, "cancelled");
+	assert_int_equal(expr_cache_pid(c), -1); /* none started */
+	assert_int_equal(read(fds[1].fd, &n, sizeof(n)), sizeof(n));
+	still_works(c, 0);
+	expr_cache_free(c);
+	close(fds[1].fd);
+}
+
+/* The evaluator holds only its socket, has its limits, and is reaped. */
+static void test_process(void **state)
+{
+	struct expr_cache *c = cache_k();
+	char path[64], line[256];
+	pid_t pid = expr_cache_pid(c);
+	struct dirent *de;
+	FILE *f;
+	DIR *dir;
+	int seen = 0;
+
+	(void)state;
+	still_works(c, 0); /* it has set itself up */
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	assert_non_null(dir);
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.' && strcmp(de->d_name, "3"))
+			fail_msg("the evaluator holds fd %s", de->d_name);
+		else
+			seen += !strcmp(de->d_name, "3");
+	closedir(dir);
+	assert_int_equal(seen, 1);
+	seen = 0;
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Max core file size", 18))
+			seen += !!strstr(line, " 0 ");
+		if (!strncmp(line, "Max data size", 13))
+			seen += !strstr(line, "unlimited");
+	}
+	fclose(f);
+	assert_int_equal(seen, 2);
+	expr_cache_free(c);
+	assert_true(reaped(pid));
+}
+
+/* What one evaluation costs through the process (printed, not judged). */
+static void test_cost(void **state)
+{
+	struct expr_cache *c = cache_on(NULL);
+	struct doc *vars = J("{\"item\":0,\"index\":0}"), *d, *v = doc_int(0);
+	int64_t t0 = now_ns();
+	int k, n = 10000;
+
+	(void)state;
+	for (k = 0; k < n; k++) {
+		vars->u.kv[0].val->i = k;
+		d = eval_z(c, "${ $item + .a }", vars);
+		assert_int_equal(d->i, k + 1);
+		/* A SET task exports its value. */
+		v->i = k;
+		assert_int_equal(expr_set_key(c, "last", v), 0);
+		doc_free(d);
+	}
+	print_message("expr: %d evaluations + set_key: %.1f us each\n", n,
+		      (double)(now_ns() - t0) / 1000.0 / n);
+	t0 = now_ns();
+	for (k = 0; k < n; k++)
+		doc_free(eval_z(c, "x${ .a }", NULL));
+	print_message("expr: %d mixed evaluations: %.1f us each\n", n,
+		      (double)(now_ns() - t0) / 1000.0 / n);
+	d = eval_z(c, "${ .last }", NULL);
+	assert_int_equal(d->i, n - 1);
+	doc_free(d);
+	doc_free(v);
+	doc_free(vars);
+	expr_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -988,6 +1269,12 @@ int main(void)
 	    cmocka_unit_test(test_json_limits),
 	    cmocka_unit_test(test_render),
 	    cmocka_unit_test(test_truthy),
+	    cmocka_unit_test(test_wire),
+	    cmocka_unit_test(test_out_of_memory),
+	    cmocka_unit_test(test_deadline),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_process),
+	    cmocka_unit_test(test_cost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/buf.h"
 #include "core/plane.h"
@@ -580,14 +579,6 @@ static void template_limit(void **state)
 	assert_non_null(strstr(f->e.msg, "spec.tasks[1].taskConfig.in: too "
 			       "many expressions"));
 	assert_false(fx_exists(f, KIND_WORKFLOW, "over"));
-	{
-		const char *m = many_templates(f, TEXPR_MAX - 1);
-		struct timespec a, b;
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		rc = put_tasks(f, "slow", fx_fmt(f, "%.*s, {name: z, kind: SET, taskConfig: {variables: {v: '${ 1 + }'}}}]", (int)strlen(m) - 1, m));
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		print_message("slow: %d %s %.2fs\n", rc, f->e.msg, (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
-	}
 }
 
 /* FOR inside FOR ... @levels lists deep, the top one counting. */

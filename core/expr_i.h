@@ -1,0 +1,138 @@
+/*
+ * expr_i.h - internals shared by the expression module's files.
+ *
+ * expr.c holds the scanner, validation and the jq engine (struct
+ * expr_eng: compiled programs and the input, in the process that runs
+ * them); expr_jv.c the conversions between documents and jv; expr_wire.c
+ * the framing and the JSON written between the two processes;
+ * expr_serve.c the evaluator process, which owns one engine;
+ * expr_proc.c the public struct expr_cache, which owns that process.
+ */
+#ifndef EXECFS_EXPR_I_H
+#define EXECFS_EXPR_I_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jq.h>
+
+#include "expr.h"
+
+/* ---- the engine (expr.c); runs user programs: evaluator process only -- */
+
+struct expr_eng;
+
+int expr_eng_new(struct expr_eng **out);
+void expr_eng_free(struct expr_eng *e);
+size_t expr_eng_size(const struct expr_eng *e);
+
+/* The input becomes JSON object @json.  Return: 0; -EINVAL. */
+int expr_eng_input(struct expr_eng *e, const char *json, size_t n);
+
+/* Top-level @key of the input becomes JSON @json.  Return: 0; -EINVAL. */
+int expr_eng_key(struct expr_eng *e, const char *key, const char *json,
+		 size_t n);
+
+/*
+ * expr_eval() on the engine, the variables as JSON object @vars (@vlen
+ * bytes; 0: none).  Return: as expr_eval().
+ */
+int expr_eng_eval(struct expr_eng *e, const char *s, size_t n,
+		  const char *vars, size_t vlen, struct doc **out, char *msg,
+		  size_t cap);
+
+/* ---- checks that run no user code (expr.c) ----------------------------- */
+
+/* Whether @vars suits expr_eval().  Return: 0; -EINVAL with @msg. */
+int expr_vars_check(const struct doc *vars, char *msg, size_t cap);
+
+/*
+ * Scan @s for its first expression.  Return: 1 (there is one); 0 (none);
+ * -EINVAL with *why (too long, or does not scan).
+ */
+int expr_scan(const char *s, size_t n, const char **why);
+
+/* ---- documents and jq values (expr_jv.c) ------------------------------ */
+
+/* A float node's text as a double (YAML's .nan and .inf too). */
+double expr_float_value(const char *s);
+
+/*
+ * @d as a new jv (*out, the caller frees it); a sealed value is "***".
+ * Return: 0; -EFBIG (deeper than DOC_DEPTH_MAX, or a string past
+ * INT_MAX); -EINVAL (a NULL node).
+ */
+int expr_to_jv(const struct doc *d, int depth, jv *out);
+
+/*
+ * @v (borrowed) as a new doc.  Every node costs its text's bytes (and one)
+ * from *left.  Return: 0 and *out; -EFBIG (too deep or over budget);
+ * -ENOMEM; -EINVAL (an invalid jv, or a key holding NUL).
+ */
+int expr_from_jv(jv v, int depth, size_t *left, struct doc **out);
+
+/* Whether @v (borrowed) is within expr_from_jv()'s limits.  Return: 0;
+   -EFBIG. */
+int expr_jv_fits(jv v, int depth, size_t *left);
+
+/* The byte length of string @s (borrowed). */
+size_t expr_str_len(jv s);
+
+/* Append @key -> @val (taken, even on failure) to map @m, not looking for
+   @key (the caller knows it is new).  Return: 0; -ENOMEM. */
+int expr_map_append(struct doc *m, const char *key, struct doc *val);
+
+/* ---- the wire (expr_wire.c) -------------------------------------------- */
+
+/*
+ * Every message is a frame: a header then @len bytes.  A request's @op is
+ * one of these; a reply's is 0 and @rc is 0 (the payload: the result as
+ * wire JSON) or -errno (the payload: the message).
+ */
+enum {
+	EXPR_OP_INPUT = 1, /* payload: a JSON object */
+	EXPR_OP_KEY,	   /* payload: key, NUL, JSON */
+	EXPR_OP_EVAL,	   /* payload: template, NUL, vars JSON or nothing */
+};
+
+struct expr_hdr {
+	uint32_t len;	/* payload bytes */
+	uint32_t op;	/* EXPR_OP_*; 0 in replies */
+	int32_t rc;	/* replies: 0 or -errno */
+	uint32_t nprog; /* replies: programs the engine keeps */
+};
+
+#define EXPR_REQ_MAX (1u << 30)		     /* a request's payload */
+#define EXPR_REPLY_MAX (8u * EXPR_OUT_MAX) /* escapes are up to 6 bytes */
+
+/*
+ * expr_wire_dump() - @d (at depth @depth) as JSON appended to @out, in the
+ * spelling jq 1.6 reads back exactly: a float nan as nan and infinities as
+ * +-1e1000 (expr_json_dump() writes null and +-1.797e308, as jq prints
+ * them).  Return: 0; -ENOMEM; -EFBIG (too deep, or @out's cap).
+ */
+int expr_wire_dump(const struct doc *d, int depth, struct buf *out);
+
+/*
+ * expr_wire_send() - write header @h and payload @p (h->len bytes) on
+ * @fd, blocking, without SIGPIPE.  Return: 0; -errno (-EPIPE: the peer
+ * is gone).
+ */
+int expr_wire_send(int fd, const struct expr_hdr *h, const void *p);
+
+/* ---- the evaluator process (expr_serve.c) ------------------------------ */
+
+/*
+ * expr_serve() - in a child just forked: become the evaluator on socket
+ * @sock with data limit @data (bytes) and serve until the socket closes.
+ * Only fork-safe calls (malloc, libjq, syscalls).  Never returns.
+ */
+__attribute__((noreturn)) void expr_serve(int sock, pid_t parent,
+					  uint64_t data);
+
+/* ---- test hooks (expr_proc.c) ------------------------------------------ */
+
+/* The evaluator's pid, or -1 when none runs. */
+pid_t expr_cache_pid(const struct expr_cache *c);
+
+#endif

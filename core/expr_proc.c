@@ -1,0 +1,600 @@
+/*
+ * expr_proc.c - struct expr_cache: one run's evaluator process (see
+ * expr_serve.c) and what the run needs to talk to it.
+ *
+ * libjq 1.6 aborts its process when an allocation fails and has no way to
+ * stop a program, so user programs never run in the daemon.  Each cache
+ * forks an evaluator that keeps the compiled programs and the input; an
+ * evaluation is one request and one reply on a socket.  While it waits,
+ * the daemon also watches the run's stop descriptors and its deadline, and
+ * kills the evaluator when either fires.  An evaluator that died (killed,
+ * or out of memory under its RLIMIT_DATA) is replaced at the next call:
+ * the cache keeps the input as a document to send it again.
+ */
+#include "expr_i.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jq.h>
+
+#define READ_CHUNK (64u << 10)	   /* reply bytes asked for per recv */
+#define WAIT_FDS_STACK 16	   /* pollfds kept on the stack */
+
+static const char msg_died[] =
+    "expression failed: the evaluator stopped (out of memory?)";
+static const char msg_late[] = "expression did not finish before the deadline";
+static const char msg_cancel[] = "expression stopped: the run was cancelled";
+
+struct expr_cache {
+	int sock;	    /* to the evaluator; -1: none runs */
+	pid_t pid;	    /* the evaluator; -1: none */
+	size_t nprog;	    /* programs it keeps (its last reply) */
+	struct doc *input;  /* the state, a map: sent again on respawn */
+	struct expr_wait w; /* w.fds NULL: no stop fds */
+	struct buf req;	    /* one request, reused */
+	char *rb;	    /* one reply, reused: rlen of ralloc bytes */
+	size_t rlen, ralloc;
+};
+
+/* Write a message; cutting it at @cap is intended (messages are hints). */
+static int say(char *msg, size_t cap, int rc, const char *text)
+{
+	if (msg && cap)
+		snprintf(msg, cap, "%s", text);
+	return rc;
+}
+
+/* Zero the strings of @d (the state holds secrets), then free it. */
+static void wipe_free(struct doc *d)
+{
+	size_t k;
+
+	if (!d)
+		return;
+	if (d->type == DOC_STR || d->type == DOC_SEALED)
+		explicit_bzero(d->u.s, d->n);
+	for (k = 0; d->type == DOC_LIST && k < d->n; k++)
+		wipe_free(d->u.items[k]), d->u.items[k] = NULL;
+	for (k = 0; d->type == DOC_MAP && k < d->n; k++)
+		wipe_free(d->u.kv[k].val), d->u.kv[k].val = NULL;
+	doc_free(d);
+}
+
+/* Empty @b, zeroing what it held. */
+static void wipe_buf(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->len);
+	buf_reset(b);
+}
+
+/* ---- the process ------------------------------------------------------- */
+
+/* The daemon's data segment now (VmData), bytes; 0 if unknown. */
+static uint64_t data_now(void)
+{
+	char text[4096];
+	const char *p;
+	ssize_t n = -1;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	p = strstr(text, "\nVmData:");
+	return p ? strtoull(p + 8, NULL, 10) << 10 : 0;
+}
+
+/* Kill and reap the evaluator, if one runs: never a zombie. */
+static void stop_child(struct expr_cache *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (c->sock >= 0)
+		close(c->sock);
+	c->pid = -1;
+	c->sock = -1;
+	c->nprog = 0;
+}
+
+/* Send request @op with payload @b (zeroed after: it may hold secrets).
+   The evaluator gone: it is reaped, and -EPIPE. */
+static int send_req(struct expr_cache *c, uint32_t op, struct buf *b)
+{
+	struct expr_hdr h = {(uint32_t)b->len, op, 0, 0};
+	int rc = b->len > EXPR_REQ_MAX ? -EFBIG
+				       : expr_wire_send(c->sock, &h, b->data);
+
+	wipe_buf(b);
+	if (rc < 0 && rc != -EFBIG) {
+		stop_child(c);
+		rc = -EPIPE;
+	}
+	return rc;
+}
+
+/* Send the whole input to a new evaluator (its own buffer: c->req may
+   hold the request that needed the evaluator). */
+static int send_input(struct expr_cache *c)
+{
+	struct buf b = BUF_INIT(EXPR_REQ_MAX);
+	int rc = expr_wire_dump(c->input, 0, &b);
+
+	if (!rc)
+		rc = send_req(c, EXPR_OP_INPUT, &b);
+	buf_release(&b);
+	return rc;
+}
+
+/*
+ * Fork a new evaluator and give it the input.
+ * Return: 0; -EAGAIN (fork failed); -errno of socketpair(); -EPIPE (it
+ * died at once); -ENOMEM.
+ */
+static int spawn(struct expr_cache *c)
+{
+	uint64_t data = data_now() + EXPR_DATA_MAX;
+	pid_t parent = getpid(), pid;
+	int sv[2];
+
+	/* jq's number printing sets itself up with pthread_once: done here,
+	   never in a child that another thread's half-done call could lock. */
+	jv_free(jv_dump_string(jv_number(0.5), 0));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		expr_serve(sv[1], parent, data);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return -EAGAIN;
+	}
+	c->sock = sv[0];
+	c->pid = pid;
+	c->nprog = 0;
+	return send_input(c);
+}
+
+/* ---- waiting ----------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* poll()'s timeout until the deadline: -1 none, 0 passed. */
+static int timeout_ms(const struct expr_wait *w)
+{
+	int64_t left;
+
+	if (!w->deadline_ns)
+		return -1;
+	left = w->deadline_ns - now_ns();
+	if (left <= 0)
+		return 0;
+	left = (left + 999999) / 1000000;
+	return left > 86400000 ? 86400000 : (int)left;
+}
+
+/* Whether a stop fd is readable now, or the deadline passed.
+   Return: 0; -ECANCELED; -ETIME. */
+static int stopped_now(const struct expr_cache *c)
+{
+	struct pollfd one;
+	int k;
+
+	for (k = 0; c->w.fds && k < c->w.nfds; k++) {
+		one = (struct pollfd){.fd = c->w.fds[k].fd, .events = POLLIN};
+		if (one.fd >= 0 && poll(&one, 1, 0) > 0)
+			return -ECANCELED;
+	}
+	return timeout_ms(&c->w) == 0 ? -ETIME : 0;
+}
+
+/*
+ * Wait until the socket is readable.  Return: 0; -ECANCELED (a stop fd
+ * is readable); -ETIME (the deadline passed); -errno of poll().
+ */
+static int wait_readable(struct expr_cache *c, struct pollfd *p, int np)
+{
+	int k, n, ms;
+
+	for (;;) {
+		ms = timeout_ms(&c->w);
+		n = poll(p, (nfds_t)np, ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && p[0].revents)
+			return 0; /* a reply (or EOF) wins over a stop */
+		for (k = 1; n > 0 && k < np; k++)
+			if (p[k].revents)
+				return -ECANCELED;
+		if (n == 0 && ms == 0)
+			return -ETIME;
+	}
+}
+
+/* Room for @want reply bytes and a NUL; the old block wiped (results
+   may hold secrets).  Return: 0; -ENOMEM. */
+static int reply_room(struct expr_cache *c, size_t want)
+{
+	char *p;
+
+	if (want < c->ralloc)
+		return 0;
+	p = malloc(want + 1);
+	if (!p)
+		return -ENOMEM;
+	if (c->rb) {
+		memcpy(p, c->rb, c->rlen);
+		explicit_bzero(c->rb, c->ralloc);
+		free(c->rb);
+	}
+	c->rb = p;
+	c->ralloc = want + 1;
+	return 0;
+}
+
+/*
+ * Read into c->rb until it holds a whole reply, NUL-terminated.  The
+ * evaluator sends nothing unasked, so reading ahead is safe.
+ * Return: 0 and *h; -ECANCELED; -ETIME; -EPIPE (EOF); -EFBIG; -ENOMEM.
+ */
+static int read_reply(struct expr_cache *c, struct pollfd *p, int np,
+		      struct expr_hdr *h)
+{
+	size_t want = sizeof(*h);
+	ssize_t n;
+	int rc = reply_room(c, READ_CHUNK);
+
+	for (c->rlen = 0; !rc && c->rlen < want;) {
+		rc = wait_readable(c, p, np);
+		if (rc < 0)
+			return rc;
+		n = recv(c->sock, c->rb + c->rlen, c->ralloc - 1 - c->rlen,
+			 MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return -EPIPE;
+		c->rlen += n > 0 ? (size_t)n : 0;
+		if (want == sizeof(*h) && c->rlen >= want) {
+			memcpy(h, c->rb, sizeof(*h));
+			if (h->len > EXPR_REPLY_MAX || c->rlen > want + h->len)
+				return -EFBIG;
+			want += h->len;
+			rc = reply_room(c, want);
+		}
+	}
+	if (!rc)
+		c->rb[c->rlen] = '\0';
+	return rc;
+}
+
+/* ---- one evaluation ---------------------------------------------------- */
+
+/* The request for @s (@n bytes) with @vars into c->req.
+   Return: 0; -EFBIG (too deep or too big); -ENOMEM. */
+static int build_eval(struct expr_cache *c, const char *s, size_t n,
+		      const struct doc *vars)
+{
+	uint32_t tlen = (uint32_t)n; /* n <= EXPR_TEXT_MAX: scanned */
+	int rc = buf_add(&c->req, &tlen, sizeof(tlen));
+
+	if (!rc)
+		rc = buf_add(&c->req, s, n);
+	if (!rc && vars)
+		rc = expr_wire_dump(vars, 0, &c->req);
+	if (rc < 0)
+		wipe_buf(&c->req);
+	return rc;
+}
+
+/* An evaluator ready to take a request, unless the run is stopping (then
+   none is started).  Return: 0; -ECANCELED; -ETIME; as spawn(). */
+static int ready(struct expr_cache *c)
+{
+	int rc = timeout_ms(&c->w) == 0 ? -ETIME : 0;
+
+	if (!rc && c->pid < 0) {
+		rc = stopped_now(c);
+		if (!rc)
+			rc = spawn(c);
+	}
+	return rc;
+}
+
+/* Send c->req and wait for the reply, watching the stop fds and the
+   deadline; any failure leaves no evaluator.  Return: as read_reply(). */
+static int exchange(struct expr_cache *c, struct expr_hdr *h)
+{
+	struct pollfd small[WAIT_FDS_STACK], *p = small;
+	int k, np = 1 + (c->w.fds && c->w.nfds > 0 ? c->w.nfds : 0), rc = 0;
+
+	if (np > WAIT_FDS_STACK)
+		p = calloc((size_t)np, sizeof(*p));
+	if (!p)
+		rc = -ENOMEM;
+	for (k = 0; !rc && k < np; k++)
+		p[k] = (struct pollfd){
+		    .fd = k ? c->w.fds[k - 1].fd : c->sock, .events = POLLIN};
+	if (!rc)
+		rc = send_req(c, EXPR_OP_EVAL, &c->req);
+	if (!rc)
+		rc = read_reply(c, p, np, h);
+	if (rc < 0)
+		stop_child(c);
+	wipe_buf(&c->req);
+	if (p != small)
+		free(p);
+	return rc;
+}
+
+/* The reply in c->rb: *out, or the evaluator's error and message. */
+static int take_reply(struct expr_cache *c, const struct expr_hdr *h,
+		      struct doc **out, char *msg, size_t cap)
+{
+	const char *body = c->rb + sizeof(*h);
+	int rc = h->rc;
+
+	c->nprog = h->nprog;
+	if (rc == 0)
+		rc = expr_json_parse(body, h->len, out);
+	else if (rc > 0 || rc < -4095)
+		rc = -EIO; /* not an errno: never sent */
+	else if (msg && cap)
+		snprintf(msg, cap, "%.*s", (int)h->len, body);
+	explicit_bzero(c->rb, c->rlen); /* results may hold secrets */
+	return rc;
+}
+
+/* The message of a failure that happened on this side. */
+static int our_failure(int rc, char *msg, size_t cap)
+{
+	switch (rc) {
+	case -EPIPE:
+		return say(msg, cap, -EINVAL, msg_died);
+	case -ETIME:
+		return say(msg, cap, rc, msg_late);
+	case -ECANCELED:
+		return say(msg, cap, rc, msg_cancel);
+	case -EFBIG:
+		return say(msg, cap, rc, "expression result too big");
+	default:
+		return rc;
+	}
+}
+
+int expr_eval(struct expr_cache *c, const char *s, size_t n,
+	      const struct doc *vars, struct doc **out, char *msg, size_t cap)
+{
+	struct expr_hdr h;
+	const char *why = NULL;
+	int rc = expr_scan(s, n, &why);
+
+	if (rc < 0)
+		return say(msg, cap, rc, why);
+	if (rc == 0) { /* no expression: the text itself */
+		*out = doc_str(s, n);
+		return *out ? 0 : -ENOMEM;
+	}
+	rc = expr_vars_check(vars, msg, cap);
+	if (rc < 0)
+		return rc;
+	rc = ready(c);
+	if (!rc)
+		rc = build_eval(c, s, n, vars);
+	if (rc == -EFBIG)
+		return say(msg, cap, rc, "variables too big or too deep");
+	if (!rc)
+		rc = exchange(c, &h);
+	if (rc < 0)
+		return our_failure(rc, msg, cap);
+	return take_reply(c, &h, out, msg, cap);
+}
+
+/* ---- the cache --------------------------------------------------------- */
+
+int expr_cache_new(struct expr_cache **out)
+{
+	struct expr_cache *c = calloc(1, sizeof(*c));
+	int rc = c ? 0 : -ENOMEM;
+
+	if (c) {
+		c->sock = -1;
+		c->pid = -1;
+		c->req = (struct buf)BUF_INIT(EXPR_REQ_MAX);
+		c->input = doc_new(DOC_MAP);
+		rc = c->input ? spawn(c) : -ENOMEM;
+	}
+	if (rc < 0) {
+		expr_cache_free(c);
+		return rc == -EPIPE ? -EAGAIN : rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void expr_cache_free(struct expr_cache *c)
+{
+	if (!c)
+		return;
+	stop_child(c);
+	wipe_free(c->input);
+	buf_release(&c->req);
+	if (c->rb)
+		explicit_bzero(c->rb, c->ralloc);
+	free(c->rb);
+	free(c);
+}
+
+size_t expr_cache_size(const struct expr_cache *c)
+{
+	return c ? c->nprog : 0;
+}
+
+pid_t expr_cache_pid(const struct expr_cache *c)
+{
+	return c ? c->pid : -1;
+}
+
+void expr_set_wait(struct expr_cache *c, const struct expr_wait *w)
+{
+	if (w)
+		c->w = *w;
+	else
+		memset(&c->w, 0, sizeof(c->w));
+}
+
+/* Send c->req (a state update) if an evaluator runs; one that is gone
+   gets the whole input when it is replaced. */
+static void send_update(struct expr_cache *c, uint32_t op)
+{
+	if (c->pid > 0)
+		send_req(c, op, &c->req);
+	else
+		wipe_buf(&c->req);
+}
+
+int expr_set_input(struct expr_cache *c, const struct doc *in)
+{
+	struct doc *copy;
+	int rc;
+
+	if (!in || in->type != DOC_MAP)
+		return -EINVAL;
+	rc = expr_wire_dump(in, 0, &c->req);
+	copy = rc ? NULL : doc_clone(in);
+	if (!rc && !copy)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		wipe_buf(&c->req);
+		return rc;
+	}
+	wipe_free(c->input);
+	c->input = copy;
+	send_update(c, EXPR_OP_INPUT);
+	return 0;
+}
+
+int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v)
+{
+	struct doc *copy = NULL;
+	int rc = buf_addstr(&c->req, key);
+
+	if (!rc)
+		rc = buf_addc(&c->req, '\0');
+	if (!rc)
+		rc = expr_wire_dump(v, 1, &c->req);
+	if (!rc)
+		copy = doc_clone(v);
+	if (!rc)
+		rc = copy ? doc_map_set(c->input, key, copy) : -ENOMEM;
+	if (rc < 0) {
+		wipe_buf(&c->req);
+		return rc;
+	}
+	send_update(c, EXPR_OP_KEY);
+	return 0;
+}
+
+/* ---- rendering: the public side, one evaluation per template --------- */
+
+/* A container node like @d (type and position), empty. */
+static struct doc *shell_like(const struct doc *d)
+{
+	struct doc *o = doc_new(d->type);
+
+	if (o) {
+		o->flags = d->flags;
+		o->line = d->line;
+		o->col = d->col;
+		o->off = d->off;
+		o->end = d->end;
+	}
+	return o;
+}
+
+static int render(struct expr_cache *c, const struct doc *d, int depth,
+		  const struct doc *vars, struct doc **out, char *msg,
+		  size_t cap);
+
+/* The rendered children of list or map @d into @o. */
+static int render_children(struct expr_cache *c, const struct doc *d, int depth,
+			   const struct doc *vars, struct doc *o, char *msg,
+			   size_t cap)
+{
+	struct doc *child;
+	size_t k;
+	int rc = 0;
+
+	for (k = 0; k < d->n && !rc; k++) {
+		rc = render(
+		    c, d->type == DOC_LIST ? d->u.items[k] : d->u.kv[k].val,
+		    depth + 1, vars, &child, msg, cap);
+		if (!rc)
+			rc = d->type == DOC_LIST
+				 ? doc_list_add(o, child)
+				 : expr_map_append(o, d->u.kv[k].key, child);
+	}
+	return rc;
+}
+
+static int render(struct expr_cache *c, const struct doc *d, int depth,
+		  const struct doc *vars, struct doc **out, char *msg,
+		  size_t cap)
+{
+	struct doc *o;
+	int rc;
+
+	if (d->type == DOC_STR && expr_has(d->u.s, d->n))
+		return expr_eval(c, d->u.s, d->n, vars, out, msg, cap);
+	if (d->type != DOC_LIST && d->type != DOC_MAP) {
+		*out = doc_clone(d);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (depth >= DOC_DEPTH_MAX)
+		return say(msg, cap, -EFBIG, "document nested too deeply");
+	o = shell_like(d);
+	if (!o)
+		return -ENOMEM;
+	rc = render_children(c, d, depth, vars, o, msg, cap);
+	if (rc < 0)
+		doc_free(o);
+	else
+		*out = o;
+	return rc;
+}
+
+int expr_render(struct expr_cache *c, const struct doc *d,
+		const struct doc *vars, struct doc **out, char *msg, size_t cap)
+{
+	if (!d)
+		return -EINVAL;
+	return render(c, d, 0, vars, out, msg, cap);
+}
+
+bool expr_truthy(const struct doc *v)
+{
+	return v && v->type != DOC_NULL && !(v->type == DOC_BOOL && !v->i);
+}
