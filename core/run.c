@@ -72,19 +72,26 @@ static int open_sinks(struct run *r)
 	return rc;
 }
 
-/* Register every secret of the run's scope with the redactor. */
+/* Register every secret of the run's scope with the redactors: the one
+ * for what the run shows (key patterns too), and one of the values alone
+ * (to tell whether a text holds one). */
 static int arm_redactor(struct run *r, struct err *e)
 {
+	static const struct redact_opts lit = { .no_keys = true };
 	const struct run_var *v;
 	size_t i;
 	int rc;
 
 	rc = redactor_new(&r->red, NULL);
+	if (rc == 0)
+		rc = redactor_new(&r->red_lit, &lit);
 	for (i = 0; rc == 0 && i < r->env.n; i++) {
 		v = &r->env.v[i];
 		if (!v->secret || v->len == 0)
 			continue;
-		rc = redactor_add_secret(r->red, v->value, v->len);
+		rc = redactor_add_secret(r->red_lit, v->value, v->len);
+		if (rc == 0)
+			rc = redactor_add_secret(r->red, v->value, v->len);
 		if (rc == -ERANGE) {
 			run_warn(r, "secret %s from %s is shorter than %d bytes: "
 				 "it is not redacted reliably", v->name, v->from,
@@ -174,6 +181,24 @@ void run_fail(struct run *r, const char *task, const char *why)
 		snprintf(r->error, sizeof(r->error), "%s", why);
 }
 
+/* A limit fails the whole tree: the first message is kept for the other
+ * runs of the tree (a parent waiting for its child), and this run's
+ * threads wake to see it (run_scope_stopped()). */
+static void tree_limit(struct run *r, const char *msg)
+{
+	uint64_t one = 1;
+	bool no = false;
+
+	if (atomic_compare_exchange_strong(&r->tree->claimed, &no, true)) {
+		snprintf(r->tree->limit, sizeof(r->tree->limit), "%s", msg);
+		atomic_store(&r->tree->limited, true);
+	}
+	if (write(r->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is already non-zero: the run is awake */
+	}
+	pthread_cond_broadcast(&r->slot_cv);
+}
+
 int run_limit(struct run *r, const char *fmt, ...)
 {
 	char msg[512];
@@ -183,6 +208,7 @@ int run_limit(struct run *r, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	run_fail(r, NULL, msg);
+	tree_limit(r, msg);
 	return -ETIME;
 }
 
@@ -218,7 +244,8 @@ void run_scope_release(struct run_scope *sc)
 
 bool run_scope_stopped(const struct run_scope *sc)
 {
-	if (run_stopping(sc->r) != RUN_GO)
+	if (run_stopping(sc->r) != RUN_GO ||
+	    atomic_load(&sc->r->tree->limited))
 		return true;
 	for (; sc; sc = sc->up)
 		if (atomic_load(&sc->cut))
@@ -270,12 +297,16 @@ static size_t next_task(const struct doc *list, size_t i, const char *jump)
 	return j < 0 ? list->n : (size_t)j;
 }
 
-/* A limit that stops the run before a task starts: -ETIME, else 0. */
-static int limit_hit(struct run *r)
+/* A limit that stops the run before a task starts: -ETIME, else 0.
+ * @reserve: count the task (the operation is taken only if within the
+ * limit, so tasks that waited for a slot cannot overshoot it). */
+static int limit_hit(struct run *r, bool reserve)
 {
 	const struct plane_limits *l = &r->p->limits;
+	unsigned ops = reserve ? atomic_fetch_add(&r->tree->ops, 1) :
+			         atomic_load(&r->tree->ops);
 
-	if (atomic_load(&r->tree->ops) >= l->max_total_operations)
+	if (ops >= l->max_total_operations)
 		return run_limit(r, "limit max_total_operations (%u) exceeded",
 				 l->max_total_operations);
 	if (run_now() >= r->tree->deadline_ns)
@@ -402,9 +433,13 @@ static int run_one(struct run_scope *sc, const struct doc *def,
 	task_init(sc, &t, def);
 	leaf = is_leaf(&t);
 	rc = leaf ? slot_take(r, sc) : 0;
-	if (rc < 0)
+	if (rc == 0)
+		rc = limit_hit(r, true);
+	if (rc < 0) {
+		if (leaf)
+			slot_give(r);
 		return rc;
-	atomic_fetch_add(&r->tree->ops, 1);
+	}
 	t.start_ns = run_now();
 	run_task_set(r, &t, "IN_PROGRESS");
 	run_event_task(r, &t, "IN_PROGRESS");
@@ -434,7 +469,7 @@ int run_list(struct run_scope *sc, const struct doc *list,
 				sc->r->cut = true;
 			return -ECANCELED;
 		}
-		rc = limit_hit(sc->r);
+		rc = limit_hit(sc->r, false);
 		if (rc == 0)
 			rc = run_one(sc, list->u.items[i], f, then,
 				     sizeof(then));
@@ -458,6 +493,9 @@ static void run_tasks(struct run *r)
 		run_redact_text(r, f.detail, f.detail, sizeof(f.detail));
 		run_fail(r, f.path, f.detail);
 	}
+	/* A limit another run of the tree hit stopped this one too. */
+	if (atomic_load(&r->tree->limited))
+		run_fail(r, NULL, r->tree->limit);
 	run_scope_release(&top);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -571,6 +609,7 @@ static void cleanup(struct run *r)
 	sink_close(r->events);
 	remove_workdir(r);
 	redactor_free(r->red);
+	redactor_free(r->red_lit);
 	run_env_release(&r->env);
 	doc_free(r->exec);
 	doc_free(r->wf);

@@ -66,7 +66,12 @@ int run_export(struct run *r, const char *as, const struct doc *v)
 	struct doc *c = doc_clone(v);
 	int rc = c ? doc_map_set(r->exported, as, c) : -ENOMEM;
 
-	return rc < 0 ? rc : expr_set_key(r->ex, as, v);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&r->ex_mu);
+	rc = expr_set_key(r->ex, as, v);
+	pthread_mutex_unlock(&r->ex_mu);
+	return rc;
 }
 
 /* A failed evaluation: the task's error, redacted. */
@@ -82,8 +87,9 @@ static int eval_failed(struct run *r, struct run_task *t, int rc,
 }
 
 /* The evaluation runs in the run's evaluator process, bounded by the
- * task's deadline and stopped by a cancel or a cut (the run's lock stays
- * held: the deadline bounds how long). */
+ * task's deadline and stopped by a cancel or a cut; the run's lock is let
+ * go meanwhile (the evaluator has its own), so a slow expression in one
+ * FORK branch does not stop the others. */
 int run_eval(struct run *r, struct run_task *t, const struct doc *v,
 	     struct doc **out)
 {
@@ -96,9 +102,13 @@ int run_eval(struct run *r, struct run_task *t, const struct doc *v,
 	char msg[512] = "";
 	int rc;
 
+	pthread_mutex_unlock(&r->mu);
+	pthread_mutex_lock(&r->ex_mu);
 	expr_set_wait(r->ex, &w);
 	rc = expr_render(r->ex, v, t->sc->vars, out, msg, sizeof(msg));
 	expr_set_wait(r->ex, NULL);
+	pthread_mutex_unlock(&r->ex_mu);
+	pthread_mutex_lock(&r->mu);
 	if (rc == -ETIME)
 		return run_deadline_failure(r, t, is_task);
 	if (rc == -ECANCELED)
@@ -170,12 +180,12 @@ int run_render_cfg(struct run *r, struct run_task *t)
 
 /* ---- redaction ------------------------------------------------------ */
 
-/* @n bytes of @s, every secret form masked, into @out. */
-static int redact_into(struct run *r, const char *s, size_t n,
+/* @n bytes of @s, every secret form masked by @red, into @out. */
+static int redact_into(struct redactor *red, const char *s, size_t n,
 		       struct buf *out)
 {
 	struct redact_stream *rs = NULL;
-	int rc = redactor_stream_new(r->red, &rs);
+	int rc = redactor_stream_new(red, &rs);
 
 	if (rc == 0)
 		rc = redact_stream_write(rs, s, n, out);
@@ -195,7 +205,7 @@ void run_redact_text(struct run *r, const char *s, char *out, size_t cap)
 	if (!r->red) {
 		if (out != s)
 			snprintf(out, cap, "%s", s);
-	} else if (redact_into(r, s, strlen(s), &b) < 0) {
+	} else if (redact_into(r->red, s, strlen(s), &b) < 0) {
 		snprintf(out, cap, "(message withheld: it could not be "
 			 "redacted)");
 	} else {
@@ -211,10 +221,24 @@ static struct doc *redact_str(struct run *r, const struct doc *d)
 	struct buf b = BUF_INIT(2 * d->n + 4096);
 	struct doc *o = NULL;
 
-	if (redact_into(r, d->u.s, d->n, &b) == 0)
+	if (redact_into(r->red, d->u.s, d->n, &b) == 0)
 		o = doc_str(b.data ? b.data : "", b.len);
 	buf_release(&b);
 	return o;
+}
+
+bool run_has_secret(struct run *r, const char *s)
+{
+	struct buf b = BUF_INIT(2 * strlen(s) + 4096);
+	bool yes;
+
+	if (!r->red_lit)
+		return false;
+	/* masking changed it, or it could not be checked */
+	yes = redact_into(r->red_lit, s, strlen(s), &b) < 0 ||
+	      b.len != strlen(s) || (b.len && memcmp(b.data, s, b.len));
+	buf_release(&b);
+	return yes;
 }
 
 struct doc *run_redacted(struct run *r, const struct doc *d)

@@ -329,7 +329,7 @@ static void *branch_main(void *arg)
 	run_lock(r);
 	b->rc = run_list(&b->sc, b->list, &b->f);
 	branch_ended(b);
-	pthread_mutex_unlock(&r->mu);
+	run_unlock(r);
 	return NULL;
 }
 

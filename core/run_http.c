@@ -86,7 +86,8 @@ static unsigned call_timeout(struct run *r, struct run_task *t, bool *run_cap)
 		to = doc_map_get(t->cfg, "timeout_seconds");
 	if (to && to->type == DOC_INT && to->i >= 1 && to->i <= 300)
 		s = to->i;
-	left = (run_task_deadline(r, t, &is_task) - run_now()) / 1000000000;
+	left = (run_task_deadline(r, t, &is_task) - run_now() + 999999999) /
+	       1000000000;
 	*run_cap = left < s;
 	if (left < s)
 		s = left < 1 ? 1 : left;

@@ -70,6 +70,9 @@ struct runner {
 struct run_tree {
 	_Atomic unsigned ops;		/* tasks started in the tree */
 	int64_t deadline_ns;		/* workflow_timeout, from the root's start */
+	_Atomic bool claimed;		/* a limit failed a run of the tree */
+	_Atomic bool limited;		/* ... and limit[] is written */
+	char limit[512];		/* its message */
 };
 
 /* How a child run (RUN workflow) hangs on its parent. */
@@ -163,6 +166,8 @@ struct run {
 	int64_t commit_ns;		/* last status commit */
 	struct run_env env;
 	struct redactor *red;
+	struct redactor *red_lit;	/* the secrets alone, no key patterns */
+	pthread_mutex_t ex_mu;		/* r->ex: taken without r->mu held */
 	struct sink *log;
 	struct sink *events;
 	bool dry;
@@ -306,6 +311,8 @@ int run_render_cfg(struct run *r, struct run_task *t);
 /* evaluate one template or value @v (a non-string is copied) in @sc */
 int run_eval(struct run *r, struct run_task *t, const struct doc *v,
 	     struct doc **out);
+/* whether @s holds a secret value of the run (literal forms) */
+bool run_has_secret(struct run *r, const char *s);
 /* a copy of @d with every secret of the run masked in its strings */
 struct doc *run_redacted(struct run *r, const struct doc *d);
 /* @s with every secret masked, into @out (cut to @cap) */

@@ -15,12 +15,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-/* The input as JSON text, refused when it would carry a secret: the
- * child keeps it in its spec, which is stored as written. */
+/* The input as JSON text, refused when it would carry a secret value of
+ * the run: the child keeps it in its spec, stored as written. */
 static int input_json(struct run *r, struct run_task *t, struct buf *out)
 {
 	const struct doc *in = doc_map_get(t->cfg, "input");
-	char *plain;
 	int rc = in ? expr_json_dump(in, out) : buf_addstr(out, "{}");
 
 	if (rc == 0)
@@ -30,17 +29,12 @@ static int input_json(struct run *r, struct run_task *t, struct buf *out)
 			 "sub-workflow is too large");
 		return -1;
 	}
-	plain = strdup(out->data);
-	if (!plain)
-		return -ENOMEM;
-	run_redact_text(r, plain, plain, strlen(plain) + 1);
-	rc = strcmp(plain, out->data) ? -1 : 0;
-	free(plain);
-	if (rc)
-		snprintf(t->error, sizeof(t->error), "the input of the "
-			 "sub-workflow holds a secret: pass secrets through "
-			 "environments, not input");
-	return rc;
+	if (!run_has_secret(r, out->data))
+		return 0;
+	snprintf(t->error, sizeof(t->error), "the input of the sub-workflow "
+		 "would carry a value marked isSecret; give it to the child "
+		 "through an environment instead");
+	return -1;
 }
 
 static int link_entry(struct run *r, struct run_task *t,
@@ -57,30 +51,41 @@ static int link_entry(struct run *r, struct run_task *t,
 	return 0;
 }
 
-/* Wait for the child's end; a stop or cut on our side cancels it. */
-static bool wait_child(struct run *r, struct run_task *t, uint64_t serial,
-		       int done_fd)
+/* How a wait for a child ended. */
+enum child_wait { CHILD_ENDED, CHILD_STOPPED, CHILD_LATE };
+
+/* Wait for the child's end; a stop, a cut or the task's deadline on our
+ * side cancels it, and the wait goes on until it has ended (it writes
+ * done_fd then, so the fd must stay open until that). */
+static enum child_wait wait_child(struct run *r, struct run_task *t,
+				  uint64_t serial, int done_fd)
 {
+	enum child_wait why = CHILD_ENDED;
 	struct pollfd pf[17];
 	int n = run_scope_fds(t->sc, pf + 1, 16);
-	bool cancelled = false;
+	bool is_task;
+	int64_t dl = run_task_deadline(r, t, &is_task);
 
 	pf[0] = (struct pollfd){ .fd = done_fd, .events = POLLIN };
 	run_unlock(r);
-	/* Only the child's end leaves: it writes done_fd when it ends, so
-	 * the fd must stay open until then. */
 	for (;;) {
-		if (poll(pf, (nfds_t)(n + 1), -1) > 0 &&
-		    (pf[0].revents & POLLIN))
+		if (poll(pf, (nfds_t)(n + 1), why == CHILD_ENDED ?
+			 run_poll_ms(dl) : -1) > 0 && (pf[0].revents & POLLIN))
 			break;
-		if (!cancelled && run_scope_stopped(t->sc)) {
+		if (why != CHILD_ENDED)
+			continue;
+		if (run_scope_stopped(t->sc))
+			why = CHILD_STOPPED;
+		else if (run_now() >= dl)
+			why = CHILD_LATE;
+		if (why != CHILD_ENDED) {
 			runner_cancel(r->rr, serial);
-			cancelled = true;
 			n = 0;	/* the wake-ups stay readable */
 		}
 	}
 	run_lock(r);
-	return cancelled;
+	return why == CHILD_ENDED && run_scope_stopped(t->sc) ? CHILD_STOPPED :
+	       why;
 }
 
 /* The child ended: its output, or why it failed. */
@@ -114,6 +119,8 @@ static int child_result(struct run *r, struct run_task *t,
 	return rc;
 }
 
+/* Create the child and start it; a child created but not started is
+ * FAILED at once (else recovery would start it alone). */
 static int start_child(struct run *r, struct run_task *t, const char *json,
 		       struct plane_res *c, int done_fd)
 {
@@ -123,23 +130,41 @@ static int start_child(struct run *r, struct run_task *t, const char *json,
 	int rc = plane_run_child(r->p, r->uid, ref ? ref : "", json, r->slug,
 				 t->path, c, &e);
 
-	if (rc < 0 && rc != -ENOMEM) {
+	if (rc < 0) {
 		run_fmt(t->error, sizeof(t->error), "cannot create the "
-			"sub-workflow execution: %s", e.msg);
+			"sub-workflow execution: %s", e.msg[0] ? e.msg :
+			strerror(-rc));
 		return -1;
 	}
-	if (rc == 0)
-		rc = link_entry(r, t, c);
+	rc = link_entry(r, t, c);
 	if (rc == 0)
 		rc = runner_launch_child(r->rr, c->id, c->serial, r->uid,
 					 &link);
-	if (rc < 0 && rc != -ENOMEM) {
-		snprintf(t->error, sizeof(t->error), "cannot start the "
-			 "sub-workflow execution %s", c->slug);
+	if (rc < 0) {
+		run_fmt(t->error, sizeof(t->error), "cannot start the "
+			"sub-workflow execution %s", c->slug);
 		run_fail_stored(r->p, c->id, "FAILED", t->error, &e);
 		return -1;
 	}
-	return rc;
+	return 0;
+}
+
+/* The child was waited for: how the task ends.  A limit it hit is the
+ * tree's: it fails this run too, and no TRY catches it. */
+static int child_done(struct run *r, struct run_task *t,
+		      const struct plane_res *c, enum child_wait why)
+{
+	bool is_task;
+
+	if (atomic_load(&r->tree->limited))
+		return run_limit(r, "%s", r->tree->limit);
+	if (why == CHILD_STOPPED)
+		return -ECANCELED;
+	if (why == CHILD_LATE) {
+		run_task_deadline(r, t, &is_task);
+		return run_deadline_failure(r, t, is_task);
+	}
+	return child_result(r, t, c);
 }
 
 int run_sub(struct run *r, struct run_task *t)
@@ -165,10 +190,8 @@ int run_sub(struct run *r, struct run_task *t)
 		rc = -ENOMEM;
 	if (rc == 0)
 		rc = start_child(r, t, json.data, &c, done_fd);
-	if (rc == 0 && wait_child(r, t, c.serial, done_fd))
-		rc = -ECANCELED;
-	else if (rc == 0)
-		rc = child_result(r, t, &c);
+	if (rc == 0)
+		rc = child_done(r, t, &c, wait_child(r, t, c.serial, done_fd));
 	if (done_fd >= 0)
 		close(done_fd);
 	buf_release(&json);

@@ -44,8 +44,7 @@ int run_deadline_failure(struct run *r, struct run_task *t, bool is_task)
 	}
 	snprintf(t->error, sizeof(t->error), "limit workflow_timeout (%u s) "
 		 "exceeded", r->p->limits.workflow_timeout);
-	run_fail(r, NULL, t->error);
-	return -ETIME;
+	return run_limit(r, "%s", t->error);
 }
 
 int run_poll_ms(int64_t until_ns)

@@ -65,6 +65,7 @@ static void run_free(struct run *r)
 	if (r->wake_fd >= 0)
 		close(r->wake_fd);
 	pthread_mutex_destroy(&r->mu);
+	pthread_mutex_destroy(&r->ex_mu);
 	pthread_cond_destroy(&r->slot_cv);
 	free(r);
 }
@@ -105,6 +106,7 @@ static struct run *run_alloc(struct runner *rr, const char *id,
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->link.done_fd = -1;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->ex_mu, NULL);
 	pthread_cond_init(&r->slot_cv, NULL);
 	r->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (r->wake_fd < 0) {

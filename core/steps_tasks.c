@@ -511,9 +511,17 @@ static int cfg_try(struct tcheck *t, struct doc *cfg)
 }
 
 /* taskConfig.timeout, any kind: whole seconds. */
-static int cfg_timeout(struct tcheck *t, struct doc *cfg)
+static int cfg_timeout(struct tcheck *t, struct doc *cfg, const char *kind)
 {
+	static const char *const nested[] = { "SWITCH", "FOR", "FORK", "TRY" };
 	const struct doc *to = doc_map_get(cfg, "timeout");
+	size_t i;
+
+	for (i = 0; to && i < 4; i++)
+		if (!strcmp(kind, nested[i]))
+			return tfail(t, "timeout", "applies to SET, RUN, WAIT, "
+				     "RAISE and HTTP_CALL tasks (put it on the "
+				     "tasks inside)");
 
 	if (to && (to->type != DOC_INT || to->i < 1 || to->i > 86400))
 		return tfail(t, "timeout", "must be whole seconds, 1 to 86400");
@@ -557,7 +565,7 @@ static int check_task(struct tcheck *t, struct doc *task)
 	snprintf(t->path + at, sizeof(t->path) - at, ".taskConfig");
 	rc = task_rules[i].fn(t, cfg);
 	if (rc == 0)
-		rc = cfg_timeout(t, cfg);
+		rc = cfg_timeout(t, cfg, kind);
 	t->path[at] = '\0';
 	return rc;
 }

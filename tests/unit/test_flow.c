@@ -230,7 +230,7 @@ static void secret_results(void **state)
 	assert_string_equal(entry(f, "run1", "s", "output"), "{\"v\":\"***\"}");
 	assert_non_null(strstr(rx_stream(f, &r, PLANE_LOG), "same"));
 	assert_non_null(strstr(entry(f, "run1", "sub", "error"),
-			       "holds a secret"));
+			       "would carry a value marked isSecret"));
 	assert_null(strstr(json_at(f, "run1", "status"), SECRET));
 	assert_null(strstr(rx_stream(f, &r, PLANE_EVENTS), SECRET));
 }
@@ -261,6 +261,75 @@ static void sub_workflow(void **state)
 			    "run1");
 	assert_non_null(strstr(entry(f, "run1", "missing", "error"),
 			       "not found"));
+}
+
+/* A limit a child hits fails its parent too: no TRY around the RUN
+ * workflow catches it.  A key named like a secret is not one. */
+static void child_limit_not_caught(void **state)
+{
+	struct fx_plane *f = *state;
+
+	f->lim.max_loop_iterations = 3;
+	rx_open(f);
+	rx_workflow(f, "child", "[{name: l, kind: FOR, taskConfig: {in: [1, 2,"
+		    " 3, 4, 5], do: [{name: s, kind: SET, taskConfig: "
+		    "{variables: {a: 1}}}]}}]");
+	run_one(f, "[{name: g, kind: TRY, taskConfig: {try: [{name: sub, kind: "
+		"RUN, taskConfig: {workflow: child, input: {token_count: 3}}}],"
+		" catch: {do: [{name: c, kind: SET, taskConfig: {variables: "
+		"{caught: true}}}]}}}, {name: after, kind: SET, taskConfig: "
+		"{variables: {a: 1}}}]", NULL, "FAILED");
+	assert_string_equal(rx_field(f, "run1", "status.error"),
+			    "limit max_loop_iterations (3) exceeded: FOR loop "
+			    "l has 5 items");
+	assert_string_equal(entry(f, "run1", "g/catch/c", "status"),
+			    "\"SKIPPED\"");
+	assert_string_equal(entry(f, "run1", "after", "status"),
+			    "\"SKIPPED\"");
+}
+
+/* Branches that waited for a slot cannot overshoot
+ * max_total_operations. */
+static void ops_not_overshot(void **state)
+{
+	struct fx_plane *f = *state;
+
+	f->lim.max_total_operations = 3;
+	f->lim.max_parallel = 1;
+	rx_open(f);
+	run_one(f, "[{name: f, kind: FORK, taskConfig: {branches: [{name: a, "
+		"do: [{name: w, kind: WAIT, taskConfig: {seconds: 1}}]}, {name: "
+		"b, do: [{name: w, kind: WAIT, taskConfig: {seconds: 1}}]}, "
+		"{name: c, do: [{name: w, kind: WAIT, taskConfig: {seconds: 1}}"
+		"]}, {name: d, do: [{name: w, kind: WAIT, taskConfig: {seconds:"
+		" 1}}]}]}}]", NULL, "FAILED");
+	assert_string_equal(rx_field(f, "run1", "status.error"),
+			    "limit max_total_operations (3) exceeded");
+	assert_string_equal(rx_field(f, "run1", "status.summary.completed"),
+			    "2");
+}
+
+/* taskConfig.timeout bounds the wait for a child, which is cancelled. */
+static void child_timeout(void **state)
+{
+	struct fx_plane *f = *state;
+	char child[256];
+
+	rx_open(f);
+	rx_workflow(f, "child", "[{name: w, kind: WAIT, taskConfig: {seconds: "
+		    "30}}]");
+	rx_workflow(f, "wf", "[{name: sub, kind: RUN, taskConfig: {workflow: "
+		    "child, timeout: 1}}]");
+	rx_execution(f, "run1", "wf", NULL);
+	assert_string_equal(rx_wait_end_within(f, "run1", 15), "FAILED");
+	assert_string_equal(entry(f, "run1", "sub", "error"),
+			    "\"timeout: task exceeded its timeout of 1 s\"");
+	snprintf(child, sizeof(child), "%s",
+		 entry(f, "run1", "sub", "childExecution.slug"));
+	assert_true(strlen(child) > 2);
+	child[strlen(child) - 1] = '\0';
+	assert_string_equal(rx_field(f, child + 1, "status.phase"),
+			    "CANCELLED");
 }
 
 /* 300 quick tasks do not mean 600 status commits. */
@@ -305,6 +374,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sub_workflow, rx_setup,
 						rx_teardown),
 		cmocka_unit_test_setup_teardown(commits_spaced, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(child_limit_not_caught,
+						rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(ops_not_overshot, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(child_timeout, rx_setup,
 						rx_teardown),
 	};
 

@@ -197,6 +197,11 @@ static const struct tcase name_cases[] = {
 	  "spec.tasks[0].taskConfig.do[0]: field given twice" },
 	{ "[{name: a, kind: WAIT, taskConfig: {seconds: 1, timeout: 0}}]", BAD,
 	  "spec.tasks[0].taskConfig.timeout: must be whole seconds" },
+	{ "[{name: a, kind: FOR, taskConfig: {in: [1], timeout: 5, do: [{name: "
+	  "b, kind: SET, taskConfig: {variables: {}}}]}}]", BAD,
+	  "spec.tasks[0].taskConfig.timeout: applies to SET, RUN, WAIT" },
+	{ "[{name: a, kind: RUN, taskConfig: {workflow: w, timeout: 5}}]", 0,
+	  NULL },
 	{ "[{name: a, kind: TRY, taskConfig: {try: [{name: b, kind: WAIT, "
 	  "taskConfig: {seconds: 1, timeout: 86401}}]}}]", BAD,
 	  "spec.tasks[0].taskConfig.try[0].taskConfig.timeout" },
