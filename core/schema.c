@@ -534,7 +534,7 @@ static int norm_map(const struct schema_field *f, const struct doc *v,
 
 /* ---- post checks ---------------------------------------------------- */
 
-static size_t utf8_chars(const char *s, size_t n)
+size_t schema_utf8_chars(const char *s, size_t n)
 {
 	size_t i, c = 0;
 
@@ -590,7 +590,7 @@ static int check_length(const struct schema_field *f, const struct doc *nv,
 
 	if (f->type != ST_STRING || nv->type != DOC_STR)
 		return 0;
-	len = utf8_chars(text_of(nv), nv->n);
+	len = schema_utf8_chars(text_of(nv), nv->n);
 	if (f->min == 1 && len == 0)
 		return fail(e, p, "must not be empty");
 	if (f->min > 0 && len < (uint64_t)f->min)

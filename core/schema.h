@@ -93,6 +93,9 @@ int schema_enum_parse(const struct schema_enum *en, const char *text,
 /** schema_enum_name() - short upper-case name of @number, or NULL. */
 const char *schema_enum_name(const struct schema_enum *en, int32_t number);
 
+/* The characters (code points) of @n bytes of UTF-8 @s. */
+size_t schema_utf8_chars(const char *s, size_t n);
+
 /**
  * schema_for_each_secret() - call @fn for every secret value node below
  * @d (normalized with @m): the "value" of each message carrying SF_SECRET

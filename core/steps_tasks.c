@@ -99,16 +99,6 @@ static int check_list(struct tcheck *t, struct doc *list, const char *field,
 
 /* ---- names and jump targets ----------------------------------------- */
 
-static size_t utf8_chars(const char *s, size_t n)
-{
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
-	return c;
-}
-
 /* Task and branch names: status ids and events are paths of names joined
  * by '/', so a name must not hold one. */
 static int name_ok(struct tcheck *t, const char *field, const struct doc *v)
@@ -119,7 +109,7 @@ static int name_ok(struct tcheck *t, const char *field, const struct doc *v)
 		return tfail(t, field, "must not hold a NUL byte");
 	if (memchr(v->u.s, '/', v->n))
 		return tfail(t, field, "must not hold '/' (task paths use it)");
-	if (utf8_chars(v->u.s, v->n) > BRANCH_NAME_MAX)
+	if (schema_utf8_chars(v->u.s, v->n) > BRANCH_NAME_MAX)
 		return tfail(t, field, "longer than %d characters",
 			     BRANCH_NAME_MAX);
 	return 0;
