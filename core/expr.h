@@ -58,6 +58,8 @@
 	(8u << 20) /* a value converted to a doc, bytes                        \
 		      of text (bigger: -EFBIG) */
 #define EXPR_DATA_MAX (1ull << 30) /* an evaluator's own data, bytes */
+#define EXPR_CPU_MAX 600 /* an evaluator's CPU seconds (RLIMIT_CPU); past it
+			   it ends and the next evaluation starts another */
 
 struct expr_cache;
 

@@ -151,7 +151,7 @@ static int spawn(struct expr_cache *c)
 {
 	uint64_t data = data_now() + EXPR_DATA_MAX;
 	pid_t parent = getpid(), pid;
-	int sv[2];
+	int sv[2], rc;
 
 	/* jq's number printing sets itself up with pthread_once: done here,
 	   never in a child that another thread's half-done call could lock. */
@@ -171,7 +171,10 @@ static int spawn(struct expr_cache *c)
 	c->sock = sv[0];
 	c->pid = pid;
 	c->nprog = 0;
-	return send_input(c);
+	rc = send_input(c);
+	if (rc < 0)	/* never an evaluator without its input */
+		stop_child(c);
+	return rc;
 }
 
 /* ---- waiting ----------------------------------------------------------- */
@@ -360,8 +363,8 @@ static int take_reply(struct expr_cache *c, const struct expr_hdr *h,
 	c->nprog = h->nprog;
 	if (rc == 0)
 		rc = expr_json_parse(body, h->len, out);
-	else if (rc > 0 || rc < -4095)
-		rc = -EIO; /* not an errno: never sent */
+	else if (rc != -EINVAL && rc != -EFBIG && rc != -ENOMEM)
+		rc = -EIO; /* not one the evaluator sends: never trusted */
 	else if (msg && cap)
 		snprintf(msg, cap, "%.*s", (int)h->len, body);
 	explicit_bzero(c->rb, c->rlen); /* results may hold secrets */

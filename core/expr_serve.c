@@ -60,12 +60,15 @@ static void tidy_fds(int sock)
 }
 
 /* No core file; at most @data bytes of data segment (RLIMIT_AS cannot
-   work: the daemon's address space holds the store's whole map). */
+   work: the daemon's address space holds the store's whole map); at most
+   EXPR_CPU_MAX s of CPU (an orphan in an endless program ends). */
 static void set_limits(uint64_t data)
 {
 	struct rlimit core = {0, 0}, lim;
+	struct rlimit cpu = {EXPR_CPU_MAX, EXPR_CPU_MAX + 10};
 
 	setrlimit(RLIMIT_CORE, &core);
+	setrlimit(RLIMIT_CPU, &cpu);
 	if (getrlimit(RLIMIT_DATA, &lim) < 0)
 		return;
 	if (lim.rlim_max == RLIM_INFINITY || (rlim_t)data < lim.rlim_max)
@@ -158,9 +161,13 @@ void expr_serve(int sock, pid_t parent, uint64_t data)
 	struct expr_hdr h;
 	char *p;
 
-	/* Dies with the daemon; if it already died, the signal never comes. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	/* No PR_SET_PDEATHSIG: it fires when the *thread* that forked ends,
+	 * and a FORK branch's thread may be the one that started this
+	 * evaluator.  The daemon gone, the socket reads EOF and this ends;
+	 * one stuck in an endless program is ended by RLIMIT_CPU. */
+	if (getppid() != parent)
 		_exit(0);
+	setpgid(0, 0);	/* the terminal's Ctrl-C is the daemon's, not ours */
 	reset_signals();
 	tidy_fds(sock);
 	set_limits(data);

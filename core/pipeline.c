@@ -17,15 +17,40 @@
 
 #include "yaml.h"
 
+void plane_utc(int64_t sec, struct tm *tm)
+{
+	int64_t days = sec / 86400, rem = sec % 86400;
+	int64_t era, doe, yoe, doy, mp, y;
+
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	/* the civil date of a day count, on 400-year eras from 0000-03-01 */
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	y = yoe + era * 400;
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+	tm->tm_mon = (int)(mp < 10 ? mp + 2 : mp - 10);
+	tm->tm_year = (int)(y + (tm->tm_mon <= 1) - 1900);
+	tm->tm_hour = (int)(rem / 3600);
+	tm->tm_min = (int)(rem / 60 % 60);
+	tm->tm_sec = (int)(rem % 60);
+}
+
 void plane_fmt_time(int64_t ns, char *text, size_t cap)
 {
-	time_t s = (time_t)(ns / 1000000000);
 	struct tm tm;
-	char day[32];
 
-	gmtime_r(&s, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(text, cap, "%s.%03dZ", day, (int)(ns / 1000000 % 1000));
+	plane_utc(ns / 1000000000, &tm);
+	snprintf(text, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)(ns / 1000000 % 1000));
 }
 
 void plane_now(int64_t *ns, char *text, size_t cap)

@@ -68,9 +68,13 @@ int run_export(struct run *r, const char *as, const struct doc *v)
 
 	if (rc < 0)
 		return rc;
+	/* Never wait for the evaluator (a slow expression of another
+	 * branch) with the run's lock held; @v is this task's own output. */
+	pthread_mutex_unlock(&r->mu);
 	pthread_mutex_lock(&r->ex_mu);
 	rc = expr_set_key(r->ex, as, v);
 	pthread_mutex_unlock(&r->ex_mu);
+	pthread_mutex_lock(&r->mu);
 	return rc;
 }
 

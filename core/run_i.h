@@ -185,7 +185,7 @@ struct run {
 	char error[1024];		/* status.error of a failed run */
 	const char *phase;		/* final phase */
 	time_t ts_sec;			/* events' timestamp cache */
-	char ts_day[24];
+	char ts_day[80];
 };
 
 /* runner.c */

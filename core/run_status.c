@@ -451,9 +451,10 @@ static void ev_time(struct run *r, char *out, size_t cap)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != r->ts_sec || !r->ts_day[0]) {
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(r->ts_day, sizeof(r->ts_day), "%Y-%m-%dT%H:%M:%S",
-			 &tm);
+		plane_utc((int64_t)ts.tv_sec, &tm);
+		snprintf(r->ts_day, sizeof(r->ts_day), "%04d-%02d-%02dT%02d:"
+			 "%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		r->ts_sec = ts.tv_sec;
 	}
 	snprintf(out, cap, "%s.%03dZ", r->ts_day, (int)(ts.tv_nsec / 1000000));
@@ -461,7 +462,7 @@ static void ev_time(struct run *r, char *out, size_t cap)
 
 static void ev_head(struct buf *b, struct run *r, const char *type)
 {
-	char now[48];
+	char now[96];
 
 	ev_time(r, now, sizeof(now));
 	buf_addf(b, "{\"type\":\"%s\",\"executionId\":\"%s\","

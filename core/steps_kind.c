@@ -350,8 +350,10 @@ static int wex_name(struct pctx *c)
 
 	if (!c->gen_name)
 		return 0;
-	gmtime_r(&s, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	plane_utc((int64_t)s, &tm);
+	snprintf(stamp, sizeof(stamp), "%04d%02d%02d-%02d%02d%02d",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
 	n = snprintf(base, sizeof(base), "%.*s-%s",
 		     (int)(SLUG_MAX - strlen(stamp) - 5), c->wf_slug, stamp);
 	if (n < 0 || (size_t)n >= sizeof(base))

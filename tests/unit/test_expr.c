@@ -1088,6 +1088,34 @@ static void test_out_of_memory(void **state)
 	expr_cache_free(c);
 }
 
+static void *respawn_in_thread(void *arg)
+{
+	still_works(arg, 0);
+	return NULL;
+}
+
+/* An evaluator started by a thread that then ends (a FORK branch after a
+   failure) serves the others: it does not die with that thread. */
+static void test_outlives_thread(void **state)
+{
+	struct expr_cache *c = cache_k();
+	pthread_t t;
+	pid_t pid;
+
+	(void)state;
+	still_works(c, 0);
+	eval_fails(c, "${ [] | .[1e9] = 1 }", 20, NULL, -EINVAL,
+		   "expression failed: the evaluator stopped (out of memory?)");
+	assert_int_equal(pthread_create(&t, NULL, respawn_in_thread, c), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	pid = expr_cache_pid(c);
+	assert_true(pid > 0);
+	usleep(100000);	/* a death signal would have come by now */
+	still_works(c, 0);
+	assert_int_equal(expr_cache_pid(c), pid);
+	expr_cache_free(c);
+}
+
 /* Programs that never end are killed at the deadline. */
 static void test_deadline(void **state)
 {
@@ -1271,6 +1299,7 @@ int main(void)
 	    cmocka_unit_test(test_truthy),
 	    cmocka_unit_test(test_wire),
 	    cmocka_unit_test(test_out_of_memory),
+	    cmocka_unit_test(test_outlives_thread),
 	    cmocka_unit_test(test_deadline),
 	    cmocka_unit_test(test_cancel),
 	    cmocka_unit_test(test_process),

@@ -1146,6 +1146,35 @@ static const struct task_case task_cases[] = {
 	  "taskConfig: {}}]}}]", "spec.tasks[0].taskConfig.try[0].kind" },
 };
 
+/* plane_utc() agrees with gmtime_r() across eras, leap days and
+ * negative times. */
+static void utc_breakdown(void **state)
+{
+	static const int64_t at[] = {
+		0, -1, 86399, 86400, 951782400, 951868800, 1709164800,
+		4107542399, 4107542400, -2208988800, 253402300799,
+		1795437022, -62135596800,
+	};
+	struct tm a, b;
+	time_t t;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		t = (time_t)at[i];
+		plane_utc(at[i], &a);
+		assert_non_null(gmtime_r(&t, &b));
+		if (a.tm_year != b.tm_year || a.tm_mon != b.tm_mon ||
+		    a.tm_mday != b.tm_mday || a.tm_hour != b.tm_hour ||
+		    a.tm_min != b.tm_min || a.tm_sec != b.tm_sec)
+			fail_msg("%lld: %d-%d-%d %d:%d:%d, gmtime %d-%d-%d "
+				 "%d:%d:%d", (long long)at[i], a.tm_year,
+				 a.tm_mon, a.tm_mday, a.tm_hour, a.tm_min,
+				 a.tm_sec, b.tm_year, b.tm_mon, b.tm_mday,
+				 b.tm_hour, b.tm_min, b.tm_sec);
+	}
+}
+
 static void workflow_tasks(void **state)
 {
 	struct fx_plane *f = *state;
@@ -2154,6 +2183,7 @@ int main(void)
 		T(execution_immutable),
 		T(identity_immutable),
 		T(workflow_tasks),
+		T(utc_breakdown),
 		T(delete_cascade),
 		T(delete_busy),
 		T(failures_change_nothing),
