@@ -99,12 +99,34 @@ static int envelope(const struct doc *wf, const char *wf_id,
 	return 0;
 }
 
+/* The execution of @wf (@wf_id) with @spec through the create pipeline;
+ * its YAML text is wiped (it may hold runtime secrets). */
+static int submit(struct plane *p, const struct plane_caller *c,
+		  const struct doc *wf, const char *wf_id, struct doc *spec,
+		  enum plane_write_mode mode, struct plane_res *out,
+		  struct err *e)
+{
+	struct buf yaml = BUF_INIT(PLANE_DOC_MAX);
+	struct doc *d = NULL;
+	int rc = envelope(wf, wf_id, spec, &d, e);
+
+	if (rc == 0)
+		rc = yaml_emit(d, &yaml);
+	if (rc == 0)
+		rc = plane_write(p, c, KIND_WORKFLOW_EXECUTION, mode,
+				 "run.yaml", yaml.data, yaml.len, out, e);
+	if (yaml.data)
+		seal_wipe(yaml.data, yaml.len);
+	buf_release(&yaml);
+	doc_wipe_free(d);
+	return rc;
+}
+
 int plane_run(struct plane *p, const struct plane_caller *c,
 	      uint64_t wf_serial, const char *text, size_t len,
 	      struct plane_res *out, struct err *e)
 {
-	struct buf yaml = BUF_INIT(PLANE_DOC_MAX);
-	struct doc *spec = NULL, *wf = NULL, *d = NULL;
+	struct doc *spec = NULL, *wf = NULL;
 	struct store_rec h;
 	int rc;
 
@@ -120,17 +142,8 @@ int plane_run(struct plane *p, const struct plane_caller *c,
 		return err_set(e, rc, "no such workflow");
 	rc = fields(text, len, &spec, e);
 	if (rc == 0)
-		rc = envelope(wf, h.id, spec, &d, e);
-	if (rc == 0)
-		rc = yaml_emit(d, &yaml);
-	if (rc == 0)
-		rc = plane_write(p, c, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_RUN,
-				 "run.yaml", yaml.data, yaml.len, out, e);
-	if (yaml.data)
-		seal_wipe(yaml.data, yaml.len);
-	buf_release(&yaml);
+		rc = submit(p, c, wf, h.id, spec, PLANE_WRITE_RUN, out, e);
 	doc_wipe_free(spec);
-	doc_wipe_free(d);
 	doc_free(wf);
 	return rc;
 }
@@ -163,8 +176,7 @@ int plane_run_child(struct plane *p, uid_t uid, const char *wf_ref,
 {
 	struct plane_caller c = { .uid = uid, .gid = getgid(),
 				  .pid = getpid() };
-	struct buf yaml = BUF_INIT(PLANE_DOC_MAX);
-	struct doc *spec = NULL, *wf = NULL, *d = NULL;
+	struct doc *spec = NULL, *wf = NULL;
 	struct store_rec h;
 	int rc;
 
@@ -172,18 +184,10 @@ int plane_run_child(struct plane *p, uid_t uid, const char *wf_ref,
 	if (rc == 0)
 		rc = child_spec(input_json, parent, task, &spec);
 	if (rc == 0)
-		rc = envelope(wf, h.id, spec, &d, e);
-	if (rc == 0)
-		rc = yaml_emit(d, &yaml);
-	if (rc == 0)
-		rc = plane_write(p, &c, KIND_WORKFLOW_EXECUTION,
-				 PLANE_WRITE_CHILD, "run.yaml", yaml.data,
-				 yaml.len, out, e);
+		rc = submit(p, &c, wf, h.id, spec, PLANE_WRITE_CHILD, out, e);
 	if (rc == -ENOMEM || rc == -EFBIG)
 		err_set(e, rc, "the child execution is too large");
-	buf_release(&yaml);
 	doc_free(spec);
-	doc_free(d);
 	doc_free(wf);
 	return rc;
 }

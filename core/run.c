@@ -386,12 +386,8 @@ static int task_ended(struct run *r, struct run_task *t, int rc)
 /* Leaf tasks take one of max_parallel slots while they run. */
 static bool is_leaf(const struct run_task *t)
 {
-	static const char *const flow[] = { "SWITCH", "FOR", "FORK", "TRY" };
-	size_t i;
-
-	for (i = 0; t->kind && i < 4; i++)
-		if (!strcmp(t->kind, flow[i]))
-			return false;
+	if (run_kind_is_flow(t->kind))
+		return false;
 	return !(t->kind && !strcmp(t->kind, "RUN") &&
 		 doc_map_get(doc_map_get(t->def, "taskConfig"), "workflow"));
 }

@@ -169,13 +169,10 @@ static int render_fields(struct run *r, struct run_task *t, struct doc *cfg)
 
 int run_render_cfg(struct run *r, struct run_task *t)
 {
-	static const char *const flow[] = { "SWITCH", "FOR", "FORK", "TRY" };
 	const struct doc *cfg = doc_map_get(t->def, "taskConfig");
-	size_t i;
 
-	for (i = 0; t->kind && i < 4; i++)
-		if (!strcmp(t->kind, flow[i]))
-			return 0;	/* run_flow.c reads the definition */
+	if (run_kind_is_flow(t->kind))
+		return 0;	/* run_flow.c reads the definition */
 	t->cfg = cfg ? doc_clone(cfg) : doc_new(DOC_MAP);
 	if (!t->cfg)
 		return -ENOMEM;

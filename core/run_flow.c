@@ -377,7 +377,7 @@ static int fork_output(struct fork *fk)
 }
 
 /* How the FORK ended, from its branches. */
-static int fork_result(struct run *r, struct fork *fk)
+static int fork_result(struct fork *fk)
 {
 	size_t i;
 
@@ -395,7 +395,6 @@ static int fork_result(struct run *r, struct fork *fk)
 			 "completed");
 		return -1;
 	}
-	(void)r;
 	return fork_output(fk);
 }
 
@@ -434,7 +433,7 @@ int run_fork(struct run *r, struct run_task *t)
 	}
 	fork_join(r, &fk);
 	if (rc == 0)
-		rc = fork_result(r, &fk);
+		rc = fork_result(&fk);
 	else
 		rc = -1;
 	for (i = 0; i < fk.n; i++) {

@@ -269,6 +269,8 @@ void run_log(struct run *r, const char *data, size_t n);
 void run_warn(struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* run_task.c: whether @kind runs task lists (SWITCH, FOR, FORK, TRY) */
+bool run_kind_is_flow(const char *kind);
 /* run_task.c: one task of any kind; 0 when it completed, -1 failed,
  * -ETIME a limit failed the run, -ECANCELED a stop or cut. */
 int run_task_exec(struct run *r, struct run_task *t);

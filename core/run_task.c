@@ -177,6 +177,17 @@ static int do_run(struct run *r, struct run_task *t)
 	return run_shell(r, t, t->cfg);
 }
 
+bool run_kind_is_flow(const char *kind)
+{
+	static const char *const flow[] = { "SWITCH", "FOR", "FORK", "TRY" };
+	size_t i;
+
+	for (i = 0; kind && i < 4; i++)
+		if (!strcmp(kind, flow[i]))
+			return true;
+	return false;
+}
+
 static const struct {
 	const char *kind;
 	int (*fn)(struct run *r, struct run_task *t);
