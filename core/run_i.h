@@ -8,9 +8,11 @@
  *
  * Locking: a run may have several threads (FORK branches).  Every one of
  * them holds the run's lock r->mu while it touches anything of the run
- * (status, events, log, the expression cache, counters) and lets go of it
- * only around a blocking wait (run_unlock() .. run_lock()): a process's
- * pipes, a WAIT, an HTTP call, a child execution, a free slot, a branch.
+ * (status, events, log, counters) and lets go of it only around a
+ * blocking wait (run_unlock() .. run_lock()): a process's pipes, a WAIT,
+ * an HTTP call, a child execution, a free slot, a branch, the expression
+ * evaluator.  The evaluator (r->ex) has its own lock r->ex_mu, taken only
+ * with r->mu let go.
  */
 #ifndef EXECFS_RUN_I_H
 #define EXECFS_RUN_I_H
