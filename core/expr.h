@@ -22,8 +22,9 @@
  * Expressions never run in the daemon: libjq aborts its process when an
  * allocation fails (`[] | .[1e9] = 1`) and cannot stop a program that
  * never ends (`repeat(.)`).  Each expr_cache owns an evaluator process,
- * forked from the daemon, that compiles and runs the programs under a
- * data limit (RLIMIT_DATA: EXPR_DATA_MAX past the daemon's own) and is
+ * a new image of the calling program (posix_spawn of /proc/self/exe, see
+ * expr_serve.c), that compiles and runs the programs under a data limit
+ * (RLIMIT_DATA: EXPR_DATA_MAX past what it holds at its start) and is
  * killed when the run stops or its deadline passes (expr_set_wait()); a
  * dead evaluator is replaced at the next evaluation, with the same input.
  * Validation (expr_check_all()) and the JSON functions run no user
@@ -33,11 +34,9 @@
  * show them to anyone.
  *
  * Thread rules: an expr_cache is used by one thread at a time; distinct
- * caches and the functions without one are safe from any thread.  The
- * evaluator dies (PR_SET_PDEATHSIG) when the thread that started it
- * exits: a cache is best used by the thread that made it (a cache used
- * after that thread ended gets one "evaluator stopped" failure, then a
- * new evaluator).
+ * caches and the functions without one are safe from any thread, and a
+ * cache outlives the thread that made it (its evaluator ends when the
+ * cache is freed or the process goes).
  */
 #ifndef EXECFS_EXPR_H
 #define EXECFS_EXPR_H
@@ -98,9 +97,10 @@ struct expr_wait {
 };
 
 /**
- * expr_cache_new() - an empty cache and its evaluator process (forked
- * now; the input is {}).  Return: 0 and *out; -EAGAIN (fork failed);
- * -EMFILE, -ENFILE (no socket); -ENOMEM.
+ * expr_cache_new() - an empty cache and its evaluator process (spawned
+ * now; the input is {}).  Return: 0 and *out; -errno of posix_spawn()
+ * (-EAGAIN; -ENOENT, no /proc); -EAGAIN (it died at once); -EMFILE,
+ * -ENFILE (no socket); -ENOMEM.
  */
 int expr_cache_new(struct expr_cache **out);
 
@@ -150,7 +150,8 @@ int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v);
  * deeper than DOC_DEPTH_MAX); -ETIME (the deadline of expr_set_wait()
  * passed, before or during the evaluation); -ECANCELED (a stop fd was
  * readable while it ran, or before an evaluator had to be started);
- * -EAGAIN (a new evaluator was needed and fork failed); -ENOMEM.
+ * -errno of posix_spawn() (a new evaluator was needed and could not be
+ * started); -ENOMEM.
  * After -ETIME, -ECANCELED or a death, the next call starts a new
  * evaluator (compiling the programs again).
  * @msg (@cap bytes, message cut to fit) is written on failure only.

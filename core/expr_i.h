@@ -122,13 +122,17 @@ int expr_wire_send(int fd, const struct expr_hdr *h, const void *p);
 
 /* ---- the evaluator process (expr_serve.c) ------------------------------ */
 
+/* The evaluator's socket in the spawned program, and its argv[0]. */
+#define EXPR_SERVE_FD 3
+#define EXPR_SERVE_ARGV0 "execfs-eval"
+
 /*
- * expr_serve() - in a child just forked: become the evaluator on socket
- * @sock with data limit @data (bytes) and serve until the socket closes.
- * Only fork-safe calls (malloc, libjq, syscalls).  Never returns.
+ * expr_serve_env() - the "NAME=VALUE" environment entry, into @buf of
+ * @cap bytes, that makes a copy of this program spawned by this process
+ * an evaluator serving on EXPR_SERVE_FD (its constructor runs before
+ * main() and never returns).  Return: 0; -ENAMETOOLONG.
  */
-__attribute__((noreturn)) void expr_serve(int sock, pid_t parent,
-					  uint64_t data);
+int expr_serve_env(char *buf, size_t cap);
 
 /* ---- test hooks (expr_proc.c) ------------------------------------------ */
 

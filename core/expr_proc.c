@@ -4,7 +4,7 @@
  *
  * libjq 1.6 aborts its process when an allocation fails and has no way to
  * stop a program, so user programs never run in the daemon.  Each cache
- * forks an evaluator that keeps the compiled programs and the input; an
+ * spawns an evaluator that keeps the compiled programs and the input; an
  * evaluation is one request and one reply on a socket.  While it waits,
  * the daemon also watches the run's stop descriptors and its deadline, and
  * kills the evaluator when either fires.  An evaluator that died (killed,
@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <jq.h>
 
 #define READ_CHUNK (64u << 10)	   /* reply bytes asked for per recv */
 #define WAIT_FDS_STACK 16	   /* pollfds kept on the stack */
@@ -79,25 +78,6 @@ static void wipe_buf(struct buf *b)
 
 /* ---- the process ------------------------------------------------------- */
 
-/* The daemon's data segment now (VmData), bytes; 0 if unknown. */
-static uint64_t data_now(void)
-{
-	char text[4096];
-	const char *p;
-	ssize_t n = -1;
-	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		n = read(fd, text, sizeof(text) - 1);
-		close(fd);
-	}
-	if (n <= 0)
-		return 0;
-	text[n] = '\0';
-	p = strstr(text, "\nVmData:");
-	return p ? strtoull(p + 8, NULL, 10) << 10 : 0;
-}
-
 /* Kill and reap the evaluator, if one runs: never a zombie. */
 static void stop_child(struct expr_cache *c)
 {
@@ -142,31 +122,92 @@ static int send_input(struct expr_cache *c)
 	return rc;
 }
 
+/* Sanitizer settings a spawned evaluator keeps (test builds). */
+static const char *const kept_env[] = {
+	"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+};
+
+#define N_KEPT (sizeof(kept_env) / sizeof(kept_env[0]))
+
+/* The evaluator's environment: the marker, then the kept variables
+   (pointers into environ, valid while no thread changes it).
+   Return: 0; -ENAMETOOLONG (no marker: never spawn without one). */
+static int spawn_env(char *marker, size_t cap, char **envp)
+{
+	size_t k, len, n = 0;
+	char **e;
+
+	if (expr_serve_env(marker, cap) < 0)
+		return -ENAMETOOLONG;
+	envp[n++] = marker;
+	for (e = environ; *e; e++)
+		for (k = 0; k < N_KEPT && n <= N_KEPT; k++) {
+			len = strlen(kept_env[k]);
+			if (!strncmp(*e, kept_env[k], len) && (*e)[len] == '=')
+				envp[n++] = *e;
+		}
+	envp[n] = NULL;
+	return 0;
+}
+
+/* posix_spawn a copy of this program as an evaluator on socket @fd, in
+   its own process group, signals at their defaults.  Return: pid; -errno. */
+static pid_t spawn_image(int fd)
+{
+	static char *const argv[] = {EXPR_SERVE_ARGV0, NULL};
+	char marker[64], *envp[N_KEPT + 2];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	pid_t pid;
+	int rc;
+
+	if (spawn_env(marker, sizeof(marker), envp) < 0)
+		return -ENAMETOOLONG;
+	sigfillset(&all);
+	sigemptyset(&none);
+	if (posix_spawn_file_actions_init(&fa))
+		return -ENOMEM;
+	if (posix_spawnattr_init(&at)) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -ENOMEM;
+	}
+	rc = posix_spawn_file_actions_adddup2(&fa, fd, EXPR_SERVE_FD);
+	if (!rc)
+		rc = posix_spawn_file_actions_addclosefrom_np(&fa,
+							EXPR_SERVE_FD + 1);
+	if (!rc)
+		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+					      POSIX_SPAWN_SETSIGDEF |
+					      POSIX_SPAWN_SETSIGMASK);
+	if (!rc)
+		rc = posix_spawnattr_setsigdefault(&at, &all);
+	if (!rc)
+		rc = posix_spawnattr_setsigmask(&at, &none);
+	if (!rc)
+		rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc ? -rc : pid;
+}
+
 /*
- * Fork a new evaluator and give it the input.
- * Return: 0; -EAGAIN (fork failed); -errno of socketpair(); -EPIPE (it
- * died at once); -ENOMEM.
+ * Start a new evaluator and give it the input.
+ * Return: 0; -errno of socketpair() or posix_spawn(); -EPIPE (it died at
+ * once); -ENOMEM.
  */
 static int spawn(struct expr_cache *c)
 {
-	uint64_t data = data_now() + EXPR_DATA_MAX;
-	pid_t parent = getpid(), pid;
 	int sv[2], rc;
+	pid_t pid;
 
-	/* jq's number printing sets itself up with pthread_once: done here,
-	   never in a child that another thread's half-done call could lock. */
-	jv_free(jv_dump_string(jv_number(0.5), 0));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	pid = fork();
-	if (pid == 0) {
-		close(sv[0]);
-		expr_serve(sv[1], parent, data);
-	}
+	pid = spawn_image(sv[1]);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
-		return -EAGAIN;
+		return pid;
 	}
 	c->sock = sv[0];
 	c->pid = pid;
@@ -388,6 +429,16 @@ static int our_failure(int rc, char *msg, size_t cap)
 	}
 }
 
+/* A new evaluator was needed and could not start: say why. */
+static int no_start(char *msg, size_t cap, int rc)
+{
+	if (msg && cap)
+		snprintf(msg, cap, "expression failed: cannot start the "
+			 "evaluator: %s%s", strerror(-rc),
+			 rc == -ENOENT ? " (is /proc mounted?)" : "");
+	return rc;
+}
+
 int expr_eval(struct expr_cache *c, const char *s, size_t n,
 	      const struct doc *vars, struct doc **out, char *msg, size_t cap)
 {
@@ -405,6 +456,8 @@ int expr_eval(struct expr_cache *c, const char *s, size_t n,
 	if (rc < 0)
 		return rc;
 	rc = ready(c);
+	if (rc < 0 && rc != -ETIME && rc != -ECANCELED)
+		return no_start(msg, cap, rc);
 	if (!rc)
 		rc = build_eval(c, s, n, vars);
 	if (rc == -EFBIG)

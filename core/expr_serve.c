@@ -1,18 +1,24 @@
 /*
- * expr_serve.c - the evaluator process: a child forked from the daemon
- * that runs the jq programs of one run, so that what libjq cannot bound
- * (an expression that never ends, an allocation that fails and aborts)
- * costs this process and not the daemon.  See expr_proc.c for the side
- * that spawns, waits for and kills it.
+ * expr_serve.c - the evaluator process: runs the jq programs of one
+ * run, so that what libjq cannot bound (an expression that never ends, an
+ * allocation that fails and aborts) costs this process and not the
+ * daemon.  See expr_proc.c for the side that spawns, waits for and kills
+ * it.
  *
- * The daemon is multi-threaded: after fork() only this thread exists, so
- * the child uses nothing another thread could have held locked (no stdio,
- * no logging); glibc's malloc is made consistent by fork() itself, and
- * libjq takes no locks.
+ * The evaluator is a fresh image of the calling program (posix_spawn of
+ * /proc/self/exe), never a bare fork of the daemon: after fork() in a
+ * multi-threaded process, any lock another thread held (the sanitizers'
+ * allocator, glibc's time-zone lock, a library's) stays held forever in
+ * the child, and jq allocates and formats dates.  The new image becomes
+ * the evaluator in a constructor, before main(), when its argv[0] is
+ * EXPR_SERVE_ARGV0 and its environment carries SERVE_ENV naming its
+ * parent; so the daemon and every test
+ * program that links this file can serve.
  */
 #include "expr_i.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,7 +28,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SERVE_FD 3	  /* the socket, once the fds are tidied */
+#define SERVE_FD EXPR_SERVE_FD
+#define SERVE_ENV "EXECFS_EXPR_SERVE" /* its value: the parent's pid */
+#define SERVE_ARGV0 EXPR_SERVE_ARGV0
 #define SERVE_MSG_MAX 512 /* an error message sent back */
 
 /* Default dispositions, nothing blocked: the daemon's handlers are not ours. */
@@ -40,14 +48,12 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* The socket as fd 3 and nothing else open (not even 0-2). */
-static void tidy_fds(int sock)
+/* The socket (fd 3) and nothing else open, not even 0-2. */
+static void tidy_fds(void)
 {
 	struct rlimit nofile;
 	int fd, max = 65536;
 
-	if (sock != SERVE_FD && dup2(sock, SERVE_FD) < 0)
-		_exit(1);
 	if (syscall(SYS_close_range, 0U, 2U, 0U) < 0 ||
 	    syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
 		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
@@ -59,8 +65,27 @@ static void tidy_fds(int sock)
 	}
 }
 
-/* No core file; at most @data bytes of data segment (RLIMIT_AS cannot
-   work: the daemon's address space holds the store's whole map); at most
+/* This process's data segment now (VmData), bytes; 0 if unknown. */
+static uint64_t data_now(void)
+{
+	char text[4096];
+	const char *p;
+	ssize_t n = -1;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	p = strstr(text, "\nVmData:");
+	return p ? strtoull(p + 8, NULL, 10) << 10 : 0;
+}
+
+/* No core file; at most @data bytes of data segment (not RLIMIT_AS: the
+   sanitizer builds reserve terabytes of address space); at most
    EXPR_CPU_MAX s of CPU (an orphan in an endless program ends). */
 static void set_limits(uint64_t data)
 {
@@ -155,22 +180,13 @@ static void serve_one(struct expr_eng *e, const struct expr_hdr *h, char *p)
 	}
 }
 
-void expr_serve(int sock, pid_t parent, uint64_t data)
+/* Serve requests on SERVE_FD until the daemon closes it. */
+static void serve(void)
 {
 	struct expr_eng *e = NULL;
 	struct expr_hdr h;
 	char *p;
 
-	/* No PR_SET_PDEATHSIG: it fires when the *thread* that forked ends,
-	 * and a FORK branch's thread may be the one that started this
-	 * evaluator.  The daemon gone, the socket reads EOF and this ends;
-	 * one stuck in an endless program is ended by RLIMIT_CPU. */
-	if (getppid() != parent)
-		_exit(0);
-	setpgid(0, 0);	/* the terminal's Ctrl-C is the daemon's, not ours */
-	reset_signals();
-	tidy_fds(sock);
-	set_limits(data);
 	if (expr_eng_new(&e) < 0)
 		_exit(1);
 	for (;;) {
@@ -183,4 +199,42 @@ void expr_serve(int sock, pid_t parent, uint64_t data)
 		serve_one(e, &h, p);
 		free(p);
 	}
+}
+
+/*
+ * Before main() (glibc passes constructors main's arguments): a program
+ * spawned as an evaluator (argv[0] SERVE_ARGV0 and the marker) serves and
+ * never returns to its main().  Without both, this does nothing: the
+ * program runs as itself.  A marker not naming our parent means the
+ * daemon died before we got here: end.  No PR_SET_PDEATHSIG: it fires
+ * when the *thread* that spawned ends, and a FORK branch's thread may be
+ * the one that started this evaluator; the daemon gone, the socket reads
+ * EOF and this ends, and one stuck in an endless program is ended by
+ * RLIMIT_CPU.
+ */
+__attribute__((constructor)) static void serve_if_spawned(int argc,
+							  char **argv)
+{
+	const char *v = getenv(SERVE_ENV);
+	char *end;
+	long ppid;
+
+	if (!v || argc < 1 || !argv || !argv[0] ||
+	    strcmp(argv[0], SERVE_ARGV0))
+		return;
+	errno = 0;
+	ppid = strtol(v, &end, 10);
+	if (errno || end == v || *end || ppid != (long)getppid())
+		_exit(0);
+	reset_signals();
+	tidy_fds();
+	set_limits(data_now() + EXPR_DATA_MAX);
+	serve();
+}
+
+int expr_serve_env(char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s=%ld", SERVE_ENV, (long)getpid());
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }

@@ -286,8 +286,8 @@ int plane_draft(enum kind_id kind, const char *name, struct buf *out);
 /**
  * plane_utc() - the UTC date and time of @sec (seconds since the epoch) in
  * the tm_year.. fields of @tm, by arithmetic alone: gmtime_r() takes
- * glibc's time-zone lock, which a process forked while another thread
- * held it (the expression evaluator) would never get.
+ * glibc's time-zone lock, and a thread that reads a slow TZ file holds
+ * it; the daemon's timestamps never wait for that.
  */
 void plane_utc(int64_t sec, struct tm *tm);
 

@@ -58,7 +58,9 @@ int run_expr_init(struct run *r, struct err *e)
 		rc = expr_set_input(r->ex, st);
 	doc_wipe_free(st);
 	return rc < 0 ? err_set(e, rc, "cannot prepare the expressions' "
-				"state") : 0;
+				"state (%s%s)", strerror(-rc),
+				rc == -ENOENT ? "; is /proc mounted?" : "")
+		      : 0;
 }
 
 int run_export(struct run *r, const char *as, const struct doc *v)

@@ -14,12 +14,17 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1044,6 +1049,15 @@ static void still_works(struct expr_cache *c, int64_t k)
 	assert_true(expr_cache_pid(c) > 0);
 }
 
+/* `.a` is 1: the evaluator has the input. */
+static void still_works_a(struct expr_cache *c)
+{
+	struct doc *d = eval_z(c, "${ .a }", NULL);
+
+	assert_int_equal(d->i, 1);
+	doc_free(d);
+}
+
 /* cache_on(NULL) with .k = 0. */
 static struct expr_cache *cache_k(void)
 {
@@ -1238,6 +1252,173 @@ static void test_process(void **state)
 	assert_true(reaped(pid));
 }
 
+/* The evaluator is a new image (argv[0] "execfs-eval"), its environment
+   the marker and the sanitizers' settings only, in its own group. */
+static void test_fresh_image(void **state)
+{
+	struct expr_cache *c = cache_k();
+	pid_t pid = expr_cache_pid(c);
+	char path[64], text[4096], *p;
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	still_works(c, 0);
+	assert_int_equal(getpgid(pid), pid);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	assert_int_equal(n, sizeof("execfs-eval"));
+	assert_string_equal(text, "execfs-eval");
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	assert_true(n > 0);
+	text[n] = '\0';
+	for (p = text; p < text + n; p += strlen(p) + 1)
+		if (strncmp(p, "EXECFS_EXPR_SERVE=", 18) &&
+		    strncmp(p, "ASAN_OPTIONS=", 13) &&
+		    strncmp(p, "UBSAN_OPTIONS=", 14) &&
+		    strncmp(p, "LSAN_OPTIONS=", 13))
+			fail_msg("the evaluator has %s", p);
+	expr_cache_free(c);
+	assert_true(reaped(pid));
+}
+
+/* tzset() reads TZ (a FIFO: blocks) under glibc's time-zone lock. */
+static void *hold_tz_lock(void *arg)
+{
+	(void)arg;
+	tzset();
+	return NULL;
+}
+
+/* Whether thread @tid is blocked in openat(). */
+static bool in_openat(pid_t tid)
+{
+	char path[64], text[64] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	return n > 0 && atol(text) == SYS_openat;
+}
+
+static pid_t tid_of_hold;
+
+static void *hold_tz_lock_tid(void *arg)
+{
+	tid_of_hold = gettid();
+	return hold_tz_lock(arg);
+}
+
+/* An evaluator started while another thread holds a lock (glibc's time
+   zone lock, held while tzset() opens a FIFO named by TZ) still formats
+   dates: it is a new image, not a fork of the holder's memory. */
+static void test_lock_held_at_spawn(void **state)
+{
+	char dir[] = "/tmp/test_expr.XXXXXX", fifo[64], tz[80];
+	const char *t = "${ 86400 | gmtime | mktime }";
+	char msg[256] = "";
+	struct expr_wait w = {NULL, 0, 0};
+	struct expr_cache *c = NULL;
+	struct doc *d = NULL;
+	bool held;
+	pthread_t th;
+	int k, fd, rc = -1;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/tz", dir);
+	snprintf(tz, sizeof(tz), ":%s", fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(setenv("TZ", tz, 1), 0);
+	tid_of_hold = 0;
+	assert_int_equal(pthread_create(&th, NULL, hold_tz_lock_tid, NULL), 0);
+	for (k = 0; k < 500 && !(tid_of_hold && in_openat(tid_of_hold)); k++)
+		usleep(10 * 1000);
+	held = in_openat(tid_of_hold);
+	if (held && expr_cache_new(&c) == 0) {
+		w.deadline_ns = now_ns() + 10 * 1000000000LL;
+		expr_set_wait(c, &w);
+		rc = expr_eval(c, t, strlen(t), NULL, &d, msg, sizeof(msg));
+	}
+	expr_cache_free(c);
+	fd = open(fifo, O_WRONLY | O_NONBLOCK); /* lets the holder go */
+	if (fd >= 0)
+		close(fd);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	unsetenv("TZ");
+	tzset();
+	unlink(fifo);
+	rmdir(dir);
+	assert_true(held);
+	if (rc)
+		fail_msg("rc %d: %s", rc, msg);
+	assert_int_equal(d->i, 86400);
+	doc_free(d);
+}
+
+/* In a child in its own mount namespace without /proc: the running
+   evaluator works, a new one cannot start and the failure says why.
+   Exit status: 0 all seen, 77 no namespace here, else the failed step. */
+static int without_proc(void)
+{
+	const char *t = "${ last(range(1e15)) }";
+	struct expr_wait w = {NULL, 0, 0};
+	struct expr_cache *c = NULL;
+	struct doc *d = NULL;
+	char msg[256] = "";
+
+	if (expr_cache_new(&c) < 0)
+		return 1;
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    umount2("/proc", MNT_DETACH) < 0)
+		return 77;
+	if (expr_eval(c, "${ 1 }", 6, NULL, &d, msg, sizeof(msg)) || d->i != 1)
+		return 2;
+	doc_free(d);
+	w.deadline_ns = now_ns() + 100 * 1000000LL; /* kills the evaluator */
+	expr_set_wait(c, &w);
+	if (expr_eval(c, t, strlen(t), NULL, &d, msg, sizeof(msg)) != -ETIME)
+		return 3;
+	expr_set_wait(c, NULL);
+	if (expr_eval(c, "${ 1 }", 6, NULL, &d, msg, sizeof(msg)) != -ENOENT)
+		return 4;
+	if (strcmp(msg, "expression failed: cannot start the evaluator: No "
+			"such file or directory (is /proc mounted?)"))
+		return 5;
+	expr_cache_free(c);
+	return expr_cache_new(&c) == -ENOENT ? 0 : 6;
+}
+
+static void test_no_proc(void **state)
+{
+	pid_t pid;
+	int st;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(without_proc());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* What one evaluation costs through the process (printed, not judged). */
 static void test_cost(void **state)
 {
@@ -1269,6 +1450,14 @@ static void test_cost(void **state)
 	doc_free(v);
 	doc_free(vars);
 	expr_cache_free(c);
+	t0 = now_ns();
+	for (k = 0; k < 20; k++) {
+		c = cache_on(NULL);
+		still_works_a(c);
+		expr_cache_free(c);
+	}
+	print_message("expr: evaluator start + first evaluation + stop: "
+		      "%.2f ms each\n", (double)(now_ns() - t0) / 1e6 / 20);
 }
 
 int main(void)
@@ -1303,6 +1492,9 @@ int main(void)
 	    cmocka_unit_test(test_deadline),
 	    cmocka_unit_test(test_cancel),
 	    cmocka_unit_test(test_process),
+	    cmocka_unit_test(test_fresh_image),
+	    cmocka_unit_test(test_lock_held_at_spawn),
+	    cmocka_unit_test(test_no_proc),
 	    cmocka_unit_test(test_cost),
 	};
 
