@@ -12,8 +12,8 @@
  * the child, and jq allocates and formats dates.  The new image becomes
  * the evaluator in a constructor, before main(), when its argv[0] is
  * EXPR_SERVE_ARGV0 and its environment carries SERVE_ENV naming its
- * parent; so the daemon and every test
- * program that links this file can serve.
+ * parent; so the daemon and every test program that links this file can
+ * serve.
  */
 #include "expr_i.h"
 
@@ -28,9 +28,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SERVE_FD EXPR_SERVE_FD
 #define SERVE_ENV "EXECFS_EXPR_SERVE" /* its value: the parent's pid */
-#define SERVE_ARGV0 EXPR_SERVE_ARGV0
 #define SERVE_MSG_MAX 512 /* an error message sent back */
 
 /* Default dispositions, nothing blocked: the daemon's handlers are not ours. */
@@ -60,7 +58,7 @@ static void tidy_fds(void)
 		    nofile.rlim_cur < (rlim_t)max)
 			max = (int)nofile.rlim_cur;
 		for (fd = 0; fd < max; fd++)
-			if (fd != SERVE_FD)
+			if (fd != EXPR_SERVE_FD)
 				close(fd);
 	}
 }
@@ -108,7 +106,7 @@ static void read_all(void *p, size_t n)
 	ssize_t r;
 
 	while (n) {
-		r = read(SERVE_FD, p, n);
+		r = read(EXPR_SERVE_FD, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -124,7 +122,7 @@ static void reply(const struct expr_eng *e, int rc, const void *data,
 {
 	struct expr_hdr h = {(uint32_t)n, 0, rc, (uint32_t)expr_eng_size(e)};
 
-	if (expr_wire_send(SERVE_FD, &h, data) < 0)
+	if (expr_wire_send(EXPR_SERVE_FD, &h, data) < 0)
 		_exit(0);
 }
 
@@ -180,7 +178,7 @@ static void serve_one(struct expr_eng *e, const struct expr_hdr *h, char *p)
 	}
 }
 
-/* Serve requests on SERVE_FD until the daemon closes it. */
+/* Serve requests on EXPR_SERVE_FD until the daemon closes it. */
 static void serve(void)
 {
 	struct expr_eng *e = NULL;
@@ -203,8 +201,8 @@ static void serve(void)
 
 /*
  * Before main() (glibc passes constructors main's arguments): a program
- * spawned as an evaluator (argv[0] SERVE_ARGV0 and the marker) serves and
- * never returns to its main().  Without both, this does nothing: the
+ * spawned as an evaluator (argv[0] EXPR_SERVE_ARGV0 and the marker)
+ * serves and never returns to its main().  Without both, this does nothing: the
  * program runs as itself.  A marker not naming our parent means the
  * daemon died before we got here: end.  No PR_SET_PDEATHSIG: it fires
  * when the *thread* that spawned ends, and a FORK branch's thread may be
@@ -220,7 +218,7 @@ __attribute__((constructor)) static void serve_if_spawned(int argc,
 	long ppid;
 
 	if (!v || argc < 1 || !argv || !argv[0] ||
-	    strcmp(argv[0], SERVE_ARGV0))
+	    strcmp(argv[0], EXPR_SERVE_ARGV0))
 		return;
 	errno = 0;
 	ppid = strtol(v, &end, 10);

@@ -186,8 +186,6 @@ struct run {
 	int exit_code;			/* of the last RUN that ended */
 	char error[1024];		/* status.error of a failed run */
 	const char *phase;		/* final phase */
-	time_t ts_sec;			/* events' timestamp cache */
-	char ts_day[80];
 };
 
 /* runner.c */

@@ -443,28 +443,12 @@ void run_touch(struct run *r)
 
 /* ---- events ---------------------------------------------------------- */
 
-/* The events' timestamp: the date part is formatted once per second. */
-static void ev_time(struct run *r, char *out, size_t cap)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (ts.tv_sec != r->ts_sec || !r->ts_day[0]) {
-		plane_utc((int64_t)ts.tv_sec, &tm);
-		snprintf(r->ts_day, sizeof(r->ts_day), "%04d-%02d-%02dT%02d:"
-			 "%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-		r->ts_sec = ts.tv_sec;
-	}
-	snprintf(out, cap, "%s.%03dZ", r->ts_day, (int)(ts.tv_nsec / 1000000));
-}
-
 static void ev_head(struct buf *b, struct run *r, const char *type)
 {
 	char now[96];
+	int64_t ns;
 
-	ev_time(r, now, sizeof(now));
+	plane_now(&ns, now, sizeof(now));
 	buf_addf(b, "{\"type\":\"%s\",\"executionId\":\"%s\","
 		 "\"timestamp\":\"%s\"", type, r->id, now);
 }
