@@ -66,11 +66,12 @@ static int s_validate(struct pctx *c)
 	char name[256];
 
 	default_name(c, name, sizeof(name));
-	/* An execution written as a new file without a name is named after
-	 * its workflow and the time (DESIGN 1.5), not after the file. */
+	/* An execution started through a workflow's run file or by a RUN
+	 * workflow task without a name is named after its workflow and the
+	 * time; a file written into the kind directory is named after the
+	 * file, as for every kind (DESIGN 1.3). */
 	if (c->k->id == KIND_WORKFLOW_EXECUTION &&
-	    (c->mode == PLANE_WRITE_NEW || c->mode == PLANE_WRITE_RUN ||
-	     c->mode == PLANE_WRITE_CHILD) &&
+	    (c->mode == PLANE_WRITE_RUN || c->mode == PLANE_WRITE_CHILD) &&
 	    !names_itself(c->parsed)) {
 		c->gen_name = true;
 		snprintf(name, sizeof(name), "execution");

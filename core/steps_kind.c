@@ -376,15 +376,24 @@ static int wex_phase(struct pctx *c)
 			      "PENDING");
 }
 
-/* A WorkflowExecution's spec is immutable once it has left PENDING. */
+/* A WorkflowExecution's spec is immutable once it has left PENDING: a
+ * document naming a started execution is refused with the ways to start
+ * a new run. */
 static int wex_pending_only(struct pctx *c)
 {
 	const char *phase = doc_get_str(c->old, "status.phase");
+	const char *wid = doc_get_str(c->old, "spec.workflowId");
+	struct store_rec wh;
 
-	if (phase && strcmp(phase, "PENDING"))
-		return err_set(c->e, -EPERM, "spec: is immutable once the "
-			       "execution has left PENDING (phase %s)", phase);
-	return 0;
+	if (!phase || !strcmp(phase, "PENDING"))
+		return 0;
+	if (!wid || store_get(c->p->st, wid, &wh, NULL) < 0)
+		snprintf(wh.slug, sizeof(wh.slug), "<workflow>");
+	return err_set(c->e, -EPERM, "execution \"%s\" has already started "
+		       "(phase %s) and cannot be changed; to start a new run, "
+		       "write the document under another file name or "
+		       "metadata.name, or write it to workflows/%s/run "
+		       "(a generated name)", c->old_hdr.slug, phase, wh.slug);
 }
 
 struct users {

@@ -75,16 +75,16 @@ EOF
 	fi
 }
 
-# Executions without a name get <workflow-slug>-<yyyymmdd-hhmmss>, unique
-# even when several start in the same second.
+# Executions started through a workflow's run file get
+# <workflow-slug>-<yyyymmdd-hhmmss>, unique even when several start in the
+# same second.
 t_pipeline_execution_names_unique() {
 	strict
 	wf_doc flow >"$TDIR/flow.yaml"
 	cp "$TDIR/flow.yaml" "$MNT/workflows/"
-	echo 'spec: {workflowId: flow}' >"$TDIR/run.yaml"
 	local i
 	for i in 1 2 3 4; do
-		cp "$TDIR/run.yaml" "$MNT/workflowexecutions/run$i.yaml"
+		echo '{}' >"$MNT/workflows/flow/run"
 	done
 	assert_eq "$(ls "$MNT/workflowexecutions" | wc -l)" 4 "four executions"
 	assert_eq "$(ls "$MNT/workflowexecutions" | grep -cE '^flow-[0-9]{8}-[0-9]{6}')" 4 "generated names"
@@ -169,6 +169,26 @@ t_pipeline_same_slug_is_apply() {
 	printf 'metadata: {name: x1}\nspec: {workflowInstanceId: %s}\n' "$(rid workflowinstances i1)" \
 		>"$MNT/workflowexecutions/x1.yaml"
 	assert_eq "$(rj workflowexecutions x1 .spec.workflowInstanceId)" "$(rid workflowinstances i1)"
+}
+
+# A file written into workflowexecutions/ without metadata.name is named
+# after the file; writing it again once the run started is EPERM, with an
+# errors line saying how to start a new run.
+t_pipeline_execution_named_after_file() {
+	strict
+	wf_doc flow >"$TDIR/flow.yaml"
+	cp "$TDIR/flow.yaml" "$MNT/workflows/"
+	cat >"$MNT/workflowexecutions/slow1.yaml" <<'EOF'
+spec: {workflowId: flow}
+EOF
+	assert_dir "$MNT/workflowexecutions/slow1"
+	assert_eq "$(ls "$MNT/workflowexecutions")" slow1
+	assert_eq "$(jq -r .metadata.name "$MNT/workflowexecutions/slow1/resource.json")" slow1
+	wait_run_end slow1 || return 1
+	printf 'spec: {workflowId: flow}\n' >"$TDIR/again.yaml"
+	expect_fail EPERM cp "$TDIR/again.yaml" "$MNT/workflowexecutions/slow1.yaml" || return 1
+	assert_error_line workflowexecutions/slow1.yaml EPERM "write it to workflows/flow/run (a generated name)"
+	assert_eq "$(ls "$MNT/workflowexecutions")" slow1 "no new execution"
 }
 
 run_tests "$@"

@@ -189,7 +189,7 @@ t_update_other_kinds() {
 	cp "$f" "$TDIR/exec-before"
 	expect_fail EPERM sh -c "printf '  triggerMessage: hello\n' | tee -a '$f'" || return 1
 	cmp -s "$f" "$TDIR/exec-before" || die "execution spec changed after EPERM" || return 1
-	assert_error_line workflowexecutions/goodexec/spec.yaml EPERM "immutable once the execution has left PENDING"
+	assert_error_line workflowexecutions/goodexec/spec.yaml EPERM "has already started"
 }
 
 # ExecutionContext is immutable: any write of its spec.yaml is EPERM, the

@@ -933,6 +933,7 @@ static void check_exec_name(const char *slug, const char *wf)
 
 struct racer {
 	struct fx_plane *f;
+	uint64_t wf_serial;
 	pthread_barrier_t *go;
 	int failures;
 };
@@ -940,14 +941,13 @@ struct racer {
 static void *unnamed_main(void *arg)
 {
 	struct racer *w = arg;
-	const char *doc = "spec: {workflowId: onboard}\n";
+	const char *doc = "{}\n";
 	struct err e;
 
 	pthread_barrier_wait(w->go);
-	if (plane_write(w->f->p, &w->f->who, KIND_WORKFLOW_EXECUTION,
-			PLANE_WRITE_NEW, "job.yaml", doc, strlen(doc), NULL,
-			&e) != 0) {
-		print_error("job.yaml: %d %s\n", e.code, e.msg);
+	if (plane_run(w->f->p, &w->f->who, w->wf_serial, doc, strlen(doc),
+		      NULL, &e) != 0) {
+		print_error("run: %d %s\n", e.code, e.msg);
 		w->failures++;
 	}
 	return NULL;
@@ -957,19 +957,30 @@ static void execution_unnamed(void **state)
 {
 	struct fx_plane *f = *state;
 	struct plane_res wf, a, b;
+	struct err e;
 
 	mk_wf(f, "onboard", &wf);
+	/* Written as a file, an unnamed execution is named after the file
+	 * (DESIGN 1.3); a second write of that file is an apply. */
 	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "job.yaml",
 		  "spec: {workflowId: onboard}\n", &a);
+	assert_string_equal(a.slug, "job");
 	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "job.yaml",
-		  "spec: {workflowId: onboard}\n", &b);
+		  "spec: {workflowId: onboard, triggerMessage: hi}\n", &b);
+	assert_string_equal(b.id, a.id);
+	assert_int_equal(plane_count(f->p, KIND_WORKFLOW_EXECUTION), 1);
+	/* Started through the workflow's run file, it gets a generated name. */
+	assert_int_equal(plane_run(f->p, &f->who, wf.serial, "{}\n", 3, &a,
+				   &e), 0);
+	assert_int_equal(plane_run(f->p, &f->who, wf.serial, "{}\n", 3, &b,
+				   &e), 0);
 	check_exec_name(a.slug, "onboard");
 	check_exec_name(b.slug, "onboard");
 	assert_string_not_equal(a.slug, b.slug);
 	assert_string_not_equal(a.id, b.id);
 	assert_string_equal(field(f, a.serial, "metadata.name"), a.slug);
-	assert_int_equal(plane_count(f->p, KIND_WORKFLOW_EXECUTION), 2);
-	/* Written at once, unnamed executions still get distinct names. */
+	assert_int_equal(plane_count(f->p, KIND_WORKFLOW_EXECUTION), 3);
+	/* Started at once, unnamed executions still get distinct names. */
 	{
 		struct racer w[4];
 		pthread_barrier_t go;
@@ -979,6 +990,7 @@ static void execution_unnamed(void **state)
 		pthread_barrier_init(&go, NULL, 4);
 		for (i = 0; i < 4; i++) {
 			w[i].f = f;
+			w[i].wf_serial = wf.serial;
 			w[i].go = &go;
 			w[i].failures = 0;
 			assert_int_equal(pthread_create(&t[i], NULL,
@@ -989,7 +1001,7 @@ static void execution_unnamed(void **state)
 		pthread_barrier_destroy(&go);
 		for (i = 0; i < 4; i++)
 			assert_int_equal(w[i].failures, 0);
-		assert_int_equal(plane_count(f->p, KIND_WORKFLOW_EXECUTION), 6);
+		assert_int_equal(plane_count(f->p, KIND_WORKFLOW_EXECUTION), 7);
 	}
 	/* A named one, or one written as a draft, keeps its name. */
 	fx_ok_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_DRAFT, "mine",
@@ -1014,10 +1026,14 @@ static void execution_immutable(void **state)
 	before = snapshot(f);
 	bad_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_SPEC, "run1",
 		"spec: {workflowId: onboard, triggerMessage: ho}\n", -EPERM,
-		"PENDING");
+		"(phase IN_PROGRESS)");
+	/* A document naming it says how to start a new run instead. */
 	bad_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "x.yaml",
 		"metadata: {name: run1}\nspec: {workflowId: onboard}\n",
-		-EPERM, "PENDING");
+		-EPERM, "execution \"run1\" has already started");
+	bad_put(f, KIND_WORKFLOW_EXECUTION, PLANE_WRITE_NEW, "run1.yaml",
+		"spec: {workflowId: onboard}\n", -EPERM,
+		"write it to workflows/onboard/run");
 	assert_string_equal(snapshot(f), before);
 }
 
