@@ -66,6 +66,7 @@ enum fs_slot {
 struct tree;
 struct notifier;
 struct follow;
+struct gone;
 
 /* One per mount, reached through fuse_req_userdata(). */
 struct fs {
@@ -74,6 +75,7 @@ struct fs {
 	struct tree *tree;		/* in-memory nodes, own lock */
 	struct notifier *notify;	/* kernel cache invalidation thread */
 	struct follow *follow;		/* parked reads of follow/ files */
+	struct gone *gone;		/* specs just unlinked, own lock */
 	uid_t uid;			/* owner shown on every file */
 	gid_t gid;
 	struct timespec start;		/* mtime of static entries */

@@ -20,6 +20,7 @@
 
 #include "crypt/seal.h"
 #include "follow.h"
+#include "gone.h"
 #include "notify.h"
 #include "ops.h"
 #include "opts.h"
@@ -210,13 +211,14 @@ static int run(struct fs_opts *o)
 	}
 	if (!co.foreground && preflight(o) < 0)
 		goto out;
-	if (tree_new(&fs.tree) < 0)
+	if (tree_new(&fs.tree) < 0 || gone_new(&fs.gone) < 0)
 		goto out;
 	fs.uid = getuid();
 	fs.gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs.start);
 	rc = serve(&fs, o, &co);
 out:
+	gone_free(fs.gone);
 	tree_free(fs.tree);
 	free(co.mountpoint);
 	return rc;

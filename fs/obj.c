@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gone.h"
 #include "obj.h"
 
 /* The files of a resource directory and of its follow/ directory. */
@@ -187,6 +188,24 @@ bool fs_obj_is_dir(const struct fs_obj *o)
 	default:
 		return false;
 	}
+}
+
+bool fs_obj_is_spec(const struct fs_obj *o)
+{
+	return (o->what == W_VIEW && o->slot == SLOT_SPEC) ||
+	       (o->what == W_MEM && o->ntype == NODE_DRAFT_SPEC);
+}
+
+bool fs_obj_gone(struct fs *fs, const struct fs_obj *o, pid_t pid,
+		 bool take)
+{
+	struct timespec now;
+
+	if (!fs_obj_is_spec(o))
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return take ? gone_take(fs->gone, o->ino, pid, &now)
+		    : gone_has(fs->gone, o->ino, pid, &now);
 }
 
 static int child_of_root(const char *name, struct fs_obj *o)

@@ -83,6 +83,17 @@ void fs_obj_put(struct fs *fs, struct fs_obj *o);
 /** fs_obj_is_dir() - true for directories (a draft included). */
 bool fs_obj_is_dir(const struct fs_obj *o);
 
+/** fs_obj_is_spec() - true for the spec.yaml of a resource or a draft. */
+bool fs_obj_is_spec(const struct fs_obj *o);
+
+/**
+ * fs_obj_gone() - whether spec file @o is hidden from the caller @pid
+ * because it unlinked it a moment ago (gone.h).  With @take, the caller is
+ * creating the name again: it is no longer hidden afterwards.
+ */
+bool fs_obj_gone(struct fs *fs, const struct fs_obj *o, pid_t pid,
+		 bool take);
+
 /**
  * fs_obj_stat() - attributes of @o; @uid is the caller's (errors is per
  * user).  Return: 0, -ENOENT (the view vanished), -ENOMEM, -EIO.

@@ -25,6 +25,9 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	memset(&o, 0, sizeof(o));
 	if (rc == 0)
 		rc = fs_obj_child(fs, &dir, name, &o);
+	/* A spec the caller just unlinked looks gone to it (gone.h). */
+	if (rc == 0 && fs_obj_gone(fs, &o, c.pid, false))
+		rc = -ENOENT;
 	if (rc == 0)
 		rc = fs_obj_entry(fs, &o, c.uid, &e);
 	fs_obj_put(fs, &o);

@@ -115,6 +115,58 @@ static int new_node_type(struct fs *fs, const struct fs_obj *dir,
 	}
 }
 
+/*
+ * The caller unlinked spec file @o and creates it again (install, cp
+ * --remove-destination): open it to write, empty, like any spec write.
+ * Its entry is the spec's own inode; the size is the handle's (0).
+ */
+static int create_spec(struct fs *fs, fuse_req_t req, const struct fs_obj *o,
+		       struct fuse_file_info *fi, struct fuse_entry_param *e,
+		       struct fh **h)
+{
+	struct plane_caller c = fs_caller(req);
+	int flags = fi->flags & O_ACCMODE;
+	off_t size;
+	int rc;
+
+	if (flags != O_RDONLY)
+		flags |= O_TRUNC;
+	rc = fh_open(fs, req, o, flags, h);
+	if (rc == 0)
+		rc = fs_obj_entry(fs, o, c.uid, e);
+	if (rc < 0) {
+		fh_free(fs, *h);
+		*h = NULL;
+		return rc;
+	}
+	size = fh_size(*h);
+	if (size >= 0) {
+		e->attr.st_size = size;
+		e->attr.st_blocks = (size + 511) / 512;
+		e->attr_timeout = 0;
+	}
+	return 0;
+}
+
+/* Return: 1 and *@h if @name is a spec the caller unlinked, 0, -errno. */
+static int recreate(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
+		    const char *name, struct fuse_file_info *fi,
+		    struct fuse_entry_param *e, struct fh **h)
+{
+	struct fs_obj o;
+	int rc = fs_obj_child(fs, dir, name, &o);
+
+	if (rc == 0 && fs_obj_gone(fs, &o, fs_caller(req).pid, true)) {
+		rc = create_spec(fs, req, &o, fi, e, h);
+		if (rc == 0)
+			rc = 1;
+	} else {
+		rc = 0;
+	}
+	fs_obj_put(fs, &o);
+	return rc;
+}
+
 static int create_in(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 		     const char *name, mode_t mode, struct fuse_file_info *fi,
 		     struct fuse_entry_param *e, struct fh **h)
@@ -126,7 +178,10 @@ static int create_in(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 	int rc = fs_name_check(name);
 
 	if (rc == 0)
-		rc = new_node_type(fs, dir, name, &type);
+		rc = recreate(fs, req, dir, name, fi, e, h);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = new_node_type(fs, dir, name, &type);
 	if (rc < 0)
 		return rc;
 	rc = tree_add(fs->tree, dir->ino, name, type, dir->kind, mode, &n);

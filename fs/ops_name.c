@@ -5,19 +5,35 @@
  * Views and spec.yaml are not files one can remove: unlinking one does
  * nothing and succeeds, so `rm -r` reaches the directory (DESIGN 1.4);
  * renaming one away is refused (EPERM) so editors back up by copying.
- * Scratch files behave like files.  Renaming a scratch or pending file
- * onto a spec name is a commit point.
+ * An unlinked spec.yaml is hidden for a moment from the process that
+ * unlinked it, so that creating it again (install, cp
+ * --remove-destination) is an update (gone.h).  Scratch files behave like
+ * files.  Renaming a scratch or pending file onto a spec name is a commit
+ * point.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commit.h"
+#include "gone.h"
 #include "obj.h"
 #include "ops.h"
 
+/* spec.yaml: nothing is removed; its unlinker sees it gone a moment. */
+static int unlink_spec(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	gone_add(fs->gone, o->ino, fs_caller(req).pid, &now);
+	return 0;
+}
+
 static int unlink_obj(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 {
+	if (fs_obj_is_spec(o))
+		return unlink_spec(fs, req, o);
 	switch (o->what) {
 	case W_VIEW:
 	case W_STREAM:
@@ -28,8 +44,7 @@ static int unlink_obj(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 	case W_MEM:
 		if (o->ntype == NODE_DRAFT)
 			return -EISDIR;
-		if (o->ntype != NODE_DRAFT_SPEC)
-			tree_unlink(fs->tree, o->node, NULL, NULL);
+		tree_unlink(fs->tree, o->node, NULL, NULL);
 		return 0;
 	case W_README:
 	case W_ERRORS:
@@ -113,9 +128,11 @@ static int commit_move(struct fs *fs, fuse_req_t req, const struct move *m,
 		tree_put(fs->tree, old);
 	} else {
 		/* The kernel now shows our inode as spec.yaml: keep it
-		   answering as the real one until it is forgotten. */
+		   answering as the real one until it is forgotten, and to
+		   everyone (an editor that unlinked it renames back). */
 		tree_alias(fs->tree, m->src.node,
 			   fs_res_ino(r.serial, SLOT_SPEC));
+		gone_clear(fs->gone, fs_res_ino(r.serial, SLOT_SPEC));
 	}
 	/* The kernel moved our scratch inode to @newname; its entry timeout
 	   is 0, so the next lookup finds what is there now. */
