@@ -149,9 +149,12 @@ t_service_mount_t_fuse_execfs() {
 		mount -t fuse.execfs "$S" "$M" \
 			-o key_file=$TDIR/k2/key,nofail,_netdev,noatime,relatime,nodev,nosuid,x-systemd.automount,comment=x,noauto ||
 			{ echo "mount -t fuse.execfs failed"; exit 1; }
-		cp "$S/execfs.lock" "$TDIR/pid2"
 		findmnt -no FSTYPE,SOURCE "$M" >"$TDIR/findmnt"
 		ls "$M" >"$TDIR/ls"
+		# Answered, so the daemon has opened the store and holds its
+		# lock (which the trial open before daemonizing held briefly).
+		cp "$S/execfs.lock" "$TDIR/pid2"
+		kill -0 "$(cat "$TDIR/pid2")" || { echo "no daemon"; exit 1; }
 		printf "spec:\n  data:\n    REGION: {value: eu}\n" >"$M/environments/prod.yaml" || exit 1
 		cat "$M/environments/prod/spec.yaml" >"$TDIR/spec" || exit 1
 		umount "$M" || { echo "umount failed"; exit 1; }
@@ -195,7 +198,9 @@ PY
 		for i in $(seq 1 100); do [ -S "$TDIR/log.sock" ] && break; sleep 0.05; done
 		touch /dev/log && mount --bind "$TDIR/log.sock" /dev/log || exit 1
 		"$EXECFS" -o key_file=$TDIR/k3/key "$S" "$M" 2>"$TDIR/bg.stderr" || exit 1
+		ls "$M" >/dev/null	# served: the store is open and locked
 		cp "$S/execfs.lock" "$TDIR/pid3"
+		kill -0 "$(cat "$TDIR/pid3")" || { echo "no daemon"; exit 1; }
 		printf "spec: {data: {R: {value: x, isSecret: maybe}}}\n" >"$TDIR/bad.yaml"
 		cp "$TDIR/bad.yaml" "$M/environments/" 2>/dev/null &&
 			{ echo "bad document accepted"; exit 1; }
