@@ -135,8 +135,24 @@ static inline struct fs *fs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-/** fs_log() - one line "<UTC time> execfs: <message>" on stderr. */
+/**
+ * fs_log() - one line of the daemon log: "<UTC time> execfs: <message>"
+ * on stderr, or one syslog record (LOG_NOTICE) after fs_log_syslog().
+ */
 void fs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/**
+ * fs_log_syslog() - from now on the log goes to syslog (identifier
+ * "execfs", LOG_DAEMON): fs_log() lines, and every line written to
+ * stderr (LOG_WARNING), stderr being replaced by a stream feeding syslog.
+ * For background mode, right after fuse_daemonize() and before any other
+ * thread starts.  Return: 0; -1 when stderr could not be replaced (then
+ * only fs_log() lines reach syslog).
+ */
+int fs_log_syslog(void);
+
+/** fs_log_close() - flush a partial stderr line and close syslog. */
+void fs_log_close(void);
 
 /** fs_lowlevel_ops - the operation table (ops.c). */
 extern const struct fuse_lowlevel_ops fs_lowlevel_ops;

@@ -6,7 +6,8 @@
  * before daemonizing; the real plane_open() happens after
  * fuse_daemonize() because LMDB environments and threads do not survive
  * fork.  SIGTERM/SIGINT end the loop; the mount goes away and the exit
- * status is 0.  Runs start (plane_start()) only once the mount is up and
+ * status is 0.  In the background the log goes to syslog (log.c).  Runs
+ * start (plane_start()) only once the mount is up and
  * the callbacks are set; at the end, reads still parked on follow/ files
  * are answered (ENOTCONN) before the unmount, and the runs are stopped by
  * plane_close().
@@ -129,7 +130,8 @@ static int serve_start(struct fs *fs, const struct fs_opts *o,
 		       e.msg[0] ? e.msg : strerror(-rc));
 		return rc;
 	}
-	fs_log("serving %s on %s", o->state_dir, mountpoint);
+	fs_log("serving %s on %s (pid %ld)", o->state_dir, mountpoint,
+	       (long)getpid());
 	return 0;
 }
 
@@ -164,6 +166,9 @@ static int serve(struct fs *fs, struct fs_opts *o,
 		goto out_signals;
 	if (fuse_daemonize(co->foreground) != 0)
 		goto out_unmount;
+	/* In the background stderr is /dev/null now: log to syslog. */
+	if (!co->foreground)
+		fs_log_syslog();
 	if (serve_start(fs, o, co->mountpoint) < 0)
 		goto out_unmount;
 	loop = serve_loop(fs, co);
@@ -187,6 +192,7 @@ out_signals:
 out_session:
 	fuse_session_destroy(fs->se);
 	fs->se = NULL;
+	fs_log_close();
 	return rc;
 }
 

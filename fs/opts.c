@@ -21,6 +21,7 @@ enum {
 	KEY_CHECK,
 	KEY_KEY_FILE,
 	KEY_LIMIT,
+	KEY_IGNORE,
 };
 
 static const struct fuse_opt opt_specs[] = {
@@ -38,40 +39,75 @@ static const struct fuse_opt opt_specs[] = {
 	FUSE_OPT_KEY("log_limit=", KEY_LIMIT),
 	FUSE_OPT_KEY("context_ttl=", KEY_LIMIT),
 	FUSE_OPT_KEY("store_max=", KEY_LIMIT),
+	/* Generic mount options that mount(8) or mount.fuse3 pass on from
+	   fstab and libfuse does not know: accepted and dropped, so a
+	   `fuse.execfs` line with them mounts.  "x-*" is matched in
+	   opt_proc(). */
+	FUSE_OPT_KEY("relatime", KEY_IGNORE),
+	FUSE_OPT_KEY("norelatime", KEY_IGNORE),
+	FUSE_OPT_KEY("strictatime", KEY_IGNORE),
+	FUSE_OPT_KEY("nostrictatime", KEY_IGNORE),
+	FUSE_OPT_KEY("lazytime", KEY_IGNORE),
+	FUSE_OPT_KEY("nolazytime", KEY_IGNORE),
+	FUSE_OPT_KEY("diratime", KEY_IGNORE),
+	FUSE_OPT_KEY("nodiratime", KEY_IGNORE),
+	FUSE_OPT_KEY("iversion", KEY_IGNORE),
+	FUSE_OPT_KEY("noiversion", KEY_IGNORE),
+	FUSE_OPT_KEY("mand", KEY_IGNORE),
+	FUSE_OPT_KEY("nomand", KEY_IGNORE),
+	FUSE_OPT_KEY("silent", KEY_IGNORE),
+	FUSE_OPT_KEY("loud", KEY_IGNORE),
+	FUSE_OPT_KEY("defaults", KEY_IGNORE),
+	FUSE_OPT_KEY("auto", KEY_IGNORE),
+	FUSE_OPT_KEY("noauto", KEY_IGNORE),
+	FUSE_OPT_KEY("user", KEY_IGNORE),
+	FUSE_OPT_KEY("nouser", KEY_IGNORE),
+	FUSE_OPT_KEY("users", KEY_IGNORE),
+	FUSE_OPT_KEY("owner", KEY_IGNORE),
+	FUSE_OPT_KEY("group", KEY_IGNORE),
+	FUSE_OPT_KEY("_netdev", KEY_IGNORE),
+	FUSE_OPT_KEY("nofail", KEY_IGNORE),
+	FUSE_OPT_KEY("comment=", KEY_IGNORE),
 	FUSE_OPT_END
 };
 
-/* A limit option: where it goes in struct plane_limits and its range. */
+/* A limit option: where it goes in struct plane_limits, its range and
+   its line in --help (the default printed comes from
+   plane_limits_default()). */
 struct limit_opt {
 	const char *name;
 	size_t off;
 	bool wide;	/* uint64_t field, K/M/G suffixes */
 	uint64_t min;
 	uint64_t max;
+	const char *arg;
+	const char *help;
 };
 
 #define YEAR_S 31536000ULL
 
 static const struct limit_opt limit_opts[] = {
 	{ "workflow_timeout", offsetof(struct plane_limits, workflow_timeout),
-	  false, 1, 10 * YEAR_S },
+	  false, 1, 10 * YEAR_S, "S", "seconds per run" },
 	{ "max_parallel", offsetof(struct plane_limits, max_parallel),
-	  false, 1, 4096 },
+	  false, 1, 4096, "N", "tasks at once per run" },
 	{ "max_loop_iterations",
 	  offsetof(struct plane_limits, max_loop_iterations), false, 1,
-	  100000000 },
+	  100000000, "N", "items per FOR" },
 	{ "max_total_operations",
 	  offsetof(struct plane_limits, max_total_operations), false, 1,
-	  1000000000 },
+	  1000000000, "N", "tasks per run" },
 	{ "max_loop_depth", offsetof(struct plane_limits, max_loop_depth),
-	  false, 1, 1000 },
+	  false, 1, 1000, "N", "FOR/sub-workflow depth" },
 	{ "log_limit", offsetof(struct plane_limits, log_limit), true, 1024,
-	  1ULL << 40 },
+	  1ULL << 40, "BYTES", "log per execution" },
 	{ "context_ttl", offsetof(struct plane_limits, context_ttl), false, 1,
-	  10 * YEAR_S },
+	  10 * YEAR_S, "S", "context lifetime, seconds" },
 	{ "store_max", offsetof(struct plane_limits, store_max), true,
-	  1ULL << 20, 1ULL << 46 },
+	  1ULL << 20, 1ULL << 46, "BYTES", "store size limit" },
 };
+
+#define N_LIMITS (sizeof(limit_opts) / sizeof(limit_opts[0]))
 
 /* State of one parse, for the processing function. */
 struct parse {
@@ -120,7 +156,7 @@ static int set_limit(struct parse *ps, const char *arg)
 	uint64_t v;
 	unsigned u;
 
-	for (i = 0; i < sizeof(limit_opts) / sizeof(limit_opts[0]); i++)
+	for (i = 0; i < N_LIMITS; i++)
 		if (strlen(limit_opts[i].name) == n &&
 		    memcmp(limit_opts[i].name, arg, n) == 0)
 			l = &limit_opts[i];
@@ -214,9 +250,14 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_LIMIT:
 		rc = set_limit(ps, arg);
 		break;
+	case KEY_IGNORE:
+		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		rc = take_nonopt(ps, arg);
 		break;
+	case FUSE_OPT_KEY_OPT:
+		/* x-systemd.*, x-gvfs-*: for other programs. */
+		return strncmp(arg, "x-", 2) == 0 ? 0 : 1;
 	default:
 		return 1;
 	}
@@ -324,24 +365,77 @@ void opts_release(struct fs_opts *o)
 	o->state_dir = o->key_file = o->mountpoint = NULL;
 }
 
+/* @v as the shortest K/M/G form that is exact ("8M", "1000"). */
+static void size_text(uint64_t v, char *out, size_t n)
+{
+	static const char suffix[] = "GMK";
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		uint64_t unit = 1ULL << (10 * (3 - i));
+
+		if (v && v % unit == 0) {
+			snprintf(out, n, "%llu%c", (unsigned long long)(v / unit),
+				 suffix[i]);
+			return;
+		}
+	}
+	snprintf(out, n, "%llu", (unsigned long long)v);
+}
+
+static void usage_limit(const struct limit_opt *l,
+			const struct plane_limits *d)
+{
+	const char *field = (const char *)d + l->off;
+	char key[48], def[32];
+	uint64_t v;
+	unsigned u;
+
+	if (l->wide) {
+		memcpy(&v, field, sizeof(v));
+	} else {
+		memcpy(&u, field, sizeof(u));
+		v = u;
+	}
+	size_text(v, def, sizeof(def));
+	snprintf(key, sizeof(key), "%s=%s", l->name, l->arg);
+	printf("    -o %-24s %s (default %s)\n", key, l->help, def);
+}
+
 void opts_usage(const char *prog)
 {
-	printf("usage: %s [-f] [-d] [-o opt[,opt...]] [STATE] MOUNTPOINT\n"
+	struct plane_limits d;
+	size_t i;
+
+	plane_limits_default(&d);
+	printf("usage: %s [-f] [-d] [-s] [-o opt[,opt...]] [STATE] MOUNTPOINT\n"
 	       "       %s --check-config [-o opt[,opt...]] [STATE] MOUNTPOINT\n"
+	       "       %s --help | --version\n"
 	       "\n"
 	       "STATE defaults to $XDG_DATA_HOME/execfs (~/.local/share/execfs).\n"
+	       "Without -f the daemon runs in the background and logs to syslog\n"
+	       "(identifier execfs, facility daemon); with -f it logs to stderr.\n"
 	       "\n"
 	       "execfs options:\n"
-	       "    -o key_file=PATH           master key (default\n"
-	       "                               $XDG_CONFIG_HOME/execfs/key)\n"
-	       "    -o workflow_timeout=S      seconds per run (300)\n"
-	       "    -o max_parallel=N          parallel tasks (10)\n"
-	       "    -o max_loop_iterations=N   per loop (100)\n"
-	       "    -o max_total_operations=N  per run (1000)\n"
-	       "    -o max_loop_depth=N        nested loops (10)\n"
-	       "    -o log_limit=BYTES         log per execution, K/M/G (8M)\n"
-	       "    -o context_ttl=S           execution context lifetime (86400)\n"
-	       "    -o store_max=BYTES         store size limit, K/M/G (64G)\n"
-	       "    --check-config             validate and exit 0 or 1\n"
-	       "\n", prog, prog);
+	       "    -o key_file=PATH            master key (default\n"
+	       "                                $XDG_CONFIG_HOME/execfs/key,\n"
+	       "                                ~/.config/execfs/key)\n",
+	       prog, prog, prog);
+	for (i = 0; i < N_LIMITS; i++)
+		usage_limit(&limit_opts[i], &d);
+	printf("    --check-config              validate, exit 0 or 1\n"
+	       "BYTES take K, M, G suffixes (x1024).\n"
+	       "\n"
+	       "Mount options passed to the kernel (libfuse):\n"
+	       "    -o ro, rw (default), atime (default), noatime, sync,\n"
+	       "       async (default), dirsync, dev, nodev, suid, nosuid,\n"
+	       "       exec, noexec, fsname=NAME, subtype=NAME,\n"
+	       "       default_permissions, max_read=N, blksize=N\n"
+	       "\n"
+	       "Accepted and ignored (fstab and mount.fuse3 compatibility):\n"
+	       "    -o defaults, auto, noauto, user, nouser, users, owner, group,\n"
+	       "       _netdev, nofail, comment=TEXT, x-*, relatime, norelatime,\n"
+	       "       strictatime, nostrictatime, lazytime, nolazytime, diratime,\n"
+	       "       nodiratime, iversion, noiversion, mand, nomand, silent, loud\n"
+	       "\n");
 }

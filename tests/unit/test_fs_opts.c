@@ -264,6 +264,29 @@ static void test_flags_and_fuse_options(void **state)
 	opts_release(&o);
 }
 
+/* What mount(8) and mount.fuse3 pass on from an fstab line: the generic
+   options libfuse does not know are dropped; the kernel's stay. */
+static void test_fstab_options_dropped(void **state)
+{
+	const char *args[] = { "execfs", "-o",
+			       "rw,relatime,nodev,nofail,_netdev,"
+			       "x-systemd.automount,comment=x,defaults,"
+			       "noauto,user,lazytime,nodiratime,noatime",
+			       "/s", "/mnt", NULL };
+	struct fs_opts o;
+	struct err e;
+	int i;
+
+	(void)state;
+	assert_int_equal(parse(&o, &e, args), 0);
+	for (i = 0; i + 1 < o.args.argc; i++)
+		if (strcmp(o.args.argv[i], "-o") == 0)
+			break;
+	assert_true(i + 1 < o.args.argc);
+	assert_string_equal(o.args.argv[i + 1], "rw,nodev,noatime");
+	opts_release(&o);
+}
+
 static void test_help_and_version(void **state)
 {
 	const char *help[] = { "execfs", "--help", NULL };
@@ -292,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values_refused),
 		cmocka_unit_test(test_too_many_arguments),
 		cmocka_unit_test(test_flags_and_fuse_options),
+		cmocka_unit_test(test_fstab_options_dropped),
 		cmocka_unit_test(test_help_and_version),
 	};
 
