@@ -55,6 +55,7 @@ struct parked {
 	struct link link;	/* in h->parked or a ready list; protected by mu */
 	enum pstate state;	/* protected by mu */
 	fuse_req_t req;
+	uint64_t off;		/* the kernel's offset: a byte of the stream */
 	size_t size;
 	struct follow *f;
 	struct follow_h *h;
@@ -70,7 +71,9 @@ struct follow_h {
 	struct link link;	/* in its bucket; protected by mu */
 	struct link parked;	/* PARKING and PARKED reads; protected by mu */
 	struct pollnote *poll;	/* protected by mu */
-	uint64_t cursor;	/* protected by mu */
+	/* Where the last read answered or parked ended: poll carries no
+	   offset, so it asks about this one.  Protected by mu. */
+	uint64_t pos;
 	uint64_t serial;
 	int stream;
 };
@@ -255,19 +258,20 @@ static bool take_handle(struct follow *f, struct follow_h *h, struct link *to)
 	return any;
 }
 
-/* The span of the stream a read was given: the cursor moved past it. */
+/* The span of the stream a read is answered with. */
 struct span {
 	uint64_t off;
 	size_t n;
 };
 
 /*
- * Reserves the bytes at @h's cursor for a read of @size.  Called with mu:
- * the check and the park that may follow are one step for follow_wake().
+ * What a read of @size at @off finds.  Called with mu: the check and the
+ * park that may follow are one step for follow_wake().  Nothing is taken
+ * from the stream: two reads at one offset get the same bytes.
  * Return: 1 (answer now: @sp->n bytes, 0 meaning EOF), 0 (park), -errno.
  */
-static int reserve(struct follow *f, struct follow_h *h, size_t size,
-		   struct span *sp)
+static int locate(struct follow *f, struct follow_h *h, uint64_t off,
+		  size_t size, struct span *sp)
 {
 	uint64_t total = 0;
 	bool done = false;
@@ -275,24 +279,21 @@ static int reserve(struct follow *f, struct follow_h *h, size_t size,
 
 	if (rc < 0)
 		return rc;
-	sp->off = h->cursor;
+	sp->off = off;
 	sp->n = 0;
-	if (h->cursor < total) {
-		sp->n = total - h->cursor < size ? (size_t)(total - h->cursor)
-						 : size;
-		h->cursor += sp->n;
-		return 1;
-	}
-	return done ? 1 : 0;
+	if (off < total)
+		sp->n = total - off < size ? (size_t)(total - off) : size;
+	h->pos = off + sp->n;
+	return off < total || done ? 1 : 0;
 }
 
-/* Gives back the part of @sp a read could not deliver (@got bytes did). */
-static void unreserve(struct follow *f, struct follow_h *h,
-		      const struct span *sp, size_t got)
+/* A read of @sp delivered only @got bytes: poll asks about the rest. */
+static void shorten(struct follow *f, struct follow_h *h,
+		    const struct span *sp, size_t got)
 {
 	pthread_mutex_lock(&f->mu);
-	if (h->cursor == sp->off + sp->n)
-		h->cursor = sp->off + got;
+	if (h->pos == sp->off + sp->n)
+		h->pos = sp->off + got;
 	pthread_mutex_unlock(&f->mu);
 }
 
@@ -309,7 +310,7 @@ static void answer_span(struct follow *f, struct parked *e,
 		if (got == 0)
 			got = -EIO;	/* the stream lost bytes it had */
 		if (got < 0 || (size_t)got < sp->n)
-			unreserve(f, e->h, sp, got < 0 ? 0 : (size_t)got);
+			shorten(f, e->h, sp, got < 0 ? 0 : (size_t)got);
 	}
 	/* Not a byte of the handle is used after the reply: the kernel may
 	   release the file as soon as it has it. */
@@ -362,7 +363,8 @@ static void serve(struct follow *f, struct parked *e)
 
 	do {
 		pthread_mutex_lock(&f->mu);
-		rc = f->stopped ? -ENOTCONN : reserve(f, e->h, e->size, &sp);
+		rc = f->stopped ? -ENOTCONN
+				: locate(f, e->h, e->off, e->size, &sp);
 		if (rc == 0) {
 			e->state = P_PARKING;
 			list_add_tail(&e->h->parked, &e->link);
@@ -413,7 +415,7 @@ static void on_intr(fuse_req_t req, void *data)
 }
 
 void follow_read(struct follow *f, struct follow_h *h, fuse_req_t req,
-		 size_t size)
+		 uint64_t off, size_t size)
 {
 	struct parked *e = calloc(1, sizeof(*e));
 
@@ -423,6 +425,7 @@ void follow_read(struct follow *f, struct follow_h *h, fuse_req_t req,
 	}
 	list_init(&e->link);
 	e->req = req;
+	e->off = off;
 	e->size = size;
 	e->f = f;
 	e->h = h;
@@ -599,7 +602,7 @@ int follow_poll(struct follow *f, struct follow_h *h,
 	int rc;
 
 	pthread_mutex_lock(&f->mu);
-	rc = reserve(f, h, 0, &sp);
+	rc = locate(f, h, h->pos, 0, &sp);
 	if (rc == 0 && pn) {
 		old = h->poll;
 		pn->ph = ph;
@@ -608,8 +611,8 @@ int follow_poll(struct follow *f, struct follow_h *h,
 		ph = NULL;
 	}
 	pthread_mutex_unlock(&f->mu);
-	/* reserve() of 0 bytes moved nothing.  Without memory to keep the
-	   handle, report readable: the read that follows parks. */
+	/* Without memory to keep the handle, report readable: the read
+	   that follows parks. */
 	*revents = rc == 1 || (rc == 0 && ph) ? POLLIN : 0;
 	if (ph)
 		f->env.poll_destroy(ph);

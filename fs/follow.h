@@ -1,18 +1,21 @@
 /*
  * follow.h - the parked reads of follow/log and follow/events (DESIGN 1.6).
  *
- * A follow file is read from its handle's own cursor.  A read that finds
- * bytes at the cursor is answered at once; one that finds the stream
- * ended is answered with EOF; any other read is parked: the request is
- * kept here and the worker thread returns to libfuse's pool, so a
- * thousand waiting readers cost memory, not threads.
+ * A follow file is read at the kernel's offset, a byte position in the
+ * stream, like any seekable file: a read that finds bytes at its offset
+ * is answered at once with the stream's bytes from there; one at or past
+ * the end of a stream that ended is answered with EOF; any other read is
+ * parked: the request is kept here and the worker thread returns to
+ * libfuse's pool, so a thousand waiting readers cost memory, not threads.
+ * Reads take nothing from the stream, so a reader may seek back (GNU head
+ * and grep do) and read the same bytes again.
  *
  * follow_wake() is the plane's stream notify (and is called on every
  * change of an execution, so a run that ends or is deleted without a
  * stream append still answers its readers): it moves every parked read
  * of that stream to a ready list and the registry's one waker thread
- * answers them (or parks them again when another read of the same handle
- * took the bytes).  Reads check for bytes and park under the registry
+ * answers them (or parks them again when the stream has not reached their
+ * offset yet).  Reads check for bytes and park under the registry
  * lock, and follow_wake() takes that lock after the plane appended, so no
  * wakeup is lost between the check and the park.
  *
@@ -100,18 +103,21 @@ int follow_open(struct follow *f, uint64_t serial, int stream,
 void follow_release(struct follow *f, struct follow_h *h);
 
 /**
- * follow_read() - read up to @size bytes at @h's cursor and reply to
- * @req, now or later; @req is answered exactly once (bytes, EOF, EINTR,
- * ENOTCONN, or the errno of a failed read).
+ * follow_read() - read up to @size bytes at offset @off of @h's stream
+ * and reply to @req, now or later (parked while the stream is running
+ * and has no byte at @off); @req is answered exactly once (bytes, EOF,
+ * EINTR, ENOTCONN, or the errno of a failed read).
  */
 void follow_read(struct follow *f, struct follow_h *h, fuse_req_t req,
-		 size_t size);
+		 uint64_t off, size_t size);
 
 /**
- * follow_poll() - poll: *@revents = POLLIN when bytes are at the cursor or
- * the stream ended, else 0 and @ph (may be NULL) is kept (replacing the
- * previous one) until the next wake of that stream.  Ownership of @ph
- * passes to the registry in every case.  Return: 0 or the -errno of ->stat.
+ * follow_poll() - poll: *@revents = POLLIN when bytes are at @h's position
+ * (where its last read ended: a poll request carries no offset, and a
+ * seek is the kernel's alone) or the stream ended, else 0 and @ph (may
+ * be NULL) is kept (replacing the previous one) until the next wake of
+ * that stream.  Ownership of @ph passes to the registry in every case.
+ * Return: 0 or the -errno of ->stat.
  */
 int follow_poll(struct follow *f, struct follow_h *h,
 		struct fuse_pollhandle *ph, unsigned *revents);

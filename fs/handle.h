@@ -10,8 +10,8 @@
  * scratch files are in-memory nodes shared by all their handles.
  *
  * The files of executions and workflows: log and events read the stream
- * at the kernel's offset; follow/ files are served by follow.h from the
- * handle's own cursor; ctl takes one command per write; run buffers what
+ * at the kernel's offset; follow/ files too, served by follow.h, which
+ * parks a read at the end of a running stream; ctl takes one command per write; run buffers what
  * is written like a spec and starts an execution at its commit point
  * (runfile.c).
  *

@@ -425,7 +425,7 @@ static int stat_stream(struct fs *fs, const struct fs_obj *o,
 	return 0;
 }
 
-/* follow/, follow/log, follow/events, ctl and run: no size of their own. */
+/* follow/, ctl and run: no size of their own (and the streams' mode). */
 static void stat_slot(struct fs *fs, const struct fs_obj *o, struct stat *st)
 {
 	stat_base(fs, o, slots[o->slot].mode, st);
@@ -489,11 +489,13 @@ int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		stat_mem(fs, o, st);
 		break;
 	case W_STREAM:
+	case W_FOLLOW:
+		/* follow/ files have the size of their stream too: tail -f
+		   takes a size below what it read for a truncation. */
 		stat_slot(fs, o, st);
 		rc = stat_stream(fs, o, st);
 		break;
 	case W_FOLLOWDIR:
-	case W_FOLLOW:
 	case W_CTL:
 	case W_RUN:
 		stat_slot(fs, o, st);

@@ -51,9 +51,10 @@ static void set_open_flags(const struct fh *h, struct fuse_file_info *fi)
 		fi->noflush = 1;
 		break;
 	case FH_FOLLOW:
-		/* Read from the handle's cursor, never the kernel's offset. */
+		/* Read at the kernel's offset and seekable like a regular
+		   file: GNU head and grep seek back over what they read past
+		   the lines they wanted. */
 		fi->direct_io = 1;
-		fi->nonseekable = 1;
 		fi->noflush = 1;
 		break;
 	case FH_CTL:
@@ -237,7 +238,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	if (h->type == FH_FOLLOW) {
 		/* Answered now or later, by follow.c. */
-		follow_read(fs->follow, h->follow, req, size);
+		follow_read(fs->follow, h->follow, req, (uint64_t)off, size);
 		return;
 	}
 	if (h->type == FH_RUN) {

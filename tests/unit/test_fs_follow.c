@@ -1,7 +1,7 @@
 /*
  * test_fs_follow.c - the parked reads of fs/follow.h against a fake plane
- * and a fake libfuse: every read is answered exactly once (bytes at the
- * handle's cursor, EOF, EINTR, ENOTCONN, an errno), parked reads are
+ * and a fake libfuse: every read is answered exactly once (bytes at its
+ * offset, EOF, EINTR, ENOTCONN, an errno), parked reads are
  * answered by a wake, interrupts in every state, poll handles, and a
  * thousand readers answered by one wake.
  *
@@ -181,12 +181,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct freq *read_req(struct follow_h *h, size_t size)
+/* A read of @size at offset @off, as the kernel sends it. */
+static struct freq *read_req(struct follow_h *h, uint64_t off, size_t size)
 {
 	struct freq *r = calloc(1, sizeof(*r));
 
 	assert_non_null(r);
-	follow_read(fk.f, h, (fuse_req_t)r, size);
+	follow_read(fk.f, h, (fuse_req_t)r, off, size);
 	return r;
 }
 
@@ -201,7 +202,8 @@ static void assert_bytes(const struct freq *r, uint64_t off, size_t n)
 		assert_int_equal(r->data[i], byte_at(off + i));
 }
 
-/* Reads answered at once: from the cursor, capped by size, EOF at the end. */
+/* Reads answered at once: from the offset, capped by size, EOF at the end;
+   the read under test is at the offset a first read left the file at. */
 struct now_case {
 	const char *what;
 	uint64_t size;		/* stream size */
@@ -216,8 +218,8 @@ struct now_case {
 static const struct now_case now_cases[] = {
 	{ "all there", 5, false, 0, 10, 0, 0, 5 },
 	{ "capped by size", 20, false, 0, 8, 0, 0, 8 },
-	{ "continues at cursor", 20, false, 8, 8, 0, 8, 8 },
-	{ "rest after cursor", 10, false, 8, 8, 0, 8, 2 },
+	{ "continues at offset", 20, false, 8, 8, 0, 8, 8 },
+	{ "rest after offset", 10, false, 8, 8, 0, 8, 2 },
 	{ "at end, running: parks", 8, false, 8, 8, 1, 0, 0 },
 	{ "empty, running: parks", 0, false, 0, 8, 1, 0, 0 },
 	{ "at end, done: EOF", 8, true, 8, 8, 0, 8, 0 },
@@ -237,8 +239,8 @@ static void test_answer_now(void **state)
 		grow(1, c->size, c->done);
 		assert_int_equal(follow_open(fk.f, 1, 0, &h), 0);
 		if (c->first)
-			a = read_req(h, c->first);
-		b = read_req(h, c->read);
+			a = read_req(h, 0, c->first);
+		b = read_req(h, a ? a->len : 0, c->read);
 		if (c->parked) {
 			assert_int_equal(b->replies, 0);
 			assert_int_equal(follow_parked(fk.f), 1);
@@ -262,10 +264,10 @@ static void test_park_then_wake(void **state)
 
 	grow(1, 3, false);
 	assert_int_equal(follow_open(fk.f, 1, 0, &h), 0);
-	r = read_req(h, 16);
+	r = read_req(h, 0, 16);
 	assert_bytes(r, 0, 3);
 	free(r);
-	r = read_req(h, 16);
+	r = read_req(h, 3, 16);
 	assert_int_equal(r->replies, 0);
 	/* A wake of another serial answers nothing. */
 	follow_wake(fk.f, 2, 0);
@@ -280,7 +282,7 @@ static void test_park_then_wake(void **state)
 	assert_null(r->fn);
 	free(r);
 	/* The end wakes a parked read with EOF. */
-	r2 = read_req(h, 16);
+	r2 = read_req(h, 7, 16);
 	grow(1, 7, true);
 	follow_wake(fk.f, 1, 0);
 	follow_pump(fk.f);
@@ -298,7 +300,7 @@ static void test_interrupt_states(void **state)
 	assert_int_equal(follow_open(fk.f, 1, 0, &h), 0);
 
 	/* Parked, then interrupted: EINTR; a later wake finds nothing. */
-	r = read_req(h, 8);
+	r = read_req(h, 0, 8);
 	interrupt(r);
 	assert_int_equal(r->replies, 1);
 	assert_int_equal(r->err, EINTR);
@@ -312,7 +314,7 @@ static void test_interrupt_states(void **state)
 	   thread, not from inside the (fake) fuse_req_interrupt_func. */
 	r = calloc(1, sizeof(*r));
 	r->interrupted = true;
-	follow_read(fk.f, h, (fuse_req_t)r, 8);
+	follow_read(fk.f, h, (fuse_req_t)r, 0, 8);
 	assert_int_equal(r->replies, 1);
 	assert_int_equal(r->err, EINTR);
 	assert_int_equal(follow_parked(fk.f), 0);
@@ -320,7 +322,7 @@ static void test_interrupt_states(void **state)
 
 	/* Woken, then interrupted before the waker ran: the waker owns it
 	   and answers with the bytes. */
-	r = read_req(h, 8);
+	r = read_req(h, 0, 8);
 	grow(1, 2, false);
 	follow_wake(fk.f, 1, 0);
 	interrupt(r);
@@ -360,14 +362,15 @@ static void test_park_races(void **state)
 	assert_int_equal(follow_open(fk.f, 1, 0, &h), 0);
 
 	fk.on_register = wake_during_register;
-	r = read_req(h, 8);
+	r = read_req(h, 0, 8);
 	/* The reading thread itself served it again: no pump needed. */
 	assert_bytes(r, 0, 5);
 	assert_int_equal(follow_pump(fk.f), 0);
 	free(r);
 
+	/* At the end of the 5 bytes now there: parks. */
 	fk.on_register = intr_during_register;
-	r = read_req(h, 8);
+	r = read_req(h, 5, 8);
 	assert_int_equal(r->replies, 1);
 	assert_int_equal(r->err, EINTR);
 	free(r);
@@ -375,7 +378,7 @@ static void test_park_races(void **state)
 	/* Woken with bytes there, interrupted too: the interrupt came
 	   first for the state machine, so EINTR, once. */
 	fk.on_register = wake_and_intr_during_register;
-	r = read_req(h, 8);
+	r = read_req(h, 5, 8);
 	assert_int_equal(r->replies, 1);
 	assert_int_equal(r->err, EINTR);
 	assert_int_equal(follow_parked(fk.f), 0);
@@ -383,33 +386,73 @@ static void test_park_races(void **state)
 	follow_release(fk.f, h);
 }
 
-static void test_two_reads_one_handle(void **state)
+/* Reads take nothing from the stream: two at one offset get the same
+   bytes; one past the stream's end parks until the stream reaches it. */
+static void test_reads_at_offsets(void **state)
 {
 	struct follow_h *h;
-	struct freq *a, *b;
+	struct freq *a, *b, *c;
 
 	grow(1, 0, false);
 	assert_int_equal(follow_open(fk.f, 1, 0, &h), 0);
-	a = read_req(h, 8);
-	b = read_req(h, 8);
-	assert_int_equal(follow_parked(fk.f), 2);
+	a = read_req(h, 0, 8);
+	b = read_req(h, 0, 8);
+	c = read_req(h, 3, 8);
+	assert_int_equal(follow_parked(fk.f), 3);
 	grow(1, 3, false);
 	follow_wake(fk.f, 1, 0);
-	follow_pump(fk.f);
-	/* The first takes the bytes, the second parks again. */
+	assert_int_equal(follow_pump(fk.f), 3);
 	assert_bytes(a, 0, 3);
-	assert_int_equal(b->replies, 0);
+	assert_bytes(b, 0, 3);
+	assert_int_equal(c->replies, 0);
 	assert_int_equal(follow_parked(fk.f), 1);
 	grow(1, 3, true);
 	follow_wake(fk.f, 1, 0);
 	follow_pump(fk.f);
-	assert_bytes(b, 3, 0);
+	assert_bytes(c, 3, 0);
 	free(a);
 	free(b);
+	free(c);
+	/* Seeking back (GNU head does) reads the same bytes again; past
+	   the end of an ended stream is EOF. */
+	grow(1, 20, true);
+	a = read_req(h, 5, 4);
+	assert_bytes(a, 5, 4);
+	b = read_req(h, 2, 4);
+	assert_bytes(b, 2, 4);
+	c = read_req(h, 30, 4);
+	assert_bytes(c, 30, 0);
+	free(a);
+	free(b);
+	free(c);
 	follow_release(fk.f, h);
 }
 
-static void test_read_error_keeps_cursor(void **state)
+/* A read far past the end of a running stream parks until the stream
+   gets there; bytes before its offset do not wake it with data. */
+static void test_park_past_end(void **state)
+{
+	struct follow_h *h;
+	struct freq *r;
+
+	grow(1, 2, false);
+	assert_int_equal(follow_open(fk.f, 1, 0, &h), 0);
+	r = read_req(h, 10, 8);
+	assert_int_equal(r->replies, 0);
+	grow(1, 6, false);
+	follow_wake(fk.f, 1, 0);
+	follow_pump(fk.f);
+	assert_int_equal(r->replies, 0);
+	assert_int_equal(follow_parked(fk.f), 1);
+	grow(1, 14, false);
+	follow_wake(fk.f, 1, 0);
+	follow_pump(fk.f);
+	assert_bytes(r, 10, 4);
+	free(r);
+	follow_release(fk.f, h);
+}
+
+static void test_read_error_then_retry(void **state)
 {
 	struct follow_h *h;
 	struct freq *r;
@@ -417,12 +460,12 @@ static void test_read_error_keeps_cursor(void **state)
 	grow(1, 4, false);
 	assert_int_equal(follow_open(fk.f, 1, 0, &h), 0);
 	fk.read_fail = -EIO;
-	r = read_req(h, 8);
+	r = read_req(h, 0, 8);
 	assert_int_equal(r->replies, 1);
 	assert_int_equal(r->err, EIO);
 	free(r);
 	fk.read_fail = 0;
-	r = read_req(h, 8);
+	r = read_req(h, 0, 8);
 	assert_bytes(r, 0, 4);
 	free(r);
 	follow_release(fk.f, h);
@@ -438,14 +481,14 @@ static void test_stop_answers_enotconn(void **state)
 	assert_int_equal(follow_open(fk.f, 1, 0, &h1), 0);
 	assert_int_equal(follow_open(fk.f, 2, 0, &h2), 0);
 	assert_int_equal(follow_start(fk.f), 0);
-	a = read_req(h1, 8);
-	b = read_req(h2, 8);
+	a = read_req(h1, 0, 8);
+	b = read_req(h2, 0, 8);
 	follow_stop(fk.f);
 	assert_int_equal(a->err, ENOTCONN);
 	assert_int_equal(b->err, ENOTCONN);
 	/* Not EOF even with bytes there: the daemon is going away. */
 	grow(1, 4, false);
-	c = read_req(h1, 8);
+	c = read_req(h1, 0, 8);
 	assert_int_equal(c->err, ENOTCONN);
 	free(a);
 	free(b);
@@ -465,7 +508,7 @@ static void test_thousand_readers(void **state)
 	grow(1, 0, false);
 	for (i = 0; i < N; i++) {
 		assert_int_equal(follow_open(fk.f, 1, 0, &h[i]), 0);
-		r[i] = read_req(h[i], 16);
+		r[i] = read_req(h[i], 0, 16);
 	}
 	assert_int_equal(follow_parked(fk.f), N);
 	grow(1, 6, false);
@@ -494,7 +537,7 @@ static void test_waker_thread(void **state)
 	grow(1, 0, false);
 	assert_int_equal(follow_open(fk.f, 1, 0, &h), 0);
 	assert_int_equal(follow_start(fk.f), 0);
-	r = read_req(h, 8);
+	r = read_req(h, 0, 8);
 	grow(1, 2, false);
 	follow_wake(fk.f, 1, 0);
 	for (i = 0; i < 5000 && !__atomic_load_n(&r->replies, __ATOMIC_SEQ_CST);
@@ -514,6 +557,7 @@ static struct fuse_pollhandle *new_ph(void)
 static void test_poll(void **state)
 {
 	struct follow_h *h;
+	struct freq *r;
 	unsigned rev = 99;
 
 	grow(1, 0, false);
@@ -528,19 +572,25 @@ static void test_poll(void **state)
 	follow_pump(fk.f);
 	assert_int_equal(fk.polls_notified, 1);
 	assert_int_equal(fk.polls_destroyed, 2);
-	/* Bytes at the cursor: readable, the handle is not kept. */
+	/* Bytes at the position: readable, the handle is not kept. */
 	assert_int_equal(follow_poll(fk.f, h, new_ph(), &rev), 0);
 	assert_int_equal(rev, POLLIN);
 	assert_int_equal(fk.polls_destroyed, 3);
 	/* No poll handle given: just the state. */
 	assert_int_equal(follow_poll(fk.f, h, NULL, &rev), 0);
 	assert_int_equal(rev, POLLIN);
+	/* Read to the end of a running stream: not readable. */
+	r = read_req(h, 0, 8);
+	assert_bytes(r, 0, 1);
+	free(r);
+	assert_int_equal(follow_poll(fk.f, h, NULL, &rev), 0);
+	assert_int_equal(rev, 0);
 	/* Done and read to the end: still readable (EOF). */
-	grow(1, 0, true);
+	grow(1, 1, true);
 	assert_int_equal(follow_poll(fk.f, h, NULL, &rev), 0);
 	assert_int_equal(rev, POLLIN);
 	/* A handle kept at release is destroyed, not notified. */
-	grow(1, 0, false);
+	grow(1, 1, false);
 	assert_int_equal(follow_poll(fk.f, h, new_ph(), &rev), 0);
 	follow_release(fk.f, h);
 	assert_int_equal(fk.polls_notified, 1);
@@ -558,9 +608,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_park_races, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_two_reads_one_handle,
+		cmocka_unit_test_setup_teardown(test_reads_at_offsets,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_error_keeps_cursor,
+		cmocka_unit_test_setup_teardown(test_park_past_end, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_read_error_then_retry,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_answers_enotconn,
 						setup, teardown),
