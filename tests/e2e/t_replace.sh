@@ -6,18 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/common.sh"
 
-SPEC=		# environments/prod/spec.yaml under the mount
 HIDE_SECONDS=2	# how long spec.yaml stays hidden from its unlinker
-
-setup_prod() {
-	env_doc prod >"$TDIR/prod.yaml"
-	cp "$TDIR/prod.yaml" "$MNT/environments/"
-	assert_created environments prod prod.yaml
-	SPEC=$MNT/environments/prod/spec.yaml
-}
-
-# new_spec DESC: the current spec with the description replaced, in $TDIR/new.
-new_spec() { sed "s/^  description: .*/  description: $1/" "$SPEC" >"$TDIR/new"; }
 
 # bad_spec: a document that fails validation, in $TDIR/bad.
 bad_spec() { printf 'spec:\n  bogusField: 1\n' >"$TDIR/bad"; }

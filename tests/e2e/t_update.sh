@@ -5,17 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/common.sh"
 
-SPEC=		# environments/prod/spec.yaml under the mount
-
-setup_prod() {
-	env_doc prod >"$TDIR/prod.yaml"
-	cp "$TDIR/prod.yaml" "$MNT/environments/"
-	assert_created environments prod prod.yaml
-	SPEC=$MNT/environments/prod/spec.yaml
-}
-
-# new_spec DESC: the current spec with the description replaced, in $TDIR/new.
-new_spec() { sed "s/^  description: .*/  description: $1/" "$SPEC" >"$TDIR/new"; }
 
 upd_sed() { sed -i "s/^  description: .*/  description: $1/" "$SPEC"; }
 upd_cp() { new_spec "$1" && cp "$TDIR/new" "$SPEC"; }

@@ -280,3 +280,15 @@ make_good_set() {
 		assert_dir "$MNT/$r" || return 1
 	done
 }
+
+# setup_prod: create Environment prod; SPEC is its spec.yaml.
+SPEC=
+setup_prod() {
+	env_doc prod >"$TDIR/prod.yaml"
+	cp "$TDIR/prod.yaml" "$MNT/environments/"
+	assert_created environments prod prod.yaml
+	SPEC=$MNT/environments/prod/spec.yaml
+}
+
+# new_spec DESC: the current spec with the description replaced, in $TDIR/new.
+new_spec() { sed "s/^  description: .*/  description: $1/" "$SPEC" >"$TDIR/new"; }
