@@ -10,7 +10,8 @@
  * guard.  The environment keeps LMDB's default, fully synchronous commits.
  * MDB_NOTLS ties read slots to transactions rather than threads, so any
  * FUSE worker can run a short read.  Reads live in store_read.c, the
- * byte layout in store_rec.c, and writes in store_writer.c.
+ * byte layout in store_rec.c, writes in store_writer.c, and room on a
+ * full filesystem in store_room.c.
  */
 #include "store_i.h"
 
@@ -132,7 +133,9 @@ static void lock_note_pid(int fd)
 
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return;
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+	/* Written over the old pid, then cut: no block is freed and taken
+	 * again, so this works on a full filesystem. */
+	if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) != 0)
 		fprintf(stderr, "execfs: store: cannot write pid to %s: %s\n",
 			LOCK_NAME, strerror(errno));
 }
@@ -351,6 +354,7 @@ static int store_alloc(struct store **out, const char *dir, struct err *e)
 	if (!st)
 		return err_set(e, -ENOMEM, "out of memory opening the store");
 	st->lock_fd = -1;
+	st->reserve_fd = -1;
 	atomic_init(&st->commits, 0);
 	atomic_init(&st->changesets, 0);
 	n = snprintf(st->dir, sizeof(st->dir), "%s", dir);
@@ -392,6 +396,8 @@ int store_open(struct store **out, const struct store_opts *o, struct err *e)
 	if (!rc)
 		rc = env_open(st, o, e);
 	if (!rc)
+		store_room_open(st, dirfd, STORE_RESERVE);
+	if (!rc)
 		rc = db_setup(st, e);
 	if (!rc)
 		rc = store_writer_start(st, e);
@@ -415,6 +421,7 @@ void store_close(struct store *st)
 	/* The env goes before the lock: the lock guards LMDB's files. */
 	if (st->env)
 		mdb_env_close(st->env);
+	store_room_close(st);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	if (st->sync_init) {

@@ -6,7 +6,9 @@
  * number that never repeats, used for inode numbers) and generation.  A
  * lock file keeps a second daemon out; a schema version is checked at
  * open.  The map grows by doubling up to a maximum, then writes fail with
- * -ENOSPC.
+ * -ENOSPC.  A full filesystem under the state directory fails writes with
+ * -ENOSPC too (naming the directory), and deletes still work there: they
+ * may use a reserve file the store keeps for them (execfs.reserve).
  *
  * Writes: store_commit() hands a change set to the one writer thread and
  * waits.  The writer takes every change set queued, applies each in its own
@@ -38,6 +40,9 @@ struct store_opts {
 	size_t map_init;	/* initial map size in bytes (0: 64 MiB) */
 	size_t map_max;		/* growth limit in bytes (0: 64 GiB) */
 };
+
+/* Bytes of the state directory's filesystem kept for deletes. */
+#define STORE_RESERVE ((size_t)256 << 10)
 
 struct store_rec {
 	uint8_t kind;
@@ -131,7 +136,9 @@ struct store_change {
  * store_commit() - apply @n changes atomically (all or none) and durably.
  * Blocks until the group commit that carries them is synced.
  * Return: 0; a precondition errno as above (nothing applied, message in
- *   @e names the id/slug); -ENOSPC when the map is at its maximum; -EIO.
+ *   @e names the id/slug); -ENOSPC when the map is at its maximum or the
+ *   state directory's filesystem is full (a change set of deletes only
+ *   may use the reserve first); -EIO.
  */
 int store_commit(struct store *st, const struct store_change *c, size_t n,
 		 struct err *e);

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store.h"
 
@@ -46,6 +47,12 @@ struct store {
 	size_t map_max;
 	uint64_t serial_hi; /* owned by the writer: meta "serial" */
 
+	/* The reserve for deletes (store_room.c); owned by the writer
+	 * thread after open. */
+	int reserve_fd;
+	off_t reserve_have;
+	off_t reserve_want;
+
 	atomic_uint_fast64_t next_serial;
 	atomic_uint_fast64_t commits;
 	atomic_uint_fast64_t changesets;
@@ -66,6 +73,51 @@ struct store {
  * logged and becomes -EIO.
  */
 int store_errno(int rc);
+
+/* A write that failed with EIO while the filesystem had less than this
+ * free was a short write at its end (LMDB's word for it is EIO). */
+#define STORE_ROOM_SLACK ((uint64_t)1 << 20)
+
+/**
+ * store_room_errno() - the errno of a failed write of the store, given the
+ * bytes @avail still free on its filesystem: ENOSPC and EDQUOT, and EIO
+ * with less than STORE_ROOM_SLACK free, are -ENOSPC; anything else is
+ * store_errno(@rc).
+ */
+int store_room_errno(int rc, uint64_t avail);
+
+/**
+ * store_room_fail() - report the failed write @rc (an LMDB result) in @e:
+ * a full filesystem is -ENOSPC with a message naming the state directory;
+ * anything else is store_errno(@rc) with "@what: <reason>".
+ * Return: the errno set in @e.
+ */
+int store_room_fail(struct store *st, int rc, struct err *e, const char *what);
+
+/** store_room_low() - less than STORE_ROOM_SLACK free under the store. */
+bool store_room_low(const struct store *st);
+
+/**
+ * store_room_open() - allocate LMDB's lock file, open the reserve file in
+ * @dirfd and make it @want bytes if there is room.  Never fails: without
+ * a reserve, deletes on a full filesystem may fail (logged).
+ */
+void store_room_open(struct store *st, int dirfd, size_t want);
+
+/** store_room_close() - close the reserve file (it stays on disk). */
+void store_room_close(struct store *st);
+
+/**
+ * store_room_fill() - grow the reserve back to its size if there is room;
+ * with @partly, to as much of it as fits.  Writer thread (or open).
+ */
+void store_room_fill(struct store *st, bool partly);
+
+/**
+ * store_room_release() - free the reserve's blocks for a delete.
+ * Return: true when it held any.  Writer thread.
+ */
+bool store_room_release(struct store *st);
 
 /** store_rd_begin() - a read-only txn, holding @st->resize shared. */
 int store_rd_begin(struct store *st, MDB_txn **txn);

@@ -17,6 +17,10 @@
  * At the maximum a batch of several change sets is retried one by one, so
  * a small change is not refused for sharing a batch with a large one.
  *
+ * A full filesystem fails a batch too (store_room.c turns the write error
+ * into ENOSPC); the batch is split the same way, and a change set of
+ * deletes alone is retried once with the reserve file's room released.
+ *
  * A stream append is a chunk put at the stream's current size, checked in
  * the same nested transaction, so appends in one change set (or batch)
  * see each other and a stale offset fails only its own change set.
@@ -26,6 +30,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 /* One attempt at a batch: its top transaction and what it learned. */
@@ -34,13 +39,42 @@ struct batch {
 	MDB_txn *txn;
 	uint64_t max_serial; /* highest serial in the batch so far */
 	bool full;	     /* the map is full: abort, grow, retry */
+	bool fsfull;	     /* the filesystem is full: abort (see why) */
+	struct err why;	     /* the message when fsfull */
 };
 
-/* An LMDB failure inside a change set, reported as -errno in @e. */
+/* How an attempt at a batch ended. */
+enum batch_end {
+	BATCH_DONE,	/* committed, or failed for good */
+	BATCH_MAP_FULL, /* nothing committed; a larger map may do */
+	BATCH_FS_FULL,	/* nothing committed; the filesystem is full */
+};
+
+/* A write of LMDB's that failed with the system error @rc. */
+static int write_fail(struct batch *b, int rc, struct err *e, const char *what)
+{
+	int code = store_room_fail(b->st, rc, e, what);
+
+	if (code == -ENOSPC) {
+		b->fsfull = true;
+		b->why = *e;
+	}
+	return code;
+}
+
+/* An LMDB failure inside a change set, reported as -errno in @e.  A
+ * system error here comes from LMDB spilling pages of a large
+ * transaction to disk. */
 static int lmdb_fail(struct batch *b, int rc, struct err *e, const char *id)
 {
+	char what[IDS_ID_MAX + 16];
+
 	if (rc == MDB_MAP_FULL)
 		b->full = true;
+	if (rc > 0) {
+		snprintf(what, sizeof(what), "record '%s'", id);
+		return write_fail(b, rc, e, what);
+	}
 	return err_set(e, store_errno(rc), "record '%s': %s", id,
 		       mdb_strerror(rc));
 }
@@ -252,6 +286,8 @@ static int append_apply(struct batch *b, MDB_txn *txn,
 	rc = mdb_put(txn, b->st->chunk, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_MAP_FULL)
 		b->full = true;
+	if (rc > 0)
+		return write_fail(b, rc, e, "stream append");
 	if (rc)
 		return err_set(e, store_errno(rc),
 			       "stream %u of serial %" PRIu64 ": %s", c->stream,
@@ -328,6 +364,9 @@ static int batch_commit(struct batch *b, size_t applied, struct err *e)
 	}
 	if (rc == MDB_MAP_FULL)
 		b->full = true;
+	/* A write of the commit failed: a full filesystem is ENOSPC. */
+	if (rc > 0)
+		return write_fail(b, rc, e, "store commit failed");
 	if (rc)
 		return err_set(e, store_errno(rc), "store commit failed: %s",
 			       mdb_strerror(rc));
@@ -338,38 +377,53 @@ static int batch_commit(struct batch *b, size_t applied, struct err *e)
 	return 0;
 }
 
+/* How a finished attempt @b ended. */
+static enum batch_end batch_end_of(const struct batch *b)
+{
+	if (b->full)
+		return BATCH_MAP_FULL;
+	return b->fsfull ? BATCH_FS_FULL : BATCH_DONE;
+}
+
 /*
  * One attempt at the batch @jobs.  Each job's rc says how its change set
  * fared.  Return: 0, or -errno for every job still at 0 (message in @e);
- * *full when the map filled and nothing was committed.
+ * *end says whether the map or the filesystem filled (nothing was then
+ * committed).
  */
-static int batch_try(struct store *st, struct store_job *jobs, bool *full,
-		     struct err *e)
+static int batch_try(struct store *st, struct store_job *jobs,
+		     enum batch_end *end, struct err *e)
 {
-	struct batch b = {st, NULL, st->serial_hi, false};
+	struct batch b = {.st = st, .max_serial = st->serial_hi};
 	size_t applied = 0;
 	int rc = mdb_txn_begin(st->env, NULL, 0, &b.txn);
 
+	*end = BATCH_DONE;
 	if (rc)
 		return err_set(e, store_errno(rc),
 			       "cannot begin a store write: "
 			       "%s",
 			       mdb_strerror(rc));
-	for (struct store_job *j = jobs; j && !b.full; j = j->next) {
+	for (struct store_job *j = jobs; j && !b.full && !b.fsfull;
+	     j = j->next) {
 		err_clear(&j->err);
 		j->rc = set_apply(&b, j);
 		applied += j->rc == 0;
 	}
-	if (b.full || applied == 0) {
+	if (b.full || b.fsfull || applied == 0) {
 		mdb_txn_abort(b.txn);
-		/* Nothing was applied; a full map is everyone's result. */
-		for (struct store_job *j = jobs; j && b.full; j = j->next)
+		/* Nothing was applied; a full map or filesystem is
+		 * everyone's result. */
+		for (struct store_job *j = jobs; j && (b.full || b.fsfull);
+		     j = j->next)
 			j->rc = 0;
-		*full = b.full;
-		return b.full ? -ENOSPC : 0;
+		if (b.fsfull)
+			*e = b.why;
+		*end = batch_end_of(&b);
+		return b.full || b.fsfull ? -ENOSPC : 0;
 	}
 	rc = batch_commit(&b, applied, e);
-	*full = b.full;
+	*end = batch_end_of(&b);
 	return rc;
 }
 
@@ -426,27 +480,90 @@ static void batch_split(struct store *st, struct store_job *jobs)
 	}
 }
 
+/* A change set that only deletes may use the reserve. */
+static bool job_frees(const struct store_job *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (j->c[i].op != STORE_DEL)
+			return false;
+	return true;
+}
+
+/* Some change set of @jobs that was committed deleted something. */
+static bool jobs_deleted(const struct store_job *jobs)
+{
+	for (const struct store_job *j = jobs; j; j = j->next)
+		for (size_t i = 0; j->rc == 0 && i < j->n; i++)
+			if (j->c[i].op == STORE_DEL)
+				return true;
+	return false;
+}
+
+/*
+ * After a delete on a (nearly) full filesystem: one more small commit (the
+ * serial counter, unchanged), because LMDB reuses a page only from the
+ * second transaction after the one that freed it, and the next create
+ * should find the delete's pages rather than a full filesystem.
+ */
+static void freed_publish(struct store *st)
+{
+	unsigned char buf[8];
+	MDB_val k = {6, (void *)"serial"}, v = {sizeof(buf), buf};
+	MDB_txn *txn = NULL;
+	int rc;
+
+	store_u64_put(buf, st->serial_hi);
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (!rc)
+		rc = mdb_put(txn, st->meta, &k, &v, 0);
+	if (!rc) {
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	if (rc)
+		fprintf(stderr,
+			"execfs: store: cannot publish freed pages: %s\n",
+			mdb_strerror(rc));
+}
+
 static void batch_run(struct store *st, struct store_job *jobs)
 {
+	enum batch_end end;
+	bool released = false;
 	struct err e;
-	bool full;
 	int rc;
 
 	err_clear(&e);
+	/* The reserve comes before any write: ordinary writes never eat
+	 * the room deletes need. */
+	store_room_fill(st, false);
 	for (;;) {
-		full = false;
-		rc = batch_try(st, jobs, &full, &e);
-		if (!full)
-			break;
-		rc = map_grow(st, &e);
-		if (rc == 0)
-			continue;
-		if (jobs->next) {
+		rc = batch_try(st, jobs, &end, &e);
+		if (end == BATCH_MAP_FULL) {
+			rc = map_grow(st, &e);
+			if (rc == 0)
+				continue;
+		} else if (end == BATCH_FS_FULL && !jobs->next && !released &&
+			   job_frees(jobs)) {
+			released = store_room_release(st);
+			if (released)
+				continue;
+		}
+		if (end != BATCH_DONE && jobs->next) {
+			/* At a limit: each change set on its own. */
 			batch_split(st, jobs);
 			return;
 		}
 		break;
 	}
+	if (rc == 0 && end == BATCH_DONE && jobs_deleted(jobs) &&
+	    (released || store_room_low(st)))
+		freed_publish(st);
+	/* Take back what room the delete left. */
+	if (released)
+		store_room_fill(st, true);
 	if (rc)
 		jobs_fail(jobs, rc, &e);
 }

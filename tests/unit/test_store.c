@@ -3,8 +3,10 @@
  * listing order, change-set preconditions and atomicity, reopen, the
  * single-instance lock, group commit under concurrency, map growth up to
  * ENOSPC, the schema check, stream chunks (appends, reads across chunks,
- * dropped with their record, kept across reopen), and durability across
- * kill -9.
+ * dropped with their record, kept across reopen), durability across
+ * kill -9, and a full filesystem (the errno of a failed write; creates
+ * refused with ENOSPC, deletes and reopen still working, on a small tmpfs
+ * when the test may mount one).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -24,12 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/store.h"
+#include "core/store_i.h"
 #include "fx.h"
 
 struct fx {
@@ -984,6 +989,148 @@ static void crash_durability(void **state)
 	free(acks);
 }
 
+/* The errno of a write of the store that failed (store_room_errno()). */
+static void room_errno(void **state)
+{
+	static const struct {
+		int rc;
+		uint64_t avail;
+		int want;
+	} cases[] = {
+	    {ENOSPC, 1ull << 30, -ENOSPC},
+	    {EDQUOT, 1ull << 30, -ENOSPC},
+	    /* LMDB's word for a short write at the end of the disk. */
+	    {EIO, 0, -ENOSPC},
+	    {EIO, STORE_ROOM_SLACK - 1, -ENOSPC},
+	    /* A failing disk with room left stays EIO. */
+	    {EIO, STORE_ROOM_SLACK, -EIO},
+	    {EIO, UINT64_MAX, -EIO},
+	    {EROFS, 0, -EROFS},
+	    {ENOMEM, 0, -ENOMEM},
+	    {MDB_MAP_FULL, 0, -ENOSPC},
+	    {MDB_CORRUPTED, 0, -EIO},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("case %zu: rc %d, %" PRIu64 " bytes free\n", i,
+			      cases[i].rc, cases[i].avail);
+		assert_int_equal(store_room_errno(cases[i].rc, cases[i].avail),
+				 cases[i].want);
+	}
+}
+
+static void fs_path(const struct fx *f, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/fs", f->dir);
+
+	assert_true(n > 0 && (size_t)n < cap);
+}
+
+/* Leave the tmpfs of full_filesystem (if it was mounted), then tear down. */
+static int teardown_fs(void **state)
+{
+	struct fx *f = *state;
+	char fs[sizeof(f->dir) + 8];
+
+	store_close(f->st);
+	f->st = NULL;
+	fs_path(f, fs, sizeof(fs));
+	umount2(fs, MNT_DETACH);
+	return teardown(state);
+}
+
+/* Every record full0..full<n-1> but @gone reads back with its body. */
+static void full_check(struct store *st, unsigned n, unsigned gone,
+		       const char *body)
+{
+	char id[IDS_ID_MAX];
+
+	for (unsigned i = 0; i < n; i++) {
+		struct buf b = BUF_INIT(1 << 16);
+
+		mkid(id, i);
+		assert_int_equal(store_get(st, id, NULL, &b),
+				 i == gone ? -ENOENT : 0);
+		if (i != gone)
+			assert_string_equal(b.data, body);
+		buf_release(&b);
+	}
+}
+
+static int full_create(struct store *st, unsigned i, const char *body,
+		       struct err *e)
+{
+	char id[IDS_ID_MAX], slug[32];
+	struct store_change c;
+
+	mkid(id, i);
+	snprintf(slug, sizeof(slug), "full%u", i);
+	c = put_change(1, id, slug, store_next_serial(st), body);
+	return store_commit(st, &c, 1, e);
+}
+
+/*
+ * The state directory on a 1 MiB tmpfs (root only; skipped otherwise):
+ * creates until the filesystem is full fail with ENOSPC naming the state
+ * directory, never EIO; what was acknowledged reads back; a delete works
+ * and makes room for a create; the store opens again on the full
+ * filesystem.
+ */
+static void full_filesystem(void **state)
+{
+	enum { BODY = 3000 };
+	struct fx *f = *state;
+	struct store_opts o = {NULL, 0, 0};
+	struct store_change del;
+	char fs[sizeof(f->dir) + 8];
+	static char body[BODY + 1];
+	struct err e = {0, ""};
+	unsigned n;
+	int rc = 0;
+
+	store_close(f->st);
+	f->st = NULL;
+	fs_path(f, fs, sizeof(fs));
+	assert_int_equal(mkdir(fs, 0700), 0);
+	if (mount("tmpfs", fs, "tmpfs", 0, "size=1m,mode=0700") != 0) {
+		print_message("cannot mount a tmpfs (%s): skipped\n",
+			      strerror(errno));
+		skip();
+	}
+	o.dir = fs;
+	assert_int_equal(store_open(&f->st, &o, &e), 0);
+	memset(body, 'f', BODY);
+	for (n = 0; n < 2000; n++) {
+		rc = full_create(f->st, n, body, &e);
+		if (rc)
+			break;
+	}
+	print_message("full after %u records: %s\n", n, e.msg);
+	assert_int_equal(rc, -ENOSPC);
+	assert_non_null(strstr(e.msg, "filesystem of the state directory"));
+	assert_non_null(strstr(e.msg, fs));
+	/* More attempts: room a failed commit left may take one more. */
+	for (int i = 0; i < 20; i++) {
+		rc = full_create(f->st, n, body, &e);
+		assert_true(rc == 0 || rc == -ENOSPC);
+		n += rc == 0;
+	}
+	full_check(f->st, n, UINT_MAX, body);
+	/* A delete works while full, and makes room for a create. */
+	memset(&del, 0, sizeof(del));
+	del.op = STORE_DEL;
+	mkid(del.hdr.id, 0);
+	assert_int_equal(store_commit(f->st, &del, 1, &e), 0);
+	assert_int_equal(full_create(f->st, n, body, &e), 0);
+	n++;
+	full_check(f->st, n, 0, body);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(&f->st, &o, &e), 0);
+	full_check(f->st, n, 0, body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1148,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(stream_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stream_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(crash_durability, setup, teardown),
+	    cmocka_unit_test(room_errno),
+	    cmocka_unit_test_setup_teardown(full_filesystem, setup,
+					    teardown_fs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
