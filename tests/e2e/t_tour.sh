@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The README's tour is a promise: run it on a fresh mount, as a newcomer
 # would after scripts/run ~/execfs, and check every output its comments
-# promise (tests/e2e/helpers/tour.py says how they are read).
+# promise (tests/e2e/helpers/tour.sh says how they are read).
 . "$(dirname "$0")/lib.sh"
 README=$E2E_DIR/../../README.md
-TOUR=$E2E_DIR/helpers/tour.py
+TOUR=$E2E_DIR/helpers/tour.sh
 
 # tour_home: a HOME whose ~/execfs is the mount.
 tour_home() {
@@ -14,7 +14,7 @@ tour_home() {
 
 t_tour_as_written() {
 	tour_home
-	python3 "$TOUR" "$README" "$TDIR/home" >"$TDIR/tour.out" 2>&1 ||
+	bash "$TOUR" "$README" "$TDIR/home" >"$TDIR/tour.out" 2>&1 ||
 		{ cat "$TDIR/tour.out" >&2; die "the README tour broke a promise"; return 1; }
 	assert_contains "$TDIR/tour.out" ", 0 broken" || return 1
 	# It left no context behind.
@@ -26,7 +26,7 @@ t_tour_broken_promise_is_caught() {
 	tour_home
 	sed 's/#> hello eu-west-1, key \*\*\*/#> hello us-east-9, key ***/' "$README" >"$TDIR/README.md"
 	! cmp -s "$README" "$TDIR/README.md" || die "the promise to break is not in the README" || return 1
-	if python3 "$TOUR" "$TDIR/README.md" "$TDIR/home" >"$TDIR/tour.out" 2>&1; then
+	if bash "$TOUR" "$TDIR/README.md" "$TDIR/home" >"$TDIR/tour.out" 2>&1; then
 		die "a broken promise passed"
 		return 1
 	fi
