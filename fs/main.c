@@ -211,6 +211,12 @@ static int run(struct fs_opts *o)
 		fprintf(stderr, "execfs: cannot initialise libsodium\n");
 		goto out;
 	}
+	if (o->allow_other && geteuid() != 0) {
+		fprintf(stderr, "execfs: -o allow_other is refused: the daemon "
+			"must run as root to share the mount (see execfs(8), "
+			"USERS)\n");
+		goto out;
+	}
 	if (o->check_config) {
 		rc = check_config(o, &co);
 		goto out;

@@ -22,6 +22,7 @@ enum {
 	KEY_KEY_FILE,
 	KEY_LIMIT,
 	KEY_IGNORE,
+	KEY_ALLOW_OTHER,
 };
 
 static const struct fuse_opt opt_specs[] = {
@@ -39,6 +40,7 @@ static const struct fuse_opt opt_specs[] = {
 	FUSE_OPT_KEY("log_limit=", KEY_LIMIT),
 	FUSE_OPT_KEY("context_ttl=", KEY_LIMIT),
 	FUSE_OPT_KEY("store_max=", KEY_LIMIT),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	/* Generic mount options that mount(8) or mount.fuse3 pass on from
 	   fstab and libfuse does not know: accepted and dropped, so a
 	   `fuse.execfs` line with them mounts.  "x-*" is matched in
@@ -252,6 +254,9 @@ static int opt_proc(void *data, const char *arg, int key,
 		break;
 	case KEY_IGNORE:
 		return 0;
+	case KEY_ALLOW_OTHER:
+		ps->o->allow_other = true;
+		return 1;	/* libfuse mounts with it */
 	case FUSE_OPT_KEY_NONOPT:
 		rc = take_nonopt(ps, arg);
 		break;
@@ -349,6 +354,11 @@ int opts_parse(int argc, char **argv, struct fs_opts *o, struct err *e)
 	rc = place_nonopts(&ps);
 	if (rc == 0)
 		rc = set_defaults(o, e);
+	/* Shared with other users, the kernel checks every access against
+	 * the modes shown (DESIGN 1.8). */
+	if (rc == 0 && o->allow_other &&
+	    fuse_opt_add_arg(&o->args, "-odefault_permissions") != 0)
+		rc = err_set(e, -ENOMEM, "out of memory");
 out:
 	fuse_opt_free_args(&args);
 	free(ps.nonopt[0]);
@@ -423,7 +433,10 @@ void opts_usage(const char *prog)
 	       prog, prog, prog);
 	for (i = 0; i < N_LIMITS; i++)
 		usage_limit(&limit_opts[i], &d);
-	printf("    --check-config              validate, exit 0 or 1\n"
+	printf("    -o allow_other              share the mount with other users:\n"
+	       "                                root only; adds default_permissions\n"
+	       "                                (default off: only you reach it)\n"
+	       "    --check-config              validate, exit 0 or 1\n"
 	       "BYTES take K, M, G suffixes (x1024).\n"
 	       "\n"
 	       "Mount options passed to the kernel (libfuse):\n"

@@ -19,6 +19,7 @@ struct fs_opts {
 	char *mountpoint;	/* as given; NULL when missing; malloc'd */
 	struct plane_limits limits;
 	bool check_config;
+	bool allow_other;	/* -o allow_other: adds default_permissions */
 	bool help;
 	bool version;
 	struct fuse_args args;	/* argv[0] and the options left for libfuse */

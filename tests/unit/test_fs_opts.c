@@ -245,7 +245,7 @@ static void test_flags_and_fuse_options(void **state)
 			       "max_parallel=2,allow_other", "/mnt", NULL };
 	struct fs_opts o;
 	struct err e;
-	bool f = false, ours = false, other = false;
+	bool f = false, ours = false, other = false, perms = false;
 	int i;
 
 	(void)state;
@@ -256,11 +256,32 @@ static void test_flags_and_fuse_options(void **state)
 		f = f || strcmp(o.args.argv[i], "-f") == 0;
 		ours = ours || strstr(o.args.argv[i], "max_parallel");
 		other = other || strstr(o.args.argv[i], "allow_other");
+		perms = perms || strcmp(o.args.argv[i],
+					"-odefault_permissions") == 0;
 	}
 	assert_true(f);
 	assert_false(ours);	/* taken out: libfuse would refuse it */
 	assert_true(other);	/* left for libfuse */
+	assert_true(o.allow_other);
+	assert_true(perms);	/* shared: the kernel checks the modes */
 	assert_int_equal(o.limits.max_parallel, 2);
+	opts_release(&o);
+}
+
+/* Without allow_other the kernel is not asked to check modes. */
+static void test_private_mount_no_default_permissions(void **state)
+{
+	const char *args[] = { "execfs", "-o", "max_parallel=2", "/mnt",
+			       NULL };
+	struct fs_opts o;
+	struct err e;
+	int i;
+
+	(void)state;
+	assert_int_equal(parse(&o, &e, args), 0);
+	assert_false(o.allow_other);
+	for (i = 0; i < o.args.argc; i++)
+		assert_null(strstr(o.args.argv[i], "default_permissions"));
 	opts_release(&o);
 }
 
@@ -315,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values_refused),
 		cmocka_unit_test(test_too_many_arguments),
 		cmocka_unit_test(test_flags_and_fuse_options),
+		cmocka_unit_test(test_private_mount_no_default_permissions),
 		cmocka_unit_test(test_fstab_options_dropped),
 		cmocka_unit_test(test_help_and_version),
 	};
