@@ -76,6 +76,7 @@ struct fs {
 	struct notifier *notify;	/* kernel cache invalidation thread */
 	struct follow *follow;		/* parked reads of follow/ files */
 	struct gone *gone;		/* specs just unlinked, own lock */
+	bool shared;			/* -o allow_other */
 	uid_t uid;			/* owner shown on every file */
 	gid_t gid;
 	struct timespec start;		/* mtime of static entries */

@@ -77,7 +77,10 @@ int fs_log_syslog(void)
 		return -1;
 	}
 	setvbuf(f, NULL, _IOLBF, 0);
-	fclose(stderr);	/* /dev/null since fuse_daemonize() */
+	/* The old stream stays open: fd 2 must stay /dev/null (where
+	 * fuse_daemonize() put it), or the next descriptor the daemon opens
+	 * would become fd 2 and glibc's or a sanitizer's fatal messages
+	 * would be written into it. */
 	stderr = f;
 	return 0;
 }

@@ -225,6 +225,7 @@ static int run(struct fs_opts *o)
 		goto out;
 	if (tree_new(&fs.tree) < 0 || gone_new(&fs.gone) < 0)
 		goto out;
+	fs.shared = o->allow_other;
 	fs.uid = getuid();
 	fs.gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs.start);

@@ -442,6 +442,11 @@ static void stat_mem(struct fs *fs, const struct fs_obj *o, struct stat *st)
 	if (o->ntype == NODE_DRAFT) {
 		stat_base(fs, o, S_IFDIR | 0755, st);
 	} else {
+		/* A file held in memory is the document as written, secret
+		 * values in the clear: on a shared mount only its owner may
+		 * read it, whatever mode it was created with. */
+		if (fs->shared)
+			mode &= ~(mode_t)077;
 		stat_base(fs, o, S_IFREG | mode, st);
 		stat_size(st, size);
 		if (o->ntype == NODE_DRAFT_SPEC)

@@ -24,9 +24,13 @@
 static int unlink_spec(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 {
 	struct timespec now;
+	pid_t pid = fs_caller(req).pid;
 
+	/* pid 0: a caller in another pid namespace, which names no one. */
+	if (pid == 0)
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	gone_add(fs->gone, o->ino, fs_caller(req).pid, &now);
+	gone_add(fs->gone, o->ino, pid, &now);
 	return 0;
 }
 

@@ -204,6 +204,9 @@ PY
 		printf "spec: {data: {R: {value: x, isSecret: maybe}}}\n" >"$TDIR/bad.yaml"
 		cp "$TDIR/bad.yaml" "$M/environments/" 2>/dev/null &&
 			{ echo "bad document accepted"; exit 1; }
+		# fd 2 stays /dev/null: no descriptor the daemon opens lands there.
+		fd2=$(readlink "/proc/$(cat "$TDIR/pid3")/fd/2")
+		[ "$fd2" = /dev/null ] || { echo "fd 2 of the daemon is $fd2"; exit 1; }
 		fusermount3 -u "$M" || exit 1
 		for i in $(seq 1 100); do
 			kill -0 "$(cat "$TDIR/pid3")" 2>/dev/null || break

@@ -10,7 +10,8 @@
 # here-document.  A comment "#> TEXT" at the end of a command, or alone on
 # the lines right after it, is a promise: the command's output (stdout and
 # stderr together) contains TEXT, with every run of white space read as one
-# space and "..." standing for any text.  Every command must exit 0.
+# space, "..." standing for any text, and the text standing as whole words
+# ("0" does not hold for "10").  Every command must exit 0.
 # Prints one line per broken promise, then "README tour: N commands, N
 # promises, N broken"; exits 1 if any is broken.
 set -u
@@ -89,18 +90,20 @@ awk -v work="$work" '
 n { print >f }
 ' "$work/out"
 
-# holds PROMISE FILE: FILE contains PROMISE (white space folded, ... wild).
+# holds PROMISE FILE: FILE contains PROMISE as whole words (white space
+# folded, ... wild): "0" does not hold for "10".
 holds() {
-	local flat p pat='*' part
-	flat=$(tr -s '[:space:]' ' ' <"$2")
+	local flat p pat='* ' part sep=
+	flat=" $(tr -s '[:space:]' ' ' <"$2") "
 	p=$(printf '%s' "$1" | tr -s '[:space:]' ' ')
 	while :; do
 		part=${p%%...*}
-		pat+=$(printf '%s' "$part" | sed 's/./\\&/g')'*'
+		pat+=$sep$(printf '%s' "$part" | sed 's/./\\&/g')
+		sep='*'
 		[ "$part" != "$p" ] || break
 		p=${p#*...}
 	done
-	[[ $flat == $pat ]]
+	[[ $flat == $pat' '* ]]
 }
 
 bad=0 cmds=0 proms=0
