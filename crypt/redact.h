@@ -9,10 +9,16 @@
  * string escaping (\" \\ \b \f \n \r \t, other control bytes as \u00xx in
  * lower or upper hex, the HTML-safe form with < > & as \u003c \u003e
  * \u0026, and the ASCII-only form with each non-ASCII character as
- * \uxxxx, surrogate pairs above U+FFFF); and each line of a multi-line
+ * \uxxxx, surrogate pairs above U+FFFF); hex, two digits a byte without
+ * separators (xxd -p, hexdump -ve '1/1 "%02x"', printf %02X), matched in
+ * lower, upper or mixed case, and for a value over 30 bytes each 60-digit
+ * line of it as `xxd -p` wraps it when the value starts a line (the last
+ * line only when it holds min_len bytes); and each line of a multi-line
  * value (split at '\n', a trailing '\r' dropped), as is and with
  * surrounding blanks trimmed.  Encoded forms shorter than the minimum
- * length are not registered.
+ * length are not registered.  Not caught: hex with separators or offsets
+ * (od -tx1, hexdump -C, plain xxd), od -x's byte-swapped 16-bit words, and
+ * a value over 30 bytes that xxd -p wraps at another column.
  *
  * A redact_stream filters one output stream (a task's stdout or stderr).
  * Every occurrence of a registered form is replaced by REDACT_MASK; matches

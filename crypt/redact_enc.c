@@ -7,7 +7,8 @@
  * form is registered as a literal; a form that could depend on the bytes
  * around the secret (the partial base64 characters at either end) is
  * registered only by its stable part, plus longer variants that match when
- * the secret ends the blob.
+ * the secret ends the blob.  Hex forms are registered in lower case and
+ * matched in any case.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #define JSON_LOWER 0	/* \u00xx in lower-case hex */
 #define JSON_UPPER 1	/* \u00XX */
 #define JSON_HTML 2	/* lower hex, and < > & escaped (Go's default) */
+#define XXD_LINE 60	/* hex digits in a line of `xxd -p` */
 
 static const char hex_lower[] = "0123456789abcdef";
 static const char hex_upper[] = "0123456789ABCDEF";
@@ -29,7 +31,7 @@ static int add_min(struct redactor *r, const unsigned char *p, size_t n)
 {
 	if (n < r->min_len)
 		return 0;
-	return redact_add_form(r, p, n);
+	return redact_add_form(r, p, n, false);
 }
 
 /*
@@ -244,6 +246,40 @@ static int add_json(struct redactor *r, const unsigned char *v, size_t n,
 	return rc;
 }
 
+/* Lower-case hex into @o (2n bytes); returns the length. */
+static size_t hex_encode(const unsigned char *v, size_t n, unsigned char *o)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		o[2 * i] = (unsigned char)hex_lower[v[i] >> 4];
+		o[2 * i + 1] = (unsigned char)hex_lower[v[i] & 15];
+	}
+	return 2 * n;
+}
+
+/*
+ * Hex, two digits a byte without separators, in any case (xxd -p,
+ * hexdump -ve '1/1 "%02x"', printf %02X): the whole run; and, as `xxd -p`
+ * breaks it every 60 digits when the value starts a line, each such line
+ * on its own (the last only when it holds at least min_len bytes).
+ */
+static int add_hex(struct redactor *r, const unsigned char *v, size_t n,
+		   unsigned char *scratch)
+{
+	size_t len = hex_encode(v, n, scratch), at, k;
+	int rc = redact_add_form(r, scratch, len, true);
+
+	if (len <= XXD_LINE)
+		return rc;
+	for (at = 0; at < len && rc == 0; at += k) {
+		k = len - at < XXD_LINE ? len - at : XXD_LINE;
+		if (k >= 2 * r->min_len)
+			rc = redact_add_form(r, scratch + at, k, true);
+	}
+	return rc;
+}
+
 static bool blank(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
@@ -299,6 +335,8 @@ int redact_add_encodings(struct redactor *r, const unsigned char *v,
 		rc = add_url(r, v, n, scratch);
 	if (rc == 0)
 		rc = add_json(r, v, n, scratch);
+	if (rc == 0)
+		rc = add_hex(r, v, n, scratch);
 	if (rc == 0)
 		rc = add_lines(r, v, n);
 	sodium_free(scratch);	/* wipes */

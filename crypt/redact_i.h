@@ -5,7 +5,11 @@
  * an array of (offset, length, hash) sorted by hash, then by length
  * descending, so the longest form at a position is found first.  The hash
  * is taken over a form's first REDACT_HASH_BYTES bytes; a 65536-bit filter
- * on it lets the scanner reject almost every position with one load.
+ * on it lets the scanner reject almost every position with one load.  A hex
+ * form, matched in any case, is indexed once under each spelling of its
+ * first bytes ("a1b2", "A1b2", ... "A1B2": at most 16), all entries naming
+ * the same lower-case bytes in the arena, so the scanner hashes the text
+ * as it is.
  */
 #ifndef EXECFS_REDACT_I_H
 #define EXECFS_REDACT_I_H
@@ -22,7 +26,9 @@
 struct redact_form {
 	uint32_t off;	/* into arena */
 	uint32_t len;
-	uint32_t hash;	/* redact_hash() of the first bytes */
+	uint32_t hash;	/* redact_hash() of the first bytes (for a hex
+			   form, of one spelling of them) */
+	bool hex;	/* lower-case hex digits, matched in any case */
 };
 
 struct redactor {
@@ -32,7 +38,8 @@ struct redactor {
 	unsigned char *arena;	/* sodium_malloc'd, wiped on free */
 	size_t arena_len;
 	size_t arena_alloc;
-	struct redact_form *forms;	/* sorted: hash, then len descending */
+	struct redact_form *forms;	/* sorted: hash, then len descending,
+					   then hex, then bytes */
 	size_t nforms;
 	size_t aforms;
 	size_t maxlen;		/* longest form, 0 when none */
@@ -58,9 +65,12 @@ static inline bool redact_filter_hit(const struct redactor *r, uint32_t h)
 
 /*
  * redact_add_form() - register one form (copied), skipping duplicates and
- * forms shorter than REDACT_HASH_BYTES.  Return: 0 or -ENOMEM.
+ * forms shorter than REDACT_HASH_BYTES.  With @hex, @p is lower-case hex
+ * digits and matches in upper and mixed case too; else it matches
+ * exactly.  Return: 0 or -ENOMEM.
  */
-int redact_add_form(struct redactor *r, const unsigned char *p, size_t n);
+int redact_add_form(struct redactor *r, const unsigned char *p, size_t n,
+		    bool hex);
 
 /*
  * redact_add_encodings() - register @v and all its encoded forms.

@@ -2,7 +2,9 @@
 # t_redact.sh - a run's secrets never show (DESIGN 1.5, 1.7): a task that
 # prints a runtimeEnv secret raw, base64, URL-encoded, inside JSON, one
 # byte at a time and as password=... leaves none of it in the log, events,
-# status, errors, the daemon log or the LMDB file; the execution's
+# status, errors, the daemon log or the LMDB file; so does one printed in
+# hex (xxd -p, upper and mixed case, hexdump, od, split across writes,
+# xxd's 60-digit lines of a longer value); the execution's
 # ephemeral context exists during the run and is gone after it; a short
 # secret gives a warning event and an errors line.
 . "$(dirname "$0")/lib.sh"
@@ -156,6 +158,88 @@ EOF
 	assert_not_contains "$d/events" notasecretvalue123
 	# Every context of the execution (by slug too) is gone after the run.
 	wait_until 10 test ! -e "$MNT/executioncontexts/sc1-extra"
+}
+
+# assert_no_hex S FILE...: neither S nor its hex, in any case, nor a line
+# of its hex as `xxd -p` wraps it, is in any FILE.
+assert_no_hex() {
+	local s=$1 f form
+	shift
+	while IFS= read -r form; do
+		for f in "$@"; do
+			if grep -q -a -i -F -- "$form" "$f"; then
+				die "'$form' (hex of a secret) is in $f"
+				return 1
+			fi
+		done
+	done < <(printf %s "$s" | xxd -p -c 100000; printf %s "$s" | xxd -p)
+	for f in "$@"; do
+		assert_not_contains "$f" "$s" || return 1
+	done
+}
+
+# A runtimeEnv secret (under 30 bytes: one line of `xxd -p`) and an
+# Environment secret of 45 bytes (two lines) printed in hex by the usual
+# tools, in every case, and split across two writes, show as *** in the
+# log, the events and the status, never as hex.
+t_redact_hex() {
+	run_strict
+	local s l d want hexsha
+	s="Hx-k3y/+=${RANDOM}${RANDOM}!z"
+	l=$(printf 'Lng-%s-%s-abcdefghijklmnopqrstuvwxyz0123456789' \
+		"$RANDOM" "$RANDOM" | cut -c1-45)
+	hexsha=$(printf %s "$s" | xxd -p | sha256sum | cut -c1-64)
+	env_doc hexvault "$l" >"$TDIR/hexvault.yaml"
+	cp "$TDIR/hexvault.yaml" "$MNT/environments/"
+	wf_put hexy <<'EOF'
+    - name: hex
+      kind: RUN
+      taskConfig:
+        script:
+          language: bash
+          code: |
+            S=$SECRET_VALUE
+            HEX=$(printf %s "$S" | xxd -p)
+            printf 'lengths=%s/%s hexsha=%s\n' "${#S}" "${#API_KEY}" "$(printf '%s\n' "$HEX" | sha256sum | cut -c1-64)"
+            printf %s "$S" | xxd -p
+            printf %s "$S" | xxd -p | tr a-f A-F
+            printf %s "$S" | xxd -p | sed 's/[a-f]/\U&/2g'
+            printf %s "$S" | hexdump -ve '1/1 "%02x"'; echo
+            printf %s "$S" | od -An -tx1 -v | tr -d ' \n'; echo
+            printf 'hex=%s\n' "$HEX"
+            printf '%s' "${HEX:0:7}"; sleep 0.2; printf '%s\n' "${HEX:7}"
+            printf %s "$API_KEY" | xxd -p
+            printf %s "$API_KEY" | xxd -p -u
+            echo hex-done
+EOF
+	inst_doc hexinst hexy hexvault >"$TDIR/hexinst.yaml"
+	cp "$TDIR/hexinst.yaml" "$MNT/workflowinstances/"
+	printf 'metadata: {name: hx1}\nspec:\n  workflowInstanceId: hexinst\n  runtimeEnv:\n    SECRET_VALUE: {value: %s, isSecret: true}\n' \
+		"$(yq_str "$s")" >"$TDIR/hx1.yaml"
+	cp "$TDIR/hx1.yaml" "$MNT/$WEXD/"
+	d=$(wx hx1)
+	wait_ended hx1 30
+	assert_eq "$(phase_of hx1)" COMPLETED
+	# The task did print the hex (else hiding it proves nothing).
+	want="lengths=${#s}/45 hexsha=$hexsha
+***
+***
+***
+***
+***
+hex=***
+***
+***
+***
+***
+***
+hex-done"
+	assert_eq "$(cat "$d/log")" "$want" "log"
+	assert_eq "$(ev_count hx1 '.type == "line" and (tostring | contains("***"))')" 11 \
+		"masked line events"
+	assert_contains "$d/resource.json" '***'
+	assert_no_hex "$s" "$d/log" "$d/events" "$d/resource.json" "$d/status.yaml"
+	assert_no_hex "$l" "$d/log" "$d/events" "$d/resource.json" "$d/status.yaml"
 }
 
 # A secret under 4 bytes cannot be redacted reliably: the run says so in

@@ -304,6 +304,172 @@ static void test_json(void **state)
 	}
 }
 
+/*
+ * Hex of @v (@n bytes) into @o: @kase 0 lower, 1 upper, 2 mixed (letters
+ * alternately upper and lower); with @wrap, a '\n' after every 60 digits
+ * as `xxd -p` prints it.  Returns the length.
+ */
+static size_t hex_enc(const char *v, size_t n, char *o, int kase, bool wrap)
+{
+	static const char lo[] = "0123456789abcdef", up[] = "0123456789ABCDEF";
+	size_t i, k = 0, letters = 0;
+	int d;
+
+	for (i = 0; i < n; i++) {
+		if (wrap && i > 0 && i % 30 == 0)
+			o[k++] = '\n';
+		for (d = 0; d < 2; d++) {
+			unsigned x = d == 0 ? (unsigned char)v[i] >> 4 :
+					      (unsigned char)v[i] & 15;
+			bool upper = kase == 1 || (kase == 2 && x > 9 &&
+						   letters++ % 2 == 0);
+
+			o[k++] = (upper ? up : lo)[x];
+		}
+	}
+	o[k] = '\0';
+	return k;
+}
+
+/* @in written as two writes, split at every offset, gives @want. */
+static void expect_split(struct redactor *r, const char *in, const char *want)
+{
+	struct redact_stream *s = NULL;
+	struct buf out = BUF_INIT(OUT_CAP);
+	size_t n = strlen(in), k;
+
+	for (k = 0; k <= n; k++) {
+		assert_int_equal(redactor_stream_new(r, &s), 0);
+		buf_reset(&out);
+		assert_int_equal(redact_stream_write(s, in, k, &out), 0);
+		assert_int_equal(redact_stream_write(s, in + k, n - k, &out), 0);
+		assert_int_equal(redact_stream_flush(s, &out), 0);
+		if (strcmp(out.data ? out.data : "", want) != 0)
+			fail_msg("split %zu: in [%s]\n got [%s]\nwant [%s]", k,
+				 in, out.data ? out.data : "", want);
+		redact_stream_free(s);
+	}
+	buf_release(&out);
+}
+
+static void test_hex(void **state)
+{
+	static const struct {
+		const char *pre;
+		bool twice;	/* the hex twice in a row */
+		const char *post;
+		const char *want;
+	} cases[] = {
+		{ "", false, "\n", "***\n" },
+		{ "", false, "", "***" },
+		{ "dump ", false, " end\n", "dump *** end\n" },
+		{ "a\n", false, "\nb\n", "a\n***\nb\n" },
+		{ "x=", false, "", "x=***" },
+		{ "[", true, "]\n", "[***]\n" },
+		{ "78", false, "79\n", "78***79\n" },	/* "x" secret "y" */
+	};
+	static const char *const secrets[] = {
+		"hunter22", "S3cr-et_with:Punct!", "\x01\xfe\x00\xff\x7f\x80",
+		"exactly-thirty-bytes-long-0123",
+	};
+	static const size_t lens[] = { 8, 19, 6, 30 };
+	char hex[128], in[512];
+	size_t i, c;
+	int kase;
+
+	(void)state;
+	for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		struct redactor *r = new_redactor(false, 0);
+
+		add(r, secrets[i], lens[i]);
+		for (kase = 0; kase < 3; kase++) {
+			hex_enc(secrets[i], lens[i], hex, kase, false);
+			for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+				snprintf(in, sizeof(in), "%s%s%s%s", cases[c].pre,
+					 hex, cases[c].twice ? hex : "",
+					 cases[c].post);
+				expect(r, in, cases[c].want);
+				expect_split(r, in, cases[c].want);
+			}
+		}
+		redactor_free(r);
+	}
+}
+
+/*
+ * `xxd -p` wraps at 60 digits: each line of a longer value is masked, the
+ * last one only when it holds at least 4 bytes (REDACT_MIN_LEN).
+ */
+static void test_hex_wrapped(void **state)
+{
+	static const struct {
+		const char *secret;
+		const char *want;	/* %s: the last line, when shown */
+	} cases[] = {
+		/* 40 bytes: lines of 60 and 20 digits */
+		{ "a-forty-byte-secret-value-0123456789-xyz", "***\n***\n" },
+		/* 75 bytes: 60, 60, 30 */
+		{ "seventy-five-bytes-of-secret-value-abcdefghijklmnopqrstuvwxyz-"
+		  "0123456789ABC", "***\n***\n***\n" },
+		/* 32 bytes: the last line holds 2 bytes and is shown */
+		{ "thirty-two-bytes-of-a-secret-val", NULL },
+	};
+	char hex[256], in[512], want[512];
+	size_t i, n;
+	int kase;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct redactor *r = new_redactor(false, 0);
+
+		n = strlen(cases[i].secret);
+		add(r, cases[i].secret, n);
+		for (kase = 0; kase < 3; kase++) {
+			hex_enc(cases[i].secret, n, hex, kase, true);
+			snprintf(in, sizeof(in), "%s\n", hex);
+			if (cases[i].want)
+				snprintf(want, sizeof(want), "%s",
+					 cases[i].want);
+			else
+				snprintf(want, sizeof(want), "***\n%s\n",
+					 hex + 61);
+			expect(r, in, want);
+			expect_split(r, in, want);
+		}
+		redactor_free(r);
+	}
+}
+
+/* Hex that is not a secret's stays, in any case. */
+static void test_hex_unrelated(void **state)
+{
+	static const char *const texts[] = {
+		/* sha256 of "abc", and 31 of the 32 bytes of "hunter22..." */
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n",
+		"68756e7465723232 0x68756E74 65723232\n",
+		"68756e74657232\n",		/* "hunter2" */
+		"68756e74657232330\n",		/* "hunter23" */
+		"6\n8756e7465723232\n",		/* cut by a newline */
+		"68 75 6e 74 65 72 32 32\n",	/* spaced: not caught */
+	};
+	struct redactor *r = new_redactor(false, 0);
+	char *got;
+	size_t i;
+
+	(void)state;
+	add(r, "hunter22", 8);
+	add(r, "another-secret-value", 20);
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		got = run_str(r, texts[i], 1);
+		if (i == 1)
+			assert_string_equal(got, "*** 0x68756E74 65723232\n");
+		else
+			assert_string_equal(got, texts[i]);
+		free(got);
+	}
+	redactor_free(r);
+}
+
 static void test_lines(void **state)
 {
 	const char *pem = "-----BEGIN TEST KEY-----\n"
@@ -710,6 +876,9 @@ int main(void)
 		cmocka_unit_test(test_base64_whole),
 		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_hex_wrapped),
+		cmocka_unit_test(test_hex_unrelated),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_flush),
