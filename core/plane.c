@@ -5,6 +5,7 @@
  */
 #include "plane_i.h"
 #include "http.h"
+#include "rotate.h"
 
 #include "run_i.h"
 #include "streams.h"
@@ -36,6 +37,8 @@ int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 	rc = keyring_open(&p->kr, o->key_file, e);
 	if (rc == 0)
 		rc = store_open(&p->st, &so, e);
+	if (rc == 0)
+		rc = rotate_check_key(p->st, p->kr, o->key_file, e);
 	if (rc == 0 && (streams_new(&p->streams, p->st) < 0 ||
 			runner_new(&p->runner, p) < 0))
 		rc = err_set(e, -ENOMEM, "cannot start the runner");

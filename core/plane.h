@@ -78,7 +78,9 @@ typedef void (*plane_notify_fn)(void *ctx, enum plane_change what,
 /**
  * plane_open() - open the state directory and key file.
  * Return: 0 and *out; -EBUSY (another daemon), -EACCES (key file mode),
- *         others from store_open()/keyring_open(), with a message.
+ *         -ENOKEY (the store was rotated to another key:
+ *         rotate_check_key()), others from store_open()/keyring_open(),
+ *         with a message.
  */
 int plane_open(struct plane **out, const struct plane_opts *o, struct err *e);
 

@@ -15,6 +15,7 @@
 #include "plane_i.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,20 @@ static int set_checked(struct build *b, const char *key, const char *value,
 	return rc < 0 ? err_set(b->e, rc, "out of memory") : 0;
 }
 
+/* A blob sealed under a key this daemon was not given: say which. */
+static int key_mismatch(struct build *b, const char *path,
+			const struct doc *val)
+{
+	uint32_t kid = 0;
+
+	seal_blob_kid(val->u.s, val->n, &kid);
+	return err_set(b->e, -ENOKEY, "%s: %s: the secret is sealed under key "
+		       "id %08" PRIx32 ", but this daemon's key file has key "
+		       "id %08" PRIx32 " (was the key rotated? start execfs "
+		       "with the current key file)", b->from, path, kid,
+		       keyring_kid(b->p->kr));
+}
+
 /* Open the sealed value of @key and define it, as a secret. */
 static int add_sealed(struct build *b, const char *key, const struct doc *val)
 {
@@ -306,6 +321,8 @@ static int add_sealed(struct build *b, const char *key, const struct doc *val)
 		return err_set(b->e, -EBADMSG, "%s: %s: key too long",
 			       b->from, b->at);
 	rc = open_value(b->p->kr, &ad, val->u.s, val->n, &plain, &len);
+	if (rc == -ENOKEY)
+		return key_mismatch(b, path, val);
 	if (rc == -EBADMSG)
 		return err_set(b->e, -EBADMSG, "%s: %s: the secret value does "
 			       "not open (sealed for another record, field "

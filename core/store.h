@@ -104,7 +104,12 @@ enum store_op {
 			   its streams */
 	STORE_APPEND,	/* add @len bytes of @body to stream @stream of
 			   the record whose serial is hdr.serial */
+	STORE_META,	/* set the store's note named hdr.id (a short
+			   name) to @len (1..STORE_NOTE_MAX) bytes of
+			   @body; no precondition */
 };
+
+#define STORE_NOTE_MAX 256	/* bytes of one note */
 
 #define STORE_STREAMS 2		/* stream numbers are 0 and 1 */
 #define STORE_CHUNK_MAX (1u << 20)	/* bytes of one STORE_APPEND */
@@ -164,6 +169,35 @@ int store_stream_size(struct store *st, uint64_t serial, unsigned stream,
  */
 ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
 			  uint64_t off, size_t max, struct buf *out);
+
+/*
+ * For offline tools (key rotation), with the state directory's lock held
+ * by this process and nothing else writing.
+ */
+
+/**
+ * store_list_all() - call @fn with the header of every record, of every
+ * kind, in id order, from the records themselves (not an index).  As
+ * store_list() otherwise.
+ */
+int store_list_all(struct store *st,
+		   int (*fn)(void *ctx, const struct store_rec *hdr), void *ctx);
+
+/**
+ * store_meta_get() - append the note @name (set by STORE_META) to @out.
+ * Return: 0; -ENOENT when it was never set; -EINVAL; -EIO; buf errors.
+ */
+int store_meta_get(struct store *st, const char *name, struct buf *out);
+
+/**
+ * store_compact() - rewrite data.mdb with only its live pages, so no byte
+ * of an overwritten or deleted value stays in the file: a copy is written
+ * to STATE/compact.tmp, synced, and renamed over data.mdb.  Call with no
+ * commit running and close the store right after (the handle still maps
+ * the old file).  A crash leaves the old or the new file, whole.
+ * Return: 0; -ENOSPC and other -errno from the copy, with a message.
+ */
+int store_compact(struct store *st, struct err *e);
 
 /** store_stats() - counters for benchmarks: commits and change sets. */
 void store_stats(struct store *st, uint64_t *commits, uint64_t *changesets);

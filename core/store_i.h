@@ -170,6 +170,12 @@ size_t store_rec_size(const struct store_rec *h, size_t len);
 int store_rec_decode(const MDB_val *k, const MDB_val *v, struct store_rec *h,
 		     size_t *body_off);
 
+/* The meta key of note @name: "note." + name. */
+#define STORE_NOTE_KEY_MAX 64
+
+/** store_note_key() - the meta key of note @name; 0 when it is too long. */
+size_t store_note_key(char *out, size_t cap, const char *name);
+
 /** store_writer_start() - start the writer thread.  Return: 0, -errno. */
 int store_writer_start(struct store *st, struct err *e);
 

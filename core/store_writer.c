@@ -295,6 +295,21 @@ static int append_apply(struct batch *b, MDB_txn *txn,
 	return 0;
 }
 
+/* Set a note in the meta database (shape checked in meta_check()). */
+static int meta_apply(struct batch *b, MDB_txn *txn,
+		      const struct store_change *c, struct err *e)
+{
+	char key[STORE_NOTE_KEY_MAX];
+	MDB_val k = {0, key}, v = {c->len, (void *)c->body};
+	int rc;
+
+	k.mv_size = store_note_key(key, sizeof(key), c->hdr.id);
+	rc = mdb_put(txn, b->st->meta, &k, &v, 0);
+	if (rc)
+		return lmdb_fail(b, rc, e, c->hdr.id);
+	return 0;
+}
+
 static int change_apply(struct batch *b, MDB_txn *txn,
 			const struct store_change *c, uint64_t *max_serial,
 			struct err *e)
@@ -303,6 +318,8 @@ static int change_apply(struct batch *b, MDB_txn *txn,
 		return del_apply(b, txn, c, e);
 	if (c->op == STORE_APPEND)
 		return append_apply(b, txn, c, e);
+	if (c->op == STORE_META)
+		return meta_apply(b, txn, c, e);
 	if (c->expect_gen == 0)
 		return put_create(b, txn, c, max_serial, e);
 	return put_update(b, txn, c, e);
@@ -654,6 +671,21 @@ static int append_check(const struct store_change *c, struct err *e)
 	return 0;
 }
 
+/* The shape of a note: a short name and a few bytes. */
+static int meta_check(const struct store_change *c, struct err *e)
+{
+	char key[STORE_NOTE_KEY_MAX];
+	size_t n = strnlen(c->hdr.id, IDS_ID_MAX);
+
+	if (n == 0 || n >= IDS_ID_MAX ||
+	    store_note_key(key, sizeof(key), c->hdr.id) == 0)
+		return err_set(e, -EINVAL, "invalid note name");
+	if (c->len == 0 || c->len > STORE_NOTE_MAX || !c->body)
+		return err_set(e, -EINVAL, "note '%s': %zu bytes (1..%u "
+			       "allowed)", c->hdr.id, c->len, STORE_NOTE_MAX);
+	return 0;
+}
+
 /* The shape of one change, checked before it is queued. */
 static int change_check(const struct store_change *c, struct err *e)
 {
@@ -662,6 +694,8 @@ static int change_check(const struct store_change *c, struct err *e)
 
 	if (c->op == STORE_APPEND)
 		return append_check(c, e);
+	if (c->op == STORE_META)
+		return meta_check(c, e);
 	if (idlen == 0 || idlen >= IDS_ID_MAX)
 		return err_set(e, -EINVAL, "invalid record id");
 	if (c->op == STORE_DEL)

@@ -8,8 +8,12 @@
  * (OpenSSH's rule for private keys).  The key bytes are copied into
  * sodium_malloc'd memory that is made read-only; every other copy is wiped.
  *
- * The keyring is an array of {kid, key} so that rotation can add keys later;
- * today it holds one key, id 1, which seals and opens.
+ * The keyring is an array of {kid, key}; the first entry seals.  A key's id
+ * is derived from the key itself (keyring_kid_of()), so two key files never
+ * share an id by accident and a blob names the key it needs.  Stores written
+ * before ids were derived hold blobs with id 1: every key also opens id 1
+ * (that alias never seals).  For a rotation, keyring_join() builds a keyring
+ * that seals with the new key and opens with the new and the old.
  */
 #include "seal.h"
 #include "crypt_i.h"
@@ -17,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +35,8 @@
 _Static_assert(SEAL_KEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES,
 	       "the master key is an XChaCha20-Poly1305 key");
 
-#define KEYRING_FIRST_KID 1u
+#define KEYRING_LEGACY_KID 1u	/* the one id before ids were derived */
+#define KEYRING_KID_CONTEXT "execfs key id"
 /* O_NONBLOCK keeps a FIFO planted at the key path from hanging the open. */
 #define KEY_READ_FLAGS (O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
 #define KEY_CREATE_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
@@ -314,6 +320,25 @@ out:
 	return rc;
 }
 
+/*
+ * The id of @key: the first four bytes of BLAKE2b(key = @key, message = a
+ * fixed context), big-endian.  A one-way function of the key, so the id
+ * tells nothing about it; ids 0 and 1 are kept out (1 is the legacy id).
+ */
+static uint32_t keyring_kid_of(const unsigned char *key)
+{
+	unsigned char h[crypto_generichash_BYTES_MIN];
+	uint32_t kid;
+
+	crypto_generichash(h, sizeof(h),
+			   (const unsigned char *)KEYRING_KID_CONTEXT,
+			   strlen(KEYRING_KID_CONTEXT), key, SEAL_KEY_BYTES);
+	kid = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+	      (uint32_t)h[2] << 8 | (uint32_t)h[3];
+	sodium_memzero(h, sizeof(h));
+	return kid <= KEYRING_LEGACY_KID ? kid + 2 : kid;
+}
+
 /* An empty keyring with room for @n keys, writable until sealed. */
 static int keyring_alloc(struct keyring **out, size_t n)
 {
@@ -341,15 +366,17 @@ static int keyring_load(struct keyring **out, int fd, const char *path,
 	rc = key_check(fd, path, e);
 	if (rc < 0)
 		goto out;
-	rc = keyring_alloc(&kr, 1);
+	rc = keyring_alloc(&kr, 2);
 	if (rc < 0) {
 		err_set(e, rc, "out of memory for the keyring");
 		goto out;
 	}
-	kr->keys[0].kid = KEYRING_FIRST_KID;
 	rc = key_read(fd, path, kr->keys[0].key, e);
 	if (rc < 0)
 		goto out;
+	kr->keys[0].kid = keyring_kid_of(kr->keys[0].key);
+	kr->keys[1].kid = KEYRING_LEGACY_KID;
+	memcpy(kr->keys[1].key, kr->keys[0].key, SEAL_KEY_BYTES);
 	if (sodium_mprotect_readonly(kr->keys) < 0) {
 		rc = err_set(e, -EIO, "cannot protect the key memory");
 		goto out;
@@ -361,7 +388,8 @@ out:
 	return rc;
 }
 
-int keyring_open(struct keyring **out, const char *key_file, struct err *e)
+static int keyring_open_as(struct keyring **out, const char *key_file,
+			   bool create, struct err *e)
 {
 	char path[PATH_MAX];
 	int fd = -1, rc;
@@ -371,7 +399,11 @@ int keyring_open(struct keyring **out, const char *key_file, struct err *e)
 	rc = key_path(path, sizeof(path), key_file, e);
 	if (rc < 0)
 		goto out;
-	rc = key_fd(path, &fd, e);
+	if (create) {
+		rc = key_fd(path, &fd, e);
+	} else if ((fd = open(path, KEY_READ_FLAGS)) < 0) {
+		rc = key_open_error(path, errno, e);
+	}
 	if (rc < 0)
 		goto out;
 	rc = keyring_load(out, fd, path, e);
@@ -379,6 +411,53 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+int keyring_open(struct keyring **out, const char *key_file, struct err *e)
+{
+	return keyring_open_as(out, key_file, true, e);
+}
+
+int keyring_open_existing(struct keyring **out, const char *key_file,
+			  struct err *e)
+{
+	return keyring_open_as(out, key_file, false, e);
+}
+
+int keyring_join(struct keyring **out, const struct keyring *seal,
+		 const struct keyring *old)
+{
+	struct keyring *kr = NULL;
+	size_t i;
+	int rc;
+
+	if (!seal || !old || seal->n < 1 || old->n < 1)
+		return -EINVAL;
+	if (seal->keys[0].kid == old->keys[0].kid)
+		return -EEXIST;
+	rc = keyring_alloc(&kr, 1 + old->n);
+	if (rc < 0)
+		return rc;
+	/* The new key's legacy alias is left out: id 1 means the old key. */
+	kr->keys[0] = seal->keys[0];
+	for (i = 0; i < old->n; i++)
+		kr->keys[1 + i] = old->keys[i];
+	if (sodium_mprotect_readonly(kr->keys) < 0) {
+		keyring_close(kr);
+		return -EIO;
+	}
+	*out = kr;
+	return 0;
+}
+
+uint32_t keyring_kid(const struct keyring *kr)
+{
+	return kr->keys[0].kid;
+}
+
+int keyring_has(const struct keyring *kr, uint32_t kid)
+{
+	return keyring_find(kr, kid) != NULL;
 }
 
 void keyring_close(struct keyring *kr)

@@ -11,6 +11,10 @@
  *
  *   blob = "xs1" | kid (u32 BE) | nonce[24] | ciphertext | tag[16]
  *
+ * reseal_value() is rotation's step: open under whichever key of the keyring
+ * the blob names, seal again under the first, the plaintext never leaving
+ * this file.
+ *
  * Plaintext only ever sits in the caller's buffer or in the sodium_malloc'd
  * buffer open_value() returns; nothing here logs or reports it.
  */
@@ -134,17 +138,16 @@ out:
 	return rc;
 }
 
-/* The key a well-formed blob names, or NULL if it is malformed/unknown. */
-static const unsigned char *blob_key(const struct keyring *kr,
-				     const unsigned char *b, size_t n,
-				     uint32_t *kid)
+int seal_blob_kid(const void *blob, size_t n, uint32_t *kid)
 {
+	const unsigned char *b = blob;
+
 	if (!b || n < SEAL_HDR_LEN + SEAL_TAG_LEN ||
 	    n - SEAL_HDR_LEN - SEAL_TAG_LEN > SEAL_VALUE_MAX ||
 	    memcmp(b, SEAL_MAGIC, SEAL_MAGIC_LEN) != 0)
-		return NULL;
+		return -EBADMSG;
 	*kid = get_u32(b + SEAL_KID_OFF);
-	return keyring_find(kr, *kid);
+	return 0;
 }
 
 int open_value(const struct keyring *kr, const struct seal_ad *ad,
@@ -159,9 +162,11 @@ int open_value(const struct keyring *kr, const struct seal_ad *ad,
 
 	if (!kr || !plain || !len)
 		return -EINVAL;
-	key = blob_key(kr, b, n, &kid);
-	if (!key)
+	if (seal_blob_kid(b, n, &kid) < 0)
 		return -EBADMSG;
+	key = keyring_find(kr, kid);
+	if (!key)
+		return -ENOKEY;
 	rc = ad_encode(ad, kid, &adb, &adn);
 	if (rc < 0) {
 		/* Nothing sealed can carry an oversized part. */
@@ -188,6 +193,20 @@ out:
 	if (m)
 		sodium_free(m);	/* wipes whatever was written */
 	free(adb);
+	return rc;
+}
+
+int reseal_value(const struct keyring *kr, const struct seal_ad *ad,
+		 const void *blob, size_t n, struct buf *out)
+{
+	char *plain = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = open_value(kr, ad, blob, n, &plain, &len);
+	if (rc == 0)
+		rc = seal_value(kr, ad, plain, len, out);
+	seal_free_plain(plain, len);
 	return rc;
 }
 

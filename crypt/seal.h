@@ -10,6 +10,13 @@
  * additional data binding it to (format version, kind, resource id, field
  * path, key id): moving a blob to another record or field fails to open.
  * Blob layout: "xs1" | kid (u32 BE) | nonce[24] | ciphertext | tag[16].
+ *
+ * Key ids: a key's id is derived from its bytes (a keyed BLAKE2b of a fixed
+ * context, first 4 bytes), so a blob names the key that opens it and a
+ * wrong key file is told apart from a damaged blob.  Blobs from before ids
+ * were derived carry id 1; every keyring opens id 1 with its first key.
+ * Rotation (core/rotate.c) re-seals every blob under a new key through
+ * keyring_join() and reseal_value().
  */
 #ifndef EXECFS_SEAL_H
 #define EXECFS_SEAL_H
@@ -41,6 +48,30 @@ int crypt_init(void);
  */
 int keyring_open(struct keyring **out, const char *key_file, struct err *e);
 
+/**
+ * keyring_open_existing() - as keyring_open(), but a missing file is
+ * -ENOENT (with a message) rather than created: for a key that must
+ * already exist, such as the old key of a rotation.
+ */
+int keyring_open_existing(struct keyring **out, const char *key_file,
+			  struct err *e);
+
+/**
+ * keyring_join() - a keyring that seals with @seal's key and opens what
+ * @seal's key or any key of @old opens; id 1 (legacy) opens with @old's
+ * key.  Both stay owned by the caller; the result copies the keys.
+ * Return: 0 and *out (free with keyring_close()); -EEXIST when both seal
+ *   under the same key id (the same key); -EINVAL; -ENOMEM; -EIO.
+ */
+int keyring_join(struct keyring **out, const struct keyring *seal,
+		 const struct keyring *old);
+
+/** keyring_kid() - the id of the key that seals new values. */
+uint32_t keyring_kid(const struct keyring *kr);
+
+/** keyring_has() - true if @kr opens values sealed under key id @kid. */
+int keyring_has(const struct keyring *kr, uint32_t kid);
+
 /** keyring_close() - wipe and free.  NULL-safe. */
 void keyring_close(struct keyring *kr);
 
@@ -61,11 +92,29 @@ int seal_value(const struct keyring *kr, const struct seal_ad *ad,
 /**
  * open_value() - decrypt a blob made by seal_value() for the same @ad.
  * Return: 0, *plain (sodium_malloc'd, NUL-terminated; free with
- *   seal_free_plain()) and *len; -EBADMSG when the blob is malformed, was
- *   sealed for another record/field/key, or was tampered with; -ENOMEM.
+ *   seal_free_plain()) and *len; -ENOKEY when the blob is well formed but
+ *   names a key id @kr does not hold (seal_blob_kid() tells which);
+ *   -EBADMSG when the blob is malformed, was sealed for another
+ *   record/field or another key with the same id, or was tampered with;
+ *   -ENOMEM.
  */
 int open_value(const struct keyring *kr, const struct seal_ad *ad,
 	       const void *blob, size_t n, char **plain, size_t *len);
+
+/**
+ * seal_blob_kid() - the key id a blob was sealed under.
+ * Return: 0 and *kid; -EBADMSG when @blob is not a sealed value.
+ */
+int seal_blob_kid(const void *blob, size_t n, uint32_t *kid);
+
+/**
+ * reseal_value() - open @blob (sealed for @ad under any key of @kr) and
+ * append to @out a new blob of the same plaintext for @ad under @kr's
+ * sealing key.  The plaintext is wiped before return.
+ * Return: 0; the errors of open_value() and seal_value().
+ */
+int reseal_value(const struct keyring *kr, const struct seal_ad *ad,
+		 const void *blob, size_t n, struct buf *out);
 
 /** seal_free_plain() - wipe and free a plaintext from open_value().  NULL-safe. */
 void seal_free_plain(char *plain, size_t len);

@@ -13,12 +13,14 @@
  * plane_close().
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/rotate.h"
 #include "crypt/seal.h"
 #include "follow.h"
 #include "gone.h"
@@ -237,6 +239,41 @@ out:
 	return rc;
 }
 
+/* --rotate-key: the offline rotation (core/rotate.c), then what to do. */
+static int rotate(const struct fs_opts *o)
+{
+	struct rotate_opts ro = { o->state_dir, o->key_file, o->rotate_key,
+				  o->limits.store_max };
+	struct rotate_report r;
+	struct err e;
+	int rc;
+
+	if (crypt_init() < 0) {
+		fprintf(stderr, "execfs: cannot initialise libsodium\n");
+		return 1;
+	}
+	err_clear(&e);
+	rc = rotate_key(&ro, &r, &e);
+	if (rc < 0 && r.new_kid == 0) {
+		fprintf(stderr, "execfs: key rotation refused, nothing was "
+			"changed: %s\n", e.msg[0] ? e.msg : strerror(-rc));
+		return 1;
+	}
+	printf("execfs: re-sealed %zu secret value(s) in %zu record(s) of "
+	       "%s\n  under key id %08" PRIx32 " (%s), was %08" PRIx32
+	       " (%s)\n", r.values, r.records, o->state_dir, r.new_kid,
+	       o->rotate_key, r.old_kid, o->key_file);
+	if (rc < 0)
+		fprintf(stderr, "execfs: warning: %s\n", e.msg);
+	printf("Next: start execfs with -o key_file=%s\n"
+	       "  (or move it over the old path: mv %s %s).\n"
+	       "The old key no longer opens anything in this store; keep a "
+	       "copy only until\nthe daemon has started with the new key, "
+	       "then delete it.\n", o->rotate_key, o->rotate_key,
+	       o->key_file);
+	return rc < 0 ? 1 : 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fs_opts o;
@@ -260,6 +297,8 @@ int main(int argc, char *argv[])
 			       fuse_pkgversion());
 		}
 		rc = 0;
+	} else if (o.rotate_key) {
+		rc = rotate(&o);
 	} else if (!o.mountpoint) {
 		fprintf(stderr, "execfs: no mount point given\n"
 				"Try 'execfs --help'.\n");

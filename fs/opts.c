@@ -19,6 +19,7 @@ enum {
 	KEY_HELP,
 	KEY_VERSION,
 	KEY_CHECK,
+	KEY_ROTATE,
 	KEY_KEY_FILE,
 	KEY_LIMIT,
 	KEY_IGNORE,
@@ -31,6 +32,8 @@ static const struct fuse_opt opt_specs[] = {
 	FUSE_OPT_KEY("-V", KEY_VERSION),
 	FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_KEY("--check-config", KEY_CHECK),
+	FUSE_OPT_KEY("--rotate-key ", KEY_ROTATE),
+	FUSE_OPT_KEY("--rotate-key=", KEY_ROTATE),
 	FUSE_OPT_KEY("key_file=", KEY_KEY_FILE),
 	FUSE_OPT_KEY("workflow_timeout=", KEY_LIMIT),
 	FUSE_OPT_KEY("max_parallel=", KEY_LIMIT),
@@ -245,6 +248,12 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_CHECK:
 		ps->o->check_config = true;
 		return 0;
+	case KEY_ROTATE:
+		/* "--rotate-key=F", or "--rotate-key F" joined by libfuse. */
+		arg += strlen("--rotate-key");
+		rc = set_path(ps, &ps->o->rotate_key, arg + (*arg == '='),
+			      "--rotate-key file");
+		break;
 	case KEY_KEY_FILE:
 		rc = set_path(ps, &ps->o->key_file, arg + strlen("key_file="),
 			      "key_file");
@@ -314,12 +323,19 @@ static int set_defaults(struct fs_opts *o, struct err *e)
 	return 0;
 }
 
-/* One argument is MOUNTPOINT; two are STATE MOUNTPOINT. */
+/* One argument is MOUNTPOINT; two are STATE MOUNTPOINT; with
+ * --rotate-key the one argument is STATE. */
 static int place_nonopts(struct parse *ps)
 {
 	struct fs_opts *o = ps->o;
 	int rc = 0;
 
+	if (o->rotate_key && ps->n_nonopt == 2)
+		return err_set(ps->e, -EINVAL, "--rotate-key takes one "
+			       "argument, STATE, and no mount point");
+	if (o->rotate_key && ps->n_nonopt == 1)
+		return set_path(ps, &o->state_dir, ps->nonopt[0],
+				"state directory");
 	if (ps->n_nonopt == 2) {
 		rc = set_path(ps, &o->state_dir, ps->nonopt[0],
 			      "state directory");
@@ -371,8 +387,9 @@ void opts_release(struct fs_opts *o)
 	free(o->state_dir);
 	free(o->key_file);
 	free(o->mountpoint);
+	free(o->rotate_key);
 	fuse_opt_free_args(&o->args);
-	o->state_dir = o->key_file = o->mountpoint = NULL;
+	o->state_dir = o->key_file = o->mountpoint = o->rotate_key = NULL;
 }
 
 /* @v as the shortest K/M/G form that is exact ("8M", "1000"). */
@@ -420,6 +437,7 @@ void opts_usage(const char *prog)
 	plane_limits_default(&d);
 	printf("usage: %s [-f] [-d] [-s] [-o opt[,opt...]] [STATE] MOUNTPOINT\n"
 	       "       %s --check-config [-o opt[,opt...]] [STATE] MOUNTPOINT\n"
+	       "       %s --rotate-key NEW_KEY_FILE [-o key_file=OLD] [STATE]\n"
 	       "       %s --help | --version\n"
 	       "\n"
 	       "STATE defaults to $XDG_DATA_HOME/execfs (~/.local/share/execfs).\n"
@@ -430,13 +448,18 @@ void opts_usage(const char *prog)
 	       "    -o key_file=PATH            master key (default\n"
 	       "                                $XDG_CONFIG_HOME/execfs/key,\n"
 	       "                                ~/.config/execfs/key)\n",
-	       prog, prog, prog);
+	       prog, prog, prog, prog);
 	for (i = 0; i < N_LIMITS; i++)
 		usage_limit(&limit_opts[i], &d);
 	printf("    -o allow_other              share the mount with other users:\n"
 	       "                                root only; adds default_permissions\n"
 	       "                                (default off: only you reach it)\n"
 	       "    --check-config              validate, exit 0 or 1\n"
+	       "    --rotate-key NEW_KEY_FILE   re-seal every secret of STATE under\n"
+	       "                                the key in NEW_KEY_FILE (created 0600\n"
+	       "                                if missing); key_file= names the old\n"
+	       "                                key; offline: refused while a daemon\n"
+	       "                                serves STATE; all or nothing\n"
 	       "BYTES take K, M, G suffixes (x1024).\n"
 	       "\n"
 	       "Mount options passed to the kernel (libfuse):\n"

@@ -17,6 +17,8 @@ struct fs_opts {
 	char *state_dir;	/* absolute; malloc'd */
 	char *key_file;		/* absolute; malloc'd */
 	char *mountpoint;	/* as given; NULL when missing; malloc'd */
+	char *rotate_key;	/* --rotate-key NEW_KEY_FILE: absolute;
+				   malloc'd; then STATE is the one argument */
 	struct plane_limits limits;
 	bool check_config;
 	bool allow_other;	/* -o allow_other: adds default_permissions */
@@ -29,7 +31,8 @@ struct fs_opts {
  * opts_parse() - parse @argv into @o (released with opts_release() even
  * on failure).  Numbers are range-checked; log_limit and store_max take
  * K, M, G suffixes (powers of 1024).  Relative STATE and key_file are made
- * absolute against the current directory; defaults follow XDG.
+ * absolute against the current directory; defaults follow XDG.  With
+ * --rotate-key the one argument is STATE (no mount point).
  * Return: 0; -EINVAL with a message in @e.
  */
 int opts_parse(int argc, char **argv, struct fs_opts *o, struct err *e);

@@ -78,7 +78,7 @@ t_service_help_lists_every_option() {
 		grep -qE -- "[ ,]$(printf '%s' "$k" | sed 's/[*.]/\\&/g')" "$TDIR/help" ||
 			die "--help does not list ignored option $k"
 	done
-	for k in -f -d -s --check-config --version allow_other auto_unmount \
+	for k in -f -d -s --check-config --rotate-key --version allow_other auto_unmount \
 		'default 300' 'default 8M' 'default 64G' 'config/execfs/key' syslog; do
 		assert_contains "$TDIR/help" "$k"
 	done

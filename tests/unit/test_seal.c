@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "crypt/seal.h"
 #include "fx.h"
 
@@ -112,6 +114,7 @@ static void test_round_trip(void **state)
 	char *src = malloc(SEAL_VALUE_MAX), *plain;
 	struct buf blob;
 	size_t i, j, len;
+	uint32_t kid = 0;
 
 	(void)state;
 	assert_non_null(src);
@@ -120,7 +123,9 @@ static void test_round_trip(void **state)
 		for (j = 0; j < sizes[i]; j++)
 			src[j] = (char)(j * 7 + i);
 		seal_ok(&ad_a, src, sizes[i], &blob);
-		assert_memory_equal(blob.data, "xs1\0\0\0\1", 7);
+		assert_memory_equal(blob.data, "xs1", 3);
+		assert_int_equal(seal_blob_kid(blob.data, blob.len, &kid), 0);
+		assert_int_equal(kid, keyring_kid(kr));
 		assert_int_equal(open_value(kr, &ad_a, blob.data, blob.len,
 					    &plain, &len), 0);
 		assert_int_equal(len, sizes[i]);
@@ -197,17 +202,18 @@ static void test_every_bit_flip(void **state)
 {
 	struct buf blob;
 	size_t i;
-	int b;
+	int b, rc;
 
 	(void)state;
 	seal_ok(&ad_a, "correct horse battery", 21, &blob);
 	for (i = 0; i < blob.len; i++)
 		for (b = 0; b < 8; b++) {
 			blob.data[i] ^= (char)(1 << b);
-			if (try_open(kr, &ad_a, blob.data, blob.len) !=
-			    -EBADMSG)
-				fail_msg("flip of byte %zu bit %d opened", i,
-					 b);
+			/* A flipped key id names a key the keyring lacks. */
+			rc = try_open(kr, &ad_a, blob.data, blob.len);
+			if (rc != -EBADMSG && !(rc == -ENOKEY && i >= 3 && i < 7))
+				fail_msg("flip of byte %zu bit %d: %d", i, b,
+					 rc);
 			blob.data[i] ^= (char)(1 << b);
 		}
 	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), 0);
@@ -236,9 +242,9 @@ static void test_unknown_kid_and_magic(void **state)
 
 	(void)state;
 	seal_ok(&ad_a, "v", 1, &blob);
-	blob.data[6] = 2;	/* kid 1 -> 2, which the keyring lacks */
-	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), -EBADMSG);
-	blob.data[6] = 1;
+	blob.data[6] ^= 1;	/* a key id the keyring lacks */
+	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), -ENOKEY);
+	blob.data[6] ^= 1;
 	blob.data[2] = '2';	/* "xs2" */
 	assert_int_equal(try_open(kr, &ad_a, blob.data, blob.len), -EBADMSG);
 	buf_release(&blob);
@@ -472,12 +478,144 @@ static void test_reopen(void **state)
 	assert_string_equal(plain, "persisted");
 	seal_free_plain(plain, len);
 	assert_int_equal(keyring_open(&other, tpath("other/key"), &e), 0);
+	/* Another key has another id: told apart from damage. */
+	assert_true(keyring_kid(other) != keyring_kid(kr));
 	assert_int_equal(try_open(other, &ad_a, blob.data, blob.len),
-			 -EBADMSG);
+			 -ENOKEY);
 	keyring_close(again);
 	keyring_close(other);
 	keyring_close(NULL);
 	buf_release(&blob);
+}
+
+/* A blob as execfs sealed it before key ids were derived: id 1. */
+static void legacy_blob(const char *keyfile, const struct seal_ad *ad,
+			const char *plain, struct buf *out)
+{
+	static const char ctx[] = "execfs-seal";
+	unsigned char key[32], adb[512], *p = adb, blob[3 + 4 + 24 + 64];
+	const char *parts[] = { ctx, NULL, ad->kind, ad->id, ad->path };
+	unsigned long long clen;
+	size_t i, n;
+	int fd = open(keyfile, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, key, 32), 32);
+	close(fd);
+	for (i = 0; i < 5; i++) {
+		n = parts[i] ? strlen(parts[i]) : 1;	/* NULL: format 1 */
+		p[0] = p[1] = p[2] = 0;
+		p[3] = (unsigned char)n;
+		if (parts[i])
+			memcpy(p + 4, parts[i], n);
+		p += parts[i] ? 4 + n : 4;
+	}
+	memcpy(p, "\0\0\0\1", 4);	/* kid 1 */
+	p += 4;
+	memcpy(blob, "xs1\0\0\0\1", 7);
+	randombytes_buf(blob + 7, 24);
+	assert_int_equal(crypto_aead_xchacha20poly1305_ietf_encrypt(
+		blob + 31, &clen, (const unsigned char *)plain, strlen(plain),
+		adb, (unsigned long long)(p - adb), NULL, blob + 7, key), 0);
+	sodium_memzero(key, sizeof(key));
+	buf_init(out, 4096);
+	assert_int_equal(buf_add(out, blob, 31 + clen), 0);
+}
+
+/* Values sealed before key ids were derived still open, and re-seal. */
+static void test_legacy_kid(void **state)
+{
+	struct buf old, fresh = BUF_INIT(4096);
+	struct keyring *nk = NULL, *both = NULL;
+	struct err e = { 0, "" };
+	uint32_t kid = 0;
+
+	(void)state;
+	legacy_blob(tpath("main/key"), &ad_a, "from-before", &old);
+	assert_int_equal(try_open(kr, &ad_a, old.data, old.len), 0);
+	assert_int_equal(keyring_open(&nk, tpath("legacy-new/key"), &e), 0);
+	/* Id 1 means the old key in a rotation, not the new one. */
+	assert_int_equal(try_open(nk, &ad_a, old.data, old.len), -EBADMSG);
+	assert_int_equal(keyring_join(&both, nk, kr), 0);
+	assert_int_equal(reseal_value(both, &ad_a, old.data, old.len, &fresh),
+			 0);
+	assert_int_equal(seal_blob_kid(fresh.data, fresh.len, &kid), 0);
+	assert_int_equal(kid, keyring_kid(nk));
+	assert_int_equal(try_open(nk, &ad_a, fresh.data, fresh.len), 0);
+	keyring_close(both);
+	keyring_close(nk);
+	buf_release(&old);
+	buf_release(&fresh);
+}
+
+/* Rotation's step: open under the old key, seal under the new one, for
+ * the same record and field. */
+static void test_reseal(void **state)
+{
+	static const struct seal_ad ad_b = {
+		"ExecutionContext", "exec-01hzy8m3q4r5s6t7v8w9x0yzab",
+		"spec.data.OTHER.value"
+	};
+	struct keyring *nk = NULL, *both = NULL, *same = NULL;
+	struct buf blob, fresh = BUF_INIT(4096), again = BUF_INIT(4096);
+	struct err e = { 0, "" };
+	char *plain = NULL;
+	uint32_t kid = 0;
+	size_t len = 0;
+
+	(void)state;
+	seal_ok(&ad_a, "rotate me", 9, &blob);
+	assert_int_equal(keyring_open(&nk, tpath("rot/new"), &e), 0);
+	assert_true(keyring_kid(nk) != keyring_kid(kr));
+	assert_int_equal(keyring_join(&both, nk, kr), 0);
+	assert_int_equal(keyring_kid(both), keyring_kid(nk));
+	assert_true(keyring_has(both, keyring_kid(kr)));
+	assert_int_equal(reseal_value(both, &ad_a, blob.data, blob.len,
+				      &fresh), 0);
+	assert_int_equal(seal_blob_kid(fresh.data, fresh.len, &kid), 0);
+	assert_int_equal(kid, keyring_kid(nk));
+	/* The new key alone opens it, for the same field only. */
+	assert_int_equal(open_value(nk, &ad_a, fresh.data, fresh.len, &plain,
+				    &len), 0);
+	assert_int_equal(len, 9);
+	assert_memory_equal(plain, "rotate me", 9);
+	seal_free_plain(plain, len);
+	assert_int_equal(try_open(nk, &ad_b, fresh.data, fresh.len), -EBADMSG);
+	assert_int_equal(try_open(kr, &ad_a, fresh.data, fresh.len), -ENOKEY);
+	/* Re-sealing what is already under the new key is harmless. */
+	assert_int_equal(reseal_value(both, &ad_a, fresh.data, fresh.len,
+				      &again), 0);
+	assert_int_equal(try_open(nk, &ad_a, again.data, again.len), 0);
+	/* A value for another field does not re-seal; a key joined with
+	 * itself is refused. */
+	assert_int_equal(reseal_value(both, &ad_b, blob.data, blob.len,
+				      &again), -EBADMSG);
+	assert_int_equal(keyring_open(&same, tpath("main/key"), &e), 0);
+	assert_int_equal(keyring_join(&both, same, kr), -EEXIST);
+	keyring_close(same);
+	keyring_close(both);
+	keyring_close(nk);
+	buf_release(&blob);
+	buf_release(&fresh);
+	buf_release(&again);
+}
+
+/* The old key of a rotation must exist: it is never created. */
+static void test_open_existing(void **state)
+{
+	struct keyring *k = NULL;
+	struct err e = { 0, "" };
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(keyring_open_existing(&k, tpath("absent/key"), &e),
+			 -ENOENT);
+	assert_null(k);
+	assert_non_null(strstr(e.msg, "absent/key"));
+	assert_int_equal(stat(tpath("absent/key"), &st), -1);
+	assert_int_equal(keyring_open_existing(&k, tpath("main/key"), &e), 0);
+	assert_int_equal(keyring_kid(k), keyring_kid(kr));
+	keyring_close(k);
 }
 
 static void test_mask_and_wipe(void **state)
@@ -518,6 +656,9 @@ int main(void)
 		cmocka_unit_test(test_key_file_not_regular),
 		cmocka_unit_test(test_key_file_owner),
 		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_legacy_kid),
+		cmocka_unit_test(test_reseal),
+		cmocka_unit_test(test_open_existing),
 		cmocka_unit_test(test_mask_and_wipe),
 	};
 
