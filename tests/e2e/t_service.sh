@@ -213,7 +213,7 @@ PY
 			sleep 0.05
 		done
 		sleep 0.2	# the receiver writes what it got
-	' >"$TDIR/ns.out" 2>&1 || { cat "$TDIR/ns.out" >&2; reap_pid "$TDIR/pid3"; die "syslog test failed"; }
+	' >"$TDIR/ns.out" 2>&1 || { cat "$TDIR/ns.out" "$TDIR/bg.stderr" >&2; reap_pid "$TDIR/pid3"; die "syslog test failed"; }
 	reap_pid "$TDIR/pid3"
 	local pid
 	pid=$(cat "$TDIR/pid3")
