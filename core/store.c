@@ -394,6 +394,8 @@ int store_open(struct store **out, const struct store_opts *o, struct err *e)
 	}
 	rc = lock_take(st, dirfd, e);
 	if (!rc)
+		store_compact_clean(dirfd);	/* left by a killed rotation */
+	if (!rc)
 		rc = env_open(st, o, e);
 	if (!rc)
 		store_room_open(st, dirfd, STORE_RESERVE);

@@ -84,7 +84,7 @@ int store_meta_get(struct store *st, const char *name, struct buf *out)
 }
 
 /* Remove what a compaction that stopped half way left in @dirfd. */
-static void compact_clean(int dirfd)
+void store_compact_clean(int dirfd)
 {
 	unlinkat(dirfd, COMPACT_DIR "/" DATA_NAME, 0);
 	unlinkat(dirfd, COMPACT_DIR "/lock.mdb", 0);
@@ -115,7 +115,7 @@ static int compact_copy(struct store *st, int dirfd, struct err *e)
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return err_set(e, -ENAMETOOLONG, "state directory path is "
 			       "too long");
-	compact_clean(dirfd);
+	store_compact_clean(dirfd);
 	if (mkdirat(dirfd, COMPACT_DIR, 0700) < 0) {
 		rc = -errno;
 		return err_set(e, rc, "cannot create '%s': %s", tmp,
@@ -155,7 +155,7 @@ int store_compact(struct store *st, struct err *e)
 		err_set(e, rc, "cannot sync state directory '%s': %s", st->dir,
 			strerror(-rc));
 	}
-	compact_clean(dirfd);
+	store_compact_clean(dirfd);
 	close(dirfd);
 	return rc;
 }

@@ -104,6 +104,14 @@ bool store_room_low(const struct store *st);
  */
 void store_room_open(struct store *st, int dirfd, size_t want);
 
+/**
+ * store_compact_clean() - remove what a compaction killed before its
+ * rename left in the state directory @dirfd (a second copy of the store).
+ * Call with the state directory's lock held.  Errors are ignored: the
+ * next compaction removes it too.
+ */
+void store_compact_clean(int dirfd);
+
 /** store_room_close() - close the reserve file (it stays on disk). */
 void store_room_close(struct store *st);
 

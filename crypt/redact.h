@@ -18,7 +18,10 @@
  * surrounding blanks trimmed.  Encoded forms shorter than the minimum
  * length are not registered.  Not caught: hex with separators or offsets
  * (od -tx1, hexdump -C, plain xxd), od -x's byte-swapped 16-bit words, and
- * a value over 30 bytes that xxd -p wraps at another column.
+ * the hex of a value that `xxd -p` splits at its 60-digit line break: one
+ * that does not start its line and crosses the break (at any length; a
+ * value of n bytes preceded by other bytes is split about (2n-1)/60 of the
+ * time), or one over 30 bytes wrapped at another column.
  *
  * A redact_stream filters one output stream (a task's stdout or stderr).
  * Every occurrence of a registered form is replaced by REDACT_MASK; matches
