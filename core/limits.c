@@ -18,4 +18,5 @@ void plane_limits_default(struct plane_limits *l)
 	l->log_limit = 8u << 20;
 	l->context_ttl = 86400;
 	l->store_max = (uint64_t)64 << 30;
+	l->audit_limit = 16u << 20;
 }

@@ -78,7 +78,7 @@ static void lookup_name(uid_t uid, char *out, size_t cap)
 }
 
 /* The caller's user name for audit fields, from the plane's cache. */
-static void actor_name(struct plane *p, uid_t uid, char *out, size_t cap)
+void plane_actor(struct plane *p, uid_t uid, char *out, size_t cap)
 {
 	struct actor *a;
 	size_t i;
@@ -112,7 +112,7 @@ void pctx_init(struct pctx *c, struct plane *p, const struct kind *k,
 	c->e = e;
 	err_clear(e);	/* no message left over from an earlier attempt */
 	buf_init(&c->masked, PLANE_DOC_MAX);
-	actor_name(p, caller ? caller->uid : getuid(), c->actor,
+	plane_actor(p, caller ? caller->uid : getuid(), c->actor,
 		   sizeof(c->actor));
 	plane_now(&c->now_ns, c->now, sizeof(c->now));
 }
@@ -177,16 +177,32 @@ int pctx_add_change(struct pctx *c, enum store_op op,
 	return 0;
 }
 
+/* The change set, with an audit line per record (DESIGN 1.8) in the same
+ * commit: an acknowledged change always has its line, a refused one
+ * leaves neither. */
 int pctx_commit(struct pctx *c)
 {
-	struct store_change ch[PLANE_CHANGES_MAX];
-	size_t i;
-	int rc;
+	struct store_change ch[2 * PLANE_CHANGES_MAX];
+	struct buf lines[PLANE_CHANGES_MAX];
+	size_t i, n = c->nchanges;
+	int rc = 0;
 
-	for (i = 0; i < c->nchanges; i++)
+	for (i = 0; i < c->nchanges; i++) {
 		ch[i] = c->changes[i].ch;
-	rc = store_commit(c->p->st, ch, c->nchanges, c->e);
+		buf_init(&lines[i], STORE_AUDIT_LINE_MAX);
+	}
+	for (i = 0; rc == 0 && i < c->nchanges; i++)
+		rc = plane_audit_change(c, &c->changes[i], &lines[i], &ch[n++]);
+	if (rc < 0)
+		rc = err_set(c->e, rc, "cannot write the audit line");
+	else
+		rc = store_commit(c->p->st, ch, n, c->e);
 	c->lost_race = rc == -ESTALE || rc == -EEXIST || rc == -ENOENT;
+	for (i = 0; i < c->nchanges; i++) {
+		if (rc == 0)
+			plane_audit_copy(c->p, &lines[i]);
+		buf_release(&lines[i]);
+	}
 	return rc;
 }
 

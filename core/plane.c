@@ -18,7 +18,8 @@
 
 int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 {
-	struct store_opts so = { o->state_dir, 0, (size_t)o->limits.store_max };
+	struct store_opts so = { o->state_dir, 0, (size_t)o->limits.store_max,
+				 o->limits.audit_limit };
 	struct plane *p = calloc(1, sizeof(*p));
 	int rc = -ENOMEM;
 
@@ -243,8 +244,11 @@ static int run_retried(struct plane *p, const struct kind *k,
 		if (rc == 0)
 			pctx_notify(&ctx);
 		if (rc == 0 && !p->hold_runs && tmpl->mode != PLANE_WRITE_CHILD &&
-		    started_run(&ctx, pipeline))
+		    started_run(&ctx, pipeline)) {
+			plane_audit_event(p, c, "run", ctx.k->id, ctx.slug,
+					  ctx.id, 0, NULL, NULL, 0);
 			launch(p, &ctx, c->uid);
+		}
 		pctx_release(&ctx);
 		if (rc == 0 || !ctx.lost_race)
 			return table_errno(rc, e);
@@ -285,6 +289,44 @@ static void one_line(char *s)
 			*s = '?';
 }
 
+/* The kind and resource name a subject ("workflows/a.yaml",
+ * "workflowexecutions/run1/ctl") is about, for its audit line. */
+static enum kind_id subject_kind(const char *subject, char *name,
+				 size_t cap)
+{
+	const char *slash = strchr(subject, '/'), *end;
+	const struct kind *k;
+	size_t n;
+
+	name[0] = '\0';
+	if (!slash)
+		return KIND_COUNT;
+	end = strchr(slash + 1, '/');
+	n = end ? (size_t)(end - slash - 1) : strlen(slash + 1);
+	if (n < cap)
+		snprintf(name, cap, "%.*s", (int)n, slash + 1);
+	for (int i = 0; i < KIND_COUNT; i++) {
+		k = model_kind((enum kind_id)i);
+		if (k && strlen(k->dir) == (size_t)(slash - subject) &&
+		    !strncmp(k->dir, subject, (size_t)(slash - subject)))
+			return (enum kind_id)i;
+	}
+	return KIND_COUNT;
+}
+
+/* The refusal in the audit log, with the errors line's message. */
+static void reject_audit(struct plane *p, const struct plane_caller *c,
+			 const char *subject, const struct err *e)
+{
+	char name[SLUG_MAX + 64], reason[ERR_MSG_MAX];
+	enum kind_id kind = subject_kind(subject, name, sizeof(name));
+
+	snprintf(reason, sizeof(reason), "%s", e->msg);
+	one_line(reason);
+	plane_audit_event(p, c, "deny", kind, name[0] ? name : subject, "",
+			  e->code < 0 ? e->code : -EIO, reason, NULL, 0);
+}
+
 void plane_reject(struct plane *p, const struct plane_caller *c,
 		  const char *subject, const struct err *e)
 {
@@ -306,6 +348,7 @@ void plane_reject(struct plane *p, const struct plane_caller *c,
 	one_line(line);
 	errlog_add(p->errs, c ? c->uid : 0, line);
 	fprintf(stderr, "%s\n", line);
+	reject_audit(p, c, subject, e);
 }
 
 int plane_errors(struct plane *p, uid_t uid, struct buf *out)

@@ -34,6 +34,7 @@ struct plane_limits {
 	uint64_t log_limit;		/* bytes per execution, 8 MiB */
 	unsigned context_ttl;		/* s, 86400 */
 	uint64_t store_max;		/* bytes the LMDB map may grow to, 64 GiB */
+	uint64_t audit_limit;		/* bytes of audit log kept, 16 MiB */
 };
 
 /** plane_limits_default() - the seed values above. */
@@ -275,6 +276,25 @@ int plane_run(struct plane *p, const struct plane_caller *c,
  * lines, newest last), appended to @out.  Return: 0 or buf errors.
  */
 int plane_errors(struct plane *p, uid_t uid, struct buf *out);
+
+/**
+ * plane_set_audit_sink() - register a copy of each audit line (once,
+ * before serving): @fn gets the line (ending in '\n', @len bytes) after
+ * it is durable, on the thread that wrote it; it must not block.
+ */
+typedef void (*plane_audit_fn)(void *ctx, const char *line, size_t len);
+void plane_set_audit_sink(struct plane *p, plane_audit_fn fn, void *ctx);
+
+/** plane_audit_size() - bytes of the audit log kept.  Return: 0, -EIO. */
+int plane_audit_size(struct plane *p, uint64_t *size);
+
+/**
+ * plane_audit_read() - append to @out up to @size bytes of the audit log
+ * (JSON Lines, oldest kept first) from offset @off.
+ * Return: bytes appended (0 at the end), -EIO, buf errors.
+ */
+ssize_t plane_audit_read(struct plane *p, uint64_t off, size_t size,
+			 struct buf *out);
 
 /** plane_readme() - the text of MOUNTPOINT/README (static). */
 const char *plane_readme(void);

@@ -52,6 +52,8 @@ struct plane {
 	/* User names are looked up once per uid (NSS reads files on every
 	 * call); a name changed while the daemon runs shows up after a
 	 * restart. */
+	plane_audit_fn audit_sink;	/* set once before serving */
+	void *audit_ctx;
 	pthread_mutex_t actors_mu;
 	struct actor actors[PLANE_ACTORS];	/* protected by actors_mu */
 	size_t actors_next;			/* protected by actors_mu */
@@ -165,7 +167,7 @@ int texpr_add(struct texprs *x, const struct doc *v, const char *path,
 int texpr_check(const struct texprs *x, struct err *e);
 
 /* steps_kind.c: helpers the kind steps share. */
-struct doc *audit_new(const char *actor, const char *now, const char *event);
+struct doc *res_audit_new(const char *actor, const char *now, const char *event);
 int build_default_instance(struct pctx *c, const struct doc *wf,
 			   const char *wf_id, struct store_rec *out);
 
@@ -215,6 +217,25 @@ int errlog_read(struct errlog *el, uid_t uid, struct buf *out);
 int plane_run_child(struct plane *p, uid_t uid, const char *wf_ref,
 		    const char *input_json, const char *parent,
 		    const char *task, struct plane_res *out, struct err *e);
+
+/* pipeline.c: the user name of @uid (cached), or "uid-N". */
+void plane_actor(struct plane *p, uid_t uid, char *out, size_t cap);
+
+/* plane_audit.c: the audit log's lines (DESIGN 1.8). */
+struct audit_src;
+/* The line for change @pc of @c, into @line, and the STORE_AUDIT change
+ * that writes it (borrowing @line) into @out.  Return: 0, buf errors. */
+int plane_audit_change(struct pctx *c, const struct pchange *pc,
+		       struct buf *line, struct store_change *out);
+/* Hand a committed line to the audit sink (syslog). */
+void plane_audit_copy(struct plane *p, const struct buf *line);
+/* A line in a commit of its own: a refusal (@result < 0, @reason), run,
+ * cancel, or use-secrets (@src).  @c NULL: the daemon (pid 0).  Failures
+ * are logged. */
+void plane_audit_event(struct plane *p, const struct plane_caller *c,
+		       const char *verb, enum kind_id kind, const char *name,
+		       const char *id, int result, const char *reason,
+		       const struct audit_src *src, size_t nsrc);
 
 /* time helpers (pipeline.c) */
 void plane_now(int64_t *ns, char *text, size_t cap);

@@ -185,6 +185,11 @@ int plane_run_child(struct plane *p, uid_t uid, const char *wf_ref,
 		rc = child_spec(input_json, parent, task, &spec);
 	if (rc == 0)
 		rc = submit(p, &c, wf, h.id, spec, PLANE_WRITE_CHILD, out, e);
+	/* Started by its parent's run: the daemon's pid, the parent's
+	 * creator's uid. */
+	if (rc == 0 && out)
+		plane_audit_event(p, &c, "run", KIND_WORKFLOW_EXECUTION,
+				  out->slug, out->id, 0, NULL, NULL, 0);
 	if (rc == -ENOMEM || rc == -EFBIG)
 		err_set(e, rc, "the child execution is too large");
 	doc_free(spec);

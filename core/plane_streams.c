@@ -97,7 +97,6 @@ int plane_ctl(struct plane *p, const struct plane_caller *c, uint64_t serial,
 	char phase[32];
 	int rc;
 
-	(void)c;
 	if (!is_word(text, len, "cancel"))
 		return err_set(e, -EINVAL, "unknown command (known: cancel)");
 	rc = exec_phase(p, serial, &h, phase, sizeof(phase));
@@ -106,7 +105,10 @@ int plane_ctl(struct plane *p, const struct plane_caller *c, uint64_t serial,
 	if (ended(phase))
 		return err_set(e, -EINVAL, "the run has already ended (%s)",
 			       phase);
-	if (runner_cancel(p->runner, serial) == 0)
+	if (runner_cancel(p->runner, serial) == 0) {
+		plane_audit_event(p, c, "cancel", KIND_WORKFLOW_EXECUTION,
+				  h.slug, h.id, 0, NULL, NULL, 0);
 		return 0;
+	}
 	return err_set(e, -EINVAL, "the run is not going (%s)", phase);
 }

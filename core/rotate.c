@@ -276,7 +276,7 @@ static int rot_keys(const struct rotate_opts *o, struct keyring **old,
 static int rot_store(const struct rotate_opts *o, struct rot *r,
 		     struct err *e)
 {
-	struct store_opts so = { o->state_dir, 0, (size_t)o->store_max };
+	struct store_opts so = { o->state_dir, 0, (size_t)o->store_max, 0 };
 	struct stat sb;
 	uint32_t kid = 0;
 	int rc;

@@ -10,6 +10,7 @@
  * hold the complete event; follow readers get their EOF after that.
  */
 #include "run_i.h"
+#include "audit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +106,24 @@ static int arm_redactor(struct run *r, struct err *e)
 	return 0;
 }
 
+/* The resources whose secret values the run now holds, in the audit log
+ * (names and ids only).  The run's creator is the user; no process asked. */
+static void audit_secrets(struct run *r)
+{
+	struct audit_src src[RUN_SRC_MAX];
+	struct plane_caller c = { .uid = r->uid, .gid = getgid(), .pid = 0 };
+
+	if (!r->env.nsrc)
+		return;
+	for (size_t i = 0; i < r->env.nsrc; i++) {
+		src[i].kind = r->env.src[i].kind;
+		src[i].id = r->env.src[i].id;
+		src[i].name = r->env.src[i].slug;
+	}
+	plane_audit_event(r->p, &c, "use-secrets", KIND_WORKFLOW_EXECUTION,
+			  r->slug, r->id, 0, NULL, src, r->env.nsrc);
+}
+
 /* STATE/runs/<execution id>/, shared by the run's tasks. */
 static int make_workdir(struct run *r, struct err *e)
 {
@@ -150,6 +169,8 @@ static int prepare(struct run *r, struct err *e)
 			(int64_t)r->p->limits.workflow_timeout * 1000000000;
 	r->deadline_ns = r->tree->deadline_ns;
 	rc = run_env_build(r->p, r->exec, r->id, r->slug, r->wf, &r->env, e);
+	if (rc == 0)
+		audit_secrets(r);
 	if (rc == 0)
 		rc = arm_redactor(r, e);
 	if (rc == 0)

@@ -203,7 +203,7 @@ static struct doc *ctx_doc(struct pctx *c, const struct store_rec *h)
 	    doc_map_setstr(spec, "executionId", c->id) < 0 ||
 	    !doc_map_child(spec, "data") ||
 	    doc_map_set(doc_map_child(d, "status"), "audit",
-			audit_new(c->actor, c->now, "created")) < 0)
+			res_audit_new(c->actor, c->now, "created")) < 0)
 		goto fail;
 	return d;
 fail:

@@ -276,7 +276,25 @@ struct build {
 	const char *id;
 	const char *at;		/* path of its value map: "spec.data" */
 	char from[SLUG_MAX + 32];	/* "Environment prod" */
+	const char *slug;	/* of the resource, for the audit log */
 };
+
+/* Note that a secret of the current resource went into the run. */
+static void src_note(struct build *b)
+{
+	struct run_src *s;
+
+	for (size_t i = 0; i < b->env->nsrc; i++)
+		if (!strcmp(b->env->src[i].id, b->id) &&
+		    !strcmp(b->env->src[i].kind, b->kind))
+			return;
+	if (b->env->nsrc == RUN_SRC_MAX)
+		return;
+	s = &b->env->src[b->env->nsrc++];
+	snprintf(s->kind, sizeof(s->kind), "%s", b->kind);
+	snprintf(s->id, sizeof(s->id), "%s", b->id);
+	snprintf(s->slug, sizeof(s->slug), "%s", b->slug ? b->slug : "");
+}
 
 static int set_checked(struct build *b, const char *key, const char *value,
 		       size_t len, bool secret)
@@ -332,6 +350,8 @@ static int add_sealed(struct build *b, const char *key, const struct doc *val)
 			       b->from, path);
 	rc = set_checked(b, key, plain, len, true);
 	seal_free_plain(plain, len);
+	if (rc == 0)
+		src_note(b);
 	return rc;
 }
 
@@ -413,6 +433,7 @@ static int add_env_refs(struct build *b, const struct doc *inst,
 			return err_prefix(b->e, "WorkflowInstance %s: "
 					  "spec.envRefs[%zu]", inst_slug, i);
 		set_from(b, "Environment", h.slug);
+		b->slug = h.slug;
 		rc = add_map(b, env, "Environment", h.id, "spec.data");
 		doc_free(env);
 	}
@@ -453,6 +474,7 @@ static int add_context(void *arg, const struct store_rec *h,
 	struct build *b = arg;
 
 	set_from(b, "ExecutionContext", h->slug);
+	b->slug = h->slug;
 	return add_map(b, ctx, "ExecutionContext", h->id, "spec.data");
 }
 
@@ -464,6 +486,7 @@ int run_env_build(struct plane *p, const struct doc *exec,
 	int rc;
 
 	set_from(&b, "Workflow envSpec", NULL);
+	b.slug = doc_get_str(wf, "metadata.name");
 	rc = add_map(&b, wf, "Workflow", doc_get_str(wf, "metadata.id"),
 		     "spec.envSpec.data");
 	if (rc == 0)
@@ -477,6 +500,7 @@ int run_env_build(struct plane *p, const struct doc *exec,
 	}
 	if (rc == 0) {
 		set_from(&b, "runtimeEnv", NULL);
+		b.slug = exec_slug;
 		rc = add_map(&b, exec, "WorkflowExecution", exec_id,
 			     "spec.runtimeEnv");
 	}

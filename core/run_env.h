@@ -23,6 +23,7 @@
 
 #include "doc.h"
 #include "err.h"
+#include "ids.h"
 
 struct plane;
 
@@ -38,9 +39,21 @@ struct run_var {
 			   messages; a long slug is cut */
 };
 
+#define RUN_SRC_MAX 32	/* resources named in a use-secrets audit line */
+
+/* A resource whose secret values went into the run (for the audit log). */
+struct run_src {
+	char kind[24];		/* "Environment", "ExecutionContext", ... */
+	char id[IDS_ID_MAX];
+	char slug[SLUG_MAX + 1];
+};
+
 struct run_env {
 	struct run_var *v;	/* in order of first definition */
 	size_t n, alloc;
+	struct run_src src[RUN_SRC_MAX];	/* run_env_build(): whose
+						   secrets it opened */
+	size_t nsrc;
 };
 
 /** run_env_init() - empty. */

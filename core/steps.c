@@ -211,7 +211,7 @@ static int s_build_new_state(struct pctx *c)
 		return rc;
 	status = doc_new(DOC_MAP);
 	if (!status || doc_map_set(status, "audit",
-				   audit_new(c->actor, c->now, "created")) < 0 ||
+				   res_audit_new(c->actor, c->now, "created")) < 0 ||
 	    doc_map_setstr(meta, "id", c->id) < 0) {
 		doc_free(status);
 		return -ENOMEM;

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-struct doc *audit_new(const char *actor, const char *now, const char *event)
+struct doc *res_audit_new(const char *actor, const char *now, const char *event)
 {
 	const char *const parts[] = { "specAudit", "statusAudit" };
 	struct doc *audit = doc_new(DOC_MAP), *info;
@@ -70,7 +70,7 @@ static struct doc *default_instance_doc(struct pctx *c, const struct doc *wf,
 	    doc_map_setstr(spec, "description", "Default instance "
 			   "(auto-created, no custom configuration)") < 0 ||
 	    doc_map_set(status, "audit",
-			audit_new(c->actor, c->now, "created")) < 0) {
+			res_audit_new(c->actor, c->now, "created")) < 0) {
 		doc_free(d);
 		return NULL;
 	}

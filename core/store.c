@@ -176,6 +176,7 @@ static int env_open(struct store *st, const struct store_opts *o, struct err *e)
 	int rc, dead = 0;
 
 	st->map_max = o->map_max ? o->map_max : MAP_MAX_DEFAULT;
+	st->audit_max = o->audit_max ? o->audit_max : (uint64_t)16 << 20;
 	if (init > st->map_max)
 		init = st->map_max;
 	rc = mdb_env_create(&st->env);
@@ -282,6 +283,9 @@ static int dbs_open(struct store *st, MDB_txn *txn)
 	 * schema did not change, a database was only added. */
 	if (!rc)
 		rc = mdb_dbi_open(txn, "chunk", MDB_CREATE, &st->chunk);
+	/* Added with the audit log, the same way. */
+	if (!rc)
+		rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &st->audit);
 	return rc;
 }
 

@@ -39,6 +39,7 @@ struct store_opts {
 	const char *dir;	/* state directory; created 0700 if missing */
 	size_t map_init;	/* initial map size in bytes (0: 64 MiB) */
 	size_t map_max;		/* growth limit in bytes (0: 64 GiB) */
+	uint64_t audit_max;	/* bytes of audit lines kept (0: 16 MiB) */
 };
 
 /* Bytes of the state directory's filesystem kept for deletes. */
@@ -107,7 +108,14 @@ enum store_op {
 	STORE_META,	/* set the store's note named hdr.id (a short
 			   name) to @len (1..STORE_NOTE_MAX) bytes of
 			   @body; no precondition */
+	STORE_AUDIT,	/* add @len (1..STORE_AUDIT_LINE_MAX) bytes of
+			   @body as the next audit line; the oldest lines
+			   are dropped while more than audit_max bytes
+			   are kept (the newest line always stays); no
+			   precondition */
 };
+
+#define STORE_AUDIT_LINE_MAX 8192	/* bytes of one audit line */
 
 #define STORE_NOTE_MAX 256	/* bytes of one note */
 
@@ -169,6 +177,24 @@ int store_stream_size(struct store *st, uint64_t serial, unsigned stream,
  */
 ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
 			  uint64_t off, size_t max, struct buf *out);
+
+/*
+ * The audit log: lines kept in their own database, each keyed by its
+ * offset in the log as if nothing had been dropped (8 bytes, big-endian),
+ * so the oldest are dropped as whole entries.  Offsets below are relative
+ * to the first line still kept.
+ */
+
+/** store_audit_size() - bytes of audit lines kept.  Return: 0, -EIO. */
+int store_audit_size(struct store *st, uint64_t *size);
+
+/**
+ * store_audit_read() - append to @out up to @max bytes of the kept audit
+ * lines from offset @off (relative to the oldest line kept).
+ * Return: bytes appended (0 at or past the end); -EIO; buf errors.
+ */
+ssize_t store_audit_read(struct store *st, uint64_t off, size_t max,
+			 struct buf *out);
 
 /*
  * For offline tools (key rotation), with the state directory's lock held

@@ -34,7 +34,8 @@ struct store_job {
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, rec, slug, serial, chunk;
+	MDB_dbi meta, rec, slug, serial, chunk, audit;
+	uint64_t audit_max;
 	int lock_fd;
 	char dir[4096];
 
@@ -183,6 +184,13 @@ int store_rec_decode(const MDB_val *k, const MDB_val *v, struct store_rec *h,
 
 /** store_note_key() - the meta key of note @name; 0 when it is too long. */
 size_t store_note_key(char *out, size_t cap, const char *name);
+
+/**
+ * store_audit_put() - add the audit line @line (@len bytes) in @txn and
+ * drop the oldest lines beyond st->audit_max.  Return: 0 or an LMDB code.
+ */
+int store_audit_put(struct store *st, MDB_txn *txn, const void *line,
+		    size_t len);
 
 /** store_writer_start() - start the writer thread.  Return: 0, -errno. */
 int store_writer_start(struct store *st, struct err *e);

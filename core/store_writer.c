@@ -310,6 +310,17 @@ static int meta_apply(struct batch *b, MDB_txn *txn,
 	return 0;
 }
 
+/* Add an audit line (shape checked in change_check()). */
+static int audit_apply(struct batch *b, MDB_txn *txn,
+		       const struct store_change *c, struct err *e)
+{
+	int rc = store_audit_put(b->st, txn, c->body, c->len);
+
+	if (rc)
+		return lmdb_fail(b, rc, e, "audit");
+	return 0;
+}
+
 static int change_apply(struct batch *b, MDB_txn *txn,
 			const struct store_change *c, uint64_t *max_serial,
 			struct err *e)
@@ -320,6 +331,8 @@ static int change_apply(struct batch *b, MDB_txn *txn,
 		return append_apply(b, txn, c, e);
 	if (c->op == STORE_META)
 		return meta_apply(b, txn, c, e);
+	if (c->op == STORE_AUDIT)
+		return audit_apply(b, txn, c, e);
 	if (c->expect_gen == 0)
 		return put_create(b, txn, c, max_serial, e);
 	return put_update(b, txn, c, e);
@@ -497,11 +510,12 @@ static void batch_split(struct store *st, struct store_job *jobs)
 	}
 }
 
-/* A change set that only deletes may use the reserve. */
+/* A change set that only deletes (with its audit lines) may use the
+ * reserve. */
 static bool job_frees(const struct store_job *j)
 {
 	for (size_t i = 0; i < j->n; i++)
-		if (j->c[i].op != STORE_DEL)
+		if (j->c[i].op != STORE_DEL && j->c[i].op != STORE_AUDIT)
 			return false;
 	return true;
 }
@@ -696,6 +710,10 @@ static int change_check(const struct store_change *c, struct err *e)
 		return append_check(c, e);
 	if (c->op == STORE_META)
 		return meta_check(c, e);
+	if (c->op == STORE_AUDIT)
+		return c->len && c->len <= STORE_AUDIT_LINE_MAX && c->body ? 0 :
+		       err_set(e, -EINVAL, "audit line of %zu bytes (1..%u "
+			       "allowed)", c->len, STORE_AUDIT_LINE_MAX);
 	if (idlen == 0 || idlen >= IDS_ID_MAX)
 		return err_set(e, -EINVAL, "invalid record id");
 	if (c->op == STORE_DEL)

@@ -24,6 +24,7 @@
 #define FS_INO_README 2
 #define FS_INO_ERRORS 3
 #define FS_INO_BYID 4
+#define FS_INO_AUDIT 5
 #define FS_INO_KIND0 16	/* + enum kind_id */
 #define FS_SLOT_BITS 5
 #define FS_INO_MEM (1ULL << 62)
@@ -151,6 +152,14 @@ void fs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * only fs_log() lines reach syslog).
  */
 int fs_log_syslog(void);
+
+/**
+ * fs_log_audit() - a plane_audit_fn: in background mode, one syslog
+ * record per audit line, LOG_AUTHPRIV | LOG_NOTICE (the facility of
+ * security and authorization messages, which syslog daemons file where
+ * only root reads); in the foreground nothing (the audit file has it).
+ */
+void fs_log_audit(void *ctx, const char *line, size_t len);
 
 /** fs_log_close() - flush a partial stderr line and close syslog. */
 void fs_log_close(void);

@@ -228,6 +228,11 @@ int fh_open(struct fs *fs, fuse_req_t req, const struct fs_obj *o, int flags,
 		return *out ? 0 : -ENOMEM;
 	case W_ERRORS:
 		return wr ? -EACCES : open_errors(fs, req, out);
+	case W_AUDIT:
+		if (wr)
+			return -EACCES;
+		*out = fh_new(FH_AUDIT, false);
+		return *out ? 0 : -ENOMEM;
 	case W_VIEW:
 		if (wr && o->slot == SLOT_SPEC)
 			return open_writable_spec(fs, o, flags, out);
@@ -301,6 +306,26 @@ static ssize_t read_stream(struct fs *fs, struct fh *h, off_t off,
 	return n;
 }
 
+/* audit: the kept lines at the kernel's offset, read now. */
+static ssize_t read_audit(struct fs *fs, off_t off, size_t size,
+			  const char **data, char **copy)
+{
+	struct buf b = BUF_INIT(size);
+	ssize_t n;
+
+	if (off < 0)
+		return -EINVAL;
+	n = plane_audit_read(fs->plane, (uint64_t)off, size, &b);
+	if (n > 0) {
+		*copy = buf_detach(&b, NULL);
+		if (!*copy)
+			n = -ENOMEM;
+	}
+	*data = n > 0 ? *copy : NULL;
+	buf_release(&b);
+	return n;
+}
+
 ssize_t fh_read(struct fs *fs, struct fh *h, off_t off, size_t size,
 		const char **data, char **copy)
 {
@@ -326,6 +351,8 @@ ssize_t fh_read(struct fs *fs, struct fh *h, off_t off, size_t size,
 		return n;
 	case FH_STREAM:
 		return read_stream(fs, h, off, size, data, copy);
+	case FH_AUDIT:
+		return read_audit(fs, off, size, data, copy);
 	case FH_CTL:
 		return 0;
 	default:	/* follow/ and run are read by their own paths */

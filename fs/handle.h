@@ -30,6 +30,7 @@
 enum fh_type {
 	FH_README,	/* static text */
 	FH_ERRORS,	/* snapshot of the caller's errors */
+	FH_AUDIT,	/* the audit log, read at the kernel's offset */
 	FH_VIEW,	/* snapshot of a rendered view */
 	FH_SPEC,	/* spec.yaml (of a resource or a draft) opened to write */
 	FH_MEM,		/* pending document or scratch file */

@@ -8,6 +8,7 @@
  * replaces stderr.  The sink is the one piece of global state besides the
  * signal flag (CONVENTIONS 8).
  */
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -62,6 +63,15 @@ static ssize_t log_write(void *cookie, const char *buf, size_t size)
 		l->buf[l->len++] = buf[i];
 	}
 	return (ssize_t)size;
+}
+
+void fs_log_audit(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	if (len && line[len - 1] == '\n')
+		len--;
+	if (to_syslog && len <= INT_MAX)
+		syslog(LOG_AUTHPRIV | LOG_NOTICE, "audit: %.*s", (int)len, line);
 }
 
 int fs_log_syslog(void)

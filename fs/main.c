@@ -125,6 +125,7 @@ static int serve_start(struct fs *fs, const struct fs_opts *o,
 	}
 	plane_set_notify(fs->plane, fs_plane_changed, fs);
 	plane_set_stream_notify(fs->plane, fs_stream_changed, fs);
+	plane_set_audit_sink(fs->plane, fs_log_audit, NULL);
 	err_clear(&e);
 	rc = plane_start(fs->plane, &e);
 	if (rc < 0) {

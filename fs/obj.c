@@ -149,6 +149,9 @@ int fs_obj_get(struct fs *fs, fuse_ino_t ino, struct fs_obj *o)
 	case FS_INO_ERRORS:
 		obj_static(o, W_ERRORS, ino);
 		return 0;
+	case FS_INO_AUDIT:
+		obj_static(o, W_AUDIT, ino);
+		return 0;
 	case FS_INO_BYID:
 		obj_static(o, W_BYID, ino);
 		return 0;
@@ -217,6 +220,8 @@ static int child_of_root(const char *name, struct fs_obj *o)
 		obj_static(o, W_README, FS_INO_README);
 	else if (strcmp(name, "errors") == 0)
 		obj_static(o, W_ERRORS, FS_INO_ERRORS);
+	else if (strcmp(name, "audit") == 0)
+		obj_static(o, W_AUDIT, FS_INO_AUDIT);
 	else if (strcmp(name, "by-id") == 0)
 		obj_static(o, W_BYID, FS_INO_BYID);
 	else {
@@ -390,6 +395,16 @@ static int stat_errors(struct fs *fs, uid_t uid, struct stat *st)
 	return rc;
 }
 
+static int stat_audit(struct fs *fs, struct stat *st)
+{
+	uint64_t size = 0;
+	int rc = plane_audit_size(fs->plane, &size);
+
+	if (rc == 0)
+		stat_size(st, (off_t)size);
+	return rc;
+}
+
 static int stat_view(struct fs *fs, const struct fs_obj *o, struct stat *st)
 {
 	struct plane_blob *b = NULL;
@@ -479,6 +494,11 @@ int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		stat_base(fs, o, S_IFREG | 0444, st);
 		rc = stat_errors(fs, uid, st);
 		break;
+	case W_AUDIT:
+		/* operators only: the daemon's user and group for now */
+		stat_base(fs, o, S_IFREG | 0640, st);
+		rc = stat_audit(fs, st);
+		break;
 	case W_VIEW:
 		stat_base(fs, o, S_IFREG | 0444, st);
 		rc = stat_view(fs, o, st);
@@ -511,8 +531,10 @@ int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
 
 double fs_obj_timeout(const struct fs_obj *o)
 {
-	/* In-memory files come and go with commits; errors grows. */
-	return o->what == W_MEM || o->what == W_ERRORS ? 0.0 : FS_ATTR_TIMEOUT;
+	/* In-memory files come and go with commits; errors and audit
+	   grow. */
+	return o->what == W_MEM || o->what == W_ERRORS || o->what == W_AUDIT ?
+	       0.0 : FS_ATTR_TIMEOUT;
 }
 
 int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,

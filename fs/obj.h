@@ -20,6 +20,7 @@ enum fs_what {
 	W_ROOT,
 	W_README,
 	W_ERRORS,
+	W_AUDIT,	/* the audit log (DESIGN 1.8) */
 	W_BYID,
 	W_KINDDIR,
 	W_RESDIR,	/* <kinddir>/<slug>/ */
@@ -36,7 +37,7 @@ enum fs_what {
 struct fs_obj {
 	enum fs_what what;
 	fuse_ino_t ino;		/* after following an alias */
-	enum kind_id kind;	/* all but W_ROOT, W_README, W_ERRORS, W_BYID */
+	enum kind_id kind;	/* all but W_ROOT, W_README, W_ERRORS, W_AUDIT, W_BYID */
 	int slot;		/* the resource's files and follow/ */
 	struct plane_res res;	/* W_RESDIR, W_LINK, the resource's files */
 	struct node *node;	/* W_MEM: a reference, dropped by fs_obj_put() */

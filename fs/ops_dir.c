@@ -149,6 +149,8 @@ static int list_root(struct dirh *d)
 	rc = dirh_add(d, "README", FS_INO_README, S_IFREG);
 	if (rc == 0)
 		rc = dirh_add(d, "errors", FS_INO_ERRORS, S_IFREG);
+	if (rc == 0)
+		rc = dirh_add(d, "audit", FS_INO_AUDIT, S_IFREG);
 	for (i = 0; i < KIND_COUNT && rc == 0; i++) {
 		k = model_kind((enum kind_id)i);
 		if (k)

@@ -45,6 +45,11 @@ static void set_open_flags(const struct fh *h, struct fuse_file_info *fi)
 		   document must not be what the next reader sees. */
 		fi->direct_io = 1;
 		break;
+	case FH_AUDIT:
+		/* Grows: every read asks the daemon (tail -f polls). */
+		fi->direct_io = 1;
+		fi->noflush = 1;
+		break;
 	case FH_STREAM:
 		/* Growing files: every read asks the daemon. */
 		fi->direct_io = 1;

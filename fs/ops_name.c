@@ -52,6 +52,7 @@ static int unlink_obj(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 		return 0;
 	case W_README:
 	case W_ERRORS:
+	case W_AUDIT:
 	case W_LINK:
 		return -EPERM;
 	default:

@@ -43,6 +43,7 @@ static const struct fuse_opt opt_specs[] = {
 	FUSE_OPT_KEY("log_limit=", KEY_LIMIT),
 	FUSE_OPT_KEY("context_ttl=", KEY_LIMIT),
 	FUSE_OPT_KEY("store_max=", KEY_LIMIT),
+	FUSE_OPT_KEY("audit_limit=", KEY_LIMIT),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	/* Generic mount options that mount(8) or mount.fuse3 pass on from
 	   fstab and libfuse does not know: accepted and dropped, so a
@@ -110,6 +111,8 @@ static const struct limit_opt limit_opts[] = {
 	  10 * YEAR_S, "S", "context lifetime, seconds" },
 	{ "store_max", offsetof(struct plane_limits, store_max), true,
 	  1ULL << 20, 1ULL << 46, "BYTES", "store size limit" },
+	{ "audit_limit", offsetof(struct plane_limits, audit_limit), true,
+	  4096, 1ULL << 40, "BYTES", "audit log kept, oldest dropped" },
 };
 
 #define N_LIMITS (sizeof(limit_opts) / sizeof(limit_opts[0]))

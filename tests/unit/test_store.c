@@ -44,7 +44,7 @@ struct fx {
 
 static int fx_open(struct fx *f, size_t map_init, size_t map_max)
 {
-	struct store_opts o = {f->dir, map_init, map_max};
+	struct store_opts o = {f->dir, map_init, map_max, 0};
 	struct err e = {0, ""};
 	int rc = store_open(&f->st, &o, &e);
 
@@ -384,7 +384,7 @@ static void reopen(void **state)
 static void busy_and_dir(void **state)
 {
 	struct fx *f = *state;
-	struct store_opts o = {f->dir, 0, 0};
+	struct store_opts o = {f->dir, 0, 0, 0};
 	struct store *second = NULL;
 	struct err e = {0, ""};
 	char want[64], sub[128];
@@ -609,7 +609,7 @@ static void schema_mismatch(void **state)
 	raw_schema(f->dir, v99, sizeof(v99));
 	assert_int_equal(fx_open(f, 0, 0), -EBADMSG);
 	{
-		struct store_opts o = {f->dir, 0, 0};
+		struct store_opts o = {f->dir, 0, 0, 0};
 
 		assert_int_equal(store_open(&f->st, &o, &e), -EBADMSG);
 		assert_string_equal(e.msg,
@@ -907,7 +907,7 @@ static void *crash_loop(void *arg)
 
 static void crash_child(const char *dir, int fd)
 {
-	struct store_opts o = {dir, 0, 0};
+	struct store_opts o = {dir, 0, 0, 0};
 	struct crash_worker w[4];
 	struct store *st;
 	pthread_t t;
@@ -1090,7 +1090,7 @@ static void full_filesystem(void **state)
 {
 	enum { BODY = 3000 };
 	struct fx *f = *state;
-	struct store_opts o = {NULL, 0, 0};
+	struct store_opts o = {NULL, 0, 0, 0};
 	struct store_change del;
 	char fs[sizeof(f->dir) + 8];
 	static char body[BODY + 1];

@@ -58,7 +58,7 @@ static unsigned calls(struct fx *f, uint64_t serial, enum plane_stream s)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct store_opts o = {NULL, 0, 0};
+	struct store_opts o = {NULL, 0, 0, 0};
 
 	if (!f)
 		return -1;
