@@ -15,6 +15,7 @@ static const char readme[] =
 "  environments/         Environment       spec.data\n"
 "  by-id/<id>            symlink to the resource with that id\n"
 "  errors                your most recent rejected changes, newest last\n"
+"  audit                 who changed, refused, ran, cancelled what (JSON)\n"
 "\n"
 "Create: write a YAML document into a kind directory, or mkdir a name and\n"
 "write its spec.yaml:\n"
