@@ -21,7 +21,7 @@ make_prod() {
 
 t_tree_and_readme() {
 	local want got
-	want=$(printf '%s\n' README by-id environments errors executioncontexts \
+	want=$(printf '%s\n' README audit by-id environments errors executioncontexts \
 		workflowexecutions workflowinstances workflows)
 	got=$(ls "$MNT")
 	assert_eq "$got" "$want" "root listing" || return 1
