@@ -82,23 +82,40 @@ int store_audit_put(struct store *st, MDB_txn *txn, const void *line,
 	return rc;
 }
 
-int store_audit_size(struct store *st, uint64_t *size)
+/* A read txn and cursor on the audit lines, and their span; close with
+ * span_end().  Return: 0 or an LMDB code. */
+static int span_begin(struct store *st, MDB_txn **txn, MDB_cursor **cur,
+		      uint64_t *first, uint64_t *end)
 {
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	uint64_t first = 0, end = 0;
-	int rc = store_rd_begin(st, &txn);
+	int rc = store_rd_begin(st, txn);
 
+	*cur = NULL;
 	if (rc)
 		return rc;
-	rc = mdb_cursor_open(txn, st->audit, &cur);
+	rc = mdb_cursor_open(*txn, st->audit, cur);
 	if (!rc)
-		rc = span(cur, &first, &end);
+		rc = span(*cur, first, end);
+	return rc;
+}
+
+static void span_end(struct store *st, MDB_txn *txn, MDB_cursor *cur)
+{
 	if (cur)
 		mdb_cursor_close(cur);
 	store_rd_end(st, txn);
+}
+
+int store_audit_size(struct store *st, uint64_t *size)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn = NULL;
+	uint64_t first = 0, end = 0;
+	int rc = span_begin(st, &txn, &cur, &first, &end);
+
+	if (txn)
+		span_end(st, txn, cur);
 	if (rc)
-		return store_errno(rc);
+		return rc < 0 ? rc : store_errno(rc);
 	*size = end - first;
 	return 0;
 }
@@ -149,23 +166,17 @@ static ssize_t copy_from(MDB_cursor *cur, uint64_t at, size_t max,
 ssize_t store_audit_read(struct store *st, uint64_t off, size_t max,
 			 struct buf *out)
 {
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_txn *txn = NULL;
 	uint64_t first = 0, end = 0;
 	ssize_t n = 0;
-	int rc = store_rd_begin(st, &txn);
+	int rc = span_begin(st, &txn, &cur, &first, &end);
 
 	if (rc)
-		return rc;
-	rc = mdb_cursor_open(txn, st->audit, &cur);
-	if (!rc)
-		rc = span(cur, &first, &end);
-	if (rc)
-		n = store_errno(rc);
+		n = rc < 0 ? rc : store_errno(rc);
 	else if (off < end - first)
 		n = copy_from(cur, first + off, max, out);
-	if (cur)
-		mdb_cursor_close(cur);
-	store_rd_end(st, txn);
+	if (txn)
+		span_end(st, txn, cur);
 	return n;
 }

@@ -160,8 +160,14 @@ static int recreate(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 		    struct fuse_entry_param *e, struct fh **h)
 {
 	struct fs_obj o;
-	int rc = fs_obj_child(fs, dir, name, &o);
+	int rc;
 
+	/* Only a resource or draft directory holds a spec: a create in a
+	 * kind directory (the common one) looks nothing up here. */
+	if (dir->what != W_RESDIR &&
+	    !(dir->what == W_MEM && dir->ntype == NODE_DRAFT))
+		return 0;
+	rc = fs_obj_child(fs, dir, name, &o);
 	if (rc == 0 && fs_obj_gone(fs, &o, fs_caller(req).pid, true)) {
 		rc = create_spec(fs, req, &o, fi, e, h);
 		if (rc == 0)
