@@ -87,6 +87,10 @@ int audit_line(struct buf *out, const struct audit_rec *r)
 		rc = add_field(out, "errno", res);
 	if (rc == 0 && r->reason)
 		rc = add_field(out, "reason", r->reason);
+	if (rc == 0 && r->owner)
+		rc = add_field(out, "owner", r->owner);
+	if (rc == 0 && r->mode)
+		rc = add_field(out, "mode", r->mode);
 	if (rc == 0 && r->nsrc)
 		rc = add_srcs(out, r->src, r->nsrc);
 	return rc ? rc : buf_addstr(out, "}\n");

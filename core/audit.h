@@ -25,13 +25,15 @@ struct audit_rec {
 	uid_t uid;
 	const char *user;
 	pid_t pid;
-	const char *verb;	/* create update delete run cancel
-				   use-secrets deny */
+	const char *verb;	/* create update delete chmod chown run
+				   cancel use-secrets deny */
 	const char *kind;
 	const char *name;
 	const char *id;
 	int result;		/* 0 or -errno */
 	const char *reason;	/* deny: the errors line's message */
+	const char *owner;	/* chown: the new "user:group" */
+	const char *mode;	/* chmod: the new mode, "0750" */
 	const struct audit_src *src;	/* use-secrets */
 	size_t nsrc;
 };
@@ -39,7 +41,8 @@ struct audit_rec {
 /**
  * audit_line() - append @r as one JSON line (ending in '\n') to @out:
  * time (UTC, ms), uid, user, pid, verb, kind, name, id, result ("ok" or
- * the errno's name), and for a refusal errno and reason, for use-secrets
+ * the errno's name), and for a refusal errno and reason, for chown owner,
+ * for chmod mode, for use-secrets
  * "secrets": [{kind, id, name}...].  Strings are JSON-escaped (control
  * bytes as \u00XX); a line longer than @out's cap fails.
  * Return: 0; -ENOMEM/-EFBIG from buf.

@@ -163,6 +163,9 @@ int pctx_add_change(struct pctx *c, enum store_op op,
 	pc->ch.hdr = *hdr;
 	pc->ch.expect_gen = expect_gen;
 	pc->what = what;
+	/* a new record is its creator's, unless the step said whose */
+	if (op == STORE_PUT && expect_gen == 0 && hdr->mode == 0)
+		plane_owner_of(c->p, c->caller, &pc->ch.hdr);
 	if (op == STORE_PUT) {
 		rc = record_encode(res, src, &pc->body);
 		if (rc < 0) {

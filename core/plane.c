@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 {
@@ -26,6 +27,10 @@ int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 	if (!p)
 		return err_set(e, -ENOMEM, "out of memory");
 	pthread_mutex_init(&p->actors_mu, NULL);
+	pthread_mutex_init(&p->dirs_mu, NULL);
+	p->uid = geteuid();
+	p->gid = getegid();
+	p->operators = o->has_operators ? o->operators : PLANE_NO_GROUP;
 	p->limits = o->limits;
 	p->hold_runs = o->hold_runs;
 	if (strlen(o->state_dir) >= sizeof(p->state_dir)) {
@@ -40,6 +45,8 @@ int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 		rc = store_open(&p->st, &so, e);
 	if (rc == 0)
 		rc = rotate_check_key(p->st, p->kr, o->key_file, e);
+	if (rc == 0)
+		rc = plane_dirs_load(p, e);
 	if (rc == 0 && (streams_new(&p->streams, p->st) < 0 ||
 			runner_new(&p->runner, p) < 0))
 		rc = err_set(e, -ENOMEM, "cannot start the runner");
@@ -73,6 +80,7 @@ void plane_close(struct plane *p)
 	render_cache_free(p->cache);
 	errlog_free(p->errs);
 	pthread_mutex_destroy(&p->actors_mu);
+	pthread_mutex_destroy(&p->dirs_mu);
 	free(p);
 }
 

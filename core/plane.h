@@ -46,7 +46,11 @@ struct plane_opts {
 	struct plane_limits limits;
 	bool hold_runs;		/* executions are created but never started:
 				   the pipelines' unit tests play the runner */
+	bool has_operators;	/* -o operators=GROUP was given: */
+	gid_t operators;	/* its gid */
 };
+
+#define PLANE_NO_GROUP ((gid_t)-1)
 
 /* What changed, for the notify callback. */
 enum plane_change {
@@ -62,16 +66,91 @@ struct plane_res {
 	uint64_t gen;		/* bumps on every change */
 	struct timespec ctime;	/* created_at */
 	struct timespec mtime;	/* updated_at */
+	uid_t uid;		/* owner */
+	gid_t gid;		/* group */
+	mode_t mode;		/* permission bits, 0777 */
 	char id[IDS_ID_MAX];
 	char slug[SLUG_MAX + 1];
 };
 
-/* Who is asking (from fuse_req_ctx). */
+#define PLANE_GROUPS_MAX 64	/* supplementary groups looked at */
+
+/* Who is asking (from fuse_req_ctx).  A NULL caller is the daemon. */
 struct plane_caller {
 	uid_t uid;
-	gid_t gid;
+	gid_t gid;		/* primary group */
 	pid_t pid;
+	unsigned ngroups;	/* supplementary groups (the first
+				   PLANE_GROUPS_MAX) */
+	gid_t groups[PLANE_GROUPS_MAX];
 };
+
+/* What a caller asks to do with a resource or a kind directory. */
+#define PLANE_MAY_READ 4	/* r: view it */
+#define PLANE_MAY_WRITE 2	/* w: change or delete it; cancel a run */
+#define PLANE_MAY_USE 1		/* x: run it, bind it into a run */
+
+/**
+ * plane_is_operator() - whether @c may do anything: root, the daemon's
+ * own user, or a member of the operators group.  NULL @c: true.
+ */
+bool plane_is_operator(const struct plane *p, const struct plane_caller *c);
+
+/**
+ * plane_may() - whether @c has every bit of @want (PLANE_MAY_*) on an
+ * object owned by @uid:@gid with @mode, by the owner, group and other
+ * classes of mode bits; operators always do.
+ */
+bool plane_may(const struct plane *p, const struct plane_caller *c,
+	       uid_t uid, gid_t gid, mode_t mode, unsigned want);
+
+/* A change of owner, group or mode (chown, chgrp, chmod). */
+struct plane_attr {
+	bool set_uid, set_gid, set_mode;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
+/**
+ * plane_setattr() - change the owner, group or mode of resource @serial.
+ * The owner and operators may chmod; chgrp takes the owner (to a group
+ * the owner is in) or an operator; chown an operator.  Mode bits other
+ * than 0777 are dropped.  Recorded in the audit log (chmod, chown).
+ * Return: 0 and *out; -EPERM (not allowed: e->msg says who may);
+ *   -ENOENT; -ENOSPC; -EIO.
+ */
+int plane_setattr(struct plane *p, const struct plane_caller *c,
+		  uint64_t serial, const struct plane_attr *a,
+		  struct plane_res *out, struct err *e);
+
+/* A kind directory's owner, group and mode (01777; executioncontexts/
+   0770), kept in the store. */
+struct plane_dir {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
+/** plane_dir_attr() - the attributes of @kind's directory. */
+void plane_dir_attr(struct plane *p, enum kind_id kind, struct plane_dir *out);
+
+/**
+ * plane_dir_setattr() - chmod or chgrp @kind's directory (operators only;
+ * the owner never changes).  Mode bits other than 01777 are dropped.
+ * Return: 0; -EPERM; -ENOSPC; -EIO.
+ */
+int plane_dir_setattr(struct plane *p, const struct plane_caller *c,
+		      enum kind_id kind, const struct plane_attr *a,
+		      struct err *e);
+
+/**
+ * plane_deny() - record a refusal made outside the pipelines (fs/ found
+ * @c may not open, list or remove @subject): as plane_reject() with
+ * -EACCES and "permission denied: <why>".
+ */
+void plane_deny(struct plane *p, const struct plane_caller *c,
+		const char *subject, const char *why);
 
 typedef void (*plane_notify_fn)(void *ctx, enum plane_change what,
 				const struct plane_res *r);

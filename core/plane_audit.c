@@ -131,3 +131,21 @@ ssize_t plane_audit_read(struct plane *p, uint64_t off, size_t size,
 {
 	return store_audit_read(p->st, off, size, out);
 }
+
+int plane_audit_attr(struct plane *p, const struct plane_caller *c,
+		     const struct store_rec *h, const char *verb,
+		     const char *owner, const char *mode, struct buf *line)
+{
+	char actor[64], user[64];
+	struct audit_rec r = {
+		.uid = c ? c->uid : getuid(), .user = user,
+		.pid = c ? c->pid : 0, .verb = verb,
+		.kind = kind_name(h->kind), .name = h->slug, .id = h->id,
+		.owner = owner, .mode = mode,
+	};
+
+	plane_actor(p, r.uid, actor, sizeof(actor));
+	user_of(actor, r.uid, user, sizeof(user));
+	plane_now(&r.time_ns, NULL, 0);
+	return audit_line(line, &r);
+}

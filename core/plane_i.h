@@ -57,6 +57,13 @@ struct plane {
 	pthread_mutex_t actors_mu;
 	struct actor actors[PLANE_ACTORS];	/* protected by actors_mu */
 	size_t actors_next;			/* protected by actors_mu */
+
+	/* Who may do what (access.c, plane_attr.c). */
+	uid_t uid;				/* the daemon's user */
+	gid_t gid;
+	gid_t operators;			/* PLANE_NO_GROUP: none */
+	pthread_mutex_t dirs_mu;
+	struct plane_dir dirs[KIND_COUNT];	/* protected by dirs_mu */
 };
 
 /* One record a pipeline will write, and what to tell fs/ afterwards. */
@@ -236,6 +243,29 @@ void plane_audit_event(struct plane *p, const struct plane_caller *c,
 		       const char *verb, enum kind_id kind, const char *name,
 		       const char *id, int result, const char *reason,
 		       const struct audit_src *src, size_t nsrc);
+
+/* plane_attr.c: the kind directories' attributes, from the store. */
+int plane_dirs_load(struct plane *p, struct err *e);
+/* access.c: -EACCES with "permission denied: ..." in @e unless @c may
+ * @want (PLANE_MAY_*) on record @h (a resource of its kind). */
+int plane_check(struct plane *p, const struct plane_caller *c,
+		const struct store_rec *h, unsigned want, struct err *e);
+/* -EACCES unless @c may create in @kind's directory. */
+int plane_check_create(struct plane *p, const struct plane_caller *c,
+		       enum kind_id kind, struct err *e);
+/* -EACCES unless @c may delete record @h: w on it, or w on its kind's
+ * directory when that has no sticky bit. */
+int plane_check_delete(struct plane *p, const struct plane_caller *c,
+		       const struct store_rec *h, struct err *e);
+/* The owner fields a record of @c gets at create (mode 0750). */
+void plane_owner_of(const struct plane *p, const struct plane_caller *c,
+		    struct store_rec *h);
+
+/* The line of a chmod or chown of @h by @c (@owner "uid:gid" or NULL,
+ * @mode "0750" or NULL), appended to @line.  Return: 0, buf errors. */
+int plane_audit_attr(struct plane *p, const struct plane_caller *c,
+		     const struct store_rec *h, const char *verb,
+		     const char *owner, const char *mode, struct buf *line);
 
 /* time helpers (pipeline.c) */
 void plane_now(int64_t *ns, char *text, size_t cap);

@@ -102,6 +102,9 @@ int plane_ctl(struct plane *p, const struct plane_caller *c, uint64_t serial,
 	rc = exec_phase(p, serial, &h, phase, sizeof(phase));
 	if (rc < 0)
 		return err_set(e, rc, "no such execution");
+	rc = plane_check(p, c, &h, PLANE_MAY_WRITE, e);
+	if (rc < 0)
+		return rc;
 	if (ended(phase))
 		return err_set(e, -EINVAL, "the run has already ended (%s)",
 			       phase);

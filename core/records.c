@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int record_encode(const struct doc *res, const struct buf *src,
 		  struct buf *out)
@@ -145,6 +146,10 @@ void plane_res_from_hdr(struct plane_res *r, const struct store_rec *h)
 	r->ctime.tv_nsec = h->ctime_ns % 1000000000;
 	r->mtime.tv_sec = h->mtime_ns / 1000000000;
 	r->mtime.tv_nsec = h->mtime_ns % 1000000000;
+	/* a record from before owners: the daemon's */
+	r->uid = h->uid == STORE_OWNER_NONE ? geteuid() : (uid_t)h->uid;
+	r->gid = h->gid == STORE_OWNER_NONE ? getegid() : (gid_t)h->gid;
+	r->mode = (mode_t)(h->mode & 0777);
 	memcpy(r->id, h->id, sizeof(r->id));
 	memcpy(r->slug, h->slug, sizeof(r->slug));
 }

@@ -285,7 +285,28 @@ static int s_build_update_state(struct pctx *c)
 		return rc;
 	hdr_fill(c, &c->hdr, c->old_hdr.serial, c->old_hdr.gen + 1,
 		 c->old_hdr.ctime_ns);
+	c->hdr.uid = c->old_hdr.uid;
+	c->hdr.gid = c->old_hdr.gid;
+	c->hdr.mode = c->old_hdr.mode;
 	return 0;
+}
+
+/* Who may: w on the kind's directory to create, w on the resource to
+ * change it (access.c). */
+static int s_authorize_create(struct pctx *c)
+{
+	return plane_check_create(c->p, c->caller, c->k->id, c->e);
+}
+
+static int s_authorize_update(struct pctx *c)
+{
+	return plane_check(c->p, c->caller, &c->old_hdr, PLANE_MAY_WRITE,
+			   c->e);
+}
+
+static int s_authorize_delete(struct pctx *c)
+{
+	return plane_check_delete(c->p, c->caller, &c->old_hdr, c->e);
 }
 
 static int s_seal(struct pctx *c)
@@ -351,10 +372,12 @@ static const struct step slug_only[] = {
 	{ "ResolveSlug", s_resolve_slug }, { 0 },
 };
 static const struct step create_head[] = {
+	{ "Authorize", s_authorize_create },
 	{ "CheckDuplicate", s_check_duplicate },
 	{ "BuildNewState", s_build_new_state }, { 0 },
 };
 static const struct step update_head[] = {
+	{ "Authorize", s_authorize_update },
 	{ "BuildUpdateState", s_build_update_state }, { 0 },
 };
 static const struct step tail[] = {
@@ -405,7 +428,8 @@ static int s_delete(struct pctx *c)
 int steps_delete(struct pctx *c)
 {
 	static const struct step head[] = {
-		{ "LoadExistingForDelete", s_load_existing }, { 0 },
+		{ "LoadExistingForDelete", s_load_existing },
+		{ "Authorize", s_authorize_delete }, { 0 },
 	};
 	static const struct step last[] = {
 		{ "DeleteResource", s_delete }, { 0 },

@@ -171,8 +171,12 @@ static int wi_load_parent(struct pctx *c)
 		return err_set(c->e, -EBADMSG, "spec.workflowId: required");
 	rc = record_resolve(c->p, model_kind(KIND_WORKFLOW), ref, &h, &wf,
 			    c->e);
-	if (rc < 0)
-		return rc;
+	if (rc == 0)
+		rc = plane_check(c->p, c->caller, &h, PLANE_MAY_USE, c->e);
+	if (rc < 0) {
+		doc_free(wf);
+		return err_prefix(c->e, "spec.workflowId");
+	}
 	rc = doc_map_setstr(spec, "workflowId", h.id);
 	/* ValidateSameOrgBusinessRule: both org-scoped means same org. */
 	if (rc == 0) {
@@ -215,6 +219,9 @@ static int wi_env_refs(struct pctx *c)
 			return err_set(c->e, -EBADMSG, "spec.envRefs[%zu]: "
 				       "needs a slug or an id", i);
 		rc = record_resolve(c->p, k, ref, &h, NULL, c->e);
+		if (rc == 0)
+			rc = plane_check(c->p, c->caller, &h, PLANE_MAY_USE,
+					 c->e);
 		if (rc < 0)
 			return err_prefix(c->e, "spec.envRefs[%zu]", i);
 		if (doc_map_setstr(r, "id", h.id) < 0 ||
@@ -288,14 +295,45 @@ static int wex_from_instance(struct pctx *c, const char *iref,
 
 	rc = record_resolve(c->p, model_kind(KIND_WORKFLOW_INSTANCE), iref,
 			    &ih, &inst, c->e);
-	if (rc < 0)
+	if (rc == 0)
+		rc = plane_check(c->p, c->caller, &ih, PLANE_MAY_USE, c->e);
+	if (rc < 0) {
+		doc_free(inst);
 		return err_prefix(c->e, "spec.workflowInstanceId");
+	}
 	wid = doc_get_str(inst, "spec.workflowId");
 	rc = record_resolve(c->p, model_kind(KIND_WORKFLOW), wid ? wid : "",
 			    wh, wf, c->e);
 	if (rc == 0)
 		rc = doc_map_setstr(doc_map_child(c->res, "spec"),
 				    "workflowInstanceId", ih.id);
+	doc_free(inst);
+	return rc;
+}
+
+/* The Environments the execution's instance binds go into the run: the
+ * caller needs x on each (one deleted since is the runner's to report). */
+static int wex_check_envs(struct pctx *c, const char *iid)
+{
+	struct doc *inst = NULL;
+	const struct doc *refs;
+	const char *id;
+	struct store_rec ih, eh;
+	int rc = iid ? record_load(c->p, iid, &ih, &inst) : -ENOENT;
+
+	if (rc == -ENOENT)
+		return 0;	/* a default instance made in this change */
+	refs = doc_get(inst, "spec.envRefs");
+	for (size_t i = 0; rc == 0 && refs && refs->type == DOC_LIST &&
+			   i < refs->n; i++) {
+		id = doc_get_str(refs->u.items[i], "id");
+		if (id && store_get(c->p->st, id, &eh, NULL) == 0)
+			rc = plane_check(c->p, c->caller, &eh, PLANE_MAY_USE,
+					 c->e);
+		if (rc < 0)
+			rc = err_prefix(c->e, "WorkflowInstance \"%s\" "
+					"spec.envRefs[%zu]", ih.slug, i);
+	}
 	doc_free(inst);
 	return rc;
 }
@@ -325,8 +363,12 @@ static int wex_target(struct pctx *c)
 	else
 		rc = record_resolve(c->p, model_kind(KIND_WORKFLOW), wref,
 				    &wh, &wf, c->e);
-	if (rc < 0)
+	if (rc == 0)
+		rc = plane_check(c->p, c->caller, &wh, PLANE_MAY_USE, c->e);
+	if (rc < 0) {
+		doc_free(wf);
 		return iref ? rc : err_prefix(c->e, "spec.workflowId");
+	}
 	if (wref && iref && strcmp(wref, wh.id) && strcmp(wref, wh.slug))
 		rc = err_set(c->e, -EBADMSG, "spec.workflowId: \"%.64s\" is "
 			     "not the workflow of the instance", wref);
@@ -334,6 +376,8 @@ static int wex_target(struct pctx *c)
 		rc = doc_map_setstr(spec, "workflowId", wh.id);
 	if (rc == 0 && !iref)
 		rc = wex_default_instance(c, wf, &wh);
+	if (rc == 0)
+		rc = wex_check_envs(c, doc_get_str(spec, "workflowInstanceId"));
 	memcpy(c->wf_slug, wh.slug, sizeof(c->wf_slug));
 	doc_free(wf);
 	return rc;

@@ -51,9 +51,16 @@ struct store_rec {
 	uint64_t gen;		/* 1 at create, +1 per update */
 	int64_t ctime_ns;	/* created, ns since the epoch */
 	int64_t mtime_ns;	/* last update */
+	uint32_t uid;		/* owner, group and mode bits (07777) */
+	uint32_t gid;
+	uint32_t mode;		/* 0 at create: the plane fills them in */
 	char id[IDS_ID_MAX];
 	char slug[SLUG_MAX + 1];
 };
+
+/* Owner and group of a record written before records had them (format
+   1): the daemon's user stands in. */
+#define STORE_OWNER_NONE UINT32_MAX
 
 /**
  * store_open() - open (creating) the environment in o->dir.

@@ -16,8 +16,10 @@
 #include "store.h"
 
 /* Record value: this header, then the slug bytes, then the body. */
-#define STORE_REC_FORMAT 1
-#define STORE_REC_FIXED 35 /* format, kind, 4 x u64, slug length */
+#define STORE_REC_FORMAT 2
+#define STORE_REC_FIXED 45 /* format, kind, 4 x u64, uid, gid (u32),
+			      mode (u16), slug length */
+#define STORE_REC_FIXED_V1 35 /* format 1: no uid, gid, mode */
 #define STORE_SLUGKEY_MAX (1 + SLUG_MAX)
 #define STORE_CHUNKKEY_LEN 17 /* serial (8, BE), stream (1), offset (8, BE) */
 

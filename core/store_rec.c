@@ -3,7 +3,9 @@
  *
  * A record value starts with a fixed header in little-endian order:
  * format version (1 byte), kind (1), serial (8), gen (8), ctime_ns (8),
- * mtime_ns (8), slug length (1), then the slug bytes and the body.  The id
+ * mtime_ns (8), owner uid (4), gid (4), mode (2), slug length (1), then
+ * the slug bytes and the body.  Format 1, without uid, gid and mode, is
+ * still read: its records belong to STORE_OWNER_NONE with mode 0750.  The id
  * is the record's key and is not repeated.  The slug index key is the kind
  * byte followed by the slug, so a cursor walks one kind in slug order; the
  * serial index key is the serial in big-endian order, so it sorts
@@ -67,6 +69,21 @@ size_t store_slug_key(unsigned char out[STORE_SLUGKEY_MAX], unsigned kind,
 	return 1 + slug_len;
 }
 
+static void u32_put(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t u32_get(const unsigned char *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
 size_t store_rec_size(const struct store_rec *h, size_t len)
 {
 	return STORE_REC_FIXED + strnlen(h->slug, SLUG_MAX) + len;
@@ -83,7 +100,11 @@ size_t store_rec_encode(unsigned char *out, const struct store_rec *h,
 	store_u64_put(out + 10, h->gen);
 	store_u64_put(out + 18, (uint64_t)h->ctime_ns);
 	store_u64_put(out + 26, (uint64_t)h->mtime_ns);
-	out[34] = (unsigned char)slen;
+	u32_put(out + 34, h->uid);
+	u32_put(out + 38, h->gid);
+	out[42] = (unsigned char)(h->mode & 0xff);
+	out[43] = (unsigned char)((h->mode >> 8) & 0x0f);
+	out[44] = (unsigned char)slen;
 	memcpy(out + STORE_REC_FIXED, h->slug, slen);
 	if (len)
 		memcpy(out + STORE_REC_FIXED + slen, body, len);
@@ -104,23 +125,34 @@ int store_rec_decode(const MDB_val *k, const MDB_val *v, struct store_rec *h,
 		     size_t *body_off)
 {
 	const unsigned char *p = v->mv_data;
-	size_t slen;
+	size_t slen, fixed;
 
 	if (k->mv_size == 0 || k->mv_size >= IDS_ID_MAX)
 		return rec_corrupt(k, "key length out of range");
-	if (v->mv_size < STORE_REC_FIXED || p[0] != STORE_REC_FORMAT)
+	if (v->mv_size < 1 || (p[0] != STORE_REC_FORMAT && p[0] != 1))
 		return rec_corrupt(k, "unknown record format");
-	slen = p[34];
-	if (slen > SLUG_MAX || v->mv_size - STORE_REC_FIXED < slen)
+	fixed = p[0] == 1 ? STORE_REC_FIXED_V1 : STORE_REC_FIXED;
+	if (v->mv_size < fixed)
+		return rec_corrupt(k, "record shorter than its header");
+	slen = p[fixed - 1];
+	if (slen > SLUG_MAX || v->mv_size - fixed < slen)
 		return rec_corrupt(k, "slug length out of range");
 	memset(h, 0, sizeof(*h));
+	if (p[0] == 1) {
+		h->uid = h->gid = STORE_OWNER_NONE;
+		h->mode = 0750;
+	} else {
+		h->uid = u32_get(p + 34);
+		h->gid = u32_get(p + 38);
+		h->mode = (uint32_t)p[42] | (uint32_t)(p[43] & 0x0f) << 8;
+	}
 	h->kind = p[1];
 	h->serial = store_u64_get(p + 2);
 	h->gen = store_u64_get(p + 10);
 	h->ctime_ns = (int64_t)store_u64_get(p + 18);
 	h->mtime_ns = (int64_t)store_u64_get(p + 26);
 	memcpy(h->id, k->mv_data, k->mv_size);
-	memcpy(h->slug, p + STORE_REC_FIXED, slen);
-	*body_off = STORE_REC_FIXED + slen;
+	memcpy(h->slug, p + fixed, slen);
+	*body_off = fixed + slen;
 	return 0;
 }

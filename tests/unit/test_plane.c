@@ -557,7 +557,7 @@ static void views(void **state)
 
 	/* Each caller is named in the audit (a uid without a name as such). */
 	{
-		struct plane_caller other = { 4242, 4242, 1 };
+		struct plane_caller other = { .uid = 4242, .gid = 4242, .pid = 1 };
 		struct plane_res qa;
 
 		assert_int_equal(plane_write(f->p, &other, KIND_ENVIRONMENT,

@@ -152,8 +152,10 @@ static void round_trip(void **state)
 	/* The old key is refused at start, naming both ids. */
 	snprintf(t->f->key, sizeof(t->f->key), "%s", t->old_key);
 	{
-		struct plane_opts o = { t->f->state, t->old_key, t->f->lim,
-					true };
+		struct plane_opts o = { .state_dir = t->f->state,
+					.key_file = t->old_key,
+					.limits = t->f->lim,
+					.hold_runs = true };
 		struct plane *p = NULL;
 
 		err_clear(&e);
