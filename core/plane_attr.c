@@ -82,20 +82,39 @@ void plane_dir_attr(struct plane *p, enum kind_id kind, struct plane_dir *out)
 	pthread_mutex_unlock(&p->dirs_mu);
 }
 
-static int dir_store(struct plane *p, enum kind_id kind,
-		     const struct plane_dir *d, struct err *e)
+/* The note and its audit line (chmod or chown, @verb) in one commit. */
+static int dir_store(struct plane *p, const struct plane_caller *c,
+		     enum kind_id kind, const struct plane_dir *d,
+		     const char *verb, struct err *e)
 {
-	char name[64], text[64];
-	struct store_change ch = { .op = STORE_META };
+	char name[64], text[64], owner[40], mode[8];
+	struct store_change ch[2] = { { .op = STORE_META },
+				      { .op = STORE_AUDIT } };
+	struct buf line = BUF_INIT(STORE_AUDIT_LINE_MAX);
+	struct store_rec h = { .kind = (uint8_t)kind };
 	int rc = dir_note(kind, name, sizeof(name));
 
 	if (rc < 0)
 		return err_set(e, rc, "kind directory name too long");
-	memcpy(ch.hdr.id, name, strlen(name) + 1);
-	ch.len = (size_t)snprintf(text, sizeof(text), "%04o %u",
-				  (unsigned)d->mode, (unsigned)d->gid);
-	ch.body = text;
-	return store_commit(p->st, &ch, 1, e);
+	memcpy(ch[0].hdr.id, name, strlen(name) + 1);
+	ch[0].len = (size_t)snprintf(text, sizeof(text), "%04o %u",
+				     (unsigned)d->mode, (unsigned)d->gid);
+	ch[0].body = text;
+	snprintf(h.slug, sizeof(h.slug), "%s/", model_kind(kind)->dir);
+	snprintf(owner, sizeof(owner), "%u:%u", (unsigned)d->uid,
+		 (unsigned)d->gid);
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)d->mode);
+	rc = plane_audit_attr(p, c, &h, verb, strcmp(verb, "chown") ? NULL :
+			      owner, strcmp(verb, "chmod") ? NULL : mode,
+			      &line);
+	ch[1].body = line.data;
+	ch[1].len = line.len;
+	if (rc == 0)
+		rc = store_commit(p->st, ch, 2, e);
+	if (rc == 0)
+		plane_audit_copy(p, &line);
+	buf_release(&line);
+	return rc;
 }
 
 int plane_dir_setattr(struct plane *p, const struct plane_caller *c,
@@ -121,7 +140,7 @@ int plane_dir_setattr(struct plane *p, const struct plane_caller *c,
 		d.gid = a->gid;
 	/* Under the lock, so two changes land in the order they commit. */
 	pthread_mutex_lock(&p->dirs_mu);
-	rc = dir_store(p, kind, &d, e);
+	rc = dir_store(p, c, kind, &d, a->set_mode ? "chmod" : "chown", e);
 	if (rc == 0)
 		p->dirs[kind] = d;
 	pthread_mutex_unlock(&p->dirs_mu);

@@ -68,6 +68,7 @@ struct tree;
 struct notifier;
 struct follow;
 struct gone;
+struct groups;
 
 /* One per mount, reached through fuse_req_userdata(). */
 struct fs {
@@ -77,9 +78,11 @@ struct fs {
 	struct notifier *notify;	/* kernel cache invalidation thread */
 	struct follow *follow;		/* parked reads of follow/ files */
 	struct gone *gone;		/* specs just unlinked, own lock */
-	bool shared;			/* -o allow_other */
-	uid_t uid;			/* owner shown on every file */
+	struct groups *groups;		/* callers' groups, own lock */
+	bool shared;			/* -o allow_other: perm.h checks */
+	uid_t uid;			/* the daemon's user and group */
 	gid_t gid;
+	gid_t operators;		/* group shown on audit */
 	struct timespec start;		/* mtime of static entries */
 };
 

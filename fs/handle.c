@@ -9,6 +9,7 @@
 #include "crypt/seal.h"
 #include "follow.h"
 #include "handle.h"
+#include "perm.h"
 
 static struct fh *fh_new(enum fh_type type, bool writable)
 {
@@ -212,9 +213,12 @@ int fh_open(struct fs *fs, fuse_req_t req, const struct fs_obj *o, int flags,
 	    struct fh **out)
 {
 	bool wr = (flags & O_ACCMODE) != O_RDONLY;
+	struct plane_caller c = fs_caller(req);
 
 	if (fs_obj_is_dir(o))
 		return -EISDIR;
+	if (fs_perm(fs, &c, o, wr ? ACT_WRITE : ACT_READ) < 0)
+		return -EACCES;
 	switch (o->what) {
 	case W_STREAM:
 	case W_FOLLOW:

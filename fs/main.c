@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "ops.h"
 #include "opts.h"
+#include "perm.h"
 #include "tree.h"
 
 #ifndef EXECFS_VERSION
@@ -39,6 +40,8 @@ static void plane_opts_of(const struct fs_opts *o, struct plane_opts *po)
 	po->state_dir = o->state_dir;
 	po->key_file = o->key_file;
 	po->limits = o->limits;
+	po->has_operators = o->has_operators;
+	po->operators = o->operators;
 }
 
 /* A trial open: report what would stop the daemon, then close. */
@@ -231,9 +234,13 @@ static int run(struct fs_opts *o)
 	fs.shared = o->allow_other;
 	fs.uid = getuid();
 	fs.gid = getgid();
+	fs.operators = o->has_operators ? o->operators : fs.gid;
+	if (fs.shared && fs_groups_new(&fs) < 0)
+		goto out;
 	clock_gettime(CLOCK_REALTIME, &fs.start);
 	rc = serve(&fs, o, &co);
 out:
+	fs_groups_free(&fs);
 	gone_free(fs.gone);
 	tree_free(fs.tree);
 	free(co.mountpoint);

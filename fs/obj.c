@@ -371,6 +371,52 @@ static void stat_base(struct fs *fs, const struct fs_obj *o, mode_t mode,
 	st->st_atim = fs->start;
 }
 
+/*
+ * What ls -l shows is what the daemon enforces (perm.c): a resource
+ * directory has the resource's owner, group and mode; each file in it
+ * shows the bits of the right it stands for: r on the views, logs and
+ * follow/, r and w on spec.yaml and ctl, x as rw- on run.
+ */
+static mode_t slot_perm(int slot, mode_t mode)
+{
+	mode_t r = mode & 0444, w = mode & 0222, x = mode & 0111;
+
+	switch (slot) {
+	case SLOT_DIR:
+		return mode & 0777;
+	case SLOT_SPEC:
+	case SLOT_CTL:
+		return r | w;
+	case SLOT_FOLLOW:
+		return r | r >> 2;
+	case SLOT_RUN:
+		return x << 2 | x << 1;
+	case SLOT_LINK:
+		return 0777;
+	default:
+		return r;
+	}
+}
+
+static void stat_res(const struct fs_obj *o, struct stat *st)
+{
+	st->st_mode = (st->st_mode & S_IFMT) | slot_perm(o->slot,
+							  o->res.mode);
+	st->st_uid = o->res.uid;
+	st->st_gid = o->res.gid;
+}
+
+static void stat_kinddir(struct fs *fs, const struct fs_obj *o,
+			 struct stat *st)
+{
+	struct plane_dir d;
+
+	plane_dir_attr(fs->plane, o->kind, &d);
+	stat_base(fs, o, S_IFDIR | d.mode, st);
+	st->st_uid = d.uid;
+	st->st_gid = d.gid;
+}
+
 static void stat_times(struct stat *st, struct timespec t)
 {
 	st->st_mtim = t;
@@ -456,6 +502,8 @@ static void stat_mem(struct fs *fs, const struct fs_obj *o, struct stat *st)
 	tree_stat(fs->tree, o->node, &size, &mode, &mtime);
 	if (o->ntype == NODE_DRAFT) {
 		stat_base(fs, o, S_IFDIR | 0755, st);
+		if (fs->shared)
+			st->st_mode = S_IFDIR | 0700;
 	} else {
 		/* A file held in memory is the document as written, secret
 		 * values in the clear: on a shared mount only its owner may
@@ -467,6 +515,7 @@ static void stat_mem(struct fs *fs, const struct fs_obj *o, struct stat *st)
 		if (o->ntype == NODE_DRAFT_SPEC)
 			st->st_nlink = 2;
 	}
+	tree_owner(fs->tree, o->node, &st->st_uid, &st->st_gid);
 	stat_times(st, mtime);
 }
 
@@ -479,8 +528,10 @@ int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
 	switch (o->what) {
 	case W_ROOT:
 	case W_BYID:
-	case W_KINDDIR:
 		stat_base(fs, o, S_IFDIR | 0755, st);
+		break;
+	case W_KINDDIR:
+		stat_kinddir(fs, o, st);
 		break;
 	case W_RESDIR:
 		stat_base(fs, o, S_IFDIR | 0755, st);
@@ -495,8 +546,9 @@ int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		rc = stat_errors(fs, uid, st);
 		break;
 	case W_AUDIT:
-		/* operators only: the daemon's user and group for now */
+		/* operators only: the daemon's user, the operators' group */
 		stat_base(fs, o, S_IFREG | 0640, st);
+		st->st_gid = fs->operators;
 		rc = stat_audit(fs, st);
 		break;
 	case W_VIEW:
@@ -526,6 +578,8 @@ int fs_obj_stat(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		stat_slot(fs, o, st);
 		break;
 	}
+	if (rc == 0 && o->what != W_MEM && fs_ino_is_res(o->ino))
+		stat_res(o, st);
 	return rc;
 }
 

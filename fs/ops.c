@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "perm.h"
 
 struct plane_caller fs_caller(fuse_req_t req)
 {
@@ -22,6 +23,9 @@ struct plane_caller fs_caller(fuse_req_t req)
 		c.gid = ctx->gid;
 		c.pid = ctx->pid;
 	}
+	/* groups matter only where others reach the mount */
+	if (ctx && fs_of(req)->shared)
+		fs_groups_fill(fs_of(req), req, &c);
 	return c;
 }
 

@@ -13,6 +13,7 @@
 #include "handle.h"
 #include "obj.h"
 #include "ops.h"
+#include "perm.h"
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -23,6 +24,8 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc = fs_obj_get(fs, parent, &dir);
 
 	memset(&o, 0, sizeof(o));
+	if (rc == 0 && fs_obj_is_dir(&dir))
+		rc = fs_perm(fs, &c, &dir, ACT_LOOKUP);
 	if (rc == 0)
 		rc = fs_obj_child(fs, &dir, name, &o);
 	/* A spec the caller just unlinked looks gone to it (gone.h). */
@@ -180,12 +183,17 @@ static int add_node(void *ctx, const struct node *n)
 			n->type == NODE_DRAFT ? S_IFDIR : S_IFREG);
 }
 
-static int list_byid(struct fs *fs, struct dirh *d)
+/* ExecutionContexts are for operators' eyes only, their ids too. */
+static int list_byid(struct fs *fs, const struct plane_caller *c,
+		     struct dirh *d)
 {
+	bool all = !fs->shared || plane_is_operator(fs->plane, c);
 	int i, rc = 0;
 
 	for (i = 0; i < KIND_COUNT && rc == 0; i++)
-		rc = plane_list(fs->plane, (enum kind_id)i, NULL, add_link, d);
+		if (all || i != KIND_EXECUTION_CONTEXT)
+			rc = plane_list(fs->plane, (enum kind_id)i, NULL,
+					add_link, d);
 	return rc;
 }
 
@@ -215,7 +223,8 @@ static fuse_ino_t parent_of(const struct fs_obj *o)
 	return FS_INO_ROOT;
 }
 
-static int list_dir(struct fs *fs, const struct fs_obj *o, struct dirh *d)
+static int list_dir(struct fs *fs, const struct plane_caller *c,
+		    const struct fs_obj *o, struct dirh *d)
 {
 	int rc = dirh_add(d, ".", o->ino, S_IFDIR);
 
@@ -227,7 +236,7 @@ static int list_dir(struct fs *fs, const struct fs_obj *o, struct dirh *d)
 	case W_ROOT:
 		return list_root(d);
 	case W_BYID:
-		return list_byid(fs, d);
+		return list_byid(fs, c, d);
 	case W_KINDDIR:
 		rc = plane_list(fs->plane, o->kind, NULL, add_res, d);
 		break;
@@ -249,12 +258,16 @@ static int list_dir(struct fs *fs, const struct fs_obj *o, struct dirh *d)
 void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
+	struct plane_caller c = fs_caller(req);
 	struct dirh *d = calloc(1, sizeof(*d));
 	struct fs_obj o;
 	int rc = d ? fs_obj_get(fs, ino, &o) : -ENOMEM;
 
 	if (rc == 0) {
-		rc = fs_obj_is_dir(&o) ? list_dir(fs, &o, d) : -ENOTDIR;
+		rc = fs_obj_is_dir(&o) ? fs_perm(fs, &c, &o, ACT_LIST) :
+					 -ENOTDIR;
+		if (rc == 0)
+			rc = list_dir(fs, &c, &o, d);
 		fs_obj_put(fs, &o);
 	}
 	if (rc < 0) {

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "handle.h"
 #include "notify.h"
 #include "ops.h"
+#include "perm.h"
 
 static struct fh *fh_of(const struct fuse_file_info *fi)
 {
@@ -193,12 +195,15 @@ static int create_in(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 		rc = recreate(fs, req, dir, name, fi, e, h);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = new_node_type(fs, dir, name, &type);
+	rc = fs_perm(fs, &c, dir, ACT_CREATE);
+	if (rc == 0)
+		rc = new_node_type(fs, dir, name, &type);
 	if (rc < 0)
 		return rc;
 	rc = tree_add(fs->tree, dir->ino, name, type, dir->kind, mode, &n);
 	if (rc < 0)
 		return rc;
+	tree_own(fs->tree, n, c.uid, c.gid);
 	memset(&o, 0, sizeof(o));
 	o.what = W_MEM;
 	o.ino = n->ino;
@@ -367,6 +372,53 @@ static void set_meta(struct fs *fs, const struct fs_obj *o,
 		   (to_set & FUSE_SET_ATTR_MODE) ? &mode : NULL, mt);
 }
 
+#define SET_OWNER (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)
+
+static void attr_of(const struct stat *attr, int to_set, struct plane_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->set_mode = (to_set & FUSE_SET_ATTR_MODE) != 0;
+	a->set_uid = (to_set & FUSE_SET_ATTR_UID) != 0;
+	a->set_gid = (to_set & FUSE_SET_ATTR_GID) != 0;
+	a->mode = attr->st_mode & 07777;
+	a->uid = attr->st_uid;
+	a->gid = attr->st_gid;
+}
+
+/*
+ * chmod, chown, chgrp: of a resource (its directory carries the mode; its
+ * files show what follows from it) or of a kind directory.  In-memory
+ * files keep their mode (set_meta); anything else is EPERM.
+ */
+static int set_owner(struct fs *fs, const struct plane_caller *c,
+		     struct fs_obj *o, const struct stat *attr, int to_set)
+{
+	const struct kind *k = model_kind(o->kind);
+	char subject[NAME_MAX * 2 + 8];
+	struct plane_attr a;
+	struct err e;
+	int rc;
+
+	attr_of(attr, to_set, &a);
+	err_clear(&e);
+	if (o->what == W_MEM)
+		return a.set_uid || a.set_gid ||
+		       fs_perm(fs, c, o, ACT_REMOVE) < 0 ? -EPERM : 0;
+	if (o->what == W_KINDDIR) {
+		rc = plane_dir_setattr(fs->plane, c, o->kind, &a, &e);
+		snprintf(subject, sizeof(subject), "%s", k ? k->dir : "");
+	} else if (o->what == W_RESDIR) {
+		rc = plane_setattr(fs->plane, c, o->res.serial, &a, &o->res,
+				   &e);
+		fs_obj_subject(o, subject, sizeof(subject));
+	} else {
+		return -EPERM;
+	}
+	if (rc < 0)
+		plane_reject(fs->plane, c, subject, &e);
+	return rc;
+}
+
 static int do_setattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino,
 		      const struct stat *attr, int to_set, struct fh *h,
 		      struct stat *st, double *timeout)
@@ -379,6 +431,8 @@ static int do_setattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino,
 	/* A directory's fh is a listing, not a struct fh. */
 	if (rc == 0 && fs_obj_is_dir(&o))
 		h = NULL;
+	if (rc == 0 && (to_set & SET_OWNER))
+		rc = set_owner(fs, &c, &o, attr, to_set);
 	if (rc == 0 && (to_set & FUSE_SET_ATTR_SIZE))
 		rc = set_size(fs, &o, h, attr->st_size);
 	if (rc == 0) {

@@ -11,6 +11,7 @@
 #include "notify.h"
 #include "obj.h"
 #include "ops.h"
+#include "perm.h"
 
 /* Records a refused change in the caller's errors. */
 static void reject(struct fs *fs, fuse_req_t req, const char *subject,
@@ -54,6 +55,8 @@ static int add_draft_spec(struct fs *fs, struct node *d, const char *name)
 		rc = tree_add(fs->tree, d->ino, "spec.yaml", NODE_DRAFT_SPEC,
 			      d->kind, 0644, &spec);
 	if (rc == 0)
+		tree_own(fs->tree, spec, d->uid, d->gid);
+	if (rc == 0)
 		rc = tree_set_data(fs->tree, spec, text.data ? text.data : "",
 				   text.len);
 	tree_put(fs->tree, spec);
@@ -73,12 +76,15 @@ static int make_draft(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 		return -EPERM;
 	rc = fs_name_check(name);
 	if (rc == 0)
+		rc = fs_perm(fs, &c, dir, ACT_CREATE);
+	if (rc == 0)
 		rc = check_draft_name(fs, req, dir, name);
 	if (rc == 0)
 		rc = tree_add(fs->tree, dir->ino, name, NODE_DRAFT, dir->kind,
 			      0755, &d);
 	if (rc < 0)
 		return rc;
+	tree_own(fs->tree, d, c.uid, c.gid);
 	rc = add_draft_spec(fs, d, name);
 	memset(&o, 0, sizeof(o));
 	o.what = W_MEM;
@@ -137,6 +143,14 @@ static int delete_res(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 	return 0;
 }
 
+static int remove_mem_ok(struct fs *fs, fuse_req_t req,
+			 const struct fs_obj *o)
+{
+	struct plane_caller c = fs_caller(req);
+
+	return fs_perm(fs, &c, o, ACT_REMOVE);
+}
+
 static int remove_dir(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 {
 	switch (o->what) {
@@ -145,6 +159,8 @@ static int remove_dir(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 	case W_MEM:
 		if (o->ntype != NODE_DRAFT)
 			return -ENOTDIR;
+		if (remove_mem_ok(fs, req, o) < 0)
+			return -EACCES;
 		tree_unlink_children(fs->tree, o->ino);
 		tree_unlink(fs->tree, o->node, NULL, NULL);
 		return 0;

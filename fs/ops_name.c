@@ -19,6 +19,7 @@
 #include "gone.h"
 #include "obj.h"
 #include "ops.h"
+#include "perm.h"
 
 /* spec.yaml: nothing is removed; its unlinker sees it gone a moment. */
 static int unlink_spec(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
@@ -32,6 +33,14 @@ static int unlink_spec(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	gone_add(fs->gone, o->ino, pid, &now);
 	return 0;
+}
+
+/* A document being written is its writer's (or an operator's). */
+static int remove_ok(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
+{
+	struct plane_caller c = fs_caller(req);
+
+	return fs_perm(fs, &c, o, ACT_REMOVE);
 }
 
 static int unlink_obj(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
@@ -48,6 +57,8 @@ static int unlink_obj(struct fs *fs, fuse_req_t req, const struct fs_obj *o)
 	case W_MEM:
 		if (o->ntype == NODE_DRAFT)
 			return -EISDIR;
+		if (remove_ok(fs, req, o) < 0)
+			return -EACCES;
 		tree_unlink(fs->tree, o->node, NULL, NULL);
 		return 0;
 	case W_README:
@@ -168,6 +179,7 @@ static int plain_move(struct fs *fs, const struct move *m)
 
 static int do_move(struct fs *fs, fuse_req_t req, struct move *m)
 {
+	struct plane_caller c;
 	struct fs_target t;
 	int rc;
 
@@ -175,6 +187,11 @@ static int do_move(struct fs *fs, fuse_req_t req, struct move *m)
 	if (m->src.what != W_MEM || (m->src.ntype != NODE_SCRATCH &&
 				     m->src.ntype != NODE_PENDING))
 		return -EPERM;
+	c = fs_caller(req);
+	if (fs_perm(fs, &c, &m->src, ACT_REMOVE) < 0 ||
+	    (fs_obj_is_dir(&m->dst_dir) &&
+	     fs_perm(fs, &c, &m->dst_dir, ACT_CREATE) < 0))
+		return -EACCES;
 	rc = commit_target(fs, m, &t);
 	if (rc < 0)
 		return rc;

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@ enum {
 	KEY_LIMIT,
 	KEY_IGNORE,
 	KEY_ALLOW_OTHER,
+	KEY_OPERATORS,
 };
 
 static const struct fuse_opt opt_specs[] = {
@@ -45,6 +47,7 @@ static const struct fuse_opt opt_specs[] = {
 	FUSE_OPT_KEY("store_max=", KEY_LIMIT),
 	FUSE_OPT_KEY("audit_limit=", KEY_LIMIT),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_KEY("operators=", KEY_OPERATORS),
 	/* Generic mount options that mount(8) or mount.fuse3 pass on from
 	   fstab and libfuse does not know: accepted and dropped, so a
 	   `fuse.execfs` line with them mounts.  "x-*" is matched in
@@ -235,6 +238,29 @@ static int take_nonopt(struct parse *ps, const char *arg)
 }
 
 /* fuse_opt_proc_t: 0 drops the argument, 1 keeps it, -1 fails. */
+/* operators=GROUP: a group name, or a number. */
+static int set_operators(struct parse *ps, const char *v)
+{
+	struct group gr, *res = NULL;
+	char buf[4096], *end;
+	unsigned long n;
+
+	if (!*v)
+		return err_set(ps->e, -EINVAL, "operators: needs a group name "
+			       "or number");
+	if (getgrnam_r(v, &gr, buf, sizeof(buf), &res) == 0 && res) {
+		ps->o->operators = res->gr_gid;
+	} else {
+		n = strtoul(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || *end || n >= UINT32_MAX)
+			return err_set(ps->e, -EINVAL, "operators: no group "
+				       "named '%.64s'", v);
+		ps->o->operators = (gid_t)n;
+	}
+	ps->o->has_operators = true;
+	return 0;
+}
+
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
@@ -269,6 +295,9 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_ALLOW_OTHER:
 		ps->o->allow_other = true;
 		return 1;	/* libfuse mounts with it */
+	case KEY_OPERATORS:
+		rc = set_operators(ps, arg + strlen("operators="));
+		break;
 	case FUSE_OPT_KEY_NONOPT:
 		rc = take_nonopt(ps, arg);
 		break;
@@ -373,11 +402,6 @@ int opts_parse(int argc, char **argv, struct fs_opts *o, struct err *e)
 	rc = place_nonopts(&ps);
 	if (rc == 0)
 		rc = set_defaults(o, e);
-	/* Shared with other users, the kernel checks every access against
-	 * the modes shown (DESIGN 1.8). */
-	if (rc == 0 && o->allow_other &&
-	    fuse_opt_add_arg(&o->args, "-odefault_permissions") != 0)
-		rc = err_set(e, -ENOMEM, "out of memory");
 out:
 	fuse_opt_free_args(&args);
 	free(ps.nonopt[0]);
@@ -455,8 +479,12 @@ void opts_usage(const char *prog)
 	for (i = 0; i < N_LIMITS; i++)
 		usage_limit(&limit_opts[i], &d);
 	printf("    -o allow_other              share the mount with other users:\n"
-	       "                                root only; adds default_permissions\n"
-	       "                                (default off: only you reach it)\n"
+	       "                                root only; every access is checked\n"
+	       "                                against owners and modes (default\n"
+	       "                                off: only you reach it)\n"
+	       "    -o operators=GROUP          members may do anything (name or\n"
+	       "                                gid; default: root and the daemon's\n"
+	       "                                user only)\n"
 	       "    --check-config              validate, exit 0 or 1\n"
 	       "    --rotate-key NEW_KEY_FILE   re-seal every secret of STATE under\n"
 	       "                                the key in NEW_KEY_FILE (created 0600\n"

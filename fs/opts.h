@@ -21,7 +21,9 @@ struct fs_opts {
 				   malloc'd; then STATE is the one argument */
 	struct plane_limits limits;
 	bool check_config;
-	bool allow_other;	/* -o allow_other: adds default_permissions */
+	bool allow_other;	/* -o allow_other: perm.h checks */
+	bool has_operators;	/* -o operators=GROUP */
+	gid_t operators;
 	bool help;
 	bool version;
 	struct fuse_args args;	/* argv[0] and the options left for libfuse */

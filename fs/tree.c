@@ -192,6 +192,23 @@ out:
 	return rc;
 }
 
+void tree_own(struct tree *t, struct node *n, uid_t uid, gid_t gid)
+{
+	pthread_mutex_lock(&t->mu);
+	n->uid = uid;
+	n->gid = gid;
+	pthread_mutex_unlock(&t->mu);
+}
+
+void tree_owner(struct tree *t, const struct node *n, uid_t *uid,
+		gid_t *gid)
+{
+	pthread_mutex_lock(&t->mu);
+	*uid = n->uid;
+	*gid = n->gid;
+	pthread_mutex_unlock(&t->mu);
+}
+
 struct node *tree_get(struct tree *t, uint64_t ino)
 {
 	struct node *n;

@@ -46,6 +46,8 @@ struct node {
 	char *name;		/* protected by the tree lock */
 	uint64_t target;	/* NODE_ALIAS */
 	mode_t mode;		/* permission bits; protected by the tree lock */
+	uid_t uid;		/* who made it (tree_own()); 0 until then */
+	gid_t gid;
 	struct timespec mtime;	/* protected by the tree lock */
 	struct buf data;	/* file bytes; protected by the tree lock */
 	bool failed;		/* PENDING: the last commit failed */
@@ -73,6 +75,16 @@ void tree_free(struct tree *t);
 int tree_add(struct tree *t, uint64_t parent, const char *name,
 	     enum node_type type, enum kind_id kind, mode_t mode,
 	     struct node **out);
+
+/**
+ * tree_own() - record who made @n, right after tree_add() (until then it
+ * is root's, which only operators pass: a check in between fails closed).
+ */
+void tree_own(struct tree *t, struct node *n, uid_t uid, gid_t gid);
+
+/** tree_owner() - who made @n. */
+void tree_owner(struct tree *t, const struct node *n, uid_t *uid,
+		gid_t *gid);
 
 /** tree_get() - the node with inode @ino (aliases too), referenced, or NULL. */
 struct node *tree_get(struct tree *t, uint64_t ino);

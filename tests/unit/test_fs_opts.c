@@ -263,9 +263,46 @@ static void test_flags_and_fuse_options(void **state)
 	assert_false(ours);	/* taken out: libfuse would refuse it */
 	assert_true(other);	/* left for libfuse */
 	assert_true(o.allow_other);
-	assert_true(perms);	/* shared: the kernel checks the modes */
+	assert_false(perms);	/* the daemon checks (fs/perm.h) */
 	assert_int_equal(o.limits.max_parallel, 2);
 	opts_release(&o);
+}
+
+/* operators=GROUP takes a group name or a number; an unknown name is
+   refused with a message. */
+static void test_operators_option(void **state)
+{
+	const char *by_name[] = { "execfs", "-o", "operators=root", "/mnt",
+				  NULL };
+	const char *by_num[] = { "execfs", "-o", "operators=4321", "/mnt",
+				 NULL };
+	const char *unknown[] = { "execfs", "-o",
+				  "operators=no-such-group-here", "/mnt",
+				  NULL };
+	const char *empty[] = { "execfs", "-o", "operators=", "/mnt", NULL };
+	struct fs_opts o;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(parse(&o, &e, by_name), 0);
+	assert_true(o.has_operators);
+	assert_int_equal(o.operators, 0);
+	opts_release(&o);
+	assert_int_equal(parse(&o, &e, by_num), 0);
+	assert_int_equal(o.operators, 4321);
+	opts_release(&o);
+	assert_int_equal(parse(&o, &e, unknown), -EINVAL);
+	assert_non_null(strstr(e.msg, "no-such-group-here"));
+	opts_release(&o);
+	assert_int_equal(parse(&o, &e, empty), -EINVAL);
+	opts_release(&o);
+	{
+		const char *none[] = { "execfs", "/mnt", NULL };
+
+		assert_int_equal(parse(&o, &e, none), 0);
+		assert_false(o.has_operators);
+		opts_release(&o);
+	}
 }
 
 /* Without allow_other the kernel is not asked to check modes. */
@@ -337,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_too_many_arguments),
 		cmocka_unit_test(test_flags_and_fuse_options),
 		cmocka_unit_test(test_private_mount_no_default_permissions),
+		cmocka_unit_test(test_operators_option),
 		cmocka_unit_test(test_fstab_options_dropped),
 		cmocka_unit_test(test_help_and_version),
 	};
