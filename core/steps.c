@@ -219,6 +219,7 @@ static int s_build_new_state(struct pctx *c)
 	if (doc_map_set(c->res, "status", status) < 0)
 		return -ENOMEM;
 	hdr_fill(c, &c->hdr, store_next_serial(c->p->st), 1, c->now_ns);
+	plane_owner_of(c->p, c->caller, &c->hdr);
 	return 0;
 }
 

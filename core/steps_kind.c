@@ -102,6 +102,20 @@ static int check_owner(struct pctx *c, const struct store_rec *h,
  * set, or find it when it exists (then nothing is added).  *out receives
  * the instance's header.
  */
+/* A default instance made for an execution belongs to the workflow's
+ * owner, with its mode; made with the workflow, to its creator. */
+static void owner_of_workflow(struct pctx *c, const char *wf_id,
+			      struct store_rec *h)
+{
+	struct store_rec wh;
+
+	if (store_get(c->p->st, wf_id, &wh, NULL) < 0)
+		return;
+	h->uid = wh.uid;
+	h->gid = wh.gid;
+	h->mode = wh.mode;
+}
+
 int build_default_instance(struct pctx *c, const struct doc *wf,
 			   const char *wf_id, struct store_rec *out)
 {
@@ -129,6 +143,7 @@ int build_default_instance(struct pctx *c, const struct doc *wf,
 		doc_free(inst);
 		return -ENOMEM;
 	}
+	owner_of_workflow(c, wf_id, &h);
 	h.kind = (uint8_t)k->id;
 	h.serial = store_next_serial(c->p->st);
 	h.gen = 1;

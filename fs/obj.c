@@ -587,7 +587,11 @@ double fs_obj_timeout(const struct fs_obj *o)
 {
 	/* In-memory files come and go with commits; errors and audit
 	   grow. */
-	return o->what == W_MEM || o->what == W_ERRORS || o->what == W_AUDIT ?
+	if (o->what == W_MEM || o->what == W_ERRORS || o->what == W_AUDIT)
+		return 0.0;
+	/* Contexts are for operators only (perm.h): the kernel must ask
+	   each time rather than answer another user from its cache. */
+	return fs_ino_is_res(o->ino) && o->kind == KIND_EXECUTION_CONTEXT ?
 	       0.0 : FS_ATTR_TIMEOUT;
 }
 
@@ -597,8 +601,9 @@ int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
 	memset(e, 0, sizeof(*e));
 	e->ino = o->ino;
 	e->generation = 1;
-	e->entry_timeout = o->what == W_MEM ? 0.0 : FS_ENTRY_TIMEOUT;
 	e->attr_timeout = fs_obj_timeout(o);
+	e->entry_timeout = o->what == W_MEM || (e->attr_timeout == 0.0 &&
+			   fs_ino_is_res(o->ino)) ? 0.0 : FS_ENTRY_TIMEOUT;
 	return fs_obj_stat(fs, o, uid, &e->attr);
 }
 

@@ -387,8 +387,9 @@ static void attr_of(const struct stat *attr, int to_set, struct plane_attr *a)
 
 /*
  * chmod, chown, chgrp: of a resource (its directory carries the mode; its
- * files show what follows from it) or of a kind directory.  In-memory
- * files keep their mode (set_meta); anything else is EPERM.
+ * files show what follows from it and ignore a change) or of a kind
+ * directory.  In-memory files keep their mode (set_meta); the root and
+ * its files refuse (EPERM).
  */
 static int set_owner(struct fs *fs, const struct plane_caller *c,
 		     struct fs_obj *o, const struct stat *attr, int to_set)
@@ -411,6 +412,9 @@ static int set_owner(struct fs *fs, const struct plane_caller *c,
 		rc = plane_setattr(fs->plane, c, o->res.serial, &a, &o->res,
 				   &e);
 		fs_obj_subject(o, subject, sizeof(subject));
+	} else if (fs_ino_is_res(o->ino)) {
+		return 0;	/* the directory carries the mode (install,
+				   cp -p set one on spec.yaml) */
 	} else {
 		return -EPERM;
 	}

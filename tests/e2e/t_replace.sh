@@ -39,11 +39,12 @@ t_replace_install() {
 	new_spec by-install
 	install -m 644 "$TDIR/new" "$SPEC"
 	check_replaced by-install "$id"
-	# Another mode and owner are accepted and ignored: spec.yaml stays 0644.
+	# Another mode and owner are accepted and ignored.
 	new_spec by-install-600
 	install -m 600 -o root -g root "$TDIR/new" "$SPEC"
 	check_replaced by-install-600 "$id"
-	assert_eq "$(stat -c %a "$SPEC")" 644 "spec.yaml mode"
+	# the directory carries the mode (0750: spec.yaml rw-r-----)
+	assert_eq "$(stat -c %a "$SPEC")" 640 "spec.yaml mode"
 	# -C copies only when content or mode differ; both ways work.
 	new_spec by-install-C
 	install -C -m 644 "$TDIR/new" "$SPEC"

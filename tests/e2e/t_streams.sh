@@ -21,12 +21,16 @@ EOF
 	assert_eq "$(ls "$d" | tr '\n' ' ')" \
 		"ctl events follow id log resource.json resource.yaml spec.yaml status.yaml "
 	assert_eq "$(ls "$d/follow" | tr '\n' ' ')" "events log "
-	assert_eq "$(stat -c %a "$d/log")" 444
-	assert_eq "$(stat -c %a "$d/events")" 444
-	assert_eq "$(stat -c %a "$d/follow/log")" 444
-	assert_eq "$(stat -c %a "$d/ctl")" 600
+	# The modes follow from the execution's 0750: r on the streams,
+	# r and w on ctl, x (as rw) on run.
+	assert_eq "$(stat -c %a "$d")" 750
+	assert_eq "$(stat -c %a "$d/log")" 440
+	assert_eq "$(stat -c %a "$d/events")" 440
+	assert_eq "$(stat -c %a "$d/follow/log")" 440
+	assert_eq "$(stat -c %a "$d/follow")" 550
+	assert_eq "$(stat -c %a "$d/ctl")" 640
 	[ -d "$d/follow" ] || die "follow is not a directory"
-	assert_eq "$(stat -c %a "$MNT/workflows/quick/run")" 600
+	assert_eq "$(stat -c %a "$MNT/workflows/quick/run")" 660
 	assert_eq "$(ls "$MNT/workflows/quick" | tr '\n' ' ')" \
 		"id resource.json resource.yaml run spec.yaml status.yaml "
 	# Sizes are exact.

@@ -54,6 +54,8 @@ int fx_plane_open(struct fx_plane *f)
 	o.key_file = f->key;
 	o.limits = f->lim;
 	o.hold_runs = f->hold;
+	o.has_operators = f->has_operators;
+	o.operators = f->operators;
 	rc = plane_open(&f->p, &o, &e);
 	if (rc)
 		print_error("plane_open: %s\n", e.msg);

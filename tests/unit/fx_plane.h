@@ -21,6 +21,8 @@ struct fx_plane {
 	struct plane *p;	/* NULL until fx_plane_open() */
 	struct plane_limits lim;	/* opened with; defaults */
 	bool hold;		/* plane_opts.hold_runs; true */
+	bool has_operators;	/* plane_opts.has_operators; false */
+	gid_t operators;
 	struct plane_caller who;	/* this process */
 	struct err e;		/* of the last fx_put() */
 	void *keep[FX_KEEP_MAX];	/* freed by fx_plane_free() */

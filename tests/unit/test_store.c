@@ -623,6 +623,70 @@ static void schema_mismatch(void **state)
 	assert_int_equal(store_get(f->st, "wf-s", NULL, NULL), 0);
 }
 
+/* A record of format 1 (before owners), written as that version did:
+ * format, kind, serial, gen, ctime, mtime, slug length, slug, body. */
+static void raw_v1_record(const char *dir, const char *id, const char *slug,
+			  uint64_t serial)
+{
+	unsigned char v[64] = {1, 2};
+	size_t slen = strlen(slug);
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	MDB_val k = {strlen(id), (void *)id}, val = {35 + slen + 2, v};
+
+	for (int i = 0; i < 8; i++) {
+		v[2 + i] = (unsigned char)(serial >> (8 * i));
+		v[10 + i] = (unsigned char)(1 >> (8 * i));
+	}
+	v[34] = (unsigned char)slen;
+	memcpy(v + 35, slug, slen);
+	memcpy(v + 35 + slen, "{}", 2);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "rec", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &val, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* Owner, group and mode go through the store; a record written before
+ * they existed reads as STORE_OWNER_NONE, 0750, with its body intact. */
+static void owner_fields(void **state)
+{
+	struct fx *f = *state;
+	struct store_change c = put_change(1, "wf-own", "own", 0, "body");
+	struct store_rec h;
+	struct buf b = BUF_INIT(1 << 10);
+
+	c.hdr.serial = store_next_serial(f->st);
+	c.hdr.uid = 4242;
+	c.hdr.gid = 70000;
+	c.hdr.mode = 0751;
+	assert_int_equal(store_commit(f->st, &c, 1, NULL), 0);
+	assert_int_equal(store_get(f->st, "wf-own", &h, NULL), 0);
+	assert_int_equal(h.uid, 4242);
+	assert_int_equal(h.gid, 70000);
+	assert_int_equal(h.mode, 0751);
+	store_close(f->st);
+	f->st = NULL;
+	raw_v1_record(f->dir, "wf-old", "old", 77);
+	assert_int_equal(fx_open(f, 0, 0), 0);
+	assert_int_equal(store_get(f->st, "wf-old", &h, &b), 0);
+	assert_int_equal(h.uid, STORE_OWNER_NONE);
+	assert_int_equal(h.gid, STORE_OWNER_NONE);
+	assert_int_equal(h.mode, 0750);
+	assert_int_equal(h.serial, 77);
+	assert_string_equal(h.slug, "old");
+	assert_int_equal(b.len, 2);
+	assert_memory_equal(b.data, "{}", 2);
+	assert_int_equal(store_get(f->st, "wf-own", &h, NULL), 0);
+	assert_int_equal(h.uid, 4242);
+	buf_release(&b);
+}
+
 /* ---- stream chunks ---- */
 
 /* The byte at @off of stream @stream of @serial in every test. */
@@ -1152,6 +1216,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(map_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(schema_mismatch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(owner_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stream_chunks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stream_sets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stream_delete, setup, teardown),
