@@ -28,6 +28,10 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = fs_perm(fs, &c, &dir, ACT_LOOKUP);
 	if (rc == 0)
 		rc = fs_obj_child(fs, &dir, name, &o);
+	/* by-id/ hides contexts from all but operators, as it lists. */
+	if (rc == 0 && o.what == W_LINK && o.kind == KIND_EXECUTION_CONTEXT &&
+	    fs->shared && !plane_is_operator(fs->plane, &c))
+		rc = -ENOENT;
 	/* A spec the caller just unlinked looks gone to it (gone.h). */
 	if (rc == 0 && fs_obj_gone(fs, &o, c.pid, false))
 		rc = -ENOENT;
