@@ -307,8 +307,14 @@ static enum kind_id subject_kind(const char *subject, char *name,
 	size_t n;
 
 	name[0] = '\0';
-	if (!slash)
-		return KIND_COUNT;
+	if (!slash) {
+		/* a kind directory itself: "workflows" */
+		k = model_kind_by_dir(subject);
+		if (!k)
+			return KIND_COUNT;
+		snprintf(name, cap, "%s", k->dir);
+		return k->id;
+	}
 	end = strchr(slash + 1, '/');
 	n = end ? (size_t)(end - slash - 1) : strlen(slash + 1);
 	if (n < cap)
@@ -324,19 +330,38 @@ static enum kind_id subject_kind(const char *subject, char *name,
 
 /* The refusal in the audit log, with the errors line's message. */
 static void reject_audit(struct plane *p, const struct plane_caller *c,
-			 const char *subject, const struct err *e)
+			 const char *subject, const char *id,
+			 const struct err *e)
 {
 	char name[SLUG_MAX + 64], reason[ERR_MSG_MAX];
 	enum kind_id kind = subject_kind(subject, name, sizeof(name));
 
 	snprintf(reason, sizeof(reason), "%s", e->msg);
 	one_line(reason);
-	plane_audit_event(p, c, "deny", kind, name[0] ? name : subject, "",
+	plane_audit_event(p, c, "deny", kind, name[0] ? name : subject, id,
 			  e->code < 0 ? e->code : -EIO, reason, NULL, 0);
 }
 
+static void reject(struct plane *p, const struct plane_caller *c,
+		   const char *subject, const char *id, const struct err *e);
+
 void plane_reject(struct plane *p, const struct plane_caller *c,
 		  const char *subject, const struct err *e)
+{
+	reject(p, c, subject, "", e);
+}
+
+void plane_deny(struct plane *p, const struct plane_caller *c,
+		const char *subject, const char *id, const char *why)
+{
+	struct err e = { 0 };
+
+	err_set(&e, -EACCES, "permission denied: %s", why);
+	reject(p, c, subject, id ? id : "", &e);
+}
+
+static void reject(struct plane *p, const struct plane_caller *c,
+		   const char *subject, const char *id, const struct err *e)
 {
 	char now[40], line[ERR_MSG_MAX + 400];
 	int64_t ns;
@@ -356,7 +381,7 @@ void plane_reject(struct plane *p, const struct plane_caller *c,
 	one_line(line);
 	errlog_add(p->errs, c ? c->uid : 0, line);
 	fprintf(stderr, "%s\n", line);
-	reject_audit(p, c, subject, e);
+	reject_audit(p, c, subject, id, e);
 }
 
 int plane_errors(struct plane *p, uid_t uid, struct buf *out)

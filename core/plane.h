@@ -146,11 +146,11 @@ int plane_dir_setattr(struct plane *p, const struct plane_caller *c,
 
 /**
  * plane_deny() - record a refusal made outside the pipelines (fs/ found
- * @c may not open, list or remove @subject): as plane_reject() with
- * -EACCES and "permission denied: <why>".
+ * @c may not open, list or remove @subject, the resource @id or NULL): as
+ * plane_reject() with -EACCES and "permission denied: <why>".
  */
 void plane_deny(struct plane *p, const struct plane_caller *c,
-		const char *subject, const char *why);
+		const char *subject, const char *id, const char *why);
 
 typedef void (*plane_notify_fn)(void *ctx, enum plane_change what,
 				const struct plane_res *r);

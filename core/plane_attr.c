@@ -100,7 +100,7 @@ static int dir_store(struct plane *p, const struct plane_caller *c,
 	ch[0].len = (size_t)snprintf(text, sizeof(text), "%04o %u",
 				     (unsigned)d->mode, (unsigned)d->gid);
 	ch[0].body = text;
-	snprintf(h.slug, sizeof(h.slug), "%s/", model_kind(kind)->dir);
+	snprintf(h.slug, sizeof(h.slug), "%s", model_kind(kind)->dir);
 	snprintf(owner, sizeof(owner), "%u:%u", (unsigned)d->uid,
 		 (unsigned)d->gid);
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)d->mode);
@@ -204,15 +204,69 @@ static int attr_apply(struct plane *p, const struct plane_caller *c,
 	return rc;
 }
 
+/* A Workflow's default instance follows it while it has the same owner,
+ * group and mode (it was made with them): *@ih and @ibody when it does. */
+static bool follower(struct plane *p, const struct store_rec *wf,
+		     const struct buf *body, struct store_rec *ih,
+		     struct buf *ibody)
+{
+	struct doc *res = NULL;
+	const char *iid;
+	bool yes = false;
+
+	if (wf->kind != KIND_WORKFLOW || record_decode(body, &res, NULL,
+						       NULL) < 0)
+		return false;
+	iid = doc_get_str(res, "status.defaultInstanceId");
+	if (iid && store_get(p->st, iid, ih, ibody) == 0)
+		yes = ih->uid == wf->uid && ih->gid == wf->gid &&
+		      ih->mode == wf->mode;
+	doc_free(res);
+	return yes;
+}
+
+/* The change set: the record, its follower, one audit line per verb. */
+static size_t attr_changes(struct store_change *ch, const struct store_rec *h,
+			   const struct buf *body, uint64_t gen,
+			   const struct store_rec *ih, const struct buf *ibody,
+			   const struct buf *line)
+{
+	size_t n = 0, split;
+
+	ch[n++] = (struct store_change){ .op = STORE_PUT, .hdr = *h,
+		.body = body->data, .len = body->len, .expect_gen = gen };
+	if (ih)
+		ch[n++] = (struct store_change){ .op = STORE_PUT, .hdr = *ih,
+			.body = ibody->data, .len = ibody->len,
+			.expect_gen = ih->gen - 1 };
+	for (const char *s = line->data; s < line->data + line->len;
+	     s += split) {
+		split = (size_t)((const char *)memchr(s, '\n', line->len -
+			(size_t)(s - line->data)) - s) + 1;
+		ch[n++] = (struct store_change){ .op = STORE_AUDIT, .body = s,
+						 .len = split };
+	}
+	return n;
+}
+
+static void follow_attr(struct store_rec *ih, const struct store_rec *h)
+{
+	ih->uid = h->uid;
+	ih->gid = h->gid;
+	ih->mode = h->mode;
+	ih->gen++;
+}
+
 static int attr_commit(struct plane *p, const struct plane_caller *c,
 		       uint64_t serial, const struct plane_attr *a,
-		       struct store_rec *h, struct err *e)
+		       struct store_rec *h, struct store_rec *ih,
+		       bool *follows, struct err *e)
 {
 	struct buf body = BUF_INIT(STORE_BODY_MAX);
+	struct buf ibody = BUF_INIT(STORE_BODY_MAX);
 	struct buf line = BUF_INIT(2 * STORE_AUDIT_LINE_MAX);
-	struct store_change ch[3];
+	struct store_change ch[4];
 	uint64_t gen;
-	size_t n = 1, split;
 	int rc = store_get_serial(p->st, serial, h, &body);
 
 	if (rc == -ENOENT)
@@ -220,25 +274,21 @@ static int attr_commit(struct plane *p, const struct plane_caller *c,
 	if (rc == 0)
 		rc = attr_allowed(p, c, h, a, e);
 	gen = h->gen;
+	*follows = rc == 0 && follower(p, h, &body, ih, &ibody);
 	if (rc == 0)
 		rc = attr_apply(p, c, h, a, &line);
 	if (rc < 0)
 		goto out;
-	memset(ch, 0, sizeof(ch));
-	ch[0] = (struct store_change){ .op = STORE_PUT, .hdr = *h,
-		.body = body.data, .len = body.len, .expect_gen = gen };
-	/* one line per verb: split at the first newline */
-	for (const char *s = line.data; s < line.data + line.len; s += split) {
-		split = (size_t)((const char *)memchr(s, '\n', line.len -
-			(size_t)(s - line.data)) - s) + 1;
-		ch[n++] = (struct store_change){ .op = STORE_AUDIT, .body = s,
-						 .len = split };
-	}
-	rc = store_commit(p->st, ch, n, e);
+	if (*follows)
+		follow_attr(ih, h);
+	rc = store_commit(p->st, ch, attr_changes(ch, h, &body, gen,
+						  *follows ? ih : NULL,
+						  &ibody, &line), e);
 	if (rc == 0)
 		plane_audit_copy(p, &line);
 out:
 	buf_release(&body);
+	buf_release(&ibody);
 	buf_release(&line);
 	return rc;
 }
@@ -247,26 +297,23 @@ int plane_setattr(struct plane *p, const struct plane_caller *c,
 		  uint64_t serial, const struct plane_attr *a,
 		  struct plane_res *out, struct err *e)
 {
-	struct store_rec h;
+	struct store_rec h, ih;
+	struct plane_res ir;
+	bool follows = false;
 	int rc = -ESTALE;
 
 	for (int i = 0; i < PLANE_RETRIES && rc == -ESTALE; i++) {
 		memset(e, 0, sizeof(*e));
-		rc = attr_commit(p, c, serial, a, &h, e);
+		rc = attr_commit(p, c, serial, a, &h, &ih, &follows, e);
 	}
 	if (rc < 0)
 		return rc;
 	plane_res_from_hdr(out, &h);
 	if (p->notify)
 		p->notify(p->notify_ctx, PLANE_UPDATED, out);
+	if (p->notify && follows) {
+		plane_res_from_hdr(&ir, &ih);
+		p->notify(p->notify_ctx, PLANE_UPDATED, &ir);
+	}
 	return 0;
-}
-
-void plane_deny(struct plane *p, const struct plane_caller *c,
-		const char *subject, const char *why)
-{
-	struct err e = { 0 };
-
-	err_set(&e, -EACCES, "permission denied: %s", why);
-	plane_reject(p, c, subject, &e);
 }

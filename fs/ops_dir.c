@@ -25,13 +25,12 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	memset(&o, 0, sizeof(o));
 	if (rc == 0 && fs_obj_is_dir(&dir))
-		rc = fs_perm(fs, &c, &dir, ACT_LOOKUP);
+		rc = fs_perm_child(fs, &c, &dir, ACT_LOOKUP, name);
 	if (rc == 0)
 		rc = fs_obj_child(fs, &dir, name, &o);
-	/* by-id/ hides contexts from all but operators, as it lists. */
-	if (rc == 0 && o.what == W_LINK && o.kind == KIND_EXECUTION_CONTEXT &&
-	    fs->shared && !plane_is_operator(fs->plane, &c))
-		rc = -ENOENT;
+	/* by-id/<id> of a context takes what executioncontexts/ does. */
+	if (rc == 0 && o.what == W_LINK)
+		rc = fs_perm(fs, &c, &o, ACT_LOOKUP);
 	/* A spec the caller just unlinked looks gone to it (gone.h). */
 	if (rc == 0 && fs_obj_gone(fs, &o, c.pid, false))
 		rc = -ENOENT;

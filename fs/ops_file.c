@@ -195,7 +195,7 @@ static int create_in(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 		rc = recreate(fs, req, dir, name, fi, e, h);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	rc = fs_perm(fs, &c, dir, ACT_CREATE);
+	rc = fs_perm_child(fs, &c, dir, ACT_CREATE, name);
 	if (rc == 0)
 		rc = new_node_type(fs, dir, name, &type);
 	if (rc < 0)

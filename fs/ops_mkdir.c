@@ -76,7 +76,7 @@ static int make_draft(struct fs *fs, fuse_req_t req, const struct fs_obj *dir,
 		return -EPERM;
 	rc = fs_name_check(name);
 	if (rc == 0)
-		rc = fs_perm(fs, &c, dir, ACT_CREATE);
+		rc = fs_perm_child(fs, &c, dir, ACT_CREATE, name);
 	if (rc == 0)
 		rc = check_draft_name(fs, req, dir, name);
 	if (rc == 0)

@@ -255,8 +255,11 @@ void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	struct fs *fs = fs_of(req);
 	char target[NAME_MAX * 2 + 8];
 	struct fs_obj o;
+	struct plane_caller c = fs_caller(req);
 	int rc = fs_obj_get(fs, ino, &o);
 
+	if (rc == 0 && o.what == W_LINK)
+		rc = fs_perm(fs, &c, &o, ACT_READ);
 	if (rc == 0)
 		rc = o.what == W_LINK ? fs_link_target(&o, target,
 						       sizeof(target))

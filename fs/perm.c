@@ -6,6 +6,7 @@
 #include "perm.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,14 +176,18 @@ static int deny(struct fs *fs, const struct plane_caller *c,
 	else
 		snprintf(why, sizeof(why), "%s %s is for %s", act_word(act),
 			 what, want < 0 ? "operators only" : "its owner only");
-	plane_deny(fs->plane, c, subject, why);
+	plane_deny(fs->plane, c, subject,
+		   fs_ino_is_res(o->ino) ? o->res.id : NULL, why);
 	return -EACCES;
 }
 
+/* @name: the name looked up or made in it, for the message; or NULL. */
 static int perm_kinddir(struct fs *fs, const struct plane_caller *c,
-			const struct fs_obj *o, enum fs_act act)
+			const struct fs_obj *o, enum fs_act act,
+			const char *name)
 {
 	struct plane_dir d;
+	char what[NAME_MAX + 32];
 	int want = act == ACT_LIST ? PLANE_MAY_READ :
 		   act == ACT_LOOKUP ? PLANE_MAY_USE :
 				       PLANE_MAY_WRITE | PLANE_MAY_USE;
@@ -190,8 +195,9 @@ static int perm_kinddir(struct fs *fs, const struct plane_caller *c,
 	plane_dir_attr(fs->plane, o->kind, &d);
 	if (plane_may(fs->plane, c, d.uid, d.gid, d.mode, (unsigned)want))
 		return 0;
-	return deny(fs, c, o, act, "the directory", d.uid, d.gid, d.mode,
-		    want);
+	snprintf(what, sizeof(what), name ? "the directory (for \"%s\")" :
+		 "the directory%s", name ? name : "");
+	return deny(fs, c, o, act, what, d.uid, d.gid, d.mode, want);
 }
 
 static int perm_res(struct fs *fs, const struct plane_caller *c,
@@ -213,6 +219,8 @@ static int perm_res(struct fs *fs, const struct plane_caller *c,
 	return deny(fs, c, o, act, "it", r->uid, r->gid, r->mode, want);
 }
 
+/* A document being written holds secret values as written: only its
+ * writer reads or writes it (operators too only remove it). */
 static int perm_mem(struct fs *fs, const struct plane_caller *c,
 		    const struct fs_obj *o, enum fs_act act)
 {
@@ -220,25 +228,55 @@ static int perm_mem(struct fs *fs, const struct plane_caller *c,
 	gid_t gid;
 
 	tree_owner(fs->tree, o->node, &uid, &gid);
-	if (c->uid == uid || plane_is_operator(fs->plane, c))
+	if (c->uid == uid || (act == ACT_REMOVE &&
+			      plane_is_operator(fs->plane, c)))
 		return 0;
 	return deny(fs, c, o, act, "a document being written", uid, gid, 0,
 		    0);
 }
 
+/* The kind directory a resource's object is reached through: x on it,
+ * checked again here because the kernel may have skipped the lookup
+ * (a name another user resolved stays in its cache). */
+static int perm_through(struct fs *fs, const struct plane_caller *c,
+			const struct fs_obj *o, enum fs_act act)
+{
+	const struct kind *k = model_kind(o->kind);
+	struct plane_dir d;
+	char what[64];
+
+	plane_dir_attr(fs->plane, o->kind, &d);
+	if (plane_may(fs->plane, c, d.uid, d.gid, d.mode, PLANE_MAY_USE))
+		return 0;
+	snprintf(what, sizeof(what), "it: going into %s/", k ? k->dir : "");
+	return deny(fs, c, o, act, what, d.uid, d.gid, d.mode,
+		    PLANE_MAY_USE);
+}
+
 int fs_perm(struct fs *fs, const struct plane_caller *c,
 	    const struct fs_obj *o, enum fs_act act)
 {
-	if (!fs->shared || plane_is_operator(fs->plane, c))
+	return fs_perm_child(fs, c, o, act, NULL);
+}
+
+int fs_perm_child(struct fs *fs, const struct plane_caller *c,
+		  const struct fs_obj *o, enum fs_act act, const char *name)
+{
+	if (!fs->shared)
+		return 0;
+	if (o->what == W_MEM)
+		return perm_mem(fs, c, o, act);
+	if (plane_is_operator(fs->plane, c))
 		return 0;
 	switch (o->what) {
 	case W_KINDDIR:
-		return perm_kinddir(fs, c, o, act);
+		return perm_kinddir(fs, c, o, act, name);
 	case W_AUDIT:
 		return deny(fs, c, o, act, "the audit log", 0, 0, 0, -1);
-	case W_MEM:
-		return perm_mem(fs, c, o, act);
 	default:
-		return fs_ino_is_res(o->ino) ? perm_res(fs, c, o, act) : 0;
+		if (!fs_ino_is_res(o->ino))
+			return 0;
+		return perm_through(fs, c, o, act) < 0 ? -EACCES :
+							 perm_res(fs, c, o, act);
 	}
 }

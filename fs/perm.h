@@ -33,6 +33,13 @@ int fs_perm(struct fs *fs, const struct plane_caller *c,
 	    const struct fs_obj *o, enum fs_act act);
 
 /**
+ * fs_perm_child() - fs_perm() of @act (ACT_LOOKUP or ACT_CREATE) in
+ * directory @o for the name @name, which the refusal's message names.
+ */
+int fs_perm_child(struct fs *fs, const struct plane_caller *c,
+		  const struct fs_obj *o, enum fs_act act, const char *name);
+
+/**
  * fs_groups_fill() - the supplementary groups of @c's process (@req),
  * from a cache of one second per process (the kernel reads them from
  * /proc on every miss).

@@ -230,17 +230,18 @@ static void references_take_x(void **state)
 				"spec: {workflowInstanceId: w-default}\n",
 				NULL), -EACCES);
 	assert_false(fx_exists(f, KIND_WORKFLOW_EXECUTION, "r1"));
-	/* o+x on the workflow: the file and run work; the instance of A
-	 * still takes x on the instance */
+	/* o+x on the workflow: the file, run and its default instance
+	 * (which follows its workflow's mode) work */
 	assert_int_equal(chmod_as(f, &A, w.serial, 0751), 0);
 	assert_int_equal(put_as(f, &C, KIND_WORKFLOW_EXECUTION, "r1.yaml",
 				run, &r), 0);
 	assert_int_equal(r.uid, 5003);
 	assert_int_equal(plane_run(f->p, &C, w.serial, "", 0, NULL, &f->e), 0);
+	assert_int_equal(fx_lookup(f, KIND_WORKFLOW_INSTANCE,
+				   "w-default").mode, 0751);
 	assert_int_equal(put_as(f, &C, KIND_WORKFLOW_EXECUTION, "r2.yaml",
 				"spec: {workflowInstanceId: w-default}\n",
-				NULL), -EACCES);
-	assert_non_null(strstr(f->e.msg, "WorkflowInstance \"w-default\""));
+				NULL), 0);
 	/* An Environment without x cannot be bound, nor used through an
 	 * instance that binds it */
 	assert_int_equal(put_as(f, &A, KIND_ENVIRONMENT, "prod.yaml",
@@ -252,6 +253,11 @@ static void references_take_x(void **state)
 	assert_int_equal(put_as(f, &A, KIND_WORKFLOW_INSTANCE, "ai.yaml",
 				"spec: {workflowId: w, envRefs: "
 				"[{slug: prod}]}\n", &i), 0);
+	/* an instance of one's own takes x on it */
+	assert_int_equal(put_as(f, &C, KIND_WORKFLOW_EXECUTION, "r4.yaml",
+				"spec: {workflowInstanceId: ai}\n", NULL),
+			 -EACCES);
+	assert_non_null(strstr(f->e.msg, "WorkflowInstance \"ai\""));
 	assert_int_equal(chmod_as(f, &A, i.serial, 0751), 0);
 	assert_int_equal(put_as(f, &C, KIND_WORKFLOW_EXECUTION, "r3.yaml",
 				"spec: {workflowInstanceId: ai}\n", NULL),
