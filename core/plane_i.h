@@ -220,10 +220,12 @@ int errlog_read(struct errlog *el, uid_t uid, struct buf *out);
 
 /* plane_run.c: the child execution of a RUN workflow task, created (not
  * started) with @input_json as its triggerMessage; @parent and @task go
- * into its triggerMetadata. */
-int plane_run_child(struct plane *p, uid_t uid, const char *wf_ref,
-		    const char *input_json, const char *parent,
-		    const char *task, struct plane_res *out, struct err *e);
+ * into its triggerMetadata.  @who is the parent's creator, groups
+ * included: it needs x on the workflow, and the child is its. */
+int plane_run_child(struct plane *p, const struct plane_caller *who,
+		    const char *wf_ref, const char *input_json,
+		    const char *parent, const char *task, struct plane_res *out,
+		    struct err *e);
 
 /* pipeline.c: the user name of @uid (cached), or "uid-N". */
 void plane_actor(struct plane *p, uid_t uid, char *out, size_t cap);

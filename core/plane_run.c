@@ -170,23 +170,24 @@ static int child_spec(const char *input_json, const char *parent,
 	return 0;
 }
 
-int plane_run_child(struct plane *p, uid_t uid, const char *wf_ref,
-		    const char *input_json, const char *parent,
-		    const char *task, struct plane_res *out, struct err *e)
+int plane_run_child(struct plane *p, const struct plane_caller *who,
+		    const char *wf_ref, const char *input_json,
+		    const char *parent, const char *task, struct plane_res *out,
+		    struct err *e)
 {
-	struct plane_caller c = { .uid = uid, .gid = getgid(),
-				  .pid = getpid() };
+	struct plane_caller c = *who;
 	struct doc *spec = NULL, *wf = NULL;
 	struct store_rec h;
 	int rc;
 
+	/* Started by its parent's run: the daemon's pid, the parent's
+	 * creator (x on the workflow, the child's owner). */
+	c.pid = getpid();
 	rc = record_resolve(p, model_kind(KIND_WORKFLOW), wf_ref, &h, &wf, e);
 	if (rc == 0)
 		rc = child_spec(input_json, parent, task, &spec);
 	if (rc == 0)
 		rc = submit(p, &c, wf, h.id, spec, PLANE_WRITE_CHILD, out, e);
-	/* Started by its parent's run: the daemon's pid, the parent's
-	 * creator's uid. */
 	if (rc == 0 && out)
 		plane_audit_event(p, &c, "run", KIND_WORKFLOW_EXECUTION,
 				  out->slug, out->id, 0, NULL, NULL, 0);

@@ -8,7 +8,10 @@
  * handlers (libfuse's among them) can run in the copy.  From there on the
  * keeper and the program make only async-signal-safe calls: the daemon has
  * other threads, whose locks may be held at the moment of fork.  The keeper
- * forks the program with _Fork(), which runs no atfork handlers.
+ * forks the program with _Fork(), which runs no atfork handlers.  A
+ * program that runs as another user switches to it by raw system calls:
+ * glibc's setresuid() and friends make every thread of the process follow
+ * (the copy has only one, but the wrappers take locks and signal).
  *
  * The group id is the keeper's pid.  proc_wait() kills what is left of the
  * group before it reaps the keeper: while the keeper is an unreaped zombie
@@ -19,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -34,6 +38,18 @@ static const int keeper_ignores[] = {
 
 #define N_IGNORED (sizeof(keeper_ignores) / sizeof(keeper_ignores[0]))
 
+/* The calls that take 32-bit ids, where the plain ones take 16-bit ids
+ * (i386, arm). */
+#ifdef SYS_setresuid32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETRESGID SYS_setresgid32
+#define SYS_SETRESUID SYS_setresuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETRESGID SYS_setresgid
+#define SYS_SETRESUID SYS_setresuid
+#endif
+
 /* Everything the keeper and the program need, made before fork. */
 struct launch {
 	const struct proc_spec *s;
@@ -45,6 +61,7 @@ struct launch {
 	int err[2];		/* stderr pipe, likewise fd 2 */
 	int armed[2];		/* EOF on [0]: the death signal is armed */
 	int max_fd;		/* close loop bound, without close_range */
+	char uid_text[24];	/* s->uid in decimal, for a failed switch */
 };
 
 /* ---- in the keeper and the program: async-signal-safe calls only ---- */
@@ -154,11 +171,28 @@ static int keeper_fds(const struct launch *l)
 	return 0;
 }
 
+/* Become s->uid: the groups first, while that is still allowed, the uid
+ * last, since it gives up the right to change the others. */
+static int switch_user(const struct proc_spec *s)
+{
+	if (syscall(SYS_SETGROUPS, (long)s->ngroups, s->groups) < 0 ||
+	    syscall(SYS_SETRESGID, (long)s->gid, (long)s->gid,
+		    (long)s->gid) < 0 ||
+	    syscall(SYS_SETRESUID, (long)s->uid, (long)s->uid,
+		    (long)s->uid) < 0)
+		return -1;
+	return 0;
+}
+
 __attribute__((noreturn))
 static void program_main(const struct launch *l)
 {
 	size_t i;
 
+	if (l->s->as_user && switch_user(l->s) < 0) {
+		say("cannot switch to uid ", l->uid_text, errno);
+		_exit(127);
+	}
 	/* Ignored signals would stay ignored across execve. */
 	for (i = 0; i < N_IGNORED; i++)
 		set_disposition(keeper_ignores[i], SIG_DFL);
@@ -243,6 +277,8 @@ static void launch_init(struct launch *l, const struct proc_spec *s)
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
 	    nofile.rlim_cur < (rlim_t)l->max_fd)
 		l->max_fd = (int)nofile.rlim_cur;
+	/* At most 10 digits: it always fits. */
+	snprintf(l->uid_text, sizeof(l->uid_text), "%u", (unsigned)s->uid);
 }
 
 static void launch_release(struct launch *l)
@@ -265,6 +301,9 @@ static int check_spec(const struct proc_spec *s, struct err *e)
 	if (!s->argv || !s->argv[0] || !s->envp)
 		return err_set(e, -EINVAL, "program %s: no argv or envp",
 			       s->path);
+	if (s->as_user && s->ngroups && !s->groups)
+		return err_set(e, -EINVAL, "program %s: no groups for uid %u",
+			       s->path, (unsigned)s->uid);
 	if (access(s->path, X_OK) < 0)
 		return fail(e, -errno, "cannot execute", s->path);
 	return 0;

@@ -25,6 +25,17 @@
  * daemon: it shares the daemon's memory copy-on-write for the task's
  * lifetime and inherits its "not dumpable" flag and rlimits.
  *
+ * A spec with as_user makes the program (never the keeper, which stays
+ * the daemon's so that it can kill the group when the daemon dies) switch
+ * to that user between fork and execve: supplementary groups, then the
+ * real, effective and saved gid, then the uid, by raw system calls (the
+ * glibc wrappers signal every thread of the daemon's copy and are not
+ * async-signal-safe).  This needs root (CAP_SETUID, CAP_SETGID).  The
+ * change of ids leaves the program "not dumpable" (if the daemon's flag
+ * had not already) until execve, which sets the flag again for the user's
+ * own program: the user can neither trace it nor read the daemon's memory
+ * in it before then.
+ *
  * The daemon must not ignore SIGCHLD nor set SA_NOCLDWAIT: the keepers
  * would be reaped by the kernel and proc_wait() could not report them.
  *
@@ -55,20 +66,30 @@ struct proc_spec {
 	char *const *argv;	/* NULL-terminated */
 	char *const *envp;	/* NULL-terminated; the whole environment */
 	const char *cwd;	/* working directory; NULL: "/" */
+	bool as_user;		/* run the program as uid, gid, groups */
+	uid_t uid;
+	gid_t gid;		/* real, effective and saved gid */
+	const gid_t *groups;	/* supplementary groups, ngroups of them
+				   (borrowed; NULL when ngroups is 0) */
+	size_t ngroups;
 };
 
 /**
  * proc_spawn() - start @s as described above.  *@out is written only on
  * success.
- * Return: 0; -EINVAL when the path is not absolute or argv/envp is
- *   missing; -ENOENT, -EACCES, -ENOTDIR... when the program cannot be
- *   executed as far as access(2) tells, or the working directory cannot be
- *   opened; -EAGAIN, -EMFILE, -ENFILE, -ENOMEM when out of resources; each
- *   with a message.  A failure only known after fork (execve fails, e.g.
- *   a script's interpreter is missing, or the working directory cannot be
- *   entered) is reported through proc_wait() as exit status 127, with a
- *   line on the task's stderr: "execfs: cannot execute <path>: <reason>"
- *   or "execfs: cannot enter the working directory <dir>: <reason>".
+ * Return: 0; -EINVAL when the path is not absolute, argv/envp is
+ *   missing, or as_user has ngroups but no groups; -ENOENT, -EACCES,
+ *   -ENOTDIR... when the program cannot be executed as far as access(2)
+ *   tells (the daemon's access, not as_user's), or the working directory
+ *   cannot be opened; -EAGAIN, -EMFILE, -ENFILE, -ENOMEM when out of
+ *   resources; each with a message.  A failure only known after fork
+ *   (execve fails, e.g. a script's interpreter is missing or as_user may
+ *   not execute the program; the working directory cannot be entered; the
+ *   switch to as_user's identity is refused) is reported through
+ *   proc_wait() as exit status 127, with a line on the task's stderr:
+ *   "execfs: cannot execute <path>: <reason>", "execfs: cannot enter the
+ *   working directory <dir>: <reason>" or "execfs: cannot switch to uid
+ *   <uid>: <reason>".
  */
 int proc_spawn(struct proc *out, const struct proc_spec *s, struct err *e);
 

@@ -13,13 +13,10 @@
 #include "audit.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +43,7 @@ static int load(struct run *r, struct err *e)
 	if (rc < 0)
 		return err_set(e, rc, "execution %s: cannot load it", r->id);
 	memcpy(r->slug, h.slug, sizeof(r->slug));
+	run_who_from(r, &h);
 	phase = doc_get_str(r->exec, "status.phase");
 	if (!phase || strcmp(phase, "PENDING"))
 		return -EALREADY;
@@ -111,7 +109,7 @@ static int arm_redactor(struct run *r, struct err *e)
 static void audit_secrets(struct run *r)
 {
 	struct audit_src src[RUN_SRC_MAX];
-	struct plane_caller c = { .uid = r->uid, .gid = getgid(), .pid = 0 };
+	const struct plane_caller *c = &r->who;
 
 	if (!r->env.nsrc)
 		return;
@@ -120,28 +118,20 @@ static void audit_secrets(struct run *r)
 		src[i].id = r->env.src[i].id;
 		src[i].name = r->env.src[i].slug;
 	}
-	plane_audit_event(r->p, &c, "use-secrets", KIND_WORKFLOW_EXECUTION,
+	plane_audit_event(r->p, c, "use-secrets", KIND_WORKFLOW_EXECUTION,
 			  r->slug, r->id, 0, NULL, src, r->env.nsrc);
 }
 
-/* STATE/runs/<execution id>/, shared by the run's tasks. */
-static int make_workdir(struct run *r, struct err *e)
+/* The creator's groups, for its tasks and its sub-workflows' checks. */
+static int creator_groups(struct run *r, struct err *e)
 {
-	char runs[PATH_MAX];
-	int n;
+	int rc = run_who_groups(r, e);
 
-	n = snprintf(runs, sizeof(runs), "%s/runs", r->p->state_dir);
-	if (n < 0 || (size_t)n >= sizeof(runs))
-		return err_set(e, -ENAMETOOLONG, "state directory path too "
-			       "long");
-	if (mkdir(runs, 0700) < 0 && errno != EEXIST)
-		return err_set(e, -errno, "cannot create %s", runs);
-	n = snprintf(r->workdir, sizeof(r->workdir), "%s/%s", runs, r->id);
-	if (n < 0 || (size_t)n >= sizeof(r->workdir))
-		return err_set(e, -ENAMETOOLONG, "work directory path too long");
-	if (mkdir(r->workdir, 0700) < 0 && errno != EEXIST)
-		return err_set(e, -errno, "cannot create the work directory");
-	return 0;
+	if (rc == 0 && r->ngroups_all > PLANE_GROUPS_MAX)
+		run_warn(r, "uid %u, who created the execution, is in %d "
+			 "groups: its tasks get the first %d",
+			 (unsigned)r->who.uid, r->ngroups_all, PLANE_GROUPS_MAX);
+	return rc;
 }
 
 static int prepare(struct run *r, struct err *e)
@@ -175,8 +165,10 @@ static int prepare(struct run *r, struct err *e)
 		rc = arm_redactor(r, e);
 	if (rc == 0)
 		rc = run_expr_init(r, e);
+	if (rc == 0)
+		rc = creator_groups(r, e);
 	if (rc == 0 && !r->dry)
-		rc = make_workdir(r, e);
+		rc = run_dir_make(r, e);
 	return rc == 0 ? 0 : 1;
 }
 
@@ -540,24 +532,6 @@ static const char *final_phase(struct run *r)
 	}
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag,
-		    struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void remove_workdir(struct run *r)
-{
-	if (r->workdir[0])
-		nftw(r->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
-
 static void finish(struct run *r)
 {
 	struct err e = { 0 };
@@ -624,7 +598,7 @@ static void cleanup(struct run *r)
 {
 	sink_close(r->log);
 	sink_close(r->events);
-	remove_workdir(r);
+	run_dir_remove(r);
 	redactor_free(r->red);
 	redactor_free(r->red_lit);
 	run_env_release(&r->env);
@@ -681,6 +655,7 @@ int run_interrupt_stored(struct plane *p, const char *id, struct err *e)
 	if (rc == 0) {
 		r.serial = h.serial;
 		memcpy(r.slug, h.slug, sizeof(r.slug));
+		run_who_from(&r, &h);	/* its warnings go to its creator */
 		r.status = doc_clone(doc_map_get(r.exec, "status"));
 		if (snprintf(r.workdir, sizeof(r.workdir), "%s/runs/%s",
 			     p->state_dir, id) >= (int)sizeof(r.workdir))

@@ -3,8 +3,9 @@
  * recovery, sweeper), run.c (one run from start to end), run_status.c
  * (status and events), run_task.c (task kinds), run_shell.c (RUN
  * processes and their output), run_flow.c (SWITCH, FOR, FORK, TRY),
- * run_http.c (HTTP_CALL), run_sub.c (RUN workflow) and run_expr.c (the
- * expression state, rendered configs, redacted copies).
+ * run_http.c (HTTP_CALL), run_sub.c (RUN workflow), run_expr.c (the
+ * expression state, rendered configs, redacted copies), run_who.c (the
+ * creator, whom the tasks run as) and run_dir.c (the work directory).
  *
  * Locking: a run may have several threads (FORK branches).  Every one of
  * them holds the run's lock r->mu while it touches anything of the run
@@ -143,7 +144,15 @@ struct run {
 	uint64_t serial;
 	char id[IDS_ID_MAX];
 	char slug[SLUG_MAX + 1];
-	uid_t uid;			/* gets the run's warnings in errors */
+	struct plane_caller who;	/* the execution's creator (its record's
+					   owner and group; pid 0): the tasks
+					   run as it, it gets the run's
+					   warnings in errors.  Until load():
+					   the uid alone */
+	bool as_creator;		/* the daemon is root and who is not:
+					   task processes switch to who */
+	int ngroups_all;		/* who's groups, before the cut to
+					   PLANE_GROUPS_MAX */
 	_Atomic int stop;		/* enum run_stop */
 	int wake_fd;			/* eventfd: a stop wakes the run */
 	struct run_link link;		/* a child run's parent; tree NULL
@@ -289,6 +298,25 @@ void run_trace(struct run *r, struct run_task *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* {dryRun: true, @key: @v} (takes @v) */
 struct doc *run_dry_output(const char *key, struct doc *v);
+
+/* run_who.c: r->who and r->as_creator from the execution's header @h
+ * (an owner from before owners is the daemon's user) */
+void run_who_from(struct run *r, const struct store_rec *h);
+/* r->who's supplementary groups: getgrouplist() of its user name, none
+ * for a uid without a passwd entry; looked up when who is not the
+ * daemon's user (else they are never used).  Return: 0; -ENOMEM, -EIO...
+ * when the user database cannot be read, with a message. */
+int run_who_groups(struct run *r, struct err *e);
+
+/* run_dir.c: the work directory STATE/runs/<id> (r->workdir), made for
+ * r->who: owned by it when tasks run as it.  Return: 0; -errno with a
+ * message. */
+int run_dir_make(struct run *r, struct err *e);
+/* remove r->workdir and everything under it, without following links */
+void run_dir_remove(struct run *r);
+/* startup: STATE and STATE/runs searchable by others when the daemon is
+ * root (a warning on stderr for a directory above STATE that is not) */
+int run_dir_prepare(struct plane *p, struct err *e);
 
 /* run_shell.c: RUN shell/script */
 int run_shell(struct run *r, struct run_task *t, const struct doc *cfg);

@@ -482,6 +482,16 @@ static void io_release(struct task_io *io)
 	proc_release(&io->pr);
 }
 
+/* The process runs as the execution's creator when the daemon is root. */
+static void as_creator(struct proc_spec *ps, const struct run *r)
+{
+	ps->as_user = r->as_creator;
+	ps->uid = r->who.uid;
+	ps->gid = r->who.gid;
+	ps->groups = r->who.groups;
+	ps->ngroups = r->who.ngroups;
+}
+
 static int start(struct task_io *io, const struct doc *cfg)
 {
 	char **argv = NULL, **envp = NULL, *display = NULL;
@@ -496,6 +506,7 @@ static int start(struct task_io *io, const struct doc *cfg)
 		ps.argv = argv;
 		ps.envp = envp;
 		ps.cwd = io->r->workdir;
+		as_creator(&ps, io->r);
 		rc = proc_spawn(&io->pr, &ps, &e);
 	}
 	if (rc < 0)

@@ -623,6 +623,6 @@ void run_warn(struct run *r, const char *fmt, ...)
 	plane_now(&ns, now, sizeof(now));
 	snprintf(line, sizeof(line), "%s workflowexecutions/%s: warning: %s",
 		 now, r->slug, msg);
-	errlog_add(r->p->errs, r->uid, line);
+	errlog_add(r->p->errs, r->who.uid, line);
 	fprintf(stderr, "execfs: %s\n", line);
 }

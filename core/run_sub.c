@@ -127,8 +127,8 @@ static int start_child(struct run *r, struct run_task *t, const char *json,
 	const char *ref = doc_get_str(t->cfg, "workflow");
 	struct run_link link = { r->tree, t->sc->depth + 1, done_fd };
 	struct err e = { 0 };
-	int rc = plane_run_child(r->p, r->uid, ref ? ref : "", json, r->slug,
-				 t->path, c, &e);
+	int rc = plane_run_child(r->p, &r->who, ref ? ref : "", json,
+				 r->slug, t->path, c, &e);
 
 	if (rc < 0) {
 		run_fmt(t->error, sizeof(t->error), "cannot create the "
@@ -138,8 +138,8 @@ static int start_child(struct run *r, struct run_task *t, const char *json,
 	}
 	rc = link_entry(r, t, c);
 	if (rc == 0)
-		rc = runner_launch_child(r->rr, c->id, c->serial, r->uid,
-					 &link);
+		rc = runner_launch_child(r->rr, c->id, c->serial,
+					 r->who.uid, &link);
 	if (rc < 0) {
 		run_fmt(t->error, sizeof(t->error), "cannot start the "
 			"sub-workflow execution %s", c->slug);

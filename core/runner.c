@@ -102,7 +102,7 @@ static struct run *run_alloc(struct runner *rr, const char *id,
 	r->rr = rr;
 	r->p = rr->p;
 	r->serial = serial;
-	r->uid = uid;
+	r->who.uid = uid;
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->link.done_fd = -1;
 	pthread_mutex_init(&r->mu, NULL);
@@ -253,9 +253,12 @@ static int recover_one(void *ctx, const struct store_rec *h,
 	struct runner *rr = ctx;
 	const char *phase = doc_get_str(res, "status.phase");
 	struct err e = { 0 };
+	struct plane_res owner;
 
+	/* Its owner created it (the run reads its group when it loads it). */
+	plane_res_from_hdr(&owner, h);
 	if (phase && !strcmp(phase, "PENDING"))
-		runner_launch(rr, h->id, h->serial, getuid());
+		runner_launch(rr, h->id, h->serial, owner.uid);
 	else if (phase && !strcmp(phase, "IN_PROGRESS") &&
 		 run_interrupt_stored(rr->p, h->id, &e) < 0)
 		fprintf(stderr, "execfs: recovering %s: %s\n", h->slug, e.msg);
@@ -294,8 +297,14 @@ static void *sweeper(void *arg)
 
 int runner_start(struct runner *rr, struct err *e)
 {
-	int rc = recover(rr);
+	struct err de = { 0 };
+	int rc;
 
+	/* Not fatal: each run says so again when it cannot make its work
+	 * directory. */
+	if (run_dir_prepare(rr->p, &de) < 0)
+		fprintf(stderr, "execfs: %s\n", de.msg);
+	rc = recover(rr);
 	if (rc < 0)
 		return err_set(e, rc, "cannot recover the executions in the "
 			       "store");

@@ -40,9 +40,11 @@ void runner_free(struct runner *r);
 
 /**
  * runner_launch() - start the run of the PENDING execution @id (@serial);
- * @uid is whose errors get the run's warnings.  A run already going for it
- * is not started twice.  Return: 0; -ESHUTDOWN (stopping); -EAGAIN;
- * -ENOMEM.
+ * @uid is its creator, the owner of its record (the run reads the owner
+ * and group again when it loads the execution: its tasks run as that
+ * user when the daemon is root; its errors get the run's warnings).  A
+ * run already going for it is not started twice.
+ * Return: 0; -ESHUTDOWN (stopping); -EAGAIN; -ENOMEM.
  */
 int runner_launch(struct runner *r, const char *id, uint64_t serial,
 		  uid_t uid);

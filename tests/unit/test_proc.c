@@ -2,7 +2,8 @@
  * test_proc.c - task processes: output on the right pipes, exit codes and
  * signals, a clean environment, process groups killed as a whole (by
  * proc_kill, by proc_wait, and by the death of the spawning thread or
- * process), no descriptor or signal state leaking into the program.
+ * process), no descriptor or signal state leaking into the program, the
+ * program (not its keeper) switched to another user when asked.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,7 +48,10 @@ static long now_ms(void)
 static void spawn_sh(struct proc *pr, const char *script, const char *cwd)
 {
 	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
-	struct proc_spec s = { "/bin/sh", argv, clean_env, cwd };
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv,
+		.envp = clean_env, .cwd = cwd,
+	};
 	struct err e = { 0 };
 
 	assert_int_equal(proc_spawn(pr, &s, &e), 0);
@@ -227,7 +231,10 @@ static void test_environment_is_envp(void **state)
 {
 	char *argv[] = { "/usr/bin/env", NULL };
 	char *envp[] = { "A=1", "B=two words", "EMPTY=", NULL };
-	struct proc_spec s = { "/usr/bin/env", argv, envp, NULL };
+	struct proc_spec s = {
+		.path = "/usr/bin/env", .argv = argv,
+		.envp = envp, .cwd = NULL,
+	};
 	struct proc pr;
 	struct result r;
 
@@ -248,7 +255,10 @@ static void test_cwd(void **state)
 	struct result r;
 	struct err e = { 0 };
 	char *argv[] = { "/bin/pwd", "-P", NULL };
-	struct proc_spec s = { "/bin/pwd", argv, clean_env, tmpl };
+	struct proc_spec s = {
+		.path = "/bin/pwd", .argv = argv,
+		.envp = clean_env, .cwd = tmpl,
+	};
 
 	(void)state;
 	assert_non_null(mkdtemp(tmpl));
@@ -274,7 +284,10 @@ static void test_program_not_found(void **state)
 {
 	char tmpl[] = "/tmp/execfs-proc-XXXXXX";
 	char *argv[] = { "x", NULL };
-	struct proc_spec s = { "/nonexistent/prog", argv, clean_env, NULL };
+	struct proc_spec s = {
+		.path = "/nonexistent/prog", .argv = argv,
+		.envp = clean_env, .cwd = NULL,
+	};
 	struct err e = { 0 };
 	struct proc pr;
 	struct result r;
@@ -394,7 +407,10 @@ static void *spawn_and_leave(void *arg)
 {
 	static char *argv[] = { "/bin/sh", "-c", "sleep 600 & sleep 600",
 				NULL };
-	struct proc_spec s = { "/bin/sh", argv, clean_env, NULL };
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv,
+		.envp = clean_env, .cwd = NULL,
+	};
 	struct proc *pr = arg;
 
 	if (proc_spawn(pr, &s, NULL) < 0)
@@ -425,7 +441,10 @@ __attribute__((noreturn))
 static void stand_in(int report)
 {
 	char *argv[] = { "/bin/sh", "-c", "sleep 600 & sleep 600", NULL };
-	struct proc_spec s = { "/bin/sh", argv, clean_env, NULL };
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv,
+		.envp = clean_env, .cwd = NULL,
+	};
 	struct proc pr;
 
 	if (proc_spawn(&pr, &s, NULL) < 0)
@@ -458,7 +477,10 @@ static void test_death_of_daemon_process(void **state)
 
 static void expect_output(char *const *argv, const char *out)
 {
-	struct proc_spec s = { argv[0], argv, clean_env, NULL };
+	struct proc_spec s = {
+		.path = argv[0], .argv = argv,
+		.envp = clean_env, .cwd = NULL,
+	};
 	struct proc pr;
 	struct result r;
 
@@ -516,7 +538,10 @@ static void spawn_without_std_fds(int report)
 	char *argv[] = { "/bin/sh", "-c",
 			 "echo out; echo err >&2; readlink /proc/$$/fd/0",
 			 NULL };
-	struct proc_spec s = { "/bin/sh", argv, clean_env, NULL };
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv,
+		.envp = clean_env, .cwd = NULL,
+	};
 	struct buf out = BUF_INIT(256), err = BUF_INIT(256);
 	struct result r;
 	struct proc pr;
@@ -555,6 +580,83 @@ static void test_daemon_without_std_fds(void **state)
 	close(p[0]);
 }
 
+/* As root: the program runs as the user asked for, saved ids and
+ * supplementary groups included; its keeper (the shell's parent) stays
+ * root. */
+static void test_as_user(void **state)
+{
+	static const gid_t groups[] = { 65533 };
+	char *argv[] = { "/bin/sh", "-c",
+			 "echo $(id -u) $(id -G); "
+			 "grep ^Uid: /proc/self/status; "
+			 "grep ^Gid: /proc/self/status; "
+			 "grep ^Uid: /proc/$PPID/status", NULL };
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv, .envp = clean_env,
+		.as_user = true, .uid = 65534, .gid = 65534,
+		.groups = groups, .ngroups = 1,
+	};
+	struct proc pr;
+	struct result r;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(proc_spawn(&pr, &s, NULL), 0);
+	run(&pr, &r);
+	assert_string_equal(text(&r.err), "");
+	assert_string_equal(text(&r.out), "65534 65534 65533\n"
+			    "Uid:\t65534\t65534\t65534\t65534\n"
+			    "Gid:\t65534\t65534\t65534\t65534\n"
+			    "Uid:\t0\t0\t0\t0\n");
+	assert_int_equal(r.code, 0);
+	result_release(&r);
+}
+
+/* A switch the kernel refuses (too many groups as root; any switch
+ * otherwise) ends the task with 127 and says why; nothing runs. */
+static void test_as_user_refused(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "echo ran", NULL };
+	size_t n = 65537;	/* NGROUPS_MAX + 1 */
+	gid_t *groups = calloc(n, sizeof(*groups));
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv, .envp = clean_env,
+		.as_user = true, .uid = 65534, .gid = 65534,
+		.groups = groups, .ngroups = n,
+	};
+	static const char want[] = "execfs: cannot switch to uid 65534: ";
+	struct proc pr;
+	struct result r;
+
+	(void)state;
+	assert_non_null(groups);
+	assert_int_equal(proc_spawn(&pr, &s, NULL), 0);
+	run(&pr, &r);
+	assert_string_equal(text(&r.out), "");
+	assert_memory_equal(text(&r.err), want, sizeof(want) - 1);
+	assert_int_equal(r.code, 127);
+	assert_false(r.signaled);
+	result_release(&r);
+	free(groups);
+}
+
+/* as_user with groups counted but not given is refused before fork. */
+static void test_as_user_without_groups(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "echo ran", NULL };
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv, .envp = clean_env,
+		.as_user = true, .uid = 65534, .gid = 65534, .ngroups = 2,
+	};
+	struct err e = { 0 };
+	struct proc pr;
+
+	(void)state;
+	assert_int_equal(proc_spawn(&pr, &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "no groups for uid 65534"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +672,9 @@ int main(void)
 		cmocka_unit_test(test_death_of_daemon_process),
 		cmocka_unit_test(test_clean_fds_and_signals),
 		cmocka_unit_test(test_daemon_without_std_fds),
+		cmocka_unit_test(test_as_user),
+		cmocka_unit_test(test_as_user_refused),
+		cmocka_unit_test(test_as_user_without_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

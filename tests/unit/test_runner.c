@@ -3,8 +3,10 @@
  * mount: task kinds, status merged per task, the log and events streams,
  * failures, cancel, both timeouts, the operations limit, dry run, the
  * redaction of runtime secrets, log_limit, ephemeral contexts, restart
- * recovery and shutdown.  Each test gets a fresh state directory; waits
- * are bounded polls, never timing assertions.
+ * recovery and shutdown; as root, tasks run as the execution's creator
+ * (also after a restart and in sub-workflows), in a work directory of
+ * theirs, removed without following their links.  Each test gets a fresh
+ * state directory; waits are bounded polls, never timing assertions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +14,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -370,6 +375,214 @@ static void run_file(void **state)
 	}
 }
 
+/* ---- as the creator (as root; else these skip) ----------------------- */
+
+#define NOBODY 65534		/* a user that is not root */
+#define NO_ENTRY 4242424	/* a uid without a passwd entry */
+
+/* A task that says who runs it: uid, its groups (sorted), and the owner
+ * and mode of HOME and of a file it makes there. */
+static const char whoami[] =
+	"[{name: who, kind: RUN, taskConfig: {shell: {command: "
+	"'id -u; id -G | tr \" \" \"\\n\" | sort -n | uniq | tr \"\\n\" \" \"; "
+	"echo; stat -c \"%u %a\" \"$HOME\"; touch \"$HOME/mine\"; "
+	"stat -c %u \"$HOME/mine\"'}}}]";
+
+/* The fixture writes as @uid:@gid from now on; the scratch directory is
+ * searchable so that the user reaches its HOME by path. */
+static void become(struct fx_plane *f, uid_t uid, gid_t gid)
+{
+	f->who.uid = uid;
+	f->who.gid = gid;
+	f->who.ngroups = 0;
+	assert_int_equal(chmod(f->dir, 0711), 0);
+}
+
+static int cmp_gid(const void *a, const void *b)
+{
+	gid_t x = *(const gid_t *)a, y = *(const gid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* What whoami prints for a task of @uid:@gid: the groups as login gives
+ * them to the user (none but @gid without a passwd entry). */
+static const char *expected(struct fx_plane *f, uid_t uid, gid_t gid)
+{
+	gid_t g[PLANE_GROUPS_MAX + 1];
+	struct passwd *pw = getpwuid(uid);
+	int n = PLANE_GROUPS_MAX, i;
+	char list[1024] = "";
+	size_t used = 0;
+
+	if (!pw || getgrouplist(pw->pw_name, pw->pw_gid, g, &n) < 0)
+		n = 0;
+	g[n++] = gid;
+	qsort(g, (size_t)n, sizeof(g[0]), cmp_gid);
+	for (i = 0; i < n; i++)
+		if (i == 0 || g[i] != g[i - 1])
+			used += (size_t)snprintf(list + used, sizeof(list) - used,
+						 "%u ", (unsigned)g[i]);
+	return fx_fmt(f, "%u\n%s\n%u 700\n%u\n", (unsigned)uid, list,
+		      (unsigned)uid, (unsigned)uid);
+}
+
+static const char *stdout_of(struct fx_plane *f, const char *slug)
+{
+	return rx_task_field(f, slug, 0, "output.stdout");
+}
+
+static void tasks_run_as_creator(void **state)
+{
+	struct fx_plane *f = *state;
+
+	if (geteuid() != 0)
+		skip();
+	rx_open(f);
+	rx_workflow(f, "wf", whoami);
+	rx_execution(f, "byroot", "wf", NULL);
+	assert_string_equal(rx_wait_end(f, "byroot"), "COMPLETED");
+	assert_string_equal(stdout_of(f, "byroot"), expected(f, 0, 0));
+	become(f, NOBODY, NOBODY);
+	rx_workflow(f, "wf2", whoami);
+	rx_execution(f, "byuser", "wf2", NULL);
+	assert_string_equal(rx_wait_end(f, "byuser"), "COMPLETED");
+	assert_string_equal(stdout_of(f, "byuser"),
+			    expected(f, NOBODY, NOBODY));
+	/* a uid the user database does not know: its gid alone */
+	become(f, NO_ENTRY, NO_ENTRY);
+	rx_workflow(f, "wf3", whoami);
+	rx_execution(f, "unknown", "wf3", NULL);
+	assert_string_equal(rx_wait_end(f, "unknown"), "COMPLETED");
+	assert_string_equal(stdout_of(f, "unknown"),
+			    fx_fmt(f, "%u\n%u \n%u 700\n%u\n", NO_ENTRY,
+				   NO_ENTRY, NO_ENTRY, NO_ENTRY));
+}
+
+/* A run recovered at start (PENDING when the daemon stopped) runs as its
+ * creator too, and its warnings go to the creator's errors. */
+static void restart_runs_as_creator(void **state)
+{
+	struct fx_plane *f = *state;
+	struct buf b = BUF_INIT(1 << 16);
+
+	if (geteuid() != 0)
+		skip();
+	f->hold = true;
+	rx_open(f);
+	become(f, NOBODY, NOBODY);
+	rx_workflow(f, "wf", whoami);
+	rx_execution(f, "pending1", "wf", "  runtimeEnv:\n    PIN: {value: "
+		     "abc, isSecret: true}\n");
+	f->hold = false;
+	rx_reopen(f);
+	assert_string_equal(rx_wait_end(f, "pending1"), "COMPLETED");
+	assert_string_equal(stdout_of(f, "pending1"),
+			    expected(f, NOBODY, NOBODY));
+	assert_int_equal(plane_errors(f->p, NOBODY, &b), 0);
+	assert_non_null(b.data);
+	assert_non_null(strstr(b.data, "secret PIN"));
+	buf_release(&b);
+}
+
+/* A sub-workflow's execution is the parent's creator's, runs as it, and
+ * needs x on the called workflow for it (with its own group, not the
+ * daemon's). */
+static void sub_workflow_as_creator(void **state)
+{
+	struct fx_plane *f = *state;
+	struct plane_res c;
+	const char *slug;
+
+	if (geteuid() != 0)
+		skip();
+	rx_open(f);
+	rx_workflow(f, "rootchild", whoami);	/* root's, 0750 */
+	become(f, NOBODY, NOBODY);
+	rx_workflow(f, "child", whoami);
+	rx_workflow(f, "parent", "[{name: sub, kind: RUN, taskConfig: "
+		    "{workflow: child}}]");
+	rx_workflow(f, "denied", "[{name: sub, kind: RUN, taskConfig: "
+		    "{workflow: rootchild}}]");
+	rx_execution(f, "p1", "parent", NULL);
+	assert_string_equal(rx_wait_end(f, "p1"), "COMPLETED");
+	slug = fx_fmt(f, "%s", rx_task_field(f, "p1", 0,
+					     "childExecution.slug"));
+	assert_int_equal(plane_lookup(f->p, KIND_WORKFLOW_EXECUTION, slug,
+				      &c), 0);
+	assert_int_equal(c.uid, NOBODY);
+	assert_int_equal(c.gid, NOBODY);
+	assert_string_equal(stdout_of(f, slug), expected(f, NOBODY, NOBODY));
+	rx_execution(f, "p2", "denied", NULL);
+	assert_string_equal(rx_wait_end(f, "p2"), "FAILED");
+	assert_non_null(strstr(rx_task_field(f, "p2", 0, "error"),
+			       "permission denied"));
+}
+
+static unsigned mode_of(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(lstat(path, &sb), 0);
+	return (unsigned)(sb.st_mode & 07777);
+}
+
+/* A root daemon's state directory and STATE/runs are 0711 (others reach
+ * a work directory by path, list nothing); the rest stays private. */
+static void state_modes(void **state)
+{
+	struct fx_plane *f = *state;
+	struct dirent *de;
+	DIR *d;
+
+	if (geteuid() != 0)
+		skip();
+	rx_open(f);
+	assert_int_equal(mode_of(f->state), 0711);
+	assert_int_equal(mode_of(fx_fmt(f, "%s/runs", f->state)), 0711);
+	d = opendir(f->state);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && strcmp(de->d_name, "runs") &&
+		    (mode_of(fx_fmt(f, "%s/%s", f->state, de->d_name)) & 077))
+			fail_msg("%s/%s is mode %04o", f->state, de->d_name,
+				 mode_of(fx_fmt(f, "%s/%s", f->state,
+						de->d_name)));
+	closedir(d);
+}
+
+/* The work directory goes at the end, all of it, though its owner made
+ * links out of it and a directory it may not enter; what the links point
+ * at stays. */
+static void workdir_removed_not_followed(void **state)
+{
+	struct fx_plane *f = *state;
+	const char *outside, *keep;
+	struct plane_res r;
+	struct stat sb;
+	char task[1024];
+
+	if (geteuid() != 0)
+		skip();
+	outside = fx_fmt(f, "%s/outside", f->dir);
+	keep = fx_fmt(f, "%s/keep", outside);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	assert_int_equal(mknod(keep, S_IFREG | 0644, 0), 0);
+	snprintf(task, sizeof(task), "[{name: mess, kind: RUN, taskConfig: "
+		 "{shell: {command: 'mkdir -p a/b && ln -s %s link && "
+		 "ln -s %s a/b/link && touch a/b/f && chmod 0 a'}}}]",
+		 outside, outside);
+	rx_open(f);
+	become(f, NOBODY, NOBODY);
+	rx_workflow(f, "wf", task);
+	r = rx_execution(f, "run1", "wf", NULL);
+	assert_string_equal(rx_wait_end(f, "run1"), "COMPLETED");
+	assert_int_equal(stat(keep, &sb), 0);
+	assert_int_equal(stat(fx_fmt(f, "%s/runs/%s", f->state, r.id), &sb),
+			 -1);
+	assert_int_equal(errno, ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +608,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(shutdown_interrupts, rx_setup,
 						rx_teardown),
 		cmocka_unit_test_setup_teardown(run_file, rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(tasks_run_as_creator, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(restart_runs_as_creator,
+						rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(sub_workflow_as_creator,
+						rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(state_modes, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(workdir_removed_not_followed,
+						rx_setup, rx_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
