@@ -637,7 +637,7 @@ static void raw_v1_record(const char *dir, const char *id, const char *slug,
 
 	for (int i = 0; i < 8; i++) {
 		v[2 + i] = (unsigned char)(serial >> (8 * i));
-		v[10 + i] = (unsigned char)(1 >> (8 * i));
+		v[10 + i] = (unsigned char)((uint64_t)1 >> (8 * i));
 	}
 	v[34] = (unsigned char)slen;
 	memcpy(v + 35, slug, slen);
