@@ -7,6 +7,7 @@
 #include "plane_i.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -170,6 +171,21 @@ static int child_spec(const char *input_json, const char *parent,
 	return 0;
 }
 
+/* A refused child has its deny line like any refused change. */
+static void child_refused(struct plane *p, const struct plane_caller *c,
+			  const char *wf_ref, const char *id,
+			  const struct err *e)
+{
+	char reason[ERR_MSG_MAX];
+	char *nl;
+
+	snprintf(reason, sizeof(reason), "%s", e->msg);
+	while ((nl = strchr(reason, '\n')))
+		*nl = ' ';
+	plane_audit_event(p, c, "deny", KIND_WORKFLOW, wf_ref, id,
+			  e->code < 0 ? e->code : -EIO, reason, NULL, 0);
+}
+
 int plane_run_child(struct plane *p, const struct plane_caller *who,
 		    const char *wf_ref, const char *input_json,
 		    const char *parent, const char *task, struct plane_res *out,
@@ -180,9 +196,10 @@ int plane_run_child(struct plane *p, const struct plane_caller *who,
 	struct store_rec h;
 	int rc;
 
-	/* Started by its parent's run: the daemon's pid, the parent's
-	 * creator (x on the workflow, the child's owner). */
-	c.pid = getpid();
+	/* Started by its parent's run: no process asked (pid 0, as for all
+	 * the daemon does by itself), for the parent's creator (x on the
+	 * workflow, the child's owner). */
+	c.pid = 0;
 	rc = record_resolve(p, model_kind(KIND_WORKFLOW), wf_ref, &h, &wf, e);
 	if (rc == 0)
 		rc = child_spec(input_json, parent, task, &spec);
@@ -193,6 +210,8 @@ int plane_run_child(struct plane *p, const struct plane_caller *who,
 				  out->slug, out->id, 0, NULL, NULL, 0);
 	if (rc == -ENOMEM || rc == -EFBIG)
 		err_set(e, rc, "the child execution is too large");
+	if (rc < 0)
+		child_refused(p, &c, wf_ref, rc == -ENOENT ? "" : h.id, e);
 	doc_free(spec);
 	doc_free(wf);
 	return rc;

@@ -650,10 +650,8 @@ t_perm_no_x_cannot_start() {
 	cell WorkflowInstance run:doc other EACCES ri cp xi.yaml "$MNT/workflowexecutions/"
 	cell WorkflowInstance run:default other EACCES wr-default cp xd.yaml "$MNT/workflowexecutions/"
 	expect "no x: nothing of wr ran" [ "$(children_of wr)" = 0 ]
-	# A sub-workflow: the child is refused, so the parent run fails.
-	# BUG (seen): the child is created with the daemon's gid (root) as
-	# the caller's group, so root's 0750 Workflow is run through its
-	# group bits.
+	# A sub-workflow: the child is refused (checked for the parent's
+	# creator, with their own groups), so the parent run fails.
 	subwf_doc sw wr >sw.yaml
 	as_ok other cp sw.yaml "$WFD/"
 	p=$(audit_n "$uc" deny)
@@ -672,13 +670,11 @@ t_perm_no_x_cannot_start() {
 	n=$(cat "$TDIR/run.name")
 	expect "no x: sub-workflow of owner's Workflow refused (parent FAILED)" sub_refused "$n" wa
 	expect "no x: sub-workflow made no child of wa" [ "$(children_of wa)" = 0 ]
-	# Every refusal writes a deny line: the refused child too (BUG (seen):
-	# none; the refusal is only in the parent's status).
+	# Every refusal writes a deny line: the refused child too.
 	expect "no x: sub-workflow refusal has a deny line in audit" \
 		[ "$(audit_n "$uc" deny)" -gt "$p" ]
 	# A group member with x (g+x) starts it directly, and so through a
-	# sub-workflow (BUG (seen): the child is checked with the daemon's gid
-	# and no supplementary groups, so FAILED).
+	# sub-workflow.
 	subwf_doc swb wa >swb.yaml
 	as_ok group cp swb.yaml "$WFD/"
 	cell Workflow run:file group ok - sh -c "$RUNFILE_SH" _ "$WFD/wa/run"
@@ -719,8 +715,7 @@ t_perm_no_x_cannot_start() {
 	n=$(cat "$TDIR/run.name")
 	expect "o+x: sub-workflow completes" is_phase_now "$n" COMPLETED
 	expect "o+x: sub-workflow made a child of wa" [ "$(children_of wa)" -ge 1 ]
-	# The child is the parent's creator's: their uid and primary group
-	# (BUG (seen): the group is the daemon's, root).
+	# The child is the parent's creator's: their uid and primary group.
 	n=$(jq -r .status.tasks[0].childExecution.slug "$MNT/workflowexecutions/$n/resource.json")
 	expect "o+x: the child execution is the other user's (uid and group)" \
 		owner_is "$MNT/workflowexecutions/$n" other 750

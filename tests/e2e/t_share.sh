@@ -153,8 +153,7 @@ t_share_pending_file_private() {
 # An operator may do anything, but a pending document holds secret values
 # in the clear, which the mount otherwise shows to nobody (*** to their
 # owner too; README "Threat model": only root can get at them, through the
-# key file or the daemon's memory).  Expected: not readable by an operator
-# either.  BUG (seen): an operator reads hunter2-plain.
+# key file or the daemon's memory): not readable by an operator either.
 t_share_pending_secret_not_for_operators() {
 	perm_start
 	local rc=0
