@@ -91,6 +91,9 @@ int audit_line(struct buf *out, const struct audit_rec *r)
 		rc = add_field(out, "owner", r->owner);
 	if (rc == 0 && r->mode)
 		rc = add_field(out, "mode", r->mode);
+	if (rc == 0 && r->suppressed)
+		rc = buf_addf(out, ", \"suppressed\": %llu",
+			      (unsigned long long)r->suppressed);
 	if (rc == 0 && r->nsrc)
 		rc = add_srcs(out, r->src, r->nsrc);
 	return rc ? rc : buf_addstr(out, "}\n");

@@ -34,6 +34,8 @@ struct audit_rec {
 	const char *reason;	/* deny: the errors line's message */
 	const char *owner;	/* chown: the new "user:group" */
 	const char *mode;	/* chmod: the new mode, "0750" */
+	uint64_t suppressed;	/* deny: this user's deny lines dropped
+				   just before (rate limit) */
 	const struct audit_src *src;	/* use-secrets */
 	size_t nsrc;
 };

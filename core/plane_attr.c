@@ -179,6 +179,30 @@ static int attr_allowed(struct plane *p, const struct plane_caller *c,
 	return 0;
 }
 
+/* An execution runs as its owner: giving one that has not ended to
+ * another user would run its tasks as them (operators too). */
+static int owner_fixed(const struct store_rec *h, const struct buf *body,
+		       const struct plane_attr *a, struct err *e)
+{
+	struct doc *res = NULL;
+	const char *phase;
+	bool going;
+
+	if (h->kind != KIND_WORKFLOW_EXECUTION || !a->set_uid ||
+	    a->uid == (uid_t)h->uid || record_decode(body, &res, NULL,
+						     NULL) < 0)
+		return 0;
+	phase = doc_get_str(res, "status.phase");
+	going = !phase || !strcmp(phase, "PENDING") ||
+		!strcmp(phase, "IN_PROGRESS") || !*phase;
+	doc_free(res);
+	if (!going)
+		return 0;
+	return err_set(e, -EPERM, "WorkflowExecution \"%s\": it runs as its "
+		       "owner; it may change owner once it has ended",
+		       h->slug);
+}
+
 /* The new header and the audit lines of the change. */
 static int attr_apply(struct plane *p, const struct plane_caller *c,
 		      struct store_rec *h, const struct plane_attr *a,
@@ -273,6 +297,8 @@ static int attr_commit(struct plane *p, const struct plane_caller *c,
 		rc = err_set(e, rc, "no such resource");
 	if (rc == 0)
 		rc = attr_allowed(p, c, h, a, e);
+	if (rc == 0)
+		rc = owner_fixed(h, &body, a, e);
 	gen = h->gen;
 	*follows = rc == 0 && follower(p, h, &body, ih, &ibody);
 	if (rc == 0)

@@ -74,6 +74,59 @@ void plane_audit_copy(struct plane *p, const struct buf *line)
 		p->audit_sink(p->audit_ctx, line->data, line->len);
 }
 
+/*
+ * Refusals cost a user nothing to provoke (a stat of a name they may not
+ * reach), and the log keeps audit_limit bytes: unbounded, one user's
+ * denies would push every older line out.  So each user gets DENY_BURST
+ * deny lines at once and DENY_RATE a second after that; the lines dropped
+ * are counted on the next one kept ("suppressed").  The table holds
+ * PLANE_ACTORS users; a new one takes the least recently refused slot.
+ */
+#define DENY_RATE 20.0
+#define DENY_BURST 100.0
+
+static struct deny_rate *deny_slot(struct plane *p, uid_t uid)
+{
+	struct deny_rate *old = &p->deny[0];
+
+	for (size_t i = 0; i < PLANE_ACTORS; i++) {
+		if (p->deny[i].used && p->deny[i].uid == uid)
+			return &p->deny[i];
+		if (!p->deny[i].used || p->deny[i].at_ns < old->at_ns)
+			old = &p->deny[i];
+	}
+	*old = (struct deny_rate){ .uid = uid, .used = true,
+				   .tokens = DENY_BURST };
+	return old;
+}
+
+/* Whether a deny line of @uid may be written now; *@dropped: the lines
+ * dropped before it. */
+static bool deny_allowed(struct plane *p, uid_t uid, int64_t now_ns,
+			 uint64_t *dropped)
+{
+	struct deny_rate *d;
+	bool ok;
+
+	pthread_mutex_lock(&p->deny_mu);
+	d = deny_slot(p, uid);
+	if (d->at_ns && now_ns > d->at_ns)
+		d->tokens += (double)(now_ns - d->at_ns) / 1e9 * DENY_RATE;
+	if (d->tokens > DENY_BURST)
+		d->tokens = DENY_BURST;
+	d->at_ns = now_ns;
+	ok = d->tokens >= 1.0;
+	if (ok) {
+		d->tokens -= 1.0;
+		*dropped = d->dropped;
+		d->dropped = 0;
+	} else {
+		d->dropped++;
+	}
+	pthread_mutex_unlock(&p->deny_mu);
+	return ok;
+}
+
 void plane_audit_event(struct plane *p, const struct plane_caller *c,
 		       const char *verb, enum kind_id kind, const char *name,
 		       const char *id, int result, const char *reason,
@@ -91,9 +144,14 @@ void plane_audit_event(struct plane *p, const struct plane_caller *c,
 	struct err e = { 0 };
 	int rc;
 
+	plane_now(&r.time_ns, NULL, 0);
+	if (!strcmp(verb, "deny") &&
+	    !deny_allowed(p, r.uid, r.time_ns, &r.suppressed)) {
+		buf_release(&line);
+		return;
+	}
 	plane_actor(p, r.uid, actor, sizeof(actor));
 	user_of(actor, r.uid, user, sizeof(user));
-	plane_now(&r.time_ns, NULL, 0);
 	rc = audit_line(&line, &r);
 	if (rc == -EFBIG && reason) {
 		/* a very long reason: the line without it still counts */

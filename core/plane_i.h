@@ -58,6 +58,16 @@ struct plane {
 	struct actor actors[PLANE_ACTORS];	/* protected by actors_mu */
 	size_t actors_next;			/* protected by actors_mu */
 
+	/* Deny lines per user, rate-limited (plane_audit.c). */
+	pthread_mutex_t deny_mu;
+	struct deny_rate {
+		uid_t uid;
+		bool used;
+		double tokens;
+		int64_t at_ns;
+		uint64_t dropped;
+	} deny[PLANE_ACTORS];			/* protected by deny_mu */
+
 	/* Who may do what (access.c, plane_attr.c). */
 	uid_t uid;				/* the daemon's user */
 	gid_t gid;

@@ -123,7 +123,10 @@ static int keeper_arm(const struct launch *l)
 {
 	size_t i;
 
-	setpgid(0, 0);
+	/* A session of its own: a new process group, and no controlling
+	 * terminal for the task to open (/dev/tty of a daemon run with -f
+	 * from root's terminal). */
+	setsid();
 	reset_all_signals();
 	set_disposition(l->death_sig, on_death);
 	for (i = 0; i < N_IGNORED; i++)
@@ -403,8 +406,9 @@ int proc_spawn(struct proc *out, const struct proc_spec *s, struct err *e)
 		rc = pid;
 		goto out;
 	}
-	/* Also here: proc_kill() may run before the keeper did it. */
-	setpgid(pid, pid);
+	/* Not setpgid() here too: the keeper's setsid() would fail on a
+	 * process already leading a group.  proc_kill() can come only
+	 * after wait_armed(), when the keeper made its session. */
 	wait_armed(&l);
 	rc = open_pidfd(pid, e);
 	if (rc < 0)

@@ -2,7 +2,8 @@
  * proc.h - one task process: spawned in its own process group with a clean
  * environment, its stdout and stderr on two pipes, ended as a group.
  *
- * The daemon forks a small keeper process, which makes a new process group,
+ * The daemon forks a small keeper process, which makes a new session (a
+ * new process group, no controlling terminal),
  * asks the kernel to signal it when the forking thread dies
  * (PR_SET_PDEATHSIG with SIGRTMIN, a signal the keeper catches), and forks
  * the task's program (execve) in that group.  proc_spawn() returns once

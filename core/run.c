@@ -158,7 +158,8 @@ static int prepare(struct run *r, struct err *e)
 		r->own_tree.deadline_ns = r->start_ns +
 			(int64_t)r->p->limits.workflow_timeout * 1000000000;
 	r->deadline_ns = r->tree->deadline_ns;
-	rc = run_env_build(r->p, r->exec, r->id, r->slug, r->wf, &r->env, e);
+	rc = run_env_build(r->p, &r->who, r->exec, r->id, r->slug, r->wf,
+			   &r->env, e);
 	if (rc == 0)
 		audit_secrets(r);
 	if (rc == 0)

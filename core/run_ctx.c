@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ids.h"
 #include "yaml.h"
 
 #define CTX_SUFFIX "-ctx"
@@ -32,8 +33,13 @@ static bool is_of(const struct doc *ctx, const char *exec_id,
 
 	if (!v || !*v)
 		return false;
-	return (exec_id && !strcmp(v, exec_id)) ||
-	       (exec_slug && !strcmp(v, exec_slug));
+	if (exec_id && !strcmp(v, exec_id))
+		return true;
+	/* An execution's id names only that execution: one may be named
+	 * (metadata.name) after another's id, and must not get its
+	 * contexts. */
+	return exec_slug && !strcmp(v, exec_slug) &&
+	       !ids_valid(model_kind(KIND_WORKFLOW_EXECUTION)->prefix, v);
 }
 
 struct ctx_filter {

@@ -269,6 +269,7 @@ void run_env_envp_free(char **envp)
 
 struct build {
 	struct plane *p;
+	const struct plane_caller *who;	/* the run's creator */
 	struct run_env *env;
 	struct err *e;
 	/* the resource whose values are being added */
@@ -413,6 +414,13 @@ static int load_env(struct build *b, const struct doc *ref,
 		rc = record_resolve(b->p, k, slug, h, env, b->e);
 	if (rc == -ENOENT && !(id && *id) && !(slug && *slug))
 		rc = err_set(b->e, -ENOENT, "needs a slug or an id");
+	/* Its values go to the run's creator: x on it, checked again now
+	 * (the one found by name may not be the one checked at create). */
+	if (rc == 0 && (rc = plane_check(b->p, b->who, h, PLANE_MAY_USE,
+					 b->e)) < 0) {
+		doc_free(*env);
+		*env = NULL;
+	}
 	return rc;
 }
 
@@ -478,11 +486,12 @@ static int add_context(void *arg, const struct store_rec *h,
 	return add_map(b, ctx, "ExecutionContext", h->id, "spec.data");
 }
 
-int run_env_build(struct plane *p, const struct doc *exec,
-		  const char *exec_id, const char *exec_slug,
-		  const struct doc *wf, struct run_env *env, struct err *e)
+int run_env_build(struct plane *p, const struct plane_caller *who,
+		  const struct doc *exec, const char *exec_id,
+		  const char *exec_slug, const struct doc *wf,
+		  struct run_env *env, struct err *e)
 {
-	struct build b = { .p = p, .env = env, .e = e };
+	struct build b = { .p = p, .who = who, .env = env, .e = e };
 	int rc;
 
 	set_from(&b, "Workflow envSpec", NULL);

@@ -26,6 +26,7 @@
 #include "ids.h"
 
 struct plane;
+struct plane_caller;
 
 #define RUN_ENV_MAX 1024		/* variables in one run */
 
@@ -85,7 +86,8 @@ const struct run_var *run_env_get(const struct run_env *env,
  * The instance is spec.workflowInstanceId of @exec, or, when that is
  * empty, the workflow's status.defaultInstanceId (neither: no
  * environments).  An envRefs entry is looked up by its id, then by its
- * slug (an environment deleted and made again under the same name).
+ * slug (an environment deleted and made again under the same name); @who
+ * (the run's creator; NULL: the daemon) needs x on it (-EACCES).
  * Secret values are sealed for ("Workflow", wf metadata.id,
  * "spec.envSpec.data.K.value"), ("Environment", id, "spec.data.K.value"),
  * ("ExecutionContext", id, "spec.data.K.value") and ("WorkflowExecution",
@@ -94,13 +96,15 @@ const struct run_var *run_env_get(const struct run_env *env,
  * "ExecutionContext run1-ctx", "runtimeEnv".  @env may be partly filled
  * on failure; the caller releases it either way.
  * Return: 0; -ENOENT (an envRefs environment or the instance is gone:
+ *   message names it); -EACCES (@who may not use an environment:
  *   message names it); -EBADMSG (a secret that does not open, or a value
  *   holding a NUL byte: message names the resource and key, never the
  *   value); -E2BIG; -ENOMEM; -EIO.
  */
-int run_env_build(struct plane *p, const struct doc *exec,
-		  const char *exec_id, const char *exec_slug,
-		  const struct doc *wf, struct run_env *env, struct err *e);
+int run_env_build(struct plane *p, const struct plane_caller *who,
+		  const struct doc *exec, const char *exec_id,
+		  const char *exec_slug, const struct doc *wf,
+		  struct run_env *env, struct err *e);
 
 /**
  * run_env_envp() - a NULL-terminated "NAME=value" array for execve(2) of

@@ -83,23 +83,23 @@ static void draft_done(struct fs *fs, const struct fs_target *t,
 	tree_put(fs->tree, d);
 }
 
-int fs_commit(struct fs *fs, fuse_req_t req, const struct fs_target *t,
-	      const char *text, size_t len, struct plane_res *out)
+int fs_commit(struct fs *fs, const struct plane_caller *c,
+	      const struct fs_target *t, const char *text, size_t len,
+	      struct plane_res *out)
 {
-	struct plane_caller c = fs_caller(req);
 	struct plane_res r;
 	struct err e;
 	char subject[NAME_MAX * 2 + 64];
 	int rc;
 
 	err_clear(&e);
-	rc = plane_write(fs->plane, &c, t->kind, t->mode, t->name, text, len,
+	rc = plane_write(fs->plane, c, t->kind, t->mode, t->name, text, len,
 			 &r, &e);
 	if (rc < 0) {
 		if (e.code == 0)
 			err_set(&e, rc, "%s", strerror(-rc));
 		fs_target_subject(t, subject, sizeof(subject));
-		plane_reject(fs->plane, &c, subject, &e);
+		plane_reject(fs->plane, c, subject, &e);
 		return rc;
 	}
 	if (t->mode == PLANE_WRITE_DRAFT)
@@ -109,20 +109,21 @@ int fs_commit(struct fs *fs, fuse_req_t req, const struct fs_target *t,
 	return 0;
 }
 
-int fs_reject_big(struct fs *fs, fuse_req_t req, const struct fs_target *t)
+int fs_reject_big(struct fs *fs, const struct plane_caller *c,
+		  const struct fs_target *t)
 {
-	struct plane_caller c = fs_caller(req);
 	char subject[NAME_MAX * 2 + 64];
 	struct err e;
 
 	err_set(&e, -EFBIG, "document larger than %u bytes",
 		FS_DOC_CAP - 1);
 	fs_target_subject(t, subject, sizeof(subject));
-	plane_reject(fs->plane, &c, subject, &e);
+	plane_reject(fs->plane, c, subject, &e);
 	return -EFBIG;
 }
 
-int fs_commit_node(struct fs *fs, fuse_req_t req, const struct fs_target *t,
+int fs_commit_node(struct fs *fs, const struct plane_caller *c,
+		   const struct fs_target *t,
 		   struct node *n, struct plane_res *out)
 {
 	char *text = NULL;
@@ -131,7 +132,7 @@ int fs_commit_node(struct fs *fs, fuse_req_t req, const struct fs_target *t,
 
 	if (rc < 0)
 		return rc;
-	rc = fs_commit(fs, req, t, text, len, out);
+	rc = fs_commit(fs, c, t, text, len, out);
 	seal_wipe(text, len);
 	free(text);
 	return rc;

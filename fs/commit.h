@@ -22,27 +22,32 @@ struct fs_target {
 };
 
 /**
- * fs_commit() - write @len bytes of @text to @t.
+ * fs_commit() - write @len bytes of @text to @t as caller @c: the one who
+ * opened the handle (struct fh.who), never the request that ended it (a
+ * FUSE_RELEASE carries no credentials: it would read as root).
  * On success the tree follows: a committed draft is replaced by the
  * resource (fs_draft_done()).  On failure the error goes to errors.
  * Return: 0 and *@out (may be NULL); the plane's -errno.
  */
-int fs_commit(struct fs *fs, fuse_req_t req, const struct fs_target *t,
-	      const char *text, size_t len, struct plane_res *out);
+int fs_commit(struct fs *fs, const struct plane_caller *c,
+	      const struct fs_target *t, const char *text, size_t len,
+	      struct plane_res *out);
 
 /**
  * fs_reject_big() - record that a document written to @t did not fit the
  * write buffer (FS_DOC_CAP), without sending a cut-off prefix anywhere.
  * Return: -EFBIG.
  */
-int fs_reject_big(struct fs *fs, fuse_req_t req, const struct fs_target *t);
+int fs_reject_big(struct fs *fs, const struct plane_caller *c,
+		  const struct fs_target *t);
 
 /**
  * fs_commit_node() - commit the contents of in-memory file @n to @t.
  * Return: as fs_commit(); -ENOMEM.
  */
-int fs_commit_node(struct fs *fs, fuse_req_t req, const struct fs_target *t,
-		   struct node *n, struct plane_res *out);
+int fs_commit_node(struct fs *fs, const struct plane_caller *c,
+		   const struct fs_target *t, struct node *n,
+		   struct plane_res *out);
 
 /**
  * fs_pending_done() - a pending document was applied or given up:

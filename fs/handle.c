@@ -209,16 +209,11 @@ static int open_exec_file(struct fs *fs, const struct fs_obj *o, int flags,
 	return 0;
 }
 
-int fh_open(struct fs *fs, fuse_req_t req, const struct fs_obj *o, int flags,
-	    struct fh **out)
+static int open_obj(struct fs *fs, fuse_req_t req, const struct fs_obj *o,
+		    int flags, struct fh **out)
 {
 	bool wr = (flags & O_ACCMODE) != O_RDONLY;
-	struct plane_caller c = fs_caller(req);
 
-	if (fs_obj_is_dir(o))
-		return -EISDIR;
-	if (fs_perm(fs, &c, o, wr ? ACT_WRITE : ACT_READ) < 0)
-		return -EACCES;
 	switch (o->what) {
 	case W_STREAM:
 	case W_FOLLOW:
@@ -246,6 +241,35 @@ int fh_open(struct fs *fs, fuse_req_t req, const struct fs_obj *o, int flags,
 	default:
 		return -EACCES;
 	}
+}
+
+/* O_RDWR takes r and w: the handle reads what it may write. */
+static int open_perm(struct fs *fs, const struct plane_caller *c,
+		     const struct fs_obj *o, int flags)
+{
+	int acc = flags & O_ACCMODE;
+
+	if (acc != O_WRONLY && fs_perm(fs, c, o, ACT_READ) < 0)
+		return -EACCES;
+	if (acc != O_RDONLY && fs_perm(fs, c, o, ACT_WRITE) < 0)
+		return -EACCES;
+	return 0;
+}
+
+int fh_open(struct fs *fs, fuse_req_t req, const struct fs_obj *o, int flags,
+	    struct fh **out)
+{
+	struct plane_caller c = fs_caller(req);
+	int rc;
+
+	if (fs_obj_is_dir(o))
+		return -EISDIR;
+	rc = open_perm(fs, &c, o, flags);
+	if (rc == 0)
+		rc = open_obj(fs, req, o, flags, out);
+	if (rc == 0)
+		(*out)->who = c;
+	return rc;
 }
 
 static ssize_t slice(const char *src, size_t len, off_t off, size_t size,
@@ -529,12 +553,12 @@ static int commit_spec(struct fs *fs, fuse_req_t req, struct fh *h,
 	if (rc <= 0)
 		return rc;
 	if (rc == 2) {
-		rc = fs_reject_big(fs, req, &t);
+		rc = fs_reject_big(fs, &h->who, &t);
 		commit_done(h, v, rc, NULL);
 		return rc;
 	}
 	text[len] = '\0';
-	rc = fs_commit(fs, req, &t, text, len, &r);
+	rc = fs_commit(fs, &h->who, &t, text, len, &r);
 	seal_wipe(text, len);
 	free(text);
 	commit_done(h, v, rc, &r);
@@ -567,8 +591,8 @@ static int commit_mem_again(struct fs *fs, fuse_req_t req, struct fh *h,
 	pthread_mutex_unlock(&h->mu);
 	if (rc <= 0)
 		return rc;
-	rc = big ? fs_reject_big(fs, req, &t)
-		 : fs_commit_node(fs, req, &t, h->node, &r);
+	rc = big ? fs_reject_big(fs, &h->who, &t)
+		 : fs_commit_node(fs, &h->who, &t, h->node, &r);
 	commit_done(h, v, rc, &r);
 	return rc;
 }
@@ -613,9 +637,9 @@ static int commit_mem(struct fs *fs, fuse_req_t req, struct fh *h,
 		return rc;
 	rc = fs_target_set(&t, PLANE_WRITE_NEW, h->node->kind, name, 0);
 	if (rc == 0 && big)
-		rc = fs_reject_big(fs, req, &t);
+		rc = fs_reject_big(fs, &h->who, &t);
 	else if (rc == 0)
-		rc = fs_commit_node(fs, req, &t, h->node, &r);
+		rc = fs_commit_node(fs, &h->who, &t, h->node, &r);
 	commit_done(h, v, rc, &r);
 	tree_set_failed(fs->tree, h->node, rc < 0);
 	if (rc == 0) {

@@ -45,6 +45,8 @@ struct follow_h;
 struct fh {
 	enum fh_type type;
 	bool writable;
+	struct plane_caller who;	/* who opened it: its commits are
+					   theirs (fs_commit()) */
 	int slot;			/* FH_VIEW: which view */
 	uint64_t serial;		/* FH_STREAM, FH_CTL, FH_RUN */
 	int stream;			/* FH_STREAM: enum plane_stream */

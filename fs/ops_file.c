@@ -413,8 +413,15 @@ static int set_owner(struct fs *fs, const struct plane_caller *c,
 				   &e);
 		fs_obj_subject(o, subject, sizeof(subject));
 	} else if (fs_ino_is_res(o->ino)) {
-		return 0;	/* the directory carries the mode (install,
-				   cp -p set one on spec.yaml) */
+		/* the directory carries the mode (install, cp -p set one on
+		   spec.yaml): ignored for those who could set it there */
+		if (c->uid == o->res.uid || plane_is_operator(fs->plane, c))
+			return 0;
+		err_set(&e, -EPERM, "only the owner (uid %u) or an operator "
+			"may change the mode of a resource's files",
+			(unsigned)o->res.uid);
+		rc = -EPERM;
+		fs_obj_subject(o, subject, sizeof(subject));
 	} else {
 		return -EPERM;
 	}
@@ -435,6 +442,10 @@ static int do_setattr(struct fs *fs, fuse_req_t req, fuse_ino_t ino,
 	/* A directory's fh is a listing, not a struct fh. */
 	if (rc == 0 && fs_obj_is_dir(&o))
 		h = NULL;
+	/* By path, a document being written is its writer's alone. */
+	if (rc == 0 && o.what == W_MEM && !(h && h->writable) &&
+	    fs_perm(fs, &c, &o, ACT_WRITE) < 0)
+		rc = -EPERM;
 	if (rc == 0 && (to_set & SET_OWNER))
 		rc = set_owner(fs, &c, &o, attr, to_set);
 	if (rc == 0 && (to_set & FUSE_SET_ATTR_SIZE))

@@ -131,7 +131,8 @@ static int commit_move(struct fs *fs, fuse_req_t req, const struct move *m,
 {
 	struct plane_res r;
 	struct node *old;
-	int rc = fs_commit_node(fs, req, t, m->src.node, &r);
+	struct plane_caller c = fs_caller(req);
+	int rc = fs_commit_node(fs, &c, t, m->src.node, &r);
 
 	if (rc < 0)
 		return rc;
@@ -177,6 +178,22 @@ static int plain_move(struct fs *fs, const struct move *m)
 			   NODE_SCRATCH, m->noreplace, &gone);
 }
 
+/* A rename onto another's document being written would throw it away
+ * (or commit ours in its place): only its writer, or an operator. */
+static int replaces_other(struct fs *fs, const struct plane_caller *c,
+			  const struct move *m)
+{
+	struct fs_obj t;
+	int rc = 0;
+
+	if (fs_obj_is_dir(&m->dst_dir) &&
+	    fs_obj_child(fs, &m->dst_dir, m->newname, &t) == 0 &&
+	    t.what == W_MEM)
+		rc = fs_perm(fs, c, &t, ACT_REMOVE);
+	fs_obj_put(fs, &t);
+	return rc;
+}
+
 static int do_move(struct fs *fs, fuse_req_t req, struct move *m)
 {
 	struct plane_caller c;
@@ -190,7 +207,8 @@ static int do_move(struct fs *fs, fuse_req_t req, struct move *m)
 	c = fs_caller(req);
 	if (fs_perm(fs, &c, &m->src, ACT_REMOVE) < 0 ||
 	    (fs_obj_is_dir(&m->dst_dir) &&
-	     fs_perm(fs, &c, &m->dst_dir, ACT_CREATE) < 0))
+	     fs_perm(fs, &c, &m->dst_dir, ACT_CREATE) < 0) ||
+	    replaces_other(fs, &c, m) < 0)
 		return -EACCES;
 	rc = commit_target(fs, m, &t);
 	if (rc < 0)

@@ -152,6 +152,19 @@ static const char *bits_word(int want)
 	return want == (PLANE_MAY_READ | PLANE_MAY_USE) ? "r or x" : "r";
 }
 
+/* "<kinddir>/<name>" of an in-memory node, its name copied under the
+ * tree's lock (a rename may free it meanwhile). */
+static void mem_subject(struct fs *fs, const struct fs_obj *o, char *out,
+			size_t cap)
+{
+	const struct kind *k = model_kind(o->kind);
+	char name[NAME_MAX + 1] = "";
+	enum node_type type;
+
+	tree_where(fs->tree, o->node, &type, name);
+	snprintf(out, cap, "%s/%s", k ? k->dir : "", name);
+}
+
 static int deny(struct fs *fs, const struct plane_caller *c,
 		const struct fs_obj *o, enum fs_act act, const char *what,
 		uid_t uid, gid_t gid, mode_t mode, int want)
@@ -163,6 +176,8 @@ static int deny(struct fs *fs, const struct plane_caller *c,
 
 	if (o->what == W_KINDDIR)
 		snprintf(subject, sizeof(subject), "%s", k ? k->dir : "");
+	else if (o->what == W_MEM)
+		mem_subject(fs, o, subject, sizeof(subject));
 	else if (o->what == W_AUDIT)
 		snprintf(subject, sizeof(subject), "audit");
 	else if (fs_obj_subject(o, subject, sizeof(subject)) == 0 && slot)

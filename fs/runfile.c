@@ -65,21 +65,21 @@ static int claim(struct fh *h, bool final, struct run_claim *c)
 static int start_run(struct fs *fs, fuse_req_t req, struct fh *h,
 		     const struct run_claim *c, struct plane_res *out)
 {
-	struct plane_caller caller = fs_caller(req);
+	const struct plane_caller *caller = &h->who;
 	char subject[NAME_MAX * 2 + 64];
 	struct err e;
 	int rc;
 
 	if (!c->text)
-		return fs_reject_big(fs, req, &c->target);
+		return fs_reject_big(fs, caller, &c->target);
 	err_clear(&e);
-	rc = plane_run(fs->plane, &caller, h->serial, c->text, c->len, out,
+	rc = plane_run(fs->plane, caller, h->serial, c->text, c->len, out,
 		       &e);
 	if (rc < 0) {
 		if (e.code == 0)
 			err_set(&e, rc, "%s", strerror(-rc));
 		fs_target_subject(&c->target, subject, sizeof(subject));
-		plane_reject(fs->plane, &caller, subject, &e);
+		plane_reject(fs->plane, caller, subject, &e);
 	}
 	return rc;
 }

@@ -45,16 +45,6 @@ spec:
 EOF
 }
 
-# root_wf NAME COMMAND MODE: a Workflow of root's with that mode.
-root_wf() {
-	wf_doc "$1" "$2" >"$1.yaml"
-	cp "$1.yaml" "$MNT/workflows/"
-	chmod "$3" "$MNT/workflows/$1"
-}
-
-# as_ok ROLE CMD...: setup as a role; must succeed.
-as_ok() { as "$@" || die "as $1: $*: $(cat "$TDIR/err")"; }
-
 mode_of() { stat -c %a "$1"; }
 # is_mode PATH MODE
 is_mode() { [ "$(mode_of "$1")" = "$2" ] || { echo "$1: mode $(mode_of "$1"), want $2" >&2; return 1; }; }

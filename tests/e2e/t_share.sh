@@ -86,37 +86,6 @@ t_share_own_work() {
 	assert_not_contains "$TDIR/out" EACCES
 }
 
-# hold_pending ROLE FILE: ROLE opens FILE in the mount, writes a document
-# with a secret and keeps it open, written but not flushed (a shell would
-# flush, which commits it), until $TDIR/hold/go exists; it chmods it 0644
-# on the way (the mode does not open it to others).
-hold_pending() {
-	mkdir -p "$TDIR/hold"
-	chmod 777 "$TDIR/hold"
-	rm -f "$TDIR/hold/written" "$TDIR/hold/go"
-	runuser -u "$(user_of "$1")" -- python3 - "$2" "$TDIR/hold/written" "$TDIR/hold/go" <<'PY' &
-import os, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-os.write(fd, b"spec:\n  data:\n    K: {value: hunter2-plain, isSecret: true}\n")
-os.fchmod(fd, 0o644)
-open(sys.argv[2], "w").close()
-for _ in range(100):
-    if os.path.exists(sys.argv[3]):
-        break
-    time.sleep(0.05)
-os.close(fd)
-PY
-	HOLD_PID=$!
-	for _ in $(seq 1 100); do [ -e "$TDIR/hold/written" ] && return 0; sleep 0.05; done
-	die "the writer did not write"
-}
-
-# release_pending: the writer closes its file, which commits it.
-release_pending() {
-	touch "$TDIR/hold/go"
-	wait "$HOLD_PID"
-}
-
 # A document being written is held in memory as written, secrets in the
 # clear: no other user may read it or remove it, whatever its mode.
 t_share_pending_file_private() {

@@ -261,6 +261,47 @@ static void deny_has_reason_not_secret(void **state)
 	free(all);
 }
 
+static size_t count(const char *all, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *at = all; (at = strstr(at, needle)); at++)
+		n++;
+	return n;
+}
+
+/* One user's refusals cannot flood the log: 100 deny lines at once, then
+ * 20 a second; the next line kept counts those dropped.  Another user's
+ * lines are their own. */
+static void deny_rate_limited(void **state)
+{
+	struct fx_plane *f = *state;
+	struct plane_caller u = { .uid = 4711, .gid = 4711, .pid = 9 };
+	struct plane_caller v = { .uid = 4712, .gid = 4712, .pid = 9 };
+	char *all, want[64];
+	size_t kept;
+
+	assert_int_equal(fx_plane_open(f), 0);
+	for (int i = 0; i < 400; i++)
+		plane_deny(f->p, &u, "workflows/x", NULL, "test");
+	plane_deny(f->p, &v, "workflows/x", NULL, "test");
+	all = plane_all(f->p);
+	/* 100 at once, plus what 20 a second refilled while the loop's
+	 * commits took their time */
+	kept = count(all, "\"uid\": 4711,");
+	assert_true(kept >= 100 && kept < 400);
+	assert_int_equal(count(all, "\"uid\": 4712,"), 1);
+	assert_null(strstr(all, "suppressed"));
+	free(all);
+	usleep(120000);	/* two lines' worth */
+	plane_deny(f->p, &u, "workflows/x", NULL, "test");
+	all = plane_all(f->p);
+	assert_int_equal(count(all, "\"uid\": 4711,"), kept + 1);
+	snprintf(want, sizeof(want), "\"suppressed\": %zu}", 400 - kept);
+	assert_non_null(strstr(all, want));
+	free(all);
+}
+
 /* A commit that fails (the store is full) leaves neither the change nor
  * its line. */
 static void failed_commit_leaves_neither(void **state)
@@ -311,6 +352,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(deny_has_reason_not_secret,
 						pfx_setup, pfx_teardown),
 		cmocka_unit_test_setup_teardown(failed_commit_leaves_neither,
+						pfx_setup, pfx_teardown),
+		cmocka_unit_test_setup_teardown(deny_rate_limited,
 						pfx_setup, pfx_teardown),
 	};
 

@@ -187,7 +187,7 @@ static int build(struct fx_plane *f, const char *slug, struct run_env *env)
 	assert_int_equal(record_load(f->p, wf_id, NULL, &wf), 0);
 	run_env_init(env);
 	err_clear(&f->e);
-	rc = run_env_build(f->p, exec, r.id, r.slug, wf, env, &f->e);
+	rc = run_env_build(f->p, NULL, exec, r.id, r.slug, wf, env, &f->e);
 	doc_free(exec);
 	doc_free(wf);
 	return rc;
@@ -411,7 +411,7 @@ static void build_via_default(void **state)
 	assert_int_equal(doc_map_del(doc_map_get(exec, "spec"),
 				     "workflowInstanceId"), 0);
 	run_env_init(&env);
-	rc = run_env_build(f->p, exec, r.id, r.slug, wf, &env, &f->e);
+	rc = run_env_build(f->p, NULL, exec, r.id, r.slug, wf, &env, &f->e);
 	if (rc)
 		fail_msg("build: %d: %s", rc, f->e.msg);
 	want_var(&env, "A", "from-prod", false, "Environment prod");
