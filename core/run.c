@@ -158,16 +158,17 @@ static int prepare(struct run *r, struct err *e)
 		r->own_tree.deadline_ns = r->start_ns +
 			(int64_t)r->p->limits.workflow_timeout * 1000000000;
 	r->deadline_ns = r->tree->deadline_ns;
-	rc = run_env_build(r->p, &r->who, r->exec, r->id, r->slug, r->wf,
-			   &r->env, e);
+	/* the groups first: binding Environments checks x with them */
+	rc = creator_groups(r, e);
+	if (rc == 0)
+		rc = run_env_build(r->p, &r->who, r->exec, r->id, r->slug,
+				   r->wf, &r->env, e);
 	if (rc == 0)
 		audit_secrets(r);
 	if (rc == 0)
 		rc = arm_redactor(r, e);
 	if (rc == 0)
 		rc = run_expr_init(r, e);
-	if (rc == 0)
-		rc = creator_groups(r, e);
 	if (rc == 0 && !r->dry)
 		rc = run_dir_make(r, e);
 	return rc == 0 ? 0 : 1;
