@@ -169,7 +169,7 @@ static int deny(struct fs *fs, const struct plane_caller *c,
 		const struct fs_obj *o, enum fs_act act, const char *what,
 		uid_t uid, gid_t gid, mode_t mode, int want)
 {
-	char subject[PATH_MAX], why[256];
+	char subject[PATH_MAX] = "", why[256];
 	const char *slot = o->what == W_RESDIR || o->what == W_KINDDIR ||
 			   o->what == W_MEM ? NULL : fs_slot_name(o->slot);
 	const struct kind *k = model_kind(o->kind);
