@@ -28,6 +28,7 @@ int plane_open(struct plane **out, const struct plane_opts *o, struct err *e)
 		return err_set(e, -ENOMEM, "out of memory");
 	pthread_mutex_init(&p->actors_mu, NULL);
 	pthread_mutex_init(&p->dirs_mu, NULL);
+	pthread_mutex_init(&p->dirs_wmu, NULL);
 	pthread_mutex_init(&p->deny_mu, NULL);
 	p->uid = geteuid();
 	p->gid = getegid();
@@ -82,6 +83,7 @@ void plane_close(struct plane *p)
 	errlog_free(p->errs);
 	pthread_mutex_destroy(&p->actors_mu);
 	pthread_mutex_destroy(&p->dirs_mu);
+	pthread_mutex_destroy(&p->dirs_wmu);
 	pthread_mutex_destroy(&p->deny_mu);
 	free(p);
 }

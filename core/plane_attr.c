@@ -130,20 +130,27 @@ int plane_dir_setattr(struct plane *p, const struct plane_caller *c,
 	if (!plane_is_operator(p, c))
 		return err_set(e, -EPERM, "%s/: only an operator may change "
 			       "a kind directory", k->dir);
+	/* One change at a time from read to store, so that two neither
+	 * undo each other nor land out of the order they commit; readers
+	 * take only dirs_mu, never held across the commit. */
+	pthread_mutex_lock(&p->dirs_wmu);
 	plane_dir_attr(p, kind, &d);
-	if (a->set_uid && a->uid != d.uid)
-		return err_set(e, -EPERM, "%s/: its owner never changes",
-			       k->dir);
 	if (a->set_mode)
 		d.mode = a->mode & DIR_MODE_BITS;
 	if (a->set_gid)
 		d.gid = a->gid;
-	/* Under the lock, so two changes land in the order they commit. */
-	pthread_mutex_lock(&p->dirs_mu);
-	rc = dir_store(p, c, kind, &d, a->set_mode ? "chmod" : "chown", e);
-	if (rc == 0)
+	if (a->set_uid && a->uid != d.uid)
+		rc = err_set(e, -EPERM, "%s/: its owner never changes",
+			     k->dir);
+	else
+		rc = dir_store(p, c, kind, &d, a->set_mode ? "chmod" :
+			       "chown", e);
+	if (rc == 0) {
+		pthread_mutex_lock(&p->dirs_mu);
 		p->dirs[kind] = d;
-	pthread_mutex_unlock(&p->dirs_mu);
+		pthread_mutex_unlock(&p->dirs_mu);
+	}
+	pthread_mutex_unlock(&p->dirs_wmu);
 	return rc;
 }
 

@@ -73,6 +73,8 @@ struct plane {
 	gid_t gid;
 	gid_t operators;			/* PLANE_NO_GROUP: none */
 	pthread_mutex_t dirs_mu;
+	pthread_mutex_t dirs_wmu;		/* one writer of dirs at a
+						   time, across its commit */
 	struct plane_dir dirs[KIND_COUNT];	/* protected by dirs_mu */
 };
 
