@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static bool in_group(const struct plane_caller *c, gid_t g)
+bool plane_in_group(const struct plane_caller *c, gid_t g)
 {
 	if (c->gid == g)
 		return true;
@@ -28,7 +28,7 @@ bool plane_is_operator(const struct plane *p, const struct plane_caller *c)
 {
 	if (!c || c->uid == 0 || c->uid == p->uid)
 		return true;
-	return p->operators != PLANE_NO_GROUP && in_group(c, p->operators);
+	return p->operators != PLANE_NO_GROUP && plane_in_group(c, p->operators);
 }
 
 /* The class of mode bits that applies to @c, as the kernel picks it: the
@@ -38,7 +38,7 @@ static unsigned class_bits(const struct plane_caller *c, uid_t uid,
 {
 	if (c->uid == uid)
 		return (mode >> 6) & 7;
-	if (in_group(c, gid))
+	if (plane_in_group(c, gid))
 		return (mode >> 3) & 7;
 	return mode & 7;
 }
@@ -68,28 +68,19 @@ void plane_owner_of(const struct plane *p, const struct plane_caller *c,
 	h->mode = 0750;
 }
 
-/* A record written before records had owners belongs to the daemon. */
-static void owner_fields(const struct plane *p, const struct store_rec *h,
-			 uid_t *uid, gid_t *gid)
-{
-	*uid = h->uid == STORE_OWNER_NONE ? p->uid : (uid_t)h->uid;
-	*gid = h->gid == STORE_OWNER_NONE ? p->gid : (gid_t)h->gid;
-}
-
 int plane_check(struct plane *p, const struct plane_caller *c,
 		const struct store_rec *h, unsigned want, struct err *e)
 {
 	const struct kind *k = model_kind((enum kind_id)h->kind);
-	uid_t uid;
-	gid_t gid;
+	struct plane_res r;
 
-	owner_fields(p, h, &uid, &gid);
-	if (plane_may(p, c, uid, gid, (mode_t)h->mode, want))
+	plane_res_from_hdr(&r, h);
+	if (plane_may(p, c, r.uid, r.gid, r.mode, want))
 		return 0;
 	return err_set(e, -EACCES, "permission denied: %s \"%s\" (owner "
 		       "%u, group %u, mode %04o): %s", k ? k->name : "",
-		       h->slug, (unsigned)uid, (unsigned)gid,
-		       (unsigned)h->mode, want_word(want));
+		       h->slug, (unsigned)r.uid, (unsigned)r.gid,
+		       (unsigned)r.mode, want_word(want));
 }
 
 int plane_check_create(struct plane *p, const struct plane_caller *c,

@@ -294,7 +294,7 @@ int plane_delete(struct plane *p, const struct plane_caller *c,
 }
 
 /* One line, whatever the subject (a file name) or message hold. */
-static void one_line(char *s)
+void plane_one_line(char *s)
 {
 	for (; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -341,7 +341,7 @@ static void reject_audit(struct plane *p, const struct plane_caller *c,
 	enum kind_id kind = subject_kind(subject, name, sizeof(name));
 
 	snprintf(reason, sizeof(reason), "%s", e->msg);
-	one_line(reason);
+	plane_one_line(reason);
 	plane_audit_event(p, c, "deny", kind, name[0] ? name : subject, id,
 			  e->code < 0 ? e->code : -EIO, reason, NULL, 0);
 }
@@ -382,7 +382,7 @@ static void reject(struct plane *p, const struct plane_caller *c,
 	/* A line cut short (a very long subject) still says what it can. */
 	if ((size_t)n >= sizeof(line))
 		memcpy(line + sizeof(line) - 4, "...", 4);
-	one_line(line);
+	plane_one_line(line);
 	errlog_add(p->errs, c ? c->uid : 0, line);
 	fprintf(stderr, "%s\n", line);
 	reject_audit(p, c, subject, id, e);

@@ -176,13 +176,9 @@ static int attr_allowed(struct plane *p, const struct plane_caller *c,
 	if (a->set_uid && a->uid != r.uid)
 		return err_set(e, -EPERM, "%s \"%s\": only an operator may "
 			       "give it to another user", kn, h->slug);
-	if (a->set_gid && a->gid != r.gid && a->gid != c->gid) {
-		for (unsigned i = 0; i < c->ngroups; i++)
-			if (c->groups[i] == a->gid)
-				return 0;
+	if (a->set_gid && a->gid != r.gid && !plane_in_group(c, a->gid))
 		return err_set(e, -EPERM, "%s \"%s\": you are not in group "
 			       "%u", kn, h->slug, (unsigned)a->gid);
-	}
 	return 0;
 }
 
@@ -192,16 +188,13 @@ static int owner_fixed(const struct store_rec *h, const struct buf *body,
 		       const struct plane_attr *a, struct err *e)
 {
 	struct doc *res = NULL;
-	const char *phase;
 	bool going;
 
 	if (h->kind != KIND_WORKFLOW_EXECUTION || !a->set_uid ||
 	    a->uid == (uid_t)h->uid || record_decode(body, &res, NULL,
 						     NULL) < 0)
 		return 0;
-	phase = doc_get_str(res, "status.phase");
-	going = !phase || !strcmp(phase, "PENDING") ||
-		!strcmp(phase, "IN_PROGRESS") || !*phase;
+	going = !plane_phase_ended(doc_get_str(res, "status.phase"));
 	doc_free(res);
 	if (!going)
 		return 0;

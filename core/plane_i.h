@@ -260,6 +260,12 @@ void plane_audit_event(struct plane *p, const struct plane_caller *c,
 
 /* plane_attr.c: the kind directories' attributes, from the store. */
 int plane_dirs_load(struct plane *p, struct err *e);
+/* access.c: whether @c's primary or a supplementary group is @g. */
+bool plane_in_group(const struct plane_caller *c, gid_t g);
+/* plane_streams.c: COMPLETED, FAILED or CANCELLED (NULL: not). */
+bool plane_phase_ended(const char *phase);
+/* plane.c: control bytes of @s as '?', so a message stays one line. */
+void plane_one_line(char *s);
 /* access.c: -EACCES with "permission denied: ..." in @e unless @c may
  * @want (PLANE_MAY_*) on record @h (a resource of its kind). */
 int plane_check(struct plane *p, const struct plane_caller *c,

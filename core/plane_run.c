@@ -177,11 +177,9 @@ static void child_refused(struct plane *p, const struct plane_caller *c,
 			  const struct err *e)
 {
 	char reason[ERR_MSG_MAX];
-	char *nl;
 
 	snprintf(reason, sizeof(reason), "%s", e->msg);
-	while ((nl = strchr(reason, '\n')))
-		*nl = ' ';
+	plane_one_line(reason);
 	plane_audit_event(p, c, "deny", KIND_WORKFLOW, wf_ref, id,
 			  e->code < 0 ? e->code : -EIO, reason, NULL, 0);
 }

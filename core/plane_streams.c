@@ -36,10 +36,11 @@ static int exec_phase(struct plane *p, uint64_t serial, struct store_rec *h,
 	return 0;
 }
 
-static bool ended(const char *phase)
+bool plane_phase_ended(const char *phase)
 {
-	return !strcmp(phase, "COMPLETED") || !strcmp(phase, "FAILED") ||
-	       !strcmp(phase, "CANCELLED");
+	return phase && (!strcmp(phase, "COMPLETED") ||
+			 !strcmp(phase, "FAILED") ||
+			 !strcmp(phase, "CANCELLED"));
 }
 
 int plane_stream_stat(struct plane *p, uint64_t serial, enum plane_stream s,
@@ -61,7 +62,7 @@ int plane_stream_stat(struct plane *p, uint64_t serial, enum plane_stream s,
 	rc = exec_phase(p, serial, &h, phase, sizeof(phase));
 	if (rc < 0)
 		return rc;
-	out->done = p->closing || ended(phase);
+	out->done = p->closing || plane_phase_ended(phase);
 	if (!out->mtime.tv_sec && !out->mtime.tv_nsec) {
 		out->mtime.tv_sec = (time_t)(h.mtime_ns / 1000000000);
 		out->mtime.tv_nsec = (long)(h.mtime_ns % 1000000000);
@@ -105,7 +106,7 @@ int plane_ctl(struct plane *p, const struct plane_caller *c, uint64_t serial,
 	rc = plane_check(p, c, &h, PLANE_MAY_WRITE, e);
 	if (rc < 0)
 		return rc;
-	if (ended(phase))
+	if (plane_phase_ended(phase))
 		return err_set(e, -EINVAL, "the run has already ended (%s)",
 			       phase);
 	if (runner_cancel(p->runner, serial) == 0) {

@@ -461,10 +461,8 @@ static int stat_view(struct fs *fs, const struct fs_obj *o, struct stat *st)
 		return rc;
 	stat_size(st, (off_t)b->len);
 	plane_blob_put(b);
-	if (o->slot == SLOT_SPEC) {
-		st->st_mode = S_IFREG | 0644;
+	if (o->slot == SLOT_SPEC)
 		st->st_nlink = 2;	/* vim then writes in place */
-	}
 	stat_times(st, o->res.mtime);
 	return 0;
 }

@@ -115,7 +115,7 @@ static int res_want(const struct fs_obj *o, enum fs_act act)
 	case W_RESDIR:
 	case W_FOLLOWDIR:
 		if (act == ACT_LOOKUP)
-			return PLANE_MAY_READ;	/* or x: see want_met() */
+			return PLANE_MAY_READ;	/* or x: perm_res() */
 		return act == ACT_CREATE ? PLANE_MAY_WRITE : PLANE_MAY_READ;
 	case W_VIEW:
 	case W_CTL:
