@@ -206,21 +206,95 @@ static bool span_is_whole(const char *s, size_t n, const struct span *sp)
 
 /* ---- programs ---------------------------------------------------------- */
 
-/* Append `(.[1] as {$v1, $v2} | .[0] | (E\n))`: the newline ends a comment. */
+/*
+ * Every program sees the run's globals, bound from the state `.[0]`, and
+ * the task's own arguments, bound from the evaluation's variables `.[1]`
+ * with the loop and catch variables; `.` is the evaluation's `.[2]`.
+ */
+static const char globals[] =
+    ".[0] as {$context, $secrets, $workflow, $runtime, $__env} | "
+    ".[1] as {$input, $output, $task";
+
+bool expr_var_reserved(const char *name)
+{
+	static const char *const r[] = {"context", "secrets", "workflow",
+					"runtime", "input",   "output",
+					"task",    "ENV",     "__loc__"};
+	size_t k;
+
+	for (k = 0; k < sizeof(r) / sizeof(r[0]); k++)
+		if (!strcmp(name, r[k]))
+			return true;
+	return false;
+}
+
+/*
+ * Stigmer's runtime placeholders: an expression that is exactly
+ * `.secrets.KEY` or `.env_vars.KEY` (KEY in [A-Z_][A-Z0-9_]*) names a
+ * variable of the run's environment, whichever map it says, and fails
+ * when the run has none by that name.  Return: KEY's length, else 0;
+ * *map: "secrets" or "env_vars"; *key: where KEY starts in @e.
+ */
+static size_t placeholder(const char *e, size_t n, const char **map,
+			  const char **key)
+{
+	static const char *const maps[] = {"secrets", "env_vars"};
+	size_t a = 0, b = n, m, k, klen;
+
+	while (a < b && strchr(" \t\r\n", e[a]) && e[a])
+		a++;
+	while (b > a && strchr(" \t\r\n", e[b - 1]) && e[b - 1])
+		b--;
+	for (m = 0; m < 2; m++) {
+		klen = strlen(maps[m]);
+		if (b - a < klen + 3 || e[a] != '.' ||
+		    memcmp(e + a + 1, maps[m], klen) || e[a + 1 + klen] != '.')
+			continue;
+		k = a + klen + 2;
+		if (!(e[k] == '_' || (e[k] >= 'A' && e[k] <= 'Z')))
+			return 0;
+		for (; k < b; k++)
+			if (!(e[k] == '_' || (e[k] >= 'A' && e[k] <= 'Z') ||
+			      (e[k] >= '0' && e[k] <= '9')))
+				return 0;
+		*map = maps[m];
+		*key = e + a + klen + 2;
+		return b - (a + klen + 2);
+	}
+	return 0;
+}
+
+/* Append expression @e, or what a placeholder in it stands for. */
+static int add_expr(struct buf *b, const char *e, size_t elen)
+{
+	const char *map = NULL, *key = NULL;
+	size_t klen = placeholder(e, elen, &map, &key);
+
+	if (!klen)
+		return buf_add(b, e, elen);
+	return buf_addf(b, "$__env | if has(\"%.*s\") then .[\"%.*s\"] else "
+			"error(\"failed to resolve runtime placeholders: "
+			"%s.%.*s\") end",
+			(int)klen, key, (int)klen, key, map, (int)klen, key);
+}
+
+/* Append `(GLOBALS, $v1, $v2} | .[2] | (E\n))`: the newline ends a
+ * comment. */
 static int add_wrapped(struct buf *b, const char *e, size_t elen,
 		       const char *const *vars, size_t nvars)
 {
 	size_t k;
-	int rc = buf_addstr(b, nvars ? "(.[1] as {" : "(");
+	int rc = buf_addstr(b, "(");
 
+	if (!rc)
+		rc = buf_addstr(b, globals);
 	for (k = 0; k < nvars && !rc; k++)
-		rc = buf_addf(b, "%s$%s", k ? ", " : "", vars[k]);
-	if (!rc && nvars)
-		rc = buf_addstr(b, "} | ");
+		if (!expr_var_reserved(vars[k]))
+			rc = buf_addf(b, ", $%s", vars[k]);
 	if (!rc)
-		rc = buf_addstr(b, ".[0] | (");
+		rc = buf_addstr(b, "} | .[2] | (");
 	if (!rc)
-		rc = buf_add(b, e, elen);
+		rc = add_expr(b, e, elen);
 	return rc ? rc : buf_addstr(b, "\n))");
 }
 
@@ -514,10 +588,11 @@ int expr_eng_input(struct expr_eng *c, const char *json, size_t n)
 	return 0;
 }
 
-int expr_eng_key(struct expr_eng *c, const char *key, const char *json,
-		 size_t n)
+int expr_eng_key(struct expr_eng *c, const char *key, const char *sub,
+		 const char *json, size_t n)
 {
 	jv val = n <= INT_MAX ? jv_parse_sized(json, (int)n) : jv_invalid();
+	jv in;
 
 	if (!jv_is_valid(val)) {
 		jv_free(val);
@@ -525,6 +600,15 @@ int expr_eng_key(struct expr_eng *c, const char *key, const char *json,
 	}
 	/* No run holds the input between evaluations (run_first() resets
 	   the program), so this edits the one object in place. */
+	if (sub) {
+		in = jv_object_get(jv_copy(c->input), jv_string(key));
+		if (jv_get_kind(in) != JV_KIND_OBJECT) {
+			jv_free(in);
+			in = jv_object();
+		}
+		c->input = jv_object_set(c->input, jv_string(key), jv_null());
+		val = jv_object_set(in, jv_string(sub), val);
+	}
 	c->input = jv_object_set(c->input, jv_string(key), val);
 	return 0;
 }
@@ -629,6 +713,7 @@ struct scope {
 	jv keys[EXPR_VARS_MAX];
 	size_t n;
 	jv vals; /* an object name -> value */
+	jv dot;	 /* `.` */
 };
 
 int expr_vars_check(const struct doc *vars, char *msg, size_t cap)
@@ -652,25 +737,38 @@ static void scope_release(struct scope *sc)
 	while (sc->n)
 		jv_free(sc->keys[--sc->n]);
 	jv_free(sc->vals);
+	jv_free(sc->dot);
 }
 
 /*
- * Take the JSON object @json (@len bytes; none when 0) as a scope, its
- * names checked again (expr_vars_check() ran on the other side).
- * Return: 0 (release @sc even on failure); -EINVAL with @msg.
+ * Take the JSON array [variables, dot] @json (@len bytes; none when 0) as
+ * a scope, the names checked again (expr_vars_check() ran on the other
+ * side).  Return: 0 (release @sc even on failure); -EINVAL with @msg.
  */
 static int scope_init(struct scope *sc, const char *json, size_t len,
 		      char *msg, size_t cap)
 {
+	jv both;
 	int it;
 
 	sc->n = 0;
 	sc->vals = jv_object();
+	sc->dot = jv_null();
 	if (!len)
 		return 0;
+	if (parse_kind(json, len, JV_KIND_ARRAY, &both) < 0)
+		return fail(msg, cap, -EINVAL, "variables are not a map");
 	jv_free(sc->vals);
-	if (parse_kind(json, len, JV_KIND_OBJECT, &sc->vals) < 0) {
+	jv_free(sc->dot);
+	sc->vals = jv_array_length(jv_copy(both)) == 2
+		       ? jv_array_get(jv_copy(both), 0)
+		       : jv_null();
+	sc->dot = jv_array_get(both, 1); /* invalid when too short */
+	if (jv_get_kind(sc->vals) != JV_KIND_OBJECT || !jv_is_valid(sc->dot)) {
+		jv_free(sc->vals);
+		jv_free(sc->dot);
 		sc->vals = jv_object();
+		sc->dot = jv_null();
 		return fail(msg, cap, -EINVAL, "variables are not a map");
 	}
 	for (it = jv_object_iter(sc->vals); jv_object_iter_valid(sc->vals, it);
@@ -704,7 +802,8 @@ static int eval_one(struct expr_eng *c, const char *e, size_t elen,
 		rc = get_prog(c, text.data, &jq, &slot, msg, cap);
 	if (!rc)
 		rc = run_first(jq,
-			       JV_ARRAY(jv_copy(c->input), jv_copy(sc->vals)),
+			       JV_ARRAY(jv_copy(c->input), jv_copy(sc->vals),
+					jv_copy(sc->dot)),
 			       out, &halted, msg, cap);
 	if (slot && halted)
 		slot->jq = NULL; /* dropped: compiled again if needed */

@@ -1,7 +1,13 @@
 /*
  * expr.h - runtime expressions `${ ... }` (DESIGN 1.5): jq programs run by
- * libjq over a run's state, with the loop and catch variables bound as
- * jq variables ($item, $index, $error).
+ * libjq, as the Serverless Workflow DSL defines them: `.` is what the
+ * caller sets (expr_set_dot(): a task's input, or its output in
+ * export.as); the state's keys context, secrets, workflow, runtime are
+ * the DSL's runtime arguments $context, $secrets, $workflow, $runtime;
+ * the variables of an evaluation bind $input, $output, $task and the loop
+ * and catch variables ($item, $index, $error).  An expression that is
+ * exactly `.secrets.KEY` or `.env_vars.KEY` is a Stigmer placeholder: the
+ * state's `__env` member KEY, or an error naming it when there is none.
  *
  * A template is a string.  When its whole text (blanks around ignored) is
  * one `${ e }` it evaluates to e's first output, whatever its JSON type
@@ -50,7 +56,7 @@
 #include "doc.h"
 
 #define EXPR_TEXT_MAX (16u << 10) /* one template, bytes */
-#define EXPR_VARS_MAX 16	  /* variables in scope */
+#define EXPR_VARS_MAX 32	  /* variables in scope */
 #define EXPR_VAR_MAX 64		  /* a variable name, bytes */
 #define EXPR_CACHE_MAX 256	  /* programs kept per cache */
 #define EXPR_OUT_MAX                                                           \
@@ -75,6 +81,13 @@ bool expr_has(const char *s, size_t n);
 
 /** expr_var_ok() - whether @name is a valid variable name. */
 bool expr_var_ok(const char *name);
+
+/**
+ * expr_var_reserved() - whether @name is bound by every program (context,
+ * secrets, workflow, runtime, input, output, task) or by jq, so that a
+ * loop or catch variable may not take it.
+ */
+bool expr_var_reserved(const char *name);
 
 /**
  * expr_check_all() - compile every expression of the @n templates @src.
@@ -124,19 +137,33 @@ void expr_set_wait(struct expr_cache *c, const struct expr_wait *w);
 size_t expr_cache_size(const struct expr_cache *c);
 
 /**
- * expr_set_input() - make @in (a map) the input `.` of later evaluations
+ * expr_set_input() - make @in (a map) the state of later evaluations
  * (copied, and sent to the evaluator once; before the first call the
- * input is {}).  Return: 0; -ENOMEM; -EINVAL (not a map); -EFBIG (nested
+ * state is {}).  Return: 0; -ENOMEM; -EINVAL (not a map); -EFBIG (nested
  * deeper than DOC_DEPTH_MAX, or over 1 GiB of JSON).
  */
 int expr_set_input(struct expr_cache *c, const struct doc *in);
 
 /**
- * expr_set_key() - set (or replace) top-level key @key of the input to @v
+ * expr_set_key() - set (or replace) top-level key @key of the state to @v
  * (copied), sending only @v to the evaluator.  Return: 0; -ENOMEM;
  * -EFBIG (too deep).
  */
 int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v);
+
+/**
+ * expr_set_member() - set member @sub of the input's map @key (made a map
+ * when it is not one) to @v, or @key itself when @sub is NULL, sending
+ * only @v to the evaluator.  Return: as expr_set_key().
+ */
+int expr_set_member(struct expr_cache *c, const char *key, const char *sub,
+		    const struct doc *v);
+
+/**
+ * expr_set_dot() - `.` of later evaluations: @dot, borrowed until the
+ * next call; NULL: null.
+ */
+void expr_set_dot(struct expr_cache *c, const struct doc *dot);
 
 /**
  * expr_eval() - evaluate template @s (@n bytes) with variables @vars (a

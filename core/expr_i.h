@@ -29,9 +29,11 @@ size_t expr_eng_size(const struct expr_eng *e);
 /* The input becomes JSON object @json.  Return: 0; -EINVAL. */
 int expr_eng_input(struct expr_eng *e, const char *json, size_t n);
 
-/* Top-level @key of the input becomes JSON @json.  Return: 0; -EINVAL. */
-int expr_eng_key(struct expr_eng *e, const char *key, const char *json,
-		 size_t n);
+/* Top-level @key of the input (its member @sub when not NULL; @key
+ * becomes an object if it is not one) becomes JSON @json.
+ * Return: 0; -EINVAL. */
+int expr_eng_key(struct expr_eng *e, const char *key, const char *sub,
+		 const char *json, size_t n);
 
 /*
  * expr_eval() on the engine, the variables as JSON object @vars (@vlen
@@ -92,7 +94,9 @@ int expr_map_append(struct doc *m, const char *key, struct doc *val);
 enum {
 	EXPR_OP_INPUT = 1, /* payload: a JSON object */
 	EXPR_OP_KEY,	   /* payload: key, NUL, JSON */
-	EXPR_OP_EVAL,	   /* payload: template, NUL, vars JSON or nothing */
+	EXPR_OP_EVAL,	   /* payload: template length (4 bytes), template,
+			      JSON [vars, dot] or nothing */
+	EXPR_OP_SUB,	   /* payload: key, NUL, member, NUL, JSON */
 };
 
 struct expr_hdr {

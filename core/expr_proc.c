@@ -39,6 +39,7 @@ struct expr_cache {
 	size_t nprog;	    /* programs it keeps (its last reply) */
 	struct doc *input;  /* the state, a map: sent again on respawn */
 	struct expr_wait w; /* w.fds NULL: no stop fds */
+	const struct doc *dot; /* `.` of evaluations (borrowed) or NULL */
 	struct buf req;	    /* one request, reused */
 	char *rb;	    /* one reply, reused: rlen of ralloc bytes */
 	size_t rlen, ralloc;
@@ -347,8 +348,18 @@ static int build_eval(struct expr_cache *c, const char *s, size_t n,
 
 	if (!rc)
 		rc = buf_add(&c->req, s, n);
-	if (!rc && vars)
-		rc = expr_wire_dump(vars, 0, &c->req);
+	if (!rc && (vars || c->dot))
+		rc = buf_addc(&c->req, '[');
+	if (!rc && (vars || c->dot))
+		rc = vars ? expr_wire_dump(vars, 1, &c->req)
+			  : buf_addstr(&c->req, "{}");
+	if (!rc && (vars || c->dot))
+		rc = buf_addc(&c->req, ',');
+	if (!rc && (vars || c->dot))
+		rc = c->dot ? expr_wire_dump(c->dot, 1, &c->req)
+			    : buf_addstr(&c->req, "null");
+	if (!rc && (vars || c->dot))
+		rc = buf_addc(&c->req, ']');
 	if (rc < 0)
 		wipe_buf(&c->req);
 	return rc;
@@ -555,23 +566,53 @@ int expr_set_input(struct expr_cache *c, const struct doc *in)
 
 int expr_set_key(struct expr_cache *c, const char *key, const struct doc *v)
 {
-	struct doc *copy = NULL;
+	return expr_set_member(c, key, NULL, v);
+}
+
+/* c->input's @key, a map (made one when it is not). */
+static struct doc *member_map(struct expr_cache *c, const char *key)
+{
+	struct doc *m = doc_map_get(c->input, key);
+
+	if (m && m->type == DOC_MAP)
+		return m;
+	m = doc_new(DOC_MAP);
+	if (m && doc_map_set(c->input, key, m) < 0)
+		return NULL;
+	return m;
+}
+
+int expr_set_member(struct expr_cache *c, const char *key, const char *sub,
+		    const struct doc *v)
+{
+	struct doc *copy = NULL, *at = c->input;
 	int rc = buf_addstr(&c->req, key);
 
 	if (!rc)
 		rc = buf_addc(&c->req, '\0');
+	if (!rc && sub)
+		rc = buf_addstr(&c->req, sub);
+	if (!rc && sub)
+		rc = buf_addc(&c->req, '\0');
 	if (!rc)
 		rc = expr_wire_dump(v, 1, &c->req);
+	if (!rc && sub && !(at = member_map(c, key)))
+		rc = -ENOMEM;
 	if (!rc)
 		copy = doc_clone(v);
 	if (!rc)
-		rc = copy ? doc_map_set(c->input, key, copy) : -ENOMEM;
+		rc = copy ? doc_map_set(at, sub ? sub : key, copy) : -ENOMEM;
 	if (rc < 0) {
 		wipe_buf(&c->req);
 		return rc;
 	}
-	send_update(c, EXPR_OP_KEY);
+	send_update(c, sub ? EXPR_OP_SUB : EXPR_OP_KEY);
 	return 0;
+}
+
+void expr_set_dot(struct expr_cache *c, const struct doc *dot)
+{
+	c->dot = dot;
 }
 
 /* ---- rendering: the public side, one evaluation per template --------- */

@@ -126,7 +126,7 @@ static void reply(const struct expr_eng *e, int rc, const void *data,
 		_exit(0);
 }
 
-/* EVAL: payload = template length (4 bytes), template, vars JSON. */
+/* EVAL: payload = template length (4 bytes), template, [vars, dot]. */
 static void serve_eval(struct expr_eng *e, const char *p, size_t len)
 {
 	struct buf out = BUF_INIT(EXPR_REPLY_MAX);
@@ -157,7 +157,7 @@ static void serve_eval(struct expr_eng *e, const char *p, size_t len)
 /* One request; a malformed one (never sent by the daemon) ends us. */
 static void serve_one(struct expr_eng *e, const struct expr_hdr *h, char *p)
 {
-	size_t klen;
+	size_t klen, slen;
 
 	switch (h->op) {
 	case EXPR_OP_INPUT:
@@ -166,8 +166,17 @@ static void serve_one(struct expr_eng *e, const struct expr_hdr *h, char *p)
 		break;
 	case EXPR_OP_KEY:
 		klen = strnlen(p, h->len);
-		if (klen == h->len ||
-		    expr_eng_key(e, p, p + klen + 1, h->len - klen - 1) < 0)
+		if (klen == h->len || expr_eng_key(e, p, NULL, p + klen + 1,
+						   h->len - klen - 1) < 0)
+			_exit(2);
+		break;
+	case EXPR_OP_SUB:
+		klen = strnlen(p, h->len);
+		slen = klen < h->len ? strnlen(p + klen + 1, h->len - klen - 1)
+				     : 0;
+		if (klen == h->len || klen + 1 + slen == h->len ||
+		    expr_eng_key(e, p, p + klen + 1, p + klen + slen + 2,
+				 h->len - klen - slen - 2) < 0)
 			_exit(2);
 		break;
 	case EXPR_OP_EVAL:

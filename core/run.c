@@ -139,9 +139,6 @@ static int prepare(struct run *r, struct err *e)
 	int rc;
 
 	run_env_init(&r->env);
-	r->exported = doc_new(DOC_MAP);
-	if (!r->exported)
-		return err_set(e, -ENOMEM, "out of memory");
 	rc = load(r, e);
 	if (rc == 0)
 		rc = open_sinks(r);
@@ -239,7 +236,8 @@ void run_lock(struct run *r)
 }
 
 void run_scope_init(struct run_scope *sc, struct run_scope *up,
-		    const char *path)
+		    const char *path, const char *ref,
+		    const struct doc *input)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->r = up->r;
@@ -248,7 +246,9 @@ void run_scope_init(struct run_scope *sc, struct run_scope *up,
 	sc->depth = up->depth;
 	sc->iteration = up->iteration;
 	sc->cut_fd = -1;
+	sc->input = input;
 	run_fmt(sc->path, sizeof(sc->path), "%s%s/", up->path, path);
+	run_fmt(sc->ref, sizeof(sc->ref), "%s", ref);
 }
 
 void run_scope_release(struct run_scope *sc)
@@ -297,8 +297,10 @@ static long task_index(const struct doc *list, const char *name)
 }
 
 /* Where to go after task @i: a SWITCH's choice, its flow.then, else the
- * next one. */
-static size_t next_task(const struct doc *list, size_t i, const char *jump)
+ * next one.  `exit` leaves the list (and says so in @sc), `end` the whole
+ * workflow. */
+static size_t next_task(struct run_scope *sc, const struct doc *list,
+			size_t i, const char *jump)
 {
 	const char *then = jump && *jump ? jump :
 			   doc_get_str(list->u.items[i], "flow.then");
@@ -306,7 +308,11 @@ static size_t next_task(const struct doc *list, size_t i, const char *jump)
 
 	if (!then || !*then || !strcmp(then, "continue"))
 		return i + 1;
+	if (!strcmp(then, "exit"))
+		sc->exit = true;
 	if (!strcmp(then, "end"))
+		atomic_store(&sc->r->ended, true);
+	if (!strcmp(then, "exit") || !strcmp(then, "end"))
 		return list->n;
 	j = task_index(list, then);
 	return j < 0 ? list->n : (size_t)j;
@@ -330,8 +336,26 @@ static int limit_hit(struct run *r, bool reserve)
 	return 0;
 }
 
+/* "~" and "/" of a JSON Pointer's segment escaped (RFC 6901). */
+static void ref_add(char *ref, size_t cap, size_t i, const char *name)
+{
+	size_t at = strlen(ref);
+
+	at += (size_t)snprintf(ref + at, at < cap ? cap - at : 0, "/%zu/", i);
+	for (; name && *name && at + 3 < cap; name++) {
+		if (*name == '~' || *name == '/') {
+			ref[at++] = '~';
+			ref[at++] = *name == '~' ? '0' : '1';
+		} else {
+			ref[at++] = *name;
+		}
+	}
+	if (at < cap)
+		ref[at] = '\0';
+}
+
 static void task_init(struct run_scope *sc, struct run_task *t,
-		      const struct doc *def)
+		      const struct doc *def, size_t i)
 {
 	memset(t, 0, sizeof(*t));
 	t->sc = sc;
@@ -339,8 +363,11 @@ static void task_init(struct run_scope *sc, struct run_task *t,
 	t->name = doc_get_str(def, "name");
 	t->kind = doc_get_str(def, "kind");
 	t->st = run_task_entry(sc->r, def);
+	t->input = sc->last ? sc->last : sc->input;
 	run_fmt(t->path, sizeof(t->path), "%s%s", sc->path,
 		t->name ? t->name : "?");
+	run_fmt(t->ref, sizeof(t->ref), "%s", sc->ref);
+	ref_add(t->ref, sizeof(t->ref), i, t->name);
 }
 
 static void count_task(struct run *r, const char *st)
@@ -354,14 +381,20 @@ static void count_task(struct run *r, const char *st)
 			r->counts[k]++;
 }
 
-/* The fault a failed task leaves for a TRY around it. */
+/* The fault a failed task leaves for a TRY around it: the DSL's error
+ * object (a failure no kind typed is a runtime error). */
 static void fault_of(const struct run_task *t, struct run_fault *f)
 {
+	bool typed = t->err_type[0] != '\0';
+
 	snprintf(f->path, sizeof(f->path), "%s", t->path);
-	snprintf(f->type, sizeof(f->type), "%s",
-		 t->err_type[0] ? t->err_type : "execfs/task-failed");
-	f->status = t->err_status ? t->err_status :
-		    t->has_exit ? t->exit_code : 0;
+	snprintf(f->instance, sizeof(f->instance), "%s",
+		 t->err_instance[0] ? t->err_instance : t->ref);
+	snprintf(f->type, sizeof(f->type), "%s%s", typed ? "" : RUN_ERR_BASE,
+		 typed ? t->err_type : "runtime");
+	snprintf(f->title, sizeof(f->title), "%s",
+		 typed ? t->err_title : "Task failed");
+	f->status = typed ? t->err_status : 500;
 	snprintf(f->detail, sizeof(f->detail), "%s", t->error);
 }
 
@@ -370,13 +403,15 @@ static void fault_of(const struct run_task *t, struct run_fault *f)
 static int task_ended(struct run *r, struct run_task *t, int rc)
 {
 	const char *st;
-	const char *as = doc_get_str(t->def, "export.as");
 
-	if (rc == 0 && as && *as && t->output &&
-	    run_export(r, as, t->output) < 0) {
+	if (rc == 0 && !t->output)
+		t->output = doc_new(DOC_NULL);
+	if (rc == 0 && !t->output) {
 		rc = -1;
 		snprintf(t->error, sizeof(t->error), "out of memory");
 	}
+	if (rc == 0 && doc_get(t->def, "export.as"))
+		rc = run_export(r, t);
 	if (rc == -ECANCELED && run_stopping(r) != RUN_GO)
 		r->cut = true;
 	if (rc == -ETIME && !t->error[0])	/* a limit the kind hit */
@@ -433,7 +468,7 @@ static void slot_give(struct run *r)
 }
 
 /* Run task @def of @sc; *then: a SWITCH's jump. */
-static int run_one(struct run_scope *sc, const struct doc *def,
+static int run_one(struct run_scope *sc, const struct doc *list, size_t i,
 		   struct run_fault *f, char *then, size_t cap)
 {
 	struct run *r = sc->r;
@@ -441,7 +476,7 @@ static int run_one(struct run_scope *sc, const struct doc *def,
 	struct run_task t;
 	int rc;
 
-	task_init(sc, &t, def);
+	task_init(sc, &t, list->u.items[i], i);
 	leaf = is_leaf(&t);
 	rc = leaf ? slot_take(r, sc) : 0;
 	if (rc == 0)
@@ -464,6 +499,7 @@ static int run_one(struct run_scope *sc, const struct doc *def,
 	snprintf(then, cap, "%s", t.then);
 	doc_free(t.output);
 	doc_free(t.cfg);
+	doc_free(t.arg);
 	return rc;
 }
 
@@ -474,7 +510,7 @@ int run_list(struct run_scope *sc, const struct doc *list,
 	size_t i = 0;
 	int rc;
 
-	while (list && i < list->n) {
+	while (list && i < list->n && !atomic_load(&sc->r->ended)) {
 		if (run_scope_stopped(sc)) {
 			if (run_stopping(sc->r) != RUN_GO)
 				sc->r->cut = true;
@@ -482,11 +518,10 @@ int run_list(struct run_scope *sc, const struct doc *list,
 		}
 		rc = limit_hit(sc->r, false);
 		if (rc == 0)
-			rc = run_one(sc, list->u.items[i], f, then,
-				     sizeof(then));
+			rc = run_one(sc, list, i, f, then, sizeof(then));
 		if (rc)
 			return rc;
-		i = next_task(list, i, then);
+		i = next_task(sc, list, i, then);
 	}
 	return 0;
 }
@@ -494,12 +529,17 @@ int run_list(struct run_scope *sc, const struct doc *list,
 static void run_tasks(struct run *r)
 {
 	struct run_scope top = { .r = r, .iteration = -1, .cut_fd = -1,
-				 .depth = r->link.depth };
+				 .depth = r->link.depth, .ref = "/do",
+				 .input = r->input };
 	struct run_fault f = { 0 };
 	int rc;
 
 	run_lock(r);
 	rc = run_list(&top, r->tasks, &f);
+	if (rc == 0) {	/* the workflow's output: its last task's */
+		r->output = top.last ? top.last : doc_clone(r->input);
+		top.last = NULL;
+	}
 	if (rc == -1) {
 		run_redact_text(r, f.detail, f.detail, sizeof(f.detail));
 		run_fail(r, f.path, f.detail);
@@ -607,7 +647,8 @@ static void cleanup(struct run *r)
 	doc_free(r->exec);
 	doc_free(r->wf);
 	doc_free(r->status);
-	doc_free(r->exported);
+	doc_free(r->input);
+	doc_free(r->output);
 	expr_cache_free(r->ex);
 	free(r->plan);
 }

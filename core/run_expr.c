@@ -1,9 +1,11 @@
 /*
- * run_expr.c - what expressions see of a run and what they may change:
- * the state `.` (input, triggerMessage, triggerMetadata, secrets,
- * env_vars, the exported outputs), the config fields each kind evaluates,
- * and the redaction of everything a run shows (outputs, errors, traces),
- * since an expression can put a secret anywhere.
+ * run_expr.c - what expressions see of a run, as the Serverless Workflow
+ * DSL says: `.` is the task's input (its output in export.as), and the
+ * runtime arguments $context (every export, by task name, as Stigmer
+ * merges them), $secrets, $workflow, $runtime, $input, $output, $task;
+ * then the config fields each kind evaluates, and the redaction of
+ * everything a run shows (outputs, errors, traces), since an expression
+ * can put a secret anywhere.
  */
 #include "run_i.h"
 
@@ -11,49 +13,131 @@
 #include <stdio.h>
 #include <string.h>
 
-/* `.input`: triggerMessage as JSON when it is JSON, else the text. */
+#ifndef EXECFS_VERSION
+#define EXECFS_VERSION "0.1.0"
+#endif
+
+/* The workflow's input: triggerMessage as JSON when it is JSON, else the
+ * text (null when there is none). */
 static struct doc *input_of(const char *msg)
 {
 	struct doc *v = NULL;
 
-	if (msg && *msg && expr_json_parse(msg, strlen(msg), &v) == 0)
+	if (!msg || !*msg)
+		return doc_new(DOC_MAP);
+	if (expr_json_parse(msg, strlen(msg), &v) == 0)
 		return v;
-	return doc_strz(msg ? msg : "");
+	return doc_strz(msg);
 }
 
-/* .secrets and .env_vars from the run's environment. */
+/* $secrets (the secret values of the run's environment) and the
+ * placeholders' map (all of them). */
 static int env_maps(const struct run_env *env, struct doc *st)
 {
 	struct doc *sec = doc_map_child(st, "secrets");
-	struct doc *vars = doc_map_child(st, "env_vars");
+	struct doc *all = doc_map_child(st, "__env");
 	const struct run_var *v;
 	size_t i;
-	int rc = sec && vars ? 0 : -ENOMEM;
+	int rc = sec && all ? 0 : -ENOMEM;
 
 	for (i = 0; rc == 0 && i < env->n; i++) {
 		v = &env->v[i];
-		rc = doc_map_set(v->secret ? sec : vars, v->name,
-				 doc_str(v->value, v->len));
+		rc = doc_map_set(all, v->name, doc_str(v->value, v->len));
+		if (rc == 0 && v->secret)
+			rc = doc_map_set(sec, v->name,
+					 doc_str(v->value, v->len));
 	}
 	return rc;
+}
+
+/* {iso8601, epoch: {seconds, milliseconds}} of @ns. */
+static struct doc *time_of(int64_t ns)
+{
+	struct doc *t = doc_new(DOC_MAP), *ep = doc_new(DOC_MAP);
+	char iso[64];
+	time_t sec = (time_t)(ns / 1000000000);
+	struct tm tm;
+	int rc = t && ep ? 0 : -ENOMEM;
+
+	gmtime_r(&sec, &tm);
+	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)(ns / 1000000 % 1000));
+	if (rc == 0)
+		rc = doc_map_setstr(t, "iso8601", iso);
+	if (rc == 0)
+		rc = doc_map_set(ep, "seconds", doc_int(ns / 1000000000));
+	if (rc == 0)
+		rc = doc_map_set(ep, "milliseconds", doc_int(ns / 1000000));
+	if (rc == 0) {
+		rc = doc_map_set(t, "epoch", ep);
+		ep = NULL;
+	}
+	doc_free(ep);
+	if (rc < 0) {
+		doc_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* $workflow: the execution's id, the Workflow's spec, the input, when it
+ * started. */
+static struct doc *workflow_arg(struct run *r)
+{
+	struct doc *w = doc_new(DOC_MAP);
+	const struct doc *spec = doc_map_get(r->wf, "spec");
+	int rc = w ? doc_map_setstr(w, "id", r->id) : -ENOMEM;
+
+	if (rc == 0)
+		rc = doc_map_setstr(w, "name", r->slug);
+	if (rc == 0)
+		rc = doc_map_set(w, "definition", spec ? doc_clone(spec) :
+				 doc_new(DOC_MAP));
+	if (rc == 0)
+		rc = doc_map_set(w, "input", doc_clone(r->input));
+	if (rc == 0)
+		rc = doc_map_set(w, "startedAt", time_of(r->start_ns));
+	if (rc < 0) {
+		doc_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static struct doc *runtime_arg(void)
+{
+	struct doc *rt = doc_new(DOC_MAP);
+	int rc = rt ? doc_map_setstr(rt, "name", "execfs") : -ENOMEM;
+
+	if (rc == 0)
+		rc = doc_map_setstr(rt, "version", EXECFS_VERSION);
+	if (rc == 0)
+		rc = doc_map_set(rt, "metadata", doc_new(DOC_MAP));
+	if (rc < 0) {
+		doc_free(rt);
+		return NULL;
+	}
+	return rt;
 }
 
 int run_expr_init(struct run *r, struct err *e)
 {
 	const char *msg = doc_get_str(r->exec, "spec.triggerMessage");
-	const struct doc *meta = doc_get(r->exec, "spec.triggerMetadata");
 	struct doc *st = doc_new(DOC_MAP);
 	int rc = st ? expr_cache_new(&r->ex) : -ENOMEM;
 
+	r->input = rc == 0 ? input_of(msg) : NULL;
+	if (rc == 0 && !r->input)
+		rc = -ENOMEM;
 	if (rc == 0)
-		rc = doc_map_set(st, "input", input_of(msg));
-	if (rc == 0)
-		rc = doc_map_setstr(st, "triggerMessage", msg ? msg : "");
-	if (rc == 0)
-		rc = doc_map_set(st, "triggerMetadata", meta ? doc_clone(meta) :
-				 doc_new(DOC_MAP));
+		rc = doc_map_set(st, "context", doc_new(DOC_MAP));
 	if (rc == 0)
 		rc = env_maps(&r->env, st);
+	if (rc == 0)
+		rc = doc_map_set(st, "workflow", workflow_arg(r));
+	if (rc == 0)
+		rc = doc_map_set(st, "runtime", runtime_arg());
 	if (rc == 0)
 		rc = expr_set_input(r->ex, st);
 	doc_wipe_free(st);
@@ -63,21 +147,78 @@ int run_expr_init(struct run *r, struct err *e)
 		      : 0;
 }
 
-int run_export(struct run *r, const char *as, const struct doc *v)
+/* $task of @t: made once, at its first evaluation. */
+static const struct doc *task_arg(struct run_task *t)
 {
-	struct doc *c = doc_clone(v);
-	int rc = c ? doc_map_set(r->exported, as, c) : -ENOMEM;
+	struct doc *a;
+	int rc;
+
+	if (t->arg)
+		return t->arg;
+	a = doc_new(DOC_MAP);
+	rc = a ? doc_map_setstr(a, "name", t->name ? t->name : "") : -ENOMEM;
+	if (rc == 0)
+		rc = doc_map_setstr(a, "reference", t->ref);
+	if (rc == 0)
+		rc = doc_map_set(a, "definition", doc_clone(t->def));
+	if (rc == 0)
+		rc = doc_map_set(a, "input", t->input ? doc_clone(t->input) :
+				 doc_new(DOC_NULL));
+	if (rc == 0)
+		rc = doc_map_set(a, "startedAt", time_of(t->start_ns));
+	if (rc < 0) {
+		doc_free(a);
+		return NULL;
+	}
+	return t->arg = a;
+}
+
+/* The variables of one evaluation: those in scope, $input, $task and
+ * $output (@output, or null). */
+static struct doc *vars_of(struct run_task *t, const struct doc *output)
+{
+	const struct doc *arg = task_arg(t);
+	struct doc *v = t->sc->vars ? doc_clone(t->sc->vars) :
+		        doc_new(DOC_MAP);
+	int rc = v && arg ? 0 : -ENOMEM;
+
+	if (rc == 0)
+		rc = doc_map_set(v, "input", t->input ? doc_clone(t->input) :
+				 doc_new(DOC_NULL));
+	if (rc == 0)
+		rc = doc_map_set(v, "output", output ? doc_clone(output) :
+				 doc_new(DOC_NULL));
+	if (rc == 0)
+		rc = doc_map_set(v, "task", doc_clone(arg));
+	if (rc < 0) {
+		doc_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* export.as of a completed task, evaluated over its output (`.` and
+ * $output), merged into $context under the task's name (Stigmer). */
+int run_export(struct run *r, struct run_task *t)
+{
+	const struct doc *as = doc_get(t->def, "export.as");
+	struct doc *v = NULL;
+	int rc = run_eval_at(r, t, as, t->output, t->output, &v);
 
 	if (rc < 0)
-		return rc;
+		return rc == -ENOMEM ? -1 : rc;
 	/* Never wait for the evaluator (a slow expression of another
-	 * branch) with the run's lock held; @v is this task's own output. */
+	 * branch) with the run's lock held; @v is this task's own. */
 	pthread_mutex_unlock(&r->mu);
 	pthread_mutex_lock(&r->ex_mu);
-	rc = expr_set_key(r->ex, as, v);
+	rc = expr_set_member(r->ex, "context", t->name ? t->name : "", v);
 	pthread_mutex_unlock(&r->ex_mu);
 	pthread_mutex_lock(&r->mu);
-	return rc;
+	doc_free(v);
+	if (rc < 0)
+		snprintf(t->error, sizeof(t->error), "export failed: %s",
+			 strerror(-rc));
+	return rc < 0 ? -1 : 0;
 }
 
 /* A failed evaluation: the task's error, redacted. */
@@ -86,8 +227,9 @@ static int eval_failed(struct run *r, struct run_task *t, int rc,
 {
 	if (rc == -ENOMEM)
 		return rc;
-	snprintf(t->error, sizeof(t->error), "%s", rc == -EFBIG ?
-		 "expression failed: its value is too large" : msg);
+	run_task_error(t, "expression", 400, "Expression failed", "%s",
+		       rc == -EFBIG ? "expression failed: its value is too "
+		       "large" : msg);
 	run_redact_text(r, t->error, t->error, sizeof(t->error));
 	return -1;
 }
@@ -96,8 +238,9 @@ static int eval_failed(struct run *r, struct run_task *t, int rc,
  * task's deadline and stopped by a cancel or a cut; the run's lock is let
  * go meanwhile (the evaluator has its own), so a slow expression in one
  * FORK branch does not stop the others. */
-int run_eval(struct run *r, struct run_task *t, const struct doc *v,
-	     struct doc **out)
+int run_eval_at(struct run *r, struct run_task *t, const struct doc *v,
+		const struct doc *dot, const struct doc *output,
+		struct doc **out)
 {
 	struct pollfd pf[16];
 	bool is_task = false;
@@ -105,21 +248,32 @@ int run_eval(struct run *r, struct run_task *t, const struct doc *v,
 		.fds = pf, .nfds = run_scope_fds(t->sc, pf, 16),
 		.deadline_ns = run_task_deadline(r, t, &is_task),
 	};
+	struct doc *vars = vars_of(t, output);
 	char msg[512] = "";
-	int rc;
+	int rc = vars ? 0 : -ENOMEM;
 
 	pthread_mutex_unlock(&r->mu);
 	pthread_mutex_lock(&r->ex_mu);
 	expr_set_wait(r->ex, &w);
-	rc = expr_render(r->ex, v, t->sc->vars, out, msg, sizeof(msg));
+	expr_set_dot(r->ex, dot);
+	if (rc == 0)
+		rc = expr_render(r->ex, v, vars, out, msg, sizeof(msg));
+	expr_set_dot(r->ex, NULL);
 	expr_set_wait(r->ex, NULL);
 	pthread_mutex_unlock(&r->ex_mu);
 	pthread_mutex_lock(&r->mu);
+	doc_wipe_free(vars);
 	if (rc == -ETIME)
 		return run_deadline_failure(r, t, is_task);
 	if (rc == -ECANCELED)
 		return rc;
 	return rc < 0 ? eval_failed(r, t, rc, msg) : 0;
+}
+
+int run_eval(struct run *r, struct run_task *t, const struct doc *v,
+	     struct doc **out)
+{
+	return run_eval_at(r, t, v, t->input, NULL, out);
 }
 
 /* Replace @cfg's @key (a node holding templates) by its value. */

@@ -137,7 +137,7 @@ static int for_one(struct run_task *t, const struct doc *item, size_t i,
 	struct run_scope sc;
 	int rc;
 
-	run_scope_init(&sc, t->sc, t->name);
+	run_scope_init(&sc, t->sc, t->name, t->ref, t->input);
 	sc.depth = t->sc->depth + 1;
 	sc.iteration = (long)i;
 	sc.vars = iter_vars(t->sc, cfg_name(tcfg(t), "each", "item"),
@@ -227,7 +227,7 @@ static int catch_run(struct run *r, struct run_task *t,
 		return 0;
 	}
 	run_fmt(name, sizeof(name), "%s/catch", t->name);
-	run_scope_init(&sc, t->sc, name);
+	run_scope_init(&sc, t->sc, name, t->ref, t->input);
 	sc.vars = t->sc->vars ? doc_clone(t->sc->vars) : doc_new(DOC_MAP);
 	rc = sc.vars ? doc_map_set(sc.vars, cfg_name(katch, "as", "error"),
 				   err) : -ENOMEM;
@@ -248,7 +248,7 @@ int run_try(struct run *r, struct run_task *t)
 	struct run_scope sc;
 	int rc;
 
-	run_scope_init(&sc, t->sc, t->name);
+	run_scope_init(&sc, t->sc, t->name, t->ref, t->input);
 	rc = run_list(&sc, doc_map_get(tcfg(t), "try"), &f);
 	if (rc == 0) {
 		t->output = sc.last;
@@ -344,7 +344,7 @@ static int branch_start(struct fork *fk, size_t i, const struct doc *def)
 	b->name = doc_get_str(def, "name") ? doc_get_str(def, "name") : "?";
 	b->list = doc_map_get(def, "do");
 	run_fmt(name, sizeof(name), "%s/%s", fk->t->name, b->name);
-	run_scope_init(&b->sc, fk->t->sc, name);
+	run_scope_init(&b->sc, fk->t->sc, name, fk->t->ref, fk->t->input);
 	b->sc.cut_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->sc.cut_fd < 0)
 		return -errno;

@@ -44,6 +44,8 @@
 #define RUN_SWEEP_S 60			/* context sweeper period */
 #define RUN_EVENTS_EXTRA (1u << 20)	/* events cap: 2 * log_limit + this */
 #define RUN_PATH_MAX 512		/* a task's path, "fork1/branchA/step2" */
+#define RUN_REF_MAX 1024		/* its JSON Pointer, "/do/0/fork1/fork/
+					   branches/0/branchA/do/1/step2" */
 #define RUN_COMMIT_MS 50		/* status commits at most this often,
 					   and before every blocking wait */
 #define RUN_TASK_OUT_MAX (256u << 10)	/* a task output kept in status, as
@@ -92,8 +94,12 @@ struct run_scope {
 	struct run_scope *up;
 	char path[RUN_PATH_MAX];	/* prefix of its tasks' paths ("" or
 					   "fork1/branchA/") */
+	char ref[RUN_REF_MAX];		/* JSON Pointer of the list ("/do") */
 	struct doc *vars;		/* jq variables in scope (map) or NULL;
 					   borrowed */
+	const struct doc *input;	/* the list's input: its first task's
+					   (borrowed) */
+	bool exit;			/* a `then: exit` left the list */
 	unsigned depth;			/* FOR loops around (sub-workflows count) */
 	long iteration;			/* innermost FOR index, or -1 */
 	int cut_fd;			/* eventfd of a FORK branch, else -1 */
@@ -102,10 +108,16 @@ struct run_scope {
 					   that completed (owned) */
 };
 
-/* Why a list stopped on a task failure (TRY's error object). */
+/* The DSL's standard error types, under RUN_ERR_BASE. */
+#define RUN_ERR_BASE "https://serverlessworkflow.io/spec/1.0.0/errors/"
+
+/* Why a list stopped on a task failure: the DSL's error object, which a
+ * TRY catches. */
 struct run_fault {
 	char path[RUN_PATH_MAX];
-	char type[128];
+	char instance[RUN_REF_MAX];	/* JSON Pointer of the failing task */
+	char type[256];
+	char title[128];
 	int status;
 	char detail[512];
 };
@@ -116,6 +128,9 @@ struct run_task {
 	const struct doc *def;		/* its spec entry (borrowed) */
 	const char *name;
 	const char *kind;		/* "RUN", ... */
+	const struct doc *input;	/* its input, `.` (borrowed) */
+	struct doc *arg;		/* $task (owned) */
+	char ref[RUN_REF_MAX];		/* its JSON Pointer */
 	struct doc *cfg;		/* taskConfig, expressions evaluated
 					   (owned; NULL until rendered) */
 	struct doc *st;			/* its entry in status.tasks (borrowed) */
@@ -123,9 +138,11 @@ struct run_task {
 	int64_t start_ns;
 	int exit_code;
 	bool has_exit;
-	char error[512];
-	char err_type[128];		/* RAISE's error; else a task failure */
-	int err_status;			/* exit code or HTTP status */
+	char error[512];		/* the error's detail */
+	char err_type[256];		/* its type (full URI); "" until set */
+	char err_title[128];
+	int err_status;
+	char err_instance[RUN_REF_MAX];	/* a nested task's, else "" (ours) */
 	char then[256];			/* SWITCH: where to go next, or "" */
 	struct doc *output;		/* owned until stored */
 };
@@ -154,6 +171,7 @@ struct run {
 	int ngroups_all;		/* who's groups, before the cut to
 					   PLANE_GROUPS_MAX */
 	_Atomic int stop;		/* enum run_stop */
+	_Atomic bool ended;		/* a `then: end` ended the workflow */
 	int wake_fd;			/* eventfd: a stop wakes the run */
 	struct run_link link;		/* a child run's parent; tree NULL
 					   for a root run */
@@ -169,7 +187,9 @@ struct run {
 	struct doc *wf;			/* its workflow */
 	const struct doc *tasks;	/* wf spec.tasks */
 	struct doc *status;		/* status being built */
-	struct doc *exported;		/* export.as name -> output */
+	struct doc *input;		/* the workflow's input: triggerMessage,
+					   parsed as JSON when it is JSON */
+	struct doc *output;		/* the workflow's: its last task's */
 	struct expr_cache *ex;		/* compiled programs and the state */
 	struct run_plan *plan;		/* one per task definition */
 	size_t nplan;
@@ -224,9 +244,11 @@ void run_fail(struct run *r, const char *task, const char *why);
  * (its error is set); -ECANCELED a stop or a cut */
 int run_list(struct run_scope *sc, const struct doc *list,
 	     struct run_fault *f);
-/* a scope for a nested list: @path + "/" under @up, same variables */
+/* a scope for a nested list: @path + "/" under @up, same variables; its
+ * JSON Pointer @ref, its input @input (borrowed) */
 void run_scope_init(struct run_scope *sc, struct run_scope *up,
-		    const char *path);
+		    const char *path, const char *ref,
+		    const struct doc *input);
 void run_scope_release(struct run_scope *sc);
 /* whether a stop of the run or a cut of @sc or of a scope around it */
 bool run_scope_stopped(const struct run_scope *sc);
@@ -293,6 +315,11 @@ int64_t run_task_deadline(struct run *r, const struct run_task *t,
 int run_deadline_failure(struct run *r, struct run_task *t, bool is_task);
 /* a poll(2) timeout in ms until @until_ns (0 when past, at most 60 s) */
 int run_poll_ms(int64_t until_ns);
+/* @t's error: standard type @type (a name under RUN_ERR_BASE, e.g.
+ * "runtime", "timeout"), @status, @title, the detail from @fmt */
+void run_task_error(struct run_task *t, const char *type, int status,
+		    const char *title, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 /* a "trace" event of a dry run */
 void run_trace(struct run *r, struct run_task *t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -338,16 +365,22 @@ int run_sub(struct run *r, struct run_task *t);
 int run_expr_init(struct run *r, struct err *e);
 /* t->cfg: the task's config with the fields its kind evaluates rendered */
 int run_render_cfg(struct run *r, struct run_task *t);
-/* evaluate one template or value @v (a non-string is copied) in @sc */
+/* evaluate one template or value @v (a non-string is copied) for @t, `.`
+ * its input */
 int run_eval(struct run *r, struct run_task *t, const struct doc *v,
 	     struct doc **out);
+/* ... with `.` @dot and $output @output (NULL: null) */
+int run_eval_at(struct run *r, struct run_task *t, const struct doc *v,
+		const struct doc *dot, const struct doc *output,
+		struct doc **out);
 /* whether @s holds a secret value of the run (literal forms) */
 bool run_has_secret(struct run *r, const char *s);
 /* a copy of @d with every secret of the run masked in its strings */
 struct doc *run_redacted(struct run *r, const struct doc *d);
 /* @s with every secret masked, into @out (cut to @cap) */
 void run_redact_text(struct run *r, const char *s, char *out, size_t cap);
-/* export.as of a completed task: the state and exported outputs */
-int run_export(struct run *r, const char *as, const struct doc *v);
+/* export.as of completed task @t into $context; 0, -1 (t->error),
+ * -ETIME, -ECANCELED */
+int run_export(struct run *r, struct run_task *t);
 
 #endif

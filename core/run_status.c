@@ -283,9 +283,9 @@ int run_set_phase(struct run *r, const char *phase)
 		run_redact_text(r, r->error, r->error, sizeof(r->error));
 		rc = doc_map_setstr(r->status, "error", r->error);
 	}
-	if (rc == 0 && r->exported && r->exported->n)
+	if (rc == 0 && r->output)
 		rc = doc_map_set(r->status, "output", kept_output(r,
-								  r->exported));
+								  r->output));
 	return rc < 0 ? rc : run_status_progress(r);
 }
 

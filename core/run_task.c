@@ -35,11 +35,26 @@ int64_t run_task_deadline(struct run *r, const struct run_task *t,
 	return *is_task ? d : r->deadline_ns;
 }
 
+void run_task_error(struct run_task *t, const char *type, int status,
+		    const char *title, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(t->err_type, sizeof(t->err_type), "%s%s", RUN_ERR_BASE,
+		 type);
+	snprintf(t->err_title, sizeof(t->err_title), "%s", title);
+	t->err_status = status;
+	va_start(ap, fmt);
+	vsnprintf(t->error, sizeof(t->error), fmt, ap);
+	va_end(ap);
+}
+
 int run_deadline_failure(struct run *r, struct run_task *t, bool is_task)
 {
 	if (is_task) {
-		snprintf(t->error, sizeof(t->error), "timeout: task exceeded "
-			 "its timeout of %u s", run_task_timeout(t->def));
+		run_task_error(t, "timeout", 408, "Task timed out", "timeout: "
+			       "task exceeded its timeout of %u s",
+			       run_task_timeout(t->def));
 		return -1;
 	}
 	snprintf(t->error, sizeof(t->error), "limit workflow_timeout (%u s) "
