@@ -351,12 +351,12 @@ static int build_eval(struct expr_cache *c, const char *s, size_t n,
 	if (!rc && (vars || c->dot))
 		rc = buf_addc(&c->req, '[');
 	if (!rc && (vars || c->dot))
-		rc = vars ? expr_wire_dump(vars, 1, &c->req)
+		rc = vars ? expr_wire_dump(vars, 0, &c->req)
 			  : buf_addstr(&c->req, "{}");
 	if (!rc && (vars || c->dot))
 		rc = buf_addc(&c->req, ',');
 	if (!rc && (vars || c->dot))
-		rc = c->dot ? expr_wire_dump(c->dot, 1, &c->req)
+		rc = c->dot ? expr_wire_dump(c->dot, 0, &c->req)
 			    : buf_addstr(&c->req, "null");
 	if (!rc && (vars || c->dot))
 		rc = buf_addc(&c->req, ']');

@@ -27,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -321,14 +322,44 @@ static int open_pipe(int p[2], struct err *e)
 	return 0;
 }
 
+/* A memory file holding the program's standard input, at offset 0. */
+static int stdin_file(const struct proc_spec *s)
+{
+	int fd = memfd_create("execfs-stdin", MFD_CLOEXEC);
+	size_t done = 0;
+	ssize_t n;
+
+	while (fd >= 0 && done < s->stdin_len) {
+		n = write(fd, s->stdin_data + done, s->stdin_len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			n = errno ? errno : EIO;
+			close(fd);
+			errno = (int)n;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
+		n = errno;
+		close(fd);
+		errno = (int)n;
+		return -1;
+	}
+	return fd;
+}
+
 static int launch_open(struct launch *l, struct err *e)
 {
 	const char *cwd = l->s->cwd ? l->s->cwd : "/";
 	int rc;
 
-	l->null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	l->null_fd = l->s->stdin_data ? stdin_file(l->s) :
+		     open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (l->null_fd < 0)
-		return fail(e, -errno, "cannot open", "/dev/null");
+		return fail(e, -errno, "cannot open", l->s->stdin_data ?
+			    "the standard input" : "/dev/null");
 	l->cwd_fd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (l->cwd_fd < 0)
 		return fail(e, -errno, "working directory", cwd);

@@ -73,6 +73,9 @@ struct proc_spec {
 	const gid_t *groups;	/* supplementary groups, ngroups of them
 				   (borrowed; NULL when ngroups is 0) */
 	size_t ngroups;
+	const char *stdin_data;	/* the program's standard input, stdin_len
+				   bytes; NULL: /dev/null */
+	size_t stdin_len;
 };
 
 /**

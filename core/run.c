@@ -246,6 +246,7 @@ void run_scope_init(struct run_scope *sc, struct run_scope *up,
 	sc->depth = up->depth;
 	sc->iteration = up->iteration;
 	sc->cut_fd = -1;
+	sc->attempt = up->attempt;
 	sc->input = input;
 	run_fmt(sc->path, sizeof(sc->path), "%s%s/", up->path, path);
 	run_fmt(sc->ref, sizeof(sc->ref), "%s", ref);
@@ -364,6 +365,7 @@ static void task_init(struct run_scope *sc, struct run_task *t,
 	t->kind = doc_get_str(def, "kind");
 	t->st = run_task_entry(sc->r, def);
 	t->input = sc->last ? sc->last : sc->input;
+	t->attempt = sc->attempt;
 	run_fmt(t->path, sizeof(t->path), "%s%s", sc->path,
 		t->name ? t->name : "?");
 	run_fmt(t->ref, sizeof(t->ref), "%s", sc->ref);
@@ -387,7 +389,8 @@ static void fault_of(const struct run_task *t, struct run_fault *f)
 {
 	bool typed = t->err_type[0] != '\0';
 
-	snprintf(f->path, sizeof(f->path), "%s", t->path);
+	snprintf(f->path, sizeof(f->path), "%s",
+		 t->err_path[0] ? t->err_path : t->path);
 	snprintf(f->instance, sizeof(f->instance), "%s",
 		 t->err_instance[0] ? t->err_instance : t->ref);
 	snprintf(f->type, sizeof(f->type), "%s%s", typed ? "" : RUN_ERR_BASE,

@@ -178,8 +178,8 @@ static const struct doc *task_arg(struct run_task *t)
 static struct doc *vars_of(struct run_task *t, const struct doc *output)
 {
 	const struct doc *arg = task_arg(t);
-	struct doc *v = t->sc->vars ? doc_clone(t->sc->vars) :
-		        doc_new(DOC_MAP);
+	const struct doc *in_scope = t->vars ? t->vars : t->sc->vars;
+	struct doc *v = in_scope ? doc_clone(in_scope) : doc_new(DOC_MAP);
 	int rc = v && arg ? 0 : -ENOMEM;
 
 	if (rc == 0)
@@ -292,7 +292,8 @@ static int render_key(struct run *r, struct run_task *t, struct doc *cfg,
 /* The fields of each kind that hold expressions (DESIGN 1.5). */
 static int render_fields(struct run *r, struct run_task *t, struct doc *cfg)
 {
-	static const char *const proc[] = { "arguments", "environment" };
+	static const char *const proc[] = { "arguments", "environment",
+					    "stdin" };
 	const char *k = t->kind;
 	struct doc *sub;
 	size_t i;
@@ -318,7 +319,7 @@ static int render_fields(struct run *r, struct run_task *t, struct doc *cfg)
 	}
 	sub = doc_map_get(cfg, "shell") ? doc_map_get(cfg, "shell") :
 	      doc_map_get(cfg, "script");
-	for (i = 0; rc == 0 && i < 2; i++)
+	for (i = 0; rc == 0 && i < 3; i++)
 		rc = render_key(r, t, sub, proc[i]);
 	return rc;
 }

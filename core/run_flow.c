@@ -1,8 +1,10 @@
 /*
- * run_flow.c - the kinds that decide what runs: SWITCH (a jump in its
- * list), FOR (its `do` once per item, with $each/$at bound), FORK (each
- * branch on a thread of its own; `compete`: the first to complete wins)
- * and TRY (a failure in `try` runs `catch.do` with the error bound).
+ * run_flow.c - the kinds that decide what runs, with the DSL's data
+ * flow: SWITCH (a jump in its list; passes its input on), FOR (its `do`
+ * once per item, with $each/$at bound, each iteration on the output of the
+ * one before), FORK (each branch on a thread of its own, on the FORK's
+ * input; the outputs in branch order, or with `compete` the first to
+ * complete).  TRY is run_try.c.
  *
  * Nested lists run through run_list() in a scope of their own, whose path
  * prefixes the paths of their tasks.  A dry run walks all of it: SWITCH
@@ -27,62 +29,77 @@ static const struct doc *tcfg(const struct run_task *t)
 
 /* ---- SWITCH --------------------------------------------------------- */
 
-/* Whether @c matches: no `when`, or its value is true for jq. */
+/* Whether case @c (which has a `when`) matches: jq's truth. */
 static int case_matches(struct run *r, struct run_task *t,
 			const struct doc *c, bool *yes)
 {
-	const struct doc *when = doc_map_get(c, "when");
 	struct doc *v = NULL;
-	int rc;
+	int rc = run_eval(r, t, doc_map_get(c, "when"), &v);
 
-	*yes = true;
-	if (!when)
-		return 0;
-	rc = run_eval(r, t, when, &v);
-	if (rc == 0)
-		*yes = expr_truthy(v);
+	*yes = rc == 0 && expr_truthy(v);
 	doc_free(v);
 	return rc;
 }
 
-static int switch_output(struct run_task *t, const char *name,
-			 const char *then)
-{
-	t->output = doc_new(DOC_MAP);
-	if (!t->output || doc_map_setstr(t->output, "case", name) < 0 ||
-	    doc_map_setstr(t->output, "then", then) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
+/* The first case whose `when` holds, else the one without `when` (the
+ * default, wherever it is listed), else none; the SWITCH passes its input
+ * on. */
 int run_switch(struct run *r, struct run_task *t)
 {
 	const struct doc *cases = doc_map_get(tcfg(t), "cases");
-	const struct doc *c = NULL;
+	const struct doc *c, *hit = NULL, *dflt = NULL;
 	const char *name, *then;
 	bool yes = false;
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; cases && rc == 0 && i < cases->n; i++) {
+	for (i = 0; cases && rc == 0 && !hit && i < cases->n; i++) {
 		c = cases->u.items[i];
-		rc = case_matches(r, t, c, &yes);
-		if (rc == 0 && yes)
-			break;
+		if (!doc_map_get(c, "when"))
+			dflt = dflt ? dflt : c;
+		else if ((rc = case_matches(r, t, c, &yes)) == 0 && yes)
+			hit = c;
 	}
 	if (rc < 0)
 		return rc;
-	if (!cases || i == cases->n) {
+	hit = hit ? hit : dflt;
+	t->output = t->input ? doc_clone(t->input) : doc_new(DOC_NULL);
+	if (!t->output)
+		return -ENOMEM;
+	if (!hit) {
 		if (r->dry)
-			run_trace(r, t, "no case matched: continue");
-		return switch_output(t, "", "continue");
+			run_trace(r, t, "no case matched");
+		return 0;
 	}
-	name = doc_get_str(c, "name") ? doc_get_str(c, "name") : "";
-	then = doc_get_str(c, "then") ? doc_get_str(c, "then") : "continue";
+	name = doc_get_str(hit, "name") ? doc_get_str(hit, "name") : "";
+	then = doc_get_str(hit, "then") ? doc_get_str(hit, "then") :
+	       "continue";
 	snprintf(t->then, sizeof(t->then), "%s", then);
 	if (r->dry)
 		run_trace(r, t, "case %s: then %s", name, then);
-	return switch_output(t, name, then);
+	return 0;
+}
+
+/* ---- errors from nested lists ---------------------------------------- */
+
+/* A nested task's failure is the composite's: the same error object, the
+ * path and instance of the task that failed. */
+int run_fault_up(struct run_task *t, const struct run_fault *f)
+{
+	snprintf(t->error, sizeof(t->error), "%s", f->detail);
+	snprintf(t->err_type, sizeof(t->err_type), "%s", f->type);
+	snprintf(t->err_title, sizeof(t->err_title), "%s", f->title);
+	t->err_status = f->status;
+	snprintf(t->err_instance, sizeof(t->err_instance), "%s", f->instance);
+	snprintf(t->err_path, sizeof(t->err_path), "%s", f->path);
+	return -1;
+}
+
+/* @t's JSON Pointer + @suffix: where a nested list sits. */
+static void ref_of(const struct run_task *t, const char *suffix, char *out,
+		   size_t cap)
+{
+	run_fmt(out, cap, "%s%s", t->ref, suffix);
 }
 
 /* ---- FOR ------------------------------------------------------------ */
@@ -101,8 +118,9 @@ static int for_items(struct run *r, struct run_task *t, struct doc **items)
 		rc = *items ? 0 : -ENOMEM;
 	}
 	if (rc == 0 && (*items)->type != DOC_LIST) {
-		snprintf(t->error, sizeof(t->error), "FOR: `in` gave %s, not a "
-			 "list", doc_type_name((*items)->type));
+		run_task_error(t, "expression", 400, "Not a list", "FOR: `in` "
+			       "gave %s, not a list",
+			       doc_type_name((*items)->type));
 		rc = -1;
 	}
 	return rc;
@@ -130,21 +148,49 @@ static const char *cfg_name(const struct doc *cfg, const char *key,
 	return v && *v ? v : dflt;
 }
 
-/* Iteration @i of a FOR: its `do` in a scope of its own. */
-static int for_one(struct run_task *t, const struct doc *item, size_t i,
-		   struct doc *out, struct run_fault *f)
+/* FOR `while`, before iteration @sc: whether to go on. */
+static int for_while(struct run *r, struct run_task *t,
+		     const struct run_scope *sc, bool *go)
 {
-	struct run_scope sc;
+	const struct doc *w = doc_map_get(tcfg(t), "while");
+	struct doc *v = NULL;
 	int rc;
 
-	run_scope_init(&sc, t->sc, t->name, t->ref, t->input);
+	*go = true;
+	if (!w)
+		return 0;
+	t->vars = sc->vars;
+	rc = run_eval_at(r, t, w, sc->input, NULL, &v);
+	t->vars = NULL;
+	*go = rc == 0 && expr_truthy(v);
+	doc_free(v);
+	return rc;
+}
+
+/* Iteration @i of a FOR: its `do` in a scope of its own, on the output of
+ * the iteration before (*carry; the FOR's input first), which it
+ * replaces.  *stop: `while` said no. */
+static int for_one(struct run_task *t, const struct doc *item, size_t i,
+		   struct doc **carry, bool *stop, struct run_fault *f)
+{
+	struct run_scope sc;
+	char ref[RUN_REF_MAX];
+	bool go = true;
+	int rc;
+
+	ref_of(t, "/do", ref, sizeof(ref));
+	run_scope_init(&sc, t->sc, t->name, ref, *carry ? *carry : t->input);
 	sc.depth = t->sc->depth + 1;
 	sc.iteration = (long)i;
 	sc.vars = iter_vars(t->sc, cfg_name(tcfg(t), "each", "item"),
 			    cfg_name(tcfg(t), "at", "index"), item, i);
-	rc = sc.vars ? run_list(&sc, doc_map_get(tcfg(t), "do"), f) : -ENOMEM;
-	if (rc == 0) {
-		rc = doc_list_add(out, sc.last ? sc.last : doc_new(DOC_NULL));
+	rc = sc.vars ? for_while(t->sc->r, t, &sc, &go) : -ENOMEM;
+	*stop = !go;
+	if (rc == 0 && go)
+		rc = run_list(&sc, doc_map_get(tcfg(t), "do"), f);
+	if (rc == 0 && go && sc.last) {
+		doc_free(*carry);
+		*carry = sc.last;
 		sc.last = NULL;
 	}
 	doc_free(sc.vars);
@@ -152,21 +198,12 @@ static int for_one(struct run_task *t, const struct doc *item, size_t i,
 	return rc;
 }
 
-/* A failure inside the loop is the FOR's: its error names the task. */
-static int for_fault(struct run_task *t, const struct run_fault *f)
-{
-	run_fmt(t->error, sizeof(t->error), "task %s failed: %s", f->path,
-		f->detail);
-	snprintf(t->err_type, sizeof(t->err_type), "%s", f->type);
-	t->err_status = f->status;
-	return -1;
-}
-
 int run_for(struct run *r, struct run_task *t)
 {
 	const struct plane_limits *l = &r->p->limits;
-	struct doc *items = NULL;
+	struct doc *items = NULL, *carry = NULL;
 	struct run_fault f = { 0 };
+	bool stop = false;
 	size_t i;
 	int rc;
 
@@ -180,86 +217,17 @@ int run_for(struct run *r, struct run_task *t)
 			       l->max_loop_iterations, t->path, items->n);
 	if (rc == 0 && r->dry)
 		run_trace(r, t, "would iterate %zu times", items->n);
-	if (rc == 0)
-		t->output = doc_new(DOC_LIST);
-	if (rc == 0 && !t->output)
-		rc = -ENOMEM;
-	for (i = 0; rc == 0 && i < items->n; i++)
-		rc = for_one(t, items->u.items[i], i, t->output, &f);
+	for (i = 0; rc == 0 && !stop && i < items->n; i++)
+		rc = for_one(t, items->u.items[i], i, &carry, &stop, &f);
 	doc_free(items);
-	return rc == -1 && f.path[0] ? for_fault(t, &f) : rc;
-}
-
-/* ---- TRY ------------------------------------------------------------ */
-
-/* The error object a catch sees (CNCF Serverless Workflow's shape). */
-static struct doc *error_doc(struct run *r, const struct run_fault *f)
-{
-	struct doc *e = doc_new(DOC_MAP);
-	char detail[sizeof(f->detail)];
-
-	run_redact_text(r, f->detail, detail, sizeof(detail));
-	if (!e || doc_map_setstr(e, "type", f->type) < 0 ||
-	    doc_map_set(e, "status", doc_int(f->status)) < 0 ||
-	    doc_map_setstr(e, "detail", detail) < 0 ||
-	    doc_map_setstr(e, "instance", f->path) < 0) {
-		doc_free(e);
-		return NULL;
-	}
-	return e;
-}
-
-static int catch_run(struct run *r, struct run_task *t,
-		     const struct run_fault *f)
-{
-	const struct doc *katch = doc_map_get(tcfg(t), "catch");
-	const struct doc *list = doc_map_get(katch, "do");
-	struct doc *err = error_doc(r, f);
-	struct run_fault f2 = { 0 };
-	struct run_scope sc;
-	char name[RUN_PATH_MAX];
-	int rc;
-
-	if (!err)
-		return -ENOMEM;
-	if (!list) {
-		t->output = err;
-		return 0;
-	}
-	run_fmt(name, sizeof(name), "%s/catch", t->name);
-	run_scope_init(&sc, t->sc, name, t->ref, t->input);
-	sc.vars = t->sc->vars ? doc_clone(t->sc->vars) : doc_new(DOC_MAP);
-	rc = sc.vars ? doc_map_set(sc.vars, cfg_name(katch, "as", "error"),
-				   err) : -ENOMEM;
 	if (rc == 0)
-		rc = run_list(&sc, list, &f2);
-	if (rc == 0) {
-		t->output = sc.last;
-		sc.last = NULL;
-	}
-	doc_free(sc.vars);
-	run_scope_release(&sc);
-	return rc == -1 ? for_fault(t, &f2) : rc;
-}
-
-int run_try(struct run *r, struct run_task *t)
-{
-	struct run_fault f = { 0 };
-	struct run_scope sc;
-	int rc;
-
-	run_scope_init(&sc, t->sc, t->name, t->ref, t->input);
-	rc = run_list(&sc, doc_map_get(tcfg(t), "try"), &f);
-	if (rc == 0) {
-		t->output = sc.last;
-		sc.last = NULL;
-	}
-	run_scope_release(&sc);
-	if (rc != -1)
-		return rc;
-	if (r->dry)
-		run_trace(r, t, "would catch the failure of %s", f.path);
-	return catch_run(r, t, &f);
+		t->output = carry ? carry : t->input ? doc_clone(t->input) :
+			    doc_new(DOC_NULL);
+	else
+		doc_free(carry);
+	if (rc == 0 && !t->output)
+		return -ENOMEM;
+	return rc == -1 && f.path[0] ? run_fault_up(t, &f) : rc;
 }
 
 /* ---- FORK ----------------------------------------------------------- */
@@ -336,7 +304,7 @@ static void *branch_main(void *arg)
 static int branch_start(struct fork *fk, size_t i, const struct doc *def)
 {
 	struct branch *b = &fk->b[i];
-	char name[RUN_PATH_MAX];
+	char name[RUN_PATH_MAX], ref[RUN_REF_MAX], at[RUN_PATH_MAX + 32];
 	pthread_attr_t a;
 	int rc;
 
@@ -344,7 +312,9 @@ static int branch_start(struct fork *fk, size_t i, const struct doc *def)
 	b->name = doc_get_str(def, "name") ? doc_get_str(def, "name") : "?";
 	b->list = doc_map_get(def, "do");
 	run_fmt(name, sizeof(name), "%s/%s", fk->t->name, b->name);
-	run_scope_init(&b->sc, fk->t->sc, name, fk->t->ref, fk->t->input);
+	run_fmt(at, sizeof(at), "/fork/branches/%zu/%s/do", i, b->name);
+	ref_of(fk->t, at, ref, sizeof(ref));
+	run_scope_init(&b->sc, fk->t->sc, name, ref, fk->t->input);
 	b->sc.cut_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->sc.cut_fd < 0)
 		return -errno;
@@ -356,23 +326,32 @@ static int branch_start(struct fork *fk, size_t i, const struct doc *def)
 	return -rc;
 }
 
-/* The FORK's output: branch name -> output, the winner's alone. */
+/* A branch's output (taken): its last task's, else the FORK's input. */
+static struct doc *branch_output(struct fork *fk, struct branch *b)
+{
+	struct doc *o = b->sc.last;
+
+	b->sc.last = NULL;
+	if (o)
+		return o;
+	return fk->t->input ? doc_clone(fk->t->input) : doc_new(DOC_NULL);
+}
+
+/* The FORK's output: its branches' outputs in their order, or the
+ * winner's alone. */
 static int fork_output(struct fork *fk)
 {
 	struct run_task *t = fk->t;
-	struct branch *b;
 	size_t i;
 	int rc = 0;
 
-	t->output = doc_new(DOC_MAP);
-	for (i = 0; t->output && rc == 0 && i < fk->n; i++) {
-		b = &fk->b[i];
-		if (fk->compete && (long)i != fk->winner)
-			continue;
-		rc = doc_map_set(t->output, b->name, b->sc.last ? b->sc.last :
-				 doc_new(DOC_NULL));
-		b->sc.last = NULL;
+	if (fk->compete) {
+		t->output = branch_output(fk, &fk->b[fk->winner]);
+		return t->output ? 0 : -ENOMEM;
 	}
+	t->output = doc_new(DOC_LIST);
+	for (i = 0; t->output && rc == 0 && i < fk->n; i++)
+		rc = doc_list_add(t->output, branch_output(fk, &fk->b[i]));
 	return t->output ? rc : -ENOMEM;
 }
 
@@ -389,7 +368,7 @@ static int fork_result(struct fork *fk)
 	if (fk->compete && fk->winner >= 0)
 		return fork_output(fk);
 	if (fk->failed >= 0)
-		return for_fault(fk->t, &fk->b[fk->failed].f);
+		return run_fault_up(fk->t, &fk->b[fk->failed].f);
 	if (fk->compete) {
 		snprintf(fk->t->error, sizeof(fk->t->error), "no branch "
 			 "completed");

@@ -39,6 +39,7 @@
 #define RUN_GRACE_S 5			/* SIGTERM to SIGKILL on cancel */
 #define RUN_TAIL_MAX (16u << 10)	/* stdout/stderr kept in task output */
 #define RUN_OUTPUT_BUDGET (1u << 20)	/* all tails of a run, together */
+#define RUN_RETURN_MAX (1u << 20)	/* a stream a RUN returns (its output) */
 #define RUN_LINE_MAX (64u << 10)	/* longest line event; longer are cut */
 #define RUN_TASK_TIMEOUT_MAX 86400	/* taskConfig.timeout, s */
 #define RUN_SWEEP_S 60			/* context sweeper period */
@@ -100,6 +101,7 @@ struct run_scope {
 	const struct doc *input;	/* the list's input: its first task's
 					   (borrowed) */
 	bool exit;			/* a `then: exit` left the list */
+	unsigned attempt;		/* of a retried TRY around, or 0 */
 	unsigned depth;			/* FOR loops around (sub-workflows count) */
 	long iteration;			/* innermost FOR index, or -1 */
 	int cut_fd;			/* eventfd of a FORK branch, else -1 */
@@ -143,6 +145,11 @@ struct run_task {
 	char err_title[128];
 	int err_status;
 	char err_instance[RUN_REF_MAX];	/* a nested task's, else "" (ours) */
+	char err_path[RUN_PATH_MAX];	/* the nested task's path, else "" */
+	unsigned attempt;		/* its scope's (events show it) */
+	unsigned attempts;		/* a TRY with retry: attempts made */
+	const struct doc *vars;		/* variables for its evaluations
+					   instead of its scope's, or NULL */
 	char then[256];			/* SWITCH: where to go next, or "" */
 	struct doc *output;		/* owned until stored */
 };
@@ -355,6 +362,10 @@ void run_argv_free(char **argv);
 int run_switch(struct run *r, struct run_task *t);
 int run_for(struct run *r, struct run_task *t);
 int run_fork(struct run *r, struct run_task *t);
+/* a nested list's failure @f becomes @t's: -1 */
+int run_fault_up(struct run_task *t, const struct run_fault *f);
+
+/* run_try.c: TRY, its catch and retry */
 int run_try(struct run *r, struct run_task *t);
 
 /* run_http.c, run_sub.c */

@@ -33,7 +33,10 @@ struct ostream {
 	int *fd;
 	struct redact_stream *rs;
 	struct buf red;			/* redacted, not yet a whole line */
-	struct buf tail;		/* the last RUN_TAIL_MAX bytes */
+	struct buf tail;		/* the last `keep` bytes */
+	size_t keep;			/* RUN_TAIL_MAX, or RUN_RETURN_MAX for
+					   a stream the task returns */
+	size_t total;			/* bytes seen */
 };
 
 struct task_io {
@@ -196,16 +199,19 @@ static int task_env(struct run *r, struct run_task *t, const struct doc *cfg,
 
 /* ---- output ---------------------------------------------------------- */
 
-/* Keep the last RUN_TAIL_MAX bytes: the buffer holds up to twice that
- * and is cut back only when full, so a line costs no copy of the tail. */
-static void keep_tail(struct buf *tail, const char *p, size_t n)
+/* Keep the last o->keep bytes: the buffer holds up to twice that and is
+ * cut back only when full, so a line costs no copy of the tail. */
+static void keep_tail(struct ostream *o, const char *p, size_t n)
 {
-	if (n > RUN_TAIL_MAX) {
-		p += n - RUN_TAIL_MAX;
-		n = RUN_TAIL_MAX;
+	struct buf *tail = &o->tail;
+
+	o->total += n;
+	if (n > o->keep) {
+		p += n - o->keep;
+		n = o->keep;
 	}
-	if (tail->len + n > 2 * RUN_TAIL_MAX) {
-		size_t keep = RUN_TAIL_MAX - n;
+	if (tail->len + n > 2 * o->keep) {
+		size_t keep = o->keep - n;
 
 		memmove(tail->data, tail->data + tail->len - keep, keep);
 		buf_truncate(tail, keep);
@@ -213,22 +219,19 @@ static void keep_tail(struct buf *tail, const char *p, size_t n)
 	buf_add(tail, p, n);
 }
 
-static size_t tail_doc_len(const struct buf *tail, size_t max)
+/* The kept tail, surrounding blanks trimmed when @trim. */
+static struct doc *tail_doc(const struct ostream *o, bool trim)
 {
-	size_t n = tail->len > RUN_TAIL_MAX ? RUN_TAIL_MAX : tail->len;
+	size_t n = o->tail.len > o->keep ? o->keep : o->tail.len;
+	const char *p = n ? o->tail.data + o->tail.len - n : "";
 
-	return n < max ? n : max;
-}
-
-/* The kept tail: its last RUN_TAIL_MAX bytes, at most @max. */
-static struct doc *tail_doc(const struct buf *tail, size_t max)
-{
-	size_t n = tail->len > RUN_TAIL_MAX ? RUN_TAIL_MAX : tail->len;
-
-	if (n > max)
-		n = max;
-
-	return doc_str(n ? tail->data + tail->len - n : "", n);
+	while (trim && n && strchr(" \t\r\n", *p)) {
+		p++;
+		n--;
+	}
+	while (trim && n && strchr(" \t\r\n", p[n - 1]))
+		n--;
+	return doc_str(p, n);
 }
 
 /* Send the round's batches: one append (and one wake-up of readers) per
@@ -257,8 +260,8 @@ static void emit(struct task_io *io, struct ostream *o, const char *p,
 			run_event_line(io->r, &io->events, io->t,
 				       o->name, p, n);
 	}
-	keep_tail(&o->tail, p, n);
-	keep_tail(&o->tail, "\n", 1);
+	keep_tail(o, p, n);
+	keep_tail(o, "\n", 1);
 }
 
 /* Cut whole lines off o->red; @end: the last piece too. */
@@ -396,55 +399,92 @@ static void supervise(struct task_io *io)
 
 /* ---- the result ------------------------------------------------------ */
 
-/* The task's output: both tails, within what is left of the run's
- * RUN_OUTPUT_BUDGET (status is one record, rewritten at every task). */
-static struct doc *tails(struct task_io *io)
+/* `return` of a RUN config: stdout (default), stderr, code, all, none. */
+static const char *returns(const struct doc *cfg)
 {
-	struct doc *o = doc_new(DOC_MAP);
-	struct run *r = io->r;
-	size_t i, max;
+	const char *v = doc_get_str(cfg, "return");
 
-	for (i = 0; o && i < 2; i++) {
-		max = (RUN_OUTPUT_BUDGET - r->out_used) / 2;
-		max = tail_doc_len(&io->out[i].tail, max);
-		r->out_used += max;
-		if (doc_map_set(o, io->out[i].name,
-				tail_doc(&io->out[i].tail, max)) < 0) {
-			doc_free(o);
-			return NULL;
-		}
-	}
-	return o;
+	return v && *v ? v : "stdout";
 }
 
-static int outcome(struct task_io *io)
+/* {code, stdout, stderr} */
+static struct doc *all_of(struct task_io *io)
+{
+	struct doc *o = doc_new(DOC_MAP);
+	size_t i;
+
+	if (o && doc_map_set(o, "code", doc_int(io->code)) < 0)
+		goto fail;
+	for (i = 0; o && i < 2; i++)
+		if (doc_map_set(o, io->out[i].name,
+				tail_doc(&io->out[i], true)) < 0)
+			goto fail;
+	return o;
+fail:
+	doc_free(o);
+	return NULL;
+}
+
+/* The task's output, as `return` says (DSL): the stream's text, trimmed
+ * as Stigmer does, the exit code, all three, or null.  A returned stream
+ * longer than RUN_RETURN_MAX fails the task: a cut output would change
+ * what later tasks compute. */
+static int result(struct task_io *io, const char *ret)
 {
 	struct run_task *t = io->t;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (io->out[i].keep == RUN_RETURN_MAX &&
+		    io->out[i].total > RUN_RETURN_MAX) {
+			run_task_error(t, "runtime", 500, "Output too large",
+				       "%s is over %u KiB: the task returns it "
+				       "(return: %s); use return: none or "
+				       "code, or write it to a file",
+				       io->out[i].name, RUN_RETURN_MAX >> 10,
+				       ret);
+			return -1;
+		}
+	if (!strcmp(ret, "none"))
+		t->output = doc_new(DOC_NULL);
+	else if (!strcmp(ret, "code"))
+		t->output = doc_int(io->code);
+	else if (!strcmp(ret, "all"))
+		t->output = all_of(io);
+	else
+		t->output = tail_doc(&io->out[!strcmp(ret, "stderr")], true);
+	return t->output ? 0 : -ENOMEM;
+}
+
+static int outcome(struct task_io *io, const char *ret)
+{
+	struct run_task *t = io->t;
+	bool code_ok = !strcmp(ret, "code") || !strcmp(ret, "all");
 	const char *sig;
 
 	t->has_exit = true;
 	t->exit_code = io->code;
 	io->r->exit_code = io->code;
-	t->output = tails(io);
 	if (io->stopping && !io->timed_out)
 		return -ECANCELED;
 	if (io->timed_out)
 		return run_deadline_failure(io->r, t, io->is_task_limit);
 	if (io->signaled) {
 		sig = sigabbrev_np(io->code - 128);
-		snprintf(t->error, sizeof(t->error), "killed by signal SIG%s",
-			 sig ? sig : "?");
+		run_task_error(t, "runtime", 500, "Process failed",
+			       "killed by signal SIG%s", sig ? sig : "?");
 		return -1;
 	}
-	if (io->code) {
-		snprintf(t->error, sizeof(t->error), "exit status %d",
-			 io->code);
+	if (io->code && !code_ok) {
+		run_task_error(t, "runtime", 500, "Process failed",
+			       "exit status %d", io->code);
 		return -1;
 	}
-	return 0;
+	return result(io, ret);
 }
 
-static int io_init(struct task_io *io, struct run *r, struct run_task *t)
+static int io_init(struct task_io *io, struct run *r, struct run_task *t,
+		   const char *ret)
 {
 	size_t i;
 	int rc = 0;
@@ -459,9 +499,14 @@ static int io_init(struct task_io *io, struct run *r, struct run_task *t)
 	io->out[1].fd = &io->pr.err_fd;
 	buf_init(&io->log, 4 * READ_CHUNK);
 	buf_init(&io->events, 16 * READ_CHUNK);
+	io->out[0].keep = io->out[1].keep = RUN_TAIL_MAX;
+	if (!strcmp(ret, "stdout") || !strcmp(ret, "all"))
+		io->out[0].keep = RUN_RETURN_MAX;
+	if (!strcmp(ret, "stderr") || !strcmp(ret, "all"))
+		io->out[1].keep = RUN_RETURN_MAX;
 	for (i = 0; i < 2; i++) {
 		buf_init(&io->out[i].red, 4 * RUN_LINE_MAX);
-		buf_init(&io->out[i].tail, 2 * RUN_TAIL_MAX);
+		buf_init(&io->out[i].tail, 2 * io->out[i].keep);
 		if (rc == 0)
 			rc = redactor_stream_new(r->red, &io->out[i].rs);
 	}
@@ -492,6 +537,20 @@ static void as_creator(struct proc_spec *ps, const struct run *r)
 	ps->ngroups = r->who.ngroups;
 }
 
+/* shell.stdin or script.stdin, rendered: the process's standard input. */
+static void stdin_of(const struct doc *cfg, struct proc_spec *ps)
+{
+	const struct doc *sub = doc_map_get(cfg, "shell") ?
+				doc_map_get(cfg, "shell") :
+				doc_map_get(cfg, "script");
+	const struct doc *in = doc_map_get(sub, "stdin");
+
+	if (in && doc_is_scalar(in) && in->u.s) {
+		ps->stdin_data = in->u.s;
+		ps->stdin_len = in->n;
+	}
+}
+
 static int start(struct task_io *io, const struct doc *cfg)
 {
 	char **argv = NULL, **envp = NULL, *display = NULL;
@@ -507,6 +566,7 @@ static int start(struct task_io *io, const struct doc *cfg)
 		ps.envp = envp;
 		ps.cwd = io->r->workdir;
 		as_creator(&ps, io->r);
+		stdin_of(cfg, &ps);
 		rc = proc_spawn(&io->pr, &ps, &e);
 	}
 	if (rc < 0)
@@ -520,8 +580,9 @@ static int start(struct task_io *io, const struct doc *cfg)
 
 int run_shell(struct run *r, struct run_task *t, const struct doc *cfg)
 {
+	const char *ret = returns(cfg);
 	struct task_io io;
-	int rc = io_init(&io, r, t);
+	int rc = io_init(&io, r, t, ret);
 
 	if (rc < 0)
 		snprintf(t->error, sizeof(t->error), "out of memory");
@@ -529,7 +590,7 @@ int run_shell(struct run *r, struct run_task *t, const struct doc *cfg)
 		rc = start(&io, cfg);
 	if (rc == 0) {
 		supervise(&io);
-		rc = outcome(&io);
+		rc = outcome(&io, ret);
 	} else {
 		rc = -1;
 	}

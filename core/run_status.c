@@ -213,6 +213,8 @@ static int task_end(struct run *r, struct doc *e, struct run_task *t)
 	rc = doc_map_setstr(e, "completedAt", now);
 	if (rc == 0 && t->has_exit)
 		rc = set_int(e, "exitCode", t->exit_code);
+	if (rc == 0 && t->attempts)
+		rc = set_int(e, "attempts", (int)t->attempts);
 	if (rc == 0 && t->error[0]) {
 		run_redact_text(r, t->error, t->error, sizeof(t->error));
 		rc = doc_map_setstr(e, "error", t->error);
@@ -467,6 +469,8 @@ static void ev_task(struct buf *b, const struct run_task *t)
 	ev_str(b, "task", t->path, strlen(t->path));
 	if (t->sc && t->sc->iteration >= 0)
 		buf_addf(b, ",\"iteration\":%ld", t->sc->iteration);
+	if (t->attempt)
+		buf_addf(b, ",\"attempt\":%u", t->attempt);
 }
 
 /* The marker that output of @stream is being dropped from now on. */

@@ -153,13 +153,59 @@ static const char *text_of(const struct doc *cfg, const char *key)
 	return v && doc_is_scalar(v) && v->u.s ? v->u.s : "";
 }
 
+/* The status of a standard error type @name, or 0 when it is none. */
+static int standard_status(const char *name)
+{
+	static const struct {
+		const char *name;
+		int status;
+	} std[] = {
+		{ "configuration", 400 }, { "validation", 400 },
+		{ "expression", 400 }, { "authentication", 401 },
+		{ "authorization", 403 }, { "timeout", 408 },
+		{ "communication", 500 }, { "runtime", 500 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(std) / sizeof(std[0]); i++)
+		if (!strcmp(name, std[i].name))
+			return std[i].status;
+	return 0;
+}
+
+/* RAISE `error: {type, status, title, detail}` (the DSL's) or `error:
+ * NAME, message: TEXT` (Stigmer's): a standard name becomes its type and
+ * status, any other text is the type as written, status 500. */
 static int do_raise(struct run *r, struct run_task *t)
 {
-	const char *err = text_of(t->cfg, "error");
+	const struct doc *err = doc_map_get(t->cfg, "error");
+	const struct doc *st = doc_map_get(err, "status");
+	const char *msg = text_of(t->cfg, "message");
+	const char *type;
+	int std;
 
-	snprintf(t->error, sizeof(t->error), "%s: %s", *err ? err : "error",
-		 text_of(t->cfg, "message"));
-	snprintf(t->err_type, sizeof(t->err_type), "%s", *err ? err : "error");
+	if (err && err->type == DOC_MAP) {
+		type = text_of(err, "type");
+		t->err_status = st && st->type == DOC_INT ? (int)st->i : 500;
+		snprintf(t->err_title, sizeof(t->err_title), "%s",
+			 text_of(err, "title"));
+		snprintf(t->error, sizeof(t->error), "%s",
+			 *text_of(err, "detail") ? text_of(err, "detail") : msg);
+	} else {
+		type = text_of(t->cfg, "error");
+		std = standard_status(type);
+		t->err_status = std ? std : 500;
+		snprintf(t->err_title, sizeof(t->err_title), "%s", msg);
+		snprintf(t->error, sizeof(t->error), "%s", msg);
+		if (std) {
+			run_task_error(t, type, std, msg, "%s", msg);
+			type = t->err_type;
+		}
+	}
+	snprintf(t->err_type, sizeof(t->err_type), "%s", *type ? type :
+		 RUN_ERR_BASE "runtime");
+	if (!t->error[0])
+		snprintf(t->error, sizeof(t->error), "%s", t->err_type);
 	if (r->dry)
 		run_trace(r, t, "would raise the error (the run fails as it "
 			  "would)");

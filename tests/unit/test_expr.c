@@ -60,6 +60,56 @@ static const char *dump(const struct doc *d)
 	return text;
 }
 
+/*
+ * The runner makes a task's input `.` (expr_set_dot()) and keeps its
+ * runtime arguments in the state; most cases here only need a `.`, so
+ * the state and `.` move together: set_input()/set_key() change both.
+ */
+static struct doc *g_dot;
+
+static void dot_reset(void)
+{
+	doc_free(g_dot);
+	g_dot = NULL;
+}
+
+static int td(void **state)
+{
+	(void)state;
+	dot_reset();
+	return 0;
+}
+
+static int set_input(struct expr_cache *c, const struct doc *in)
+{
+	int rc = expr_set_input(c, in);
+
+	if (rc == 0) {
+		doc_free(g_dot);
+		g_dot = doc_clone(in);
+		expr_set_dot(c, g_dot);
+	}
+	return rc;
+}
+
+static int set_key(struct expr_cache *c, const char *key,
+		   const struct doc *v)
+{
+	int rc = expr_set_key(c, key, v);
+
+	/* ... and $context[key], so that the state is seen to survive a new
+	   evaluator (still_works()) */
+	if (rc == 0)
+		rc = expr_set_member(c, "context", key, v);
+	if (rc == 0) {
+		if (!g_dot)
+			g_dot = doc_new(DOC_MAP);
+		doc_map_set(g_dot, key, doc_clone(v));
+		expr_set_dot(c, g_dot);
+	}
+	return rc;
+}
+
 /* A cache whose input is @json (NULL: state_json). */
 static struct expr_cache *cache_on(const char *json)
 {
@@ -67,7 +117,7 @@ static struct expr_cache *cache_on(const char *json)
 	struct doc *in = J(json ? json : state_json);
 
 	assert_int_equal(expr_cache_new(&c), 0);
-	assert_int_equal(expr_set_input(c, in), 0);
+	assert_int_equal(set_input(c, in), 0);
 	doc_free(in);
 	return c;
 }
@@ -305,7 +355,7 @@ static void test_runtime_errors(void **state)
 	eval_fails(c, "${ \"x\" | halt_error }", 21, NULL, -EINVAL, "halted");
 	assert_int_equal(expr_cache_size(c), k + 1);
 	d = doc_int(2);
-	assert_int_equal(expr_set_key(c, "a", d), 0);
+	assert_int_equal(set_key(c, "a", d), 0);
 	doc_free(d);
 	d = eval_z(c, "${ if .a == 1 then halt else .a end }", NULL);
 	assert_string_equal(dump(d), "2");
@@ -497,6 +547,72 @@ static void test_cache(void **state)
 	expr_cache_free(NULL);
 }
 
+/* The DSL's runtime arguments come from the state, `.` from the caller;
+ * Stigmer's placeholders name the state's __env. */
+static void test_runtime_args(void **state)
+{
+	struct expr_cache *c = NULL;
+	struct doc *st = J("{\"context\":{\"t1\":{\"x\":1}},"
+			   "\"secrets\":{\"TOKEN\":\"s3\"},"
+			   "\"workflow\":{\"id\":\"wex-1\"},"
+			   "\"runtime\":{\"name\":\"execfs\"},"
+			   "\"__env\":{\"TOKEN\":\"s3\",\"REGION\":\"eu\"}}");
+	struct doc *dot = J("{\"secrets\":{\"TOKEN\":\"dot\"},\"n\":5}");
+	struct doc *vars = J("{\"input\":{\"i\":1},\"task\":{\"name\":\"t2\"},"
+			     "\"item\":7}");
+	struct doc *v = J("{\"y\":2}"), *d;
+	static const struct {
+		const char *t, *want;
+	} ok[] = {
+		{"${ .n }", "5"},
+		{"${ $context.t1.x }", "1"},
+		{"${ $context[\"t1\"].x }", "1"},
+		{"${ $secrets.TOKEN }", "\"s3\""},
+		{"${ $workflow.id }", "\"wex-1\""},
+		{"${ $runtime.name }", "\"execfs\""},
+		{"${ $input.i }", "1"},
+		{"${ $task.name }", "\"t2\""},
+		{"${ $output }", "null"},
+		{"${ $item }", "7"},
+		{"${.secrets.TOKEN}", "\"s3\""},
+		{"${ .env_vars.REGION }", "\"eu\""},
+		{"${.secrets.REGION}", "\"eu\""},
+		{"${ .secrets.token }", "null"},		/* not one: jq */
+		{"${ .secrets.TOKEN | length }", "3"},	/* not one: "dot" */
+		{"at ${.env_vars.REGION}!", "\"at eu!\""},
+	};
+	size_t k;
+
+	(void)state;
+	assert_int_equal(expr_cache_new(&c), 0);
+	assert_int_equal(expr_set_input(c, st), 0);
+	expr_set_dot(c, dot);
+	for (k = 0; k < ARRAY_LEN(ok); k++) {
+		d = eval_z(c, ok[k].t, vars);
+		if (strcmp(dump(d), ok[k].want))
+			fail_msg("%s: %s, want %s", ok[k].t, dump(d),
+				 ok[k].want);
+		doc_free(d);
+	}
+	eval_fails(c, "${.secrets.NOPE}", 16, vars, -EINVAL,
+		   "failed to resolve runtime placeholders: secrets.NOPE");
+	eval_fails(c, "${ .env_vars.NOPE }", 19, vars, -EINVAL,
+		   "env_vars.NOPE");
+	/* a member set later, while no evaluator runs too */
+	assert_int_equal(expr_set_member(c, "context", "t2", v), 0);
+	d = eval_z(c, "${ [$context.t1.x, $context.t2.y] }", NULL);
+	assert_string_equal(dump(d), "[1,2]");
+	doc_free(d);
+	expr_cache_free(c);
+	doc_free(st);
+	doc_free(dot);
+	doc_free(vars);
+	doc_free(v);
+	assert_true(expr_var_reserved("context"));
+	assert_true(expr_var_reserved("task"));
+	assert_false(expr_var_reserved("item"));
+}
+
 /* The input: set whole, then key by key. */
 static void test_input(void **state)
 {
@@ -505,26 +621,26 @@ static void test_input(void **state)
 
 	(void)state;
 	assert_int_equal(expr_cache_new(&c), 0);
-	d = eval_z(c, "${ . }", NULL); /* before any input: {} */
-	assert_string_equal(dump(d), "{}");
+	d = eval_z(c, "${ . }", NULL); /* no `.` set: null */
+	assert_string_equal(dump(d), "null");
 	doc_free(d);
-	assert_int_equal(expr_set_key(c, "a", v), 0);
+	assert_int_equal(set_key(c, "a", v), 0);
 	d = eval_z(c, "${ .a.x[0] }", NULL);
 	assert_string_equal(dump(d), "1");
 	doc_free(d);
 	doc_free(v);
 	v = doc_int(2);
-	assert_int_equal(expr_set_key(c, "a", v), 0);
-	assert_int_equal(expr_set_key(c, "b", v), 0);
+	assert_int_equal(set_key(c, "a", v), 0);
+	assert_int_equal(set_key(c, "b", v), 0);
 	doc_free(v);
 	d = eval_z(c, "${ . }", NULL);
 	assert_string_equal(dump(d), "{\"a\":2,\"b\":2}");
 	doc_free(d);
-	assert_int_equal(expr_set_input(c, list), -EINVAL);
-	assert_int_equal(expr_set_input(c, NULL), -EINVAL);
+	assert_int_equal(set_input(c, list), -EINVAL);
+	assert_int_equal(set_input(c, NULL), -EINVAL);
 	doc_free(list);
 	v = J("{\"z\":true}");
-	assert_int_equal(expr_set_input(c, v), 0);
+	assert_int_equal(set_input(c, v), 0);
 	doc_free(v);
 	d = eval_z(c, "${ . }", NULL);
 	assert_string_equal(dump(d), "{\"z\":true}");
@@ -723,7 +839,7 @@ static void test_doc_to_jq(void **state)
 	assert_int_equal(doc_map_set(in, "z", doc_new(DOC_NULL)), 0);
 	assert_int_equal(doc_map_set(in, "m", J("{\"z\":1,\"a\":2}")), 0);
 	assert_int_equal(expr_cache_new(&c), 0);
-	assert_int_equal(expr_set_input(c, in), 0);
+	assert_int_equal(set_input(c, in), 0);
 	for (k = 0; k < ARRAY_LEN(cases); k++) {
 		d = eval_z(c, cases[k].t, NULL);
 		if (strcmp(dump(d), cases[k].json))
@@ -767,10 +883,10 @@ static void test_depth(void **state)
 
 	(void)state;
 	assert_int_equal(doc_map_set(in, "l", nested(DOC_DEPTH_MAX - 1)), 0);
-	assert_int_equal(expr_set_input(c, in), 0);
+	assert_int_equal(set_input(c, in), 0);
 	assert_int_equal(doc_map_set(in, "l", nested(DOC_DEPTH_MAX)), 0);
-	assert_int_equal(expr_set_input(c, in), -EFBIG);
-	assert_int_equal(expr_set_key(c, "l", doc_map_get(in, "l")), -EFBIG);
+	assert_int_equal(set_input(c, in), -EFBIG);
+	assert_int_equal(set_key(c, "l", doc_map_get(in, "l")), -EFBIG);
 	assert_int_equal(expr_json_dump(in, &b), -EFBIG);
 	doc_free(in);
 	snprintf(t, sizeof(t), "${ reduce range(%d) as $i (0; [.]) }",
@@ -1009,7 +1125,7 @@ static void test_wire(void **state)
 	assert_int_equal(doc_map_set(vars, "big", doc_int(9007199254740993)),
 			 0);
 	d = doc_float_text(".nan");
-	assert_int_equal(expr_set_key(c, "k", d), 0);
+	assert_int_equal(set_key(c, "k", d), 0);
 	doc_free(d);
 	for (k = 0; k < ARRAY_LEN(cases); k++) {
 		d = eval_z(c, cases[k].t, vars);
@@ -1041,10 +1157,11 @@ static bool reaped(pid_t pid)
 /* `.a` is still 1 and `.k` still @k: a live evaluator with the input. */
 static void still_works(struct expr_cache *c, int64_t k)
 {
-	struct doc *d = eval_z(c, "${ [.a, .k] }", NULL);
+	struct doc *d = eval_z(c, "${ [.a, .k, $context.k] }", NULL);
 
 	assert_int_equal(d->u.items[0]->i, 1);
 	assert_int_equal(d->u.items[1]->i, k);
+	assert_int_equal(d->u.items[2]->i, k);
 	doc_free(d);
 	assert_true(expr_cache_pid(c) > 0);
 }
@@ -1055,7 +1172,7 @@ static struct expr_cache *cache_k(void)
 	struct expr_cache *c = cache_on(NULL);
 	struct doc *v = doc_int(0);
 
-	assert_int_equal(expr_set_key(c, "k", v), 0);
+	assert_int_equal(set_key(c, "k", v), 0);
 	doc_free(v);
 	return c;
 }
@@ -1075,7 +1192,7 @@ static void test_out_of_memory(void **state)
 	size_t k;
 
 	(void)state;
-	assert_int_equal(expr_set_key(c, "k", v), 0);
+	assert_int_equal(set_key(c, "k", v), 0);
 	for (k = 0; k < ARRAY_LEN(ts); k++) {
 		pid = expr_cache_pid(c);
 		eval_fails(c, ts[k], strlen(ts[k]), NULL, -EINVAL,
@@ -1085,7 +1202,7 @@ static void test_out_of_memory(void **state)
 		assert_true(reaped(pid));
 		assert_int_equal(expr_cache_size(c), 0);
 		v->i = (int64_t)k; /* set while no evaluator runs */
-		assert_int_equal(expr_set_key(c, "k", v), 0);
+		assert_int_equal(set_key(c, "k", v), 0);
 		still_works(c, (int64_t)k);
 		assert_int_not_equal(expr_cache_pid(c), pid);
 	}
@@ -1425,7 +1542,7 @@ static void test_cost(void **state)
 		assert_int_equal(d->i, k + 1);
 		/* A SET task exports its value. */
 		v->i = k;
-		assert_int_equal(expr_set_key(c, "last", v), 0);
+		assert_int_equal(set_key(c, "last", v), 0);
 		doc_free(d);
 	}
 	print_message("expr: %d evaluations + set_key: %.1f us each\n", n,
@@ -1454,39 +1571,40 @@ static void test_cost(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_templates),
-	    cmocka_unit_test(test_scan_errors),
-	    cmocka_unit_test(test_too_long),
-	    cmocka_unit_test(test_compile_errors),
-	    cmocka_unit_test(test_runtime_errors),
-	    cmocka_unit_test(test_sandbox),
-	    cmocka_unit_test(test_variables),
-	    cmocka_unit_test(test_var_ok),
-	    cmocka_unit_test(test_has),
-	    cmocka_unit_test(test_cache),
-	    cmocka_unit_test(test_input),
-	    cmocka_unit_test(test_check_all),
-	    cmocka_unit_test(test_check_many),
-	    cmocka_unit_test(test_check_too_long),
-	    cmocka_unit_test(test_numbers),
-	    cmocka_unit_test(test_doc_to_jq),
-	    cmocka_unit_test(test_depth),
-	    cmocka_unit_test(test_keys),
-	    cmocka_unit_test(test_too_big),
-	    cmocka_unit_test(test_json),
-	    cmocka_unit_test(test_json_limits),
-	    cmocka_unit_test(test_render),
-	    cmocka_unit_test(test_truthy),
-	    cmocka_unit_test(test_wire),
-	    cmocka_unit_test(test_out_of_memory),
-	    cmocka_unit_test(test_outlives_thread),
-	    cmocka_unit_test(test_deadline),
-	    cmocka_unit_test(test_cancel),
-	    cmocka_unit_test(test_process),
-	    cmocka_unit_test(test_fresh_image),
-	    cmocka_unit_test(test_lock_held_at_spawn),
-	    cmocka_unit_test(test_no_proc),
-	    cmocka_unit_test(test_cost),
+	    cmocka_unit_test_teardown(test_templates, td),
+	    cmocka_unit_test_teardown(test_scan_errors, td),
+	    cmocka_unit_test_teardown(test_too_long, td),
+	    cmocka_unit_test_teardown(test_compile_errors, td),
+	    cmocka_unit_test_teardown(test_runtime_errors, td),
+	    cmocka_unit_test_teardown(test_sandbox, td),
+	    cmocka_unit_test_teardown(test_variables, td),
+	    cmocka_unit_test_teardown(test_var_ok, td),
+	    cmocka_unit_test_teardown(test_has, td),
+	    cmocka_unit_test_teardown(test_cache, td),
+	    cmocka_unit_test_teardown(test_input, td),
+	    cmocka_unit_test_teardown(test_runtime_args, td),
+	    cmocka_unit_test_teardown(test_check_all, td),
+	    cmocka_unit_test_teardown(test_check_many, td),
+	    cmocka_unit_test_teardown(test_check_too_long, td),
+	    cmocka_unit_test_teardown(test_numbers, td),
+	    cmocka_unit_test_teardown(test_doc_to_jq, td),
+	    cmocka_unit_test_teardown(test_depth, td),
+	    cmocka_unit_test_teardown(test_keys, td),
+	    cmocka_unit_test_teardown(test_too_big, td),
+	    cmocka_unit_test_teardown(test_json, td),
+	    cmocka_unit_test_teardown(test_json_limits, td),
+	    cmocka_unit_test_teardown(test_render, td),
+	    cmocka_unit_test_teardown(test_truthy, td),
+	    cmocka_unit_test_teardown(test_wire, td),
+	    cmocka_unit_test_teardown(test_out_of_memory, td),
+	    cmocka_unit_test_teardown(test_outlives_thread, td),
+	    cmocka_unit_test_teardown(test_deadline, td),
+	    cmocka_unit_test_teardown(test_cancel, td),
+	    cmocka_unit_test_teardown(test_process, td),
+	    cmocka_unit_test_teardown(test_fresh_image, td),
+	    cmocka_unit_test_teardown(test_lock_held_at_spawn, td),
+	    cmocka_unit_test_teardown(test_no_proc, td),
+	    cmocka_unit_test_teardown(test_cost, td),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
