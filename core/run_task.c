@@ -174,8 +174,9 @@ static int standard_status(const char *name)
 }
 
 /* RAISE `error: {type, status, title, detail}` (the DSL's) or `error:
- * NAME, message: TEXT` (Stigmer's): a standard name becomes its type and
- * status, any other text is the type as written, status 500. */
+ * NAME, message: TEXT` (Stigmer's: NAME is the title, TEXT the detail; a
+ * standard name becomes its type and status, any other is the type as
+ * written, status 500). */
 static int do_raise(struct run *r, struct run_task *t)
 {
 	const struct doc *err = doc_map_get(t->cfg, "error");
@@ -195,10 +196,10 @@ static int do_raise(struct run *r, struct run_task *t)
 		type = text_of(t->cfg, "error");
 		std = standard_status(type);
 		t->err_status = std ? std : 500;
-		snprintf(t->err_title, sizeof(t->err_title), "%s", msg);
+		snprintf(t->err_title, sizeof(t->err_title), "%s", type);
 		snprintf(t->error, sizeof(t->error), "%s", msg);
 		if (std) {
-			run_task_error(t, type, std, msg, "%s", msg);
+			run_task_error(t, type, std, type, "%s", msg);
 			type = t->err_type;
 		}
 	}

@@ -73,19 +73,19 @@ static void run_one(struct fx_plane *f, const char *tasks, const char *extra,
 
 static const char sw[] =
 	"[{name: pick, kind: SWITCH, taskConfig: {cases: [{name: go, when: "
-	"'${ .input == \"go\" }', then: target}]}},"
+	"'${ . == \"go\" }', then: target}]}},"
 	" {name: mid, kind: SET, taskConfig: {variables: {m: 1}}},"
 	" {name: target, kind: SET, taskConfig: {variables: {t: 1}}}]";
 
-/* No case matches: the list goes on; a match jumps over `mid`. */
+/* No case matches: the list goes on; a match jumps over `mid`; either
+ * way the SWITCH passes its input on. */
 static void switch_no_match(void **state)
 {
 	struct fx_plane *f = *state;
 
 	rx_open(f);
 	run_one(f, sw, "  triggerMessage: stop\n", "COMPLETED");
-	assert_string_equal(entry(f, "run1", "pick", "output"),
-			    "{\"case\":\"\",\"then\":\"continue\"}");
+	assert_string_equal(entry(f, "run1", "pick", "output"), "\"stop\"");
 	assert_string_equal(entry(f, "run1", "mid", "status"), "\"COMPLETED\"");
 	rx_execution(f, "run2", "wf", "  triggerMessage: go\n");
 	assert_string_equal(rx_wait_end(f, "run2"), "COMPLETED");
@@ -94,7 +94,9 @@ static void switch_no_match(void **state)
 			    "\"COMPLETED\"");
 }
 
-/* An empty list runs nothing; `at` names the index; a non-list fails. */
+/* An empty list runs nothing and passes the input on; `at` names the
+ * index; each iteration works on the output of the one before, the last
+ * one's is the FOR's; a non-list fails. */
 static void for_edges(void **state)
 {
 	struct fx_plane *f = *state;
@@ -104,12 +106,17 @@ static void for_edges(void **state)
 		"[{name: s, kind: SET, taskConfig: {variables: {a: 1}}}]}},"
 		" {name: l, kind: FOR, taskConfig: {each: x, at: i, in: [a, b],"
 		" do: [{name: s, kind: SET, taskConfig: {variables: {v: "
-		"'${ \"\\($i)=\\($x)\" }'}}}]}, export: {as: pairs}}]",
-		NULL, "COMPLETED");
-	assert_string_equal(entry(f, "run1", "e", "output"), "[]");
+		"'${ \"\\(.v // \"\")\\($i)=\\($x) \" }'}}}]}, "
+		"export: {as: '${ .v }'}},"
+		" {name: after, kind: SET, taskConfig: {variables: {got: "
+		"'${ $context.l }'}}}]",
+		"  triggerMessage: '{\"n\": 1}'\n", "COMPLETED");
+	assert_string_equal(entry(f, "run1", "e", "output"), "{\"n\":1}");
 	assert_string_equal(entry(f, "run1", "e/s", "status"), "\"SKIPPED\"");
-	assert_string_equal(json_at(f, "run1", "status.output.pairs"),
-			    "[{\"v\":\"0=a\"},{\"v\":\"1=b\"}]");
+	assert_string_equal(entry(f, "run1", "l", "output"),
+			    "{\"v\":\"0=a 1=b \"}");
+	assert_string_equal(json_at(f, "run1", "status.output"),
+			    "{\"got\":\"0=a 1=b \"}");
 	rx_workflow(f, "bad", "[{name: l, kind: FOR, taskConfig: {in: "
 		    "'${ \"text\" }', do: [{name: s, kind: SET, taskConfig: "
 		    "{variables: {a: 1}}}]}}]");
@@ -130,8 +137,7 @@ static void for_fault(void **state)
 		"'test $1 -lt 2 || exit 4', arguments: ['${ $item }']}}}]}}]",
 		NULL, "FAILED");
 	assert_string_equal(rx_field(f, "run1", "status.error"),
-			    "task loop failed: task loop/bad failed: exit "
-			    "status 4");
+			    "task loop/bad failed: exit status 4");
 	assert_string_equal(entry(f, "run1", "loop/bad", "status"),
 			    "\"FAILED\"");
 }
@@ -157,7 +163,9 @@ static void fork_fault_cuts(void **state)
 			       "task f/a/t failed: exit status 5"));
 }
 
-/* TRY without catch.do: the error object is the output; RAISE's type. */
+/* A caught error without catch.do is swallowed (the TRY passes its input
+ * on); catch.do sees the DSL error object as $<as>: RAISE's type and
+ * title, the instance a JSON Pointer to the failing task. */
 static void try_error_object(void **state)
 {
 	struct fx_plane *f = *state;
@@ -165,15 +173,18 @@ static void try_error_object(void **state)
 	rx_open(f);
 	run_one(f, "[{name: g, kind: TRY, taskConfig: {try: [{name: r, kind: "
 		"RAISE, taskConfig: {error: my/err, message: '${ \"bo\" + "
-		"\"om\" }'}}]}, export: {as: caught}},"
-		" {name: after, kind: SET, taskConfig: {variables: {t: "
-		"'${ .caught.type }'}}}]", NULL, "COMPLETED");
-	assert_string_equal(json_at(f, "run1", "status.output.caught"),
-			    "{\"type\":\"my/err\",\"status\":0,\"detail\":"
-			    "\"my/err: boom\",\"instance\":\"g/r\"}");
+		"\"om\" }'}}], catch: {}}},"
+		" {name: h, kind: TRY, taskConfig: {try: [{name: r, kind: "
+		"RAISE, taskConfig: {error: my/err, message: boom}}], catch: "
+		"{as: e, do: [{name: keep, kind: SET, taskConfig: {variables: "
+		"{caught: '${ $e }'}}}]}}}]",
+		"  triggerMessage: '{\"in\": 1}'\n", "COMPLETED");
+	assert_string_equal(entry(f, "run1", "g", "output"), "{\"in\":1}");
 	assert_string_equal(entry(f, "run1", "g/r", "status"), "\"FAILED\"");
-	assert_string_equal(entry(f, "run1", "after", "output"),
-			    "{\"t\":\"my/err\"}");
+	assert_string_equal(json_at(f, "run1", "status.output"),
+			    "{\"caught\":{\"type\":\"my/err\",\"status\":500,"
+			    "\"title\":\"my/err\",\"detail\":\"boom\","
+			    "\"instance\":\"/do/1/h/try/0/r\"}}");
 }
 
 /* A limit inside a TRY fails the run: no TRY catches it. */
@@ -218,12 +229,12 @@ static void secret_results(void **state)
 	rx_workflow(f, "child", "[{name: s, kind: SET, taskConfig: "
 		    "{variables: {a: 1}}}]");
 	rx_workflow(f, "wf", "[{name: s, kind: SET, taskConfig: {variables: "
-		    "{v: '${ .secrets.TOKEN }'}}, export: {as: tok}},"
+		    "{v: '${.secrets.TOKEN}'}}, export: {as: '${ .v }'}},"
 		    " {name: use, kind: RUN, taskConfig: {shell: {command: "
 		    "'test \"$X\" = " SECRET " && echo same', environment: {X: "
-		    "'${ .tok.v }'}}}},"
+		    "'${ $context.s }'}}}},"
 		    " {name: sub, kind: RUN, taskConfig: {workflow: child, "
-		    "input: {t: '${ .tok.v }'}}}]");
+		    "input: {t: '${ $secrets.TOKEN }'}}}]");
 	r = rx_execution(f, "run1", "wf", "  runtimeEnv:\n    TOKEN: {value: "
 			 SECRET ", isSecret: true}\n");
 	assert_string_equal(rx_wait_end(f, "run1"), "FAILED");
@@ -243,13 +254,13 @@ static void sub_workflow(void **state)
 
 	rx_open(f);
 	rx_workflow(f, "child", "[{name: c, kind: SET, taskConfig: {variables:"
-		    " {twice: '${ .input.n * 2 }'}}, export: {as: r}}]");
+		    " {twice: '${ .n * 2 }'}}}]");
 	run_one(f, "[{name: sub, kind: RUN, taskConfig: {workflow: child, "
-		"input: {n: 21}}, export: {as: got}},"
+		"input: {n: 21}}},"
 		" {name: missing, kind: RUN, taskConfig: {workflow: nosuch}}]",
 		NULL, "FAILED");
-	assert_string_equal(json_at(f, "run1", "status.output.got"),
-			    "{\"r\":{\"twice\":42}}");
+	assert_string_equal(entry(f, "run1", "sub", "output"),
+			    "{\"twice\":42}");
 	snprintf(child, sizeof(child), "%s",
 		 entry(f, "run1", "sub", "childExecution.slug"));
 	assert_true(strlen(child) > 2);
