@@ -3,14 +3,13 @@
  * task of a Workflow, at every level of the task tree, checked when the
  * Workflow is written; nested tasks are then stored in the top-level form.
  */
-#include "plane_i.h"
+#include "steps_i.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "expr.h"
 
@@ -23,33 +22,22 @@
  * kind given as a number all end up as the top-level tasks hold them
  * (name, kind short, taskConfig, export, flow), so the runner reads one
  * form and unknown keys fail as they do at the top.  Then the kind's config
- * is checked after Stigmer's task config messages, the names and jump
- * targets, and every expression is collected with the variables in scope
- * there (steps_expr.c) to be compiled once at the end.  The rewriting
- * only shows when every check passes: a failed write drops c->res.
+ * is checked: it knows exactly its fields, at every depth (a key it does
+ * not know is refused, as Stigmer's protojson does), their types and
+ * values (steps_cfg.c, steps_try.c), the names and jump targets, and every
+ * expression is collected with the variables in scope there
+ * (steps_expr.c) to be compiled once at the end.  The rewriting only
+ * shows when every check passes: a failed write drops c->res.
  */
 #define TASK_DEPTH_MAX 8	/* nested task lists, the top level counting */
 #define TASK_LIST_MAX 1000	/* tasks in one list, as the schema caps the
 				   top level (names are compared pairwise) */
 #define BRANCH_NAME_MAX 128	/* characters, as for task names */
-#define FIELD_MAX 128		/* a config field's path, bytes (a longer
-				   one is cut in the message) */
-
-struct tcheck {
-	struct pctx *c;
-	struct texprs *x;
-	const struct schema_msg *task_msg;	/* WorkflowTask */
-	struct doc *list;	/* the list of the task being checked */
-	char path[512];		/* of the task or config being checked */
-	int depth;
-};
+#define KNOWN_MAX 256		/* the "known: ..." list of a message */
 
 typedef int (*cfg_fn)(struct tcheck *t, struct doc *cfg);
 
-static int tfail(struct tcheck *t, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int tfail(struct tcheck *t, const char *field, const char *fmt, ...)
+int tcheck_fail(struct tcheck *t, const char *field, const char *fmt, ...)
 {
 	char what[ERR_MSG_MAX];
 	va_list ap;
@@ -61,29 +49,13 @@ static int tfail(struct tcheck *t, const char *field, const char *fmt, ...)
 		       field[0] ? "." : "", field, what);
 }
 
-/* A key of a free-form map under either spelling. */
-static struct doc *cfg_get(const struct doc *m, const char *camel,
-			   const char *snake)
-{
-	struct doc *v = doc_map_get(m, camel);
-
-	return v ? v : doc_map_get(m, snake);
-}
-
-static bool is_text(const struct doc *v)
+bool tcheck_is_text(const struct doc *v)
 {
 	return v && v->type == DOC_STR && v->n > 0;
 }
 
-static int need_text(struct tcheck *t, const struct doc *cfg, const char *k)
-{
-	return is_text(doc_map_get(cfg, k)) ? 0 :
-	       tfail(t, k, "required (a non-empty string)");
-}
-
-/* Collect the template(s) of config field @field (steps_expr.c). */
-static int tx(struct tcheck *t, const char *field, const struct doc *v,
-	      bool deep)
+int tcheck_expr(struct tcheck *t, const char *field, const struct doc *v,
+		bool deep)
 {
 	char path[TEXPR_PATH_MAX];
 	int n = snprintf(path, sizeof(path), "%s.%s", t->path, field);
@@ -94,8 +66,123 @@ static int tx(struct tcheck *t, const char *field, const struct doc *v,
 	return texpr_add(t->x, v, path, deep, t->c->e);
 }
 
-static int check_list(struct tcheck *t, struct doc *list, const char *field,
-		      size_t min);
+int tcheck_opt_str(struct tcheck *t, const char *field, const struct doc *v)
+{
+	if (v && v->type != DOC_STR)
+		return tcheck_fail(t, field, "must be a string");
+	return tcheck_expr(t, field, v, false);
+}
+
+/* ---- known fields --------------------------------------------------- */
+
+bool tcheck_key_is(const char *key, const char *camel)
+{
+	for (; *camel; camel++, key++) {
+		if (*key == *camel)
+			continue;
+		if (!(*camel >= 'A' && *camel <= 'Z') || key[0] != '_' ||
+		    key[1] != (*camel | 0x20))
+			return false;
+		key++;
+	}
+	return *key == '\0';
+}
+
+struct doc *tcheck_get(const struct doc *m, const char *camel)
+{
+	size_t i;
+
+	for (i = 0; m && m->type == DOC_MAP && i < m->n; i++)
+		if (tcheck_key_is(m->u.kv[i].key, camel))
+			return m->u.kv[i].val;
+	return NULL;
+}
+
+/* Which of @keys @key is, or -1. */
+static int key_index(const char *key, const char *const *keys)
+{
+	int k;
+
+	for (k = 0; keys[k]; k++)
+		if (tcheck_key_is(key, keys[k]))
+			return k;
+	return -1;
+}
+
+static int unknown_key(struct tcheck *t, const char *field, const char *key,
+		       const char *const *keys)
+{
+	char known[KNOWN_MAX], sub[FIELD_MAX];
+	size_t at = 0, k;
+
+	known[0] = '\0';
+	for (k = 0; keys[k] && at < sizeof(known); k++)
+		at += (size_t)snprintf(known + at, sizeof(known) - at, "%s%s",
+				       k ? ", " : "", keys[k]);
+	snprintf(sub, sizeof(sub), "%s%s%.64s", field, field[0] ? "." : "",
+		 key);
+	return tcheck_fail(t, sub, "unknown field (known: %s)", known);
+}
+
+int tcheck_known(struct tcheck *t, const struct doc *m, const char *field,
+		 const char *const *keys)
+{
+	char sub[FIELD_MAX];
+	size_t i, j;
+	int k;
+
+	for (i = 0; i < m->n; i++) {
+		k = key_index(m->u.kv[i].key, keys);
+		if (k < 0)
+			return unknown_key(t, field, m->u.kv[i].key, keys);
+		for (j = 0; j < i; j++) {
+			if (!tcheck_key_is(m->u.kv[j].key, keys[k]))
+				continue;
+			snprintf(sub, sizeof(sub), "%s%s%s", field,
+				 field[0] ? "." : "", keys[k]);
+			return tcheck_fail(t, sub, "given twice (as %s and %s)",
+					   m->u.kv[j].key, m->u.kv[i].key);
+		}
+	}
+	return 0;
+}
+
+/* ---- variables ------------------------------------------------------ */
+
+int tcheck_var(struct tcheck *t, const struct doc *m, const char *key,
+	       const char *field, const char *dflt, const char **out)
+{
+	const struct doc *v = doc_map_get(m, key);
+
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	if (v->type != DOC_STR || strlen(v->u.s) != v->n ||
+	    !expr_var_ok(v->u.s))
+		return tcheck_fail(t, field, "must be a variable name (a "
+				   "letter, then letters, digits or _, at most "
+				   "%d bytes)", EXPR_VAR_MAX);
+	if (expr_var_reserved(v->u.s))
+		return tcheck_fail(t, field, "\"%s\" is reserved (every "
+				   "expression binds $context, $secrets, "
+				   "$workflow, $runtime, $input, $output, "
+				   "$task; jq binds $ENV, $__loc__)", v->u.s);
+	*out = v->u.s;
+	return 0;
+}
+
+int tcheck_push(struct tcheck *t, const char *a, const char *b, size_t *mark)
+{
+	int rc = 0;
+
+	*mark = texpr_scope(t->x);
+	if (a)
+		rc = texpr_push(t->x, a, t->path, t->c->e);
+	if (rc == 0 && b)
+		rc = texpr_push(t->x, b, t->path, t->c->e);
+	return rc;
+}
 
 /* ---- names and jump targets ----------------------------------------- */
 
@@ -103,15 +190,16 @@ static int check_list(struct tcheck *t, struct doc *list, const char *field,
  * by '/', so a name must not hold one. */
 static int name_ok(struct tcheck *t, const char *field, const struct doc *v)
 {
-	if (!is_text(v))
-		return tfail(t, field, "required (a non-empty string)");
+	if (!tcheck_is_text(v))
+		return tcheck_fail(t, field, "required (a non-empty string)");
 	if (strlen(v->u.s) != v->n)
-		return tfail(t, field, "must not hold a NUL byte");
+		return tcheck_fail(t, field, "must not hold a NUL byte");
 	if (memchr(v->u.s, '/', v->n))
-		return tfail(t, field, "must not hold '/' (task paths use it)");
+		return tcheck_fail(t, field, "must not hold '/' (task paths "
+				   "use it)");
 	if (schema_utf8_chars(v->u.s, v->n) > BRANCH_NAME_MAX)
-		return tfail(t, field, "longer than %d characters",
-			     BRANCH_NAME_MAX);
+		return tcheck_fail(t, field, "longer than %d characters",
+				   BRANCH_NAME_MAX);
 	return 0;
 }
 
@@ -143,230 +231,63 @@ static bool in_list(const struct doc *list, const char *name)
 	return false;
 }
 
-/* flow.then and a SWITCH case's then: "end", "continue" or the name of a
- * task of the list that holds the task (jumping back is a bounded loop). */
+/* flow.then and a SWITCH case's then: "continue", "exit", "end" or the
+ * name of a task of the list that holds the task (jumping back is a
+ * bounded loop). */
 static int check_target(struct tcheck *t, const char *field,
 			const char *then)
 {
-	if (!then || !strcmp(then, "end") || !strcmp(then, "continue") ||
-	    in_list(t->list, then))
+	if (!then || !strcmp(then, "end") || !strcmp(then, "exit") ||
+	    !strcmp(then, "continue") || in_list(t->list, then))
 		return 0;
-	return tfail(t, field, "no task named \"%.128s\" in the same list (or "
-		     "end, continue)", then);
+	return tcheck_fail(t, field, "no task named \"%.128s\" in the same "
+			   "list (or continue, exit, end)", then);
 }
 
-/* ---- leaf kinds ----------------------------------------------------- */
-
-static int cfg_set(struct tcheck *t, struct doc *cfg)
-{
-	const struct doc *v = doc_map_get(cfg, "variables");
-
-	if (!v || v->type != DOC_MAP)
-		return tfail(t, "variables", "required (a map)");
-	return tx(t, "variables", v, true);
-}
-
-static int cfg_wait(struct tcheck *t, struct doc *cfg)
-{
-	const struct doc *v = doc_map_get(cfg, "seconds");
-
-	return v && v->type == DOC_INT && v->i >= 1 && v->i <= INT32_MAX ? 0 :
-	       tfail(t, "seconds", "required (a whole number, at least 1)");
-}
-
-static int cfg_raise(struct tcheck *t, struct doc *cfg)
-{
-	int rc = need_text(t, cfg, "error");
-
-	if (rc == 0)
-		rc = need_text(t, cfg, "message");
-	if (rc == 0)
-		rc = tx(t, "error", doc_map_get(cfg, "error"), false);
-	return rc ? rc : tx(t, "message", doc_map_get(cfg, "message"), false);
-}
-
-/* arguments: a list of scalars; environment: a map of scalars. */
-static int cfg_proc(struct tcheck *t, const struct doc *m, const char *what)
-{
-	const struct doc *a = doc_map_get(m, "arguments");
-	const struct doc *env = doc_map_get(m, "environment");
-	char field[FIELD_MAX];
-	size_t i;
-	int rc = 0;
-
-	snprintf(field, sizeof(field), "%s.arguments", what);
-	if (a && a->type != DOC_LIST)
-		return tfail(t, field, "must be a list");
-	for (i = 0; a && rc == 0 && i < a->n; i++) {
-		snprintf(field, sizeof(field), "%s.arguments[%zu]", what, i);
-		rc = doc_is_scalar(a->u.items[i]) ?
-		     tx(t, field, a->u.items[i], false) :
-		     tfail(t, field, "must be a string");
-	}
-	snprintf(field, sizeof(field), "%s.environment", what);
-	if (rc == 0 && env && env->type != DOC_MAP)
-		return tfail(t, field, "must be a map");
-	for (i = 0; env && rc == 0 && i < env->n; i++) {
-		snprintf(field, sizeof(field), "%s.environment.%s", what,
-			 env->u.kv[i].key);
-		rc = doc_is_scalar(env->u.kv[i].val) ?
-		     tx(t, field, env->u.kv[i].val, false) :
-		     tfail(t, field, "must be a string");
-	}
-	return rc;
-}
-
-static int cfg_script(struct tcheck *t, const struct doc *sc)
-{
-	static const char *const langs[] = { "sh", "bash", "python",
-					     "python3" };
-	const char *l = doc_get_str(sc, "language");
-	size_t i;
-
-	for (i = 0; l && i < 4 && strcmp(l, langs[i]); i++)
-		;
-	if (l && i == 4)
-		return tfail(t, "script.language", "must be sh, bash, python "
-			     "or python3");
-	if (!is_text(doc_map_get(sc, "code")))
-		return tfail(t, "script.code", "required (a non-empty string)");
-	return cfg_proc(t, sc, "script");
-}
-
-/* RUN workflow: a child execution of Workflow @wf (id or slug, maybe an
- * expression), its input (anything) rendered first. */
-static int cfg_sub(struct tcheck *t, const struct doc *cfg,
-		   const struct doc *wf)
-{
-	int rc;
-
-	if (!is_text(wf))
-		return tfail(t, "workflow", "required (a non-empty string: a "
-			     "Workflow id or slug)");
-	rc = tx(t, "workflow", wf, false);
-	return rc ? rc : tx(t, "input", doc_map_get(cfg, "input"), true);
-}
-
-/* RUN: a shell command, a script or a sub-workflow (DESIGN 1.5). */
-static int cfg_run(struct tcheck *t, struct doc *cfg)
-{
-	const struct doc *sh = doc_map_get(cfg, "shell");
-	const struct doc *sc = doc_map_get(cfg, "script");
-	const struct doc *wf = doc_map_get(cfg, "workflow");
-
-	if ((sh != NULL) + (sc != NULL) + (wf != NULL) != 1)
-		return tfail(t, "", "needs exactly one of shell, script or "
-			     "workflow");
-	if (wf)
-		return cfg_sub(t, cfg, wf);
-	if (sc)
-		return sc->type == DOC_MAP ? cfg_script(t, sc) :
-		       tfail(t, "script", "must be a map");
-	if (sh->type != DOC_MAP || !is_text(doc_map_get(sh, "command")))
-		return tfail(t, "shell.command", "required (a non-empty string)");
-	return cfg_proc(t, sh, "shell");
-}
-
-/* ---- HTTP_CALL ------------------------------------------------------ */
-
-/* RFC 9110 token: what a header name may hold. */
-static bool header_name_ok(const char *s)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr(extra, *s)))
-			return false;
-	return true;
-}
-
-/* headers: a map of scalars; a line break would start another header. */
-static int cfg_headers(struct tcheck *t, const struct doc *h)
-{
-	char field[FIELD_MAX];
-	const struct doc *v;
-	size_t i;
-	int rc = 0;
-
-	if (h && h->type != DOC_MAP)
-		return tfail(t, "headers", "must be a map");
-	for (i = 0; h && rc == 0 && i < h->n; i++) {
-		snprintf(field, sizeof(field), "headers.%s", h->u.kv[i].key);
-		v = h->u.kv[i].val;
-		if (!header_name_ok(h->u.kv[i].key))
-			return tfail(t, field, "not a valid header name");
-		if (!doc_is_scalar(v))
-			return tfail(t, field, "must be a string");
-		if (v->u.s && (memchr(v->u.s, '\r', v->n) ||
-			       memchr(v->u.s, '\n', v->n)))
-			return tfail(t, field, "must not hold a line break");
-		rc = tx(t, field, v, false);
-	}
-	return rc;
-}
-
-/* A literal URI is checked now; one with an expression when it runs. */
-static int cfg_uri(struct tcheck *t, const struct doc *uri)
-{
-	if (!is_text(uri))
-		return tfail(t, "endpoint.uri", "required (a non-empty string)");
-	if (!expr_has(uri->u.s, uri->n) &&
-	    strncasecmp(uri->u.s, "http://", 7) &&
-	    strncasecmp(uri->u.s, "https://", 8))
-		return tfail(t, "endpoint.uri", "must be an http:// or https:// "
-			     "URL");
-	return tx(t, "endpoint.uri", uri, false);
-}
-
-static int cfg_http(struct tcheck *t, struct doc *cfg)
-{
-	static const char *const methods[] = { "GET", "POST", "PUT", "DELETE",
-					       "PATCH" };
-	const char *m = doc_get_str(cfg, "method");
-	const struct doc *to = cfg_get(cfg, "timeoutSeconds",
-				       "timeout_seconds");
-	size_t i;
-	int rc;
-
-	for (i = 0; m && i < 5 && strcmp(m, methods[i]); i++)
-		;
-	if (!m || i == 5)
-		return tfail(t, "method", "must be GET, POST, PUT, DELETE or "
-			     "PATCH");
-	if (to && (to->type != DOC_INT || to->i < 1 || to->i > 300))
-		return tfail(t, "timeoutSeconds", "must be 1 to 300");
-	rc = cfg_uri(t, doc_get(cfg, "endpoint.uri"));
-	if (rc == 0)
-		rc = cfg_headers(t, doc_map_get(cfg, "headers"));
-	return rc ? rc : tx(t, "body", doc_map_get(cfg, "body"), true);
-}
-
-/* ---- control flow --------------------------------------------------- */
+/* ---- SWITCH --------------------------------------------------------- */
 
 static int cfg_case(struct tcheck *t, const struct doc *cs, size_t i)
 {
-	const struct doc *when = doc_map_get(cs, "when");
+	static const char *const keys[] = { "name", "when", "then", NULL };
 	const struct doc *then = doc_map_get(cs, "then");
 	char field[48];
 	int rc;
 
 	snprintf(field, sizeof(field), "cases[%zu]", i);
 	if (cs->type != DOC_MAP)
-		return tfail(t, field, "must be a map");
+		return tcheck_fail(t, field, "must be a map");
+	rc = tcheck_known(t, cs, field, keys);
 	snprintf(field, sizeof(field), "cases[%zu].name", i);
-	if (!is_text(doc_map_get(cs, "name")))
-		return tfail(t, field, "required (a non-empty string)");
+	if (rc == 0 && !tcheck_is_text(doc_map_get(cs, "name")))
+		return tcheck_fail(t, field, "required (a non-empty string)");
 	snprintf(field, sizeof(field), "cases[%zu].when", i);
-	if (when && when->type != DOC_STR)
-		return tfail(t, field, "must be a string (an expression)");
-	rc = tx(t, field, when, false);
+	if (rc == 0)
+		rc = tcheck_opt_str(t, field, doc_map_get(cs, "when"));
 	snprintf(field, sizeof(field), "cases[%zu].then", i);
-	if (rc == 0 && !is_text(then))
-		return tfail(t, field, "required (a non-empty string)");
+	if (rc == 0 && !tcheck_is_text(then))
+		return tcheck_fail(t, field, "required (a non-empty string)");
 	return rc ? rc : check_target(t, field, then->u.s);
+}
+
+/* At most one case without when: the default, wherever it is listed. */
+static int one_default(struct tcheck *t, const struct doc *cases)
+{
+	size_t i, dflt = cases->n;
+	char field[48];
+
+	for (i = 0; i < cases->n; i++) {
+		if (doc_map_get(cases->u.items[i], "when"))
+			continue;
+		if (dflt == cases->n) {
+			dflt = i;
+			continue;
+		}
+		snprintf(field, sizeof(field), "cases[%zu].when", i);
+		return tcheck_fail(t, field, "required: cases[%zu] and "
+				   "cases[%zu] both have no when (at most one "
+				   "default case)", dflt, i);
+	}
+	return 0;
 }
 
 /* SWITCH: cases jump to tasks of the list that holds the SWITCH. */
@@ -377,30 +298,14 @@ static int cfg_switch(struct tcheck *t, struct doc *cfg)
 	int rc = 0;
 
 	if (!cases || cases->type != DOC_LIST || cases->n == 0)
-		return tfail(t, "cases", "required (a list of at least 1)");
+		return tcheck_fail(t, "cases", "required (a list of at least "
+				   "1)");
 	for (i = 0; rc == 0 && i < cases->n; i++)
 		rc = cfg_case(t, cases->u.items[i], i);
-	return rc;
+	return rc ? rc : one_default(t, cases);
 }
 
-/* A variable name field of @m (absent: @dflt), into *out. */
-static int var_name(struct tcheck *t, const struct doc *m, const char *key,
-		    const char *field, const char *dflt, const char **out)
-{
-	const struct doc *v = doc_map_get(m, key);
-
-	if (!v) {
-		*out = dflt;
-		return 0;
-	}
-	if (v->type != DOC_STR || strlen(v->u.s) != v->n ||
-	    !expr_var_ok(v->u.s))
-		return tfail(t, field, "must be a variable name (a letter, "
-			     "then letters, digits or _, at most %d bytes)",
-			     EXPR_VAR_MAX);
-	*out = v->u.s;
-	return 0;
-}
+/* ---- FOR, FORK ------------------------------------------------------ */
 
 /* FOR in: an expression giving a list (evaluated outside the loop's own
  * variables), or a list written out. */
@@ -409,59 +314,56 @@ static int cfg_in(struct tcheck *t, const struct doc *in)
 	if (in && in->type == DOC_LIST)
 		return 0;
 	if (!in || in->type != DOC_STR || !expr_has(in->u.s, in->n))
-		return tfail(t, "in", "required (an expression ${ ... } giving "
-			     "a list, or a list)");
-	return tx(t, "in", in, false);
+		return tcheck_fail(t, "in", "required (an expression ${ ... } "
+				   "giving a list, or a list)");
+	return tcheck_expr(t, "in", in, false);
 }
 
-/* The tasks of @list under @field with variables @a and @b (NULL: none)
- * in scope, as far as they go. */
-static int scoped_list(struct tcheck *t, struct doc *list, const char *field,
-		       const char *a, const char *b)
+/* FOR: each and at are in scope in while and do. */
+static int cfg_for(struct tcheck *t, struct doc *cfg)
 {
-	size_t mark = texpr_scope(t->x);
-	int rc = texpr_push(t->x, a, t->path, t->c->e);
+	const char *each = NULL, *at = NULL;
+	size_t mark;
+	int rc;
 
-	if (rc == 0 && b)
-		rc = texpr_push(t->x, b, t->path, t->c->e);
+	rc = tcheck_var(t, cfg, "each", "each", "item", &each);
 	if (rc == 0)
-		rc = check_list(t, list, field, 1);
+		rc = tcheck_var(t, cfg, "at", "at", "index", &at);
+	if (rc == 0 && !strcmp(each, at))
+		return tcheck_fail(t, "at", "must differ from each (\"%s\")",
+				   each);
+	if (rc == 0)
+		rc = cfg_in(t, doc_map_get(cfg, "in"));
+	if (rc)
+		return rc;
+	rc = tcheck_push(t, each, at, &mark);
+	if (rc == 0)
+		rc = tcheck_opt_str(t, "while", doc_map_get(cfg, "while"));
+	if (rc == 0)
+		rc = tcheck_list(t, doc_map_get(cfg, "do"), "do", 1);
 	texpr_pop(t->x, mark);
 	return rc;
 }
 
-static int cfg_for(struct tcheck *t, struct doc *cfg)
-{
-	const char *each = NULL, *at = NULL;
-	int rc;
-
-	rc = var_name(t, cfg, "each", "each", "item", &each);
-	if (rc == 0)
-		rc = var_name(t, cfg, "at", "at", "index", &at);
-	if (rc == 0 && !strcmp(each, at))
-		return tfail(t, "at", "must differ from each (\"%s\")", each);
-	if (rc == 0)
-		rc = cfg_in(t, doc_map_get(cfg, "in"));
-	return rc ? rc : scoped_list(t, doc_map_get(cfg, "do"), "do", each,
-				     at);
-}
-
 static int cfg_branch(struct tcheck *t, const struct doc *br, size_t i)
 {
+	static const char *const keys[] = { "name", "do", NULL };
 	const struct doc *b = br->u.items[i];
 	char field[48];
 	int rc;
 
 	snprintf(field, sizeof(field), "branches[%zu]", i);
 	if (b->type != DOC_MAP)
-		return tfail(t, field, "must be a map");
+		return tcheck_fail(t, field, "must be a map");
+	rc = tcheck_known(t, b, field, keys);
 	snprintf(field, sizeof(field), "branches[%zu].name", i);
-	rc = name_ok(t, field, doc_map_get(b, "name"));
+	if (rc == 0)
+		rc = name_ok(t, field, doc_map_get(b, "name"));
 	if (rc == 0 && name_seen(br, i))
-		return tfail(t, field, "duplicate branch name \"%s\"",
-			     doc_get_str(b, "name"));
+		return tcheck_fail(t, field, "duplicate branch name \"%s\"",
+				   doc_get_str(b, "name"));
 	snprintf(field, sizeof(field), "branches[%zu].do", i);
-	return rc ? rc : check_list(t, doc_map_get(b, "do"), field, 1);
+	return rc ? rc : tcheck_list(t, doc_map_get(b, "do"), field, 1);
 }
 
 static int cfg_fork(struct tcheck *t, struct doc *cfg)
@@ -472,66 +374,83 @@ static int cfg_fork(struct tcheck *t, struct doc *cfg)
 	int rc = 0;
 
 	if (compete && compete->type != DOC_BOOL)
-		return tfail(t, "compete", "must be true or false");
+		return tcheck_fail(t, "compete", "must be true or false");
 	if (!br || br->type != DOC_LIST || br->n < 2)
-		return tfail(t, "branches", "required (a list of at least 2)");
+		return tcheck_fail(t, "branches", "required (a list of at least "
+				   "2)");
 	if (br->n > TASK_LIST_MAX)
-		return tfail(t, "branches", "too many (at most %d)",
-			     TASK_LIST_MAX);
+		return tcheck_fail(t, "branches", "too many (at most %d)",
+				   TASK_LIST_MAX);
 	for (i = 0; rc == 0 && i < br->n; i++)
 		rc = cfg_branch(t, br, i);
 	return rc;
 }
 
-/* TRY: the catch variable is in scope in catch.do only. */
-static int cfg_try(struct tcheck *t, struct doc *cfg)
+/* taskConfig.timeout: whole seconds, on the leaf kinds only. */
+static int cfg_timeout(struct tcheck *t, struct doc *cfg, bool leaf)
 {
-	const struct doc *katch = doc_map_get(cfg, "catch");
-	const char *as = NULL;
-	int rc = check_list(t, doc_map_get(cfg, "try"), "try", 1);
-
-	if (rc || !katch)
-		return rc;
-	if (katch->type != DOC_MAP)
-		return tfail(t, "catch", "must be a map");
-	rc = var_name(t, katch, "as", "catch.as", "error", &as);
-	if (rc || !doc_map_get(katch, "do"))
-		return rc;
-	return scoped_list(t, doc_map_get(katch, "do"), "catch.do", as, NULL);
-}
-
-/* taskConfig.timeout, any kind: whole seconds. */
-static int cfg_timeout(struct tcheck *t, struct doc *cfg, const char *kind)
-{
-	static const char *const nested[] = { "SWITCH", "FOR", "FORK", "TRY" };
 	const struct doc *to = doc_map_get(cfg, "timeout");
-	size_t i;
 
-	for (i = 0; to && i < 4; i++)
-		if (!strcmp(kind, nested[i]))
-			return tfail(t, "timeout", "applies to SET, RUN, WAIT, "
-				     "RAISE and HTTP_CALL tasks (put it on the "
-				     "tasks inside)");
-
+	if (to && !leaf)
+		return tcheck_fail(t, "timeout", "applies to SET, RUN, WAIT, "
+				   "RAISE and HTTP_CALL tasks (put it on the "
+				   "tasks inside)");
 	if (to && (to->type != DOC_INT || to->i < 1 || to->i > 86400))
-		return tfail(t, "timeout", "must be whole seconds, 1 to 86400");
+		return tcheck_fail(t, "timeout", "must be whole seconds, 1 to "
+				   "86400");
 	return 0;
 }
 
 /* ---- tasks ---------------------------------------------------------- */
 
+/* Each kind's config fields (camelCase; snake_case is accepted too). */
+static const char *const set_keys[] = { "variables", "timeout", NULL };
+static const char *const wait_keys[] = { "seconds", "timeout", NULL };
+static const char *const raise_keys[] = { "error", "message", "timeout",
+					  NULL };
+static const char *const run_keys[] = { "shell", "script", "workflow",
+					"input", "return", "timeout", NULL };
+static const char *const http_keys[] = { "method", "endpoint", "headers",
+					 "body", "query", "output", "redirect",
+					 "timeoutSeconds", "timeout", NULL };
+static const char *const switch_keys[] = { "cases", NULL };
+static const char *const for_keys[] = { "each", "in", "at", "while", "do",
+					NULL };
+static const char *const fork_keys[] = { "branches", "compete", NULL };
+static const char *const try_keys[] = { "try", "catch", NULL };
+
 static const struct {
 	const char *kind;
 	cfg_fn fn;	/* NULL: a kind execfs does not run */
+	const char *const *keys;
+	bool leaf;	/* takes a timeout */
 } task_rules[] = {
-	{ "SET", cfg_set }, { "WAIT", cfg_wait }, { "RAISE", cfg_raise },
-	{ "RUN", cfg_run }, { "HTTP_CALL", cfg_http },
-	{ "SWITCH", cfg_switch }, { "FOR", cfg_for }, { "FORK", cfg_fork },
-	{ "TRY", cfg_try }, { "GRPC_CALL", NULL }, { "CALL_ACTIVITY", NULL },
-	{ "LISTEN", NULL }, { "AGENT_CALL", NULL },
+	{ "SET", tcheck_set, set_keys, true },
+	{ "WAIT", tcheck_wait, wait_keys, true },
+	{ "RAISE", tcheck_raise, raise_keys, true },
+	{ "RUN", tcheck_run, run_keys, true },
+	{ "HTTP_CALL", tcheck_http, http_keys, true },
+	{ "SWITCH", cfg_switch, switch_keys, false },
+	{ "FOR", cfg_for, for_keys, false },
+	{ "FORK", cfg_fork, fork_keys, false },
+	{ "TRY", tcheck_try, try_keys, false },
+	{ "GRPC_CALL", NULL, NULL, false },
+	{ "CALL_ACTIVITY", NULL, NULL, false },
+	{ "LISTEN", NULL, NULL, false },
+	{ "AGENT_CALL", NULL, NULL, false },
 };
 
 #define NRULES (sizeof(task_rules) / sizeof(task_rules[0]))
+
+/* The config of a task of kind rule @i, at t->path (…taskConfig). */
+static int check_config(struct tcheck *t, size_t i, struct doc *cfg)
+{
+	int rc = cfg_timeout(t, cfg, task_rules[i].leaf);
+
+	if (rc == 0)
+		rc = tcheck_known(t, cfg, "", task_rules[i].keys);
+	return rc ? rc : task_rules[i].fn(t, cfg);
+}
 
 /* Check task @task (kind short, as the schema leaves it), at t->path. */
 static int check_task(struct tcheck *t, struct doc *task)
@@ -545,40 +464,38 @@ static int check_task(struct tcheck *t, struct doc *task)
 		if (!strcmp(kind, task_rules[i].kind))
 			break;
 	if (!kind || i == NRULES)
-		return tfail(t, "kind", "required (a task kind)");
+		return tcheck_fail(t, "kind", "required (a task kind)");
 	if (!task_rules[i].fn)
-		return tfail(t, "kind", "task kind %s is not supported by "
-			     "execfs (supported: SET, RUN, WAIT, RAISE, "
-			     "SWITCH, FOR, FORK, TRY, HTTP_CALL)", kind);
+		return tcheck_fail(t, "kind", "task kind %s is not supported by "
+				   "execfs (supported: SET, RUN, WAIT, RAISE, "
+				   "SWITCH, FOR, FORK, TRY, HTTP_CALL)", kind);
 	if (!cfg || cfg->type != DOC_MAP)
-		return tfail(t, "taskConfig", "required (a map)");
+		return tcheck_fail(t, "taskConfig", "required (a map)");
 	snprintf(t->path + at, sizeof(t->path) - at, ".taskConfig");
-	rc = task_rules[i].fn(t, cfg);
-	if (rc == 0)
-		rc = cfg_timeout(t, cfg, kind);
+	rc = check_config(t, i, cfg);
 	t->path[at] = '\0';
 	return rc;
 }
 
-/* export.as names a key of the expressions' input, beside the run's own. */
+/* export.as: an expression over the task's output, its result stored as
+ * $context["<task name>"].  A plain name was the old form: say the new. */
 static int check_export(struct tcheck *t, const struct doc *task)
 {
-	static const char *const taken[] = { "input", "triggerMessage",
-					     "triggerMetadata", "secrets",
-					     "env_vars" };
 	const struct doc *as = doc_get(task, "export.as");
-	size_t i;
+	const char *name = doc_get_str(task, "name");
 
 	if (!as)
 		return 0;
-	if (!is_text(as))
-		return tfail(t, "export.as", "must not be empty");
-	for (i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
-		if (!strcmp(as->u.s, taken[i]))
-			return tfail(t, "export.as", "\"%s\" is reserved "
-				     "(input, triggerMessage, triggerMetadata, "
-				     "secrets, env_vars)", taken[i]);
-	return 0;
+	if (!tcheck_is_text(as))
+		return tcheck_fail(t, "export.as", "must not be empty");
+	if (!expr_has(as->u.s, as->n))
+		return tcheck_fail(t, "export.as", "\"%.64s\" is a name; "
+				   "export.as is now an expression over the "
+				   "task's output, stored as $context[\"%s\"]: "
+				   "write export: {as: '${ . }'} and read "
+				   "${ $context[\"%s\"] }", as->u.s, name,
+				   name);
+	return tcheck_expr(t, "export.as", as, false);
 }
 
 /* A nested task through the schema's WorkflowTask, replacing it. */
@@ -608,8 +525,8 @@ static int check_item(struct tcheck *t, struct doc *list, size_t i)
 	if (rc == 0)
 		rc = name_ok(t, "name", doc_map_get(task, "name"));
 	if (rc == 0 && name_seen(list, i))
-		return tfail(t, "name", "duplicate task name \"%s\"",
-			     doc_get_str(task, "name"));
+		return tcheck_fail(t, "name", "duplicate task name \"%s\"",
+				   doc_get_str(task, "name"));
 	if (rc == 0)
 		rc = check_task(t, task);
 	if (rc == 0)
@@ -618,22 +535,21 @@ static int check_item(struct tcheck *t, struct doc *list, size_t i)
 				      doc_get_str(task, "flow.then"));
 }
 
-/* Check the list of tasks under @field of the current config. */
-static int check_list(struct tcheck *t, struct doc *list, const char *field,
-		      size_t min)
+int tcheck_list(struct tcheck *t, struct doc *list, const char *field,
+		size_t min)
 {
 	struct doc *outer = t->list;
 	size_t at = strlen(t->path), i;
 	int rc = 0;
 
 	if (!list || list->type != DOC_LIST || list->n < min)
-		return tfail(t, field, "required (a list of tasks)");
+		return tcheck_fail(t, field, "required (a list of tasks)");
 	if (list->n > TASK_LIST_MAX)
-		return tfail(t, field, "too many tasks (at most %d)",
-			     TASK_LIST_MAX);
+		return tcheck_fail(t, field, "too many tasks (at most %d)",
+				   TASK_LIST_MAX);
 	if (t->depth == TASK_DEPTH_MAX)
-		return tfail(t, field, "tasks nested too deep (at most %d "
-			     "levels)", TASK_DEPTH_MAX);
+		return tcheck_fail(t, field, "tasks nested too deep (at most %d "
+				   "levels)", TASK_DEPTH_MAX);
 	t->depth++;
 	t->list = list;
 	for (i = 0; rc == 0 && i < list->n; i++) {
@@ -673,7 +589,7 @@ int wf_validate_tasks(struct pctx *c)
 	if (rc < 0)
 		return rc;
 	memcpy(t.path, "spec", 5);
-	rc = check_list(&t, doc_get(c->res, "spec.tasks"), "tasks", 1);
+	rc = tcheck_list(&t, doc_get(c->res, "spec.tasks"), "tasks", 1);
 	if (rc == 0)
 		rc = texpr_check(t.x, c->e);
 	texpr_free(t.x);

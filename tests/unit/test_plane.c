@@ -1136,7 +1136,7 @@ static const struct task_case task_cases[] = {
 	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: FETCH, "
 	  "endpoint: {uri: x}}}]", "spec.tasks[0].taskConfig.method" },
 	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET}}]",
-	  "spec.tasks[0].taskConfig.endpoint.uri" },
+	  "spec.tasks[0].taskConfig.endpoint: required" },
 	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET, endpoint: "
 	  "{uri: x}, timeoutSeconds: 301}}]",
 	  "spec.tasks[0].taskConfig.timeoutSeconds" },

@@ -133,8 +133,8 @@ static const struct tcase kind_cases[] = {
 	  0, NULL },
 	{ "[{name: a, kind: RUN, taskConfig: {script: {code: 'echo ${ x', "
 	  "arguments: [x]}}}]", 0, NULL },
-	{ "[{name: a, " SET_OK ", export: {as: out}}, {name: b, kind: SET, "
-	  "taskConfig: {variables: {v: '${ .out }'}}}]", 0, NULL },
+	{ "[{name: a, " SET_OK ", export: {as: '${ . }'}}, {name: b, kind: "
+	  "SET, taskConfig: {variables: {v: '${ $context.a }'}}}]", 0, NULL },
 	/* refused: kinds execfs does not run, at any level */
 	{ "[{name: a, kind: GRPC_CALL, taskConfig: {}}]", BAD,
 	  "spec.tasks[0].kind: task kind GRPC_CALL is not supported by "
@@ -205,27 +205,45 @@ static const struct tcase name_cases[] = {
 	{ "[{name: a, kind: TRY, taskConfig: {try: [{name: b, kind: WAIT, "
 	  "taskConfig: {seconds: 1, timeout: 86401}}]}}]", BAD,
 	  "spec.tasks[0].taskConfig.try[0].taskConfig.timeout" },
-	/* export.as */
+	/* export.as: an expression over the task's output; a plain name is
+	 * the old form, refused with the new one spelled out */
+	{ "[{name: a, " SET_OK "}, {name: b, kind: SET, taskConfig: {variables: "
+	  "{x: '1'}}, export: {as: pings}}]", BAD,
+	  "spec.tasks[1].export.as: \"pings\" is a name; export.as is now an "
+	  "expression over the task's output, stored as $context[\"b\"]: write "
+	  "export: {as: '${ . }'} and read ${ $context[\"b\"] }" },
 	{ "[{name: a, " SET_OK ", export: {as: input}}]", BAD,
-	  "spec.tasks[0].export.as: \"input\" is reserved" },
-	{ "[{name: a, " SET_OK ", export: {as: triggerMessage}}]", BAD,
-	  "spec.tasks[0].export.as: \"triggerMessage\" is reserved" },
-	{ "[{name: a, " SET_OK ", export: {as: triggerMetadata}}]", BAD,
-	  "spec.tasks[0].export.as: \"triggerMetadata\" is reserved" },
-	{ "[{name: a, " SET_OK ", export: {as: secrets}}]", BAD,
-	  "spec.tasks[0].export.as: \"secrets\" is reserved" },
-	{ "[{name: a, " SET_OK ", export: {as: env_vars}}]", BAD,
-	  "spec.tasks[0].export.as: \"env_vars\" is reserved" },
+	  "spec.tasks[0].export.as: \"input\" is a name; export.as is now" },
 	{ "[{name: a, " SET_OK ", export: {as: ''}}]", BAD,
 	  "spec.tasks[0].export.as: must not be empty" },
+	{ "[{name: a, " SET_OK ", export: {as: {x: '${ . }'}}}]", BAD,
+	  "spec.tasks[0].export.as" },
+	{ "[{name: a, " SET_OK ", export: {as: ['${ . }']}}]", BAD,
+	  "spec.tasks[0].export.as" },
 	{ "[{name: a, kind: TRY, taskConfig: {try: [{name: b, " SET_OK "}], "
 	  "catch: {do: [{name: c, " SET_OK ", export: {as: secrets}}]}}}]", BAD,
-	  "spec.tasks[0].taskConfig.catch.do[0].export.as: \"secrets\" is "
-	  "reserved" },
-	{ "[{name: a, " SET_OK ", export: {as: Input}}]", 0, NULL },
-	/* flow.then: end, continue or a task of the same list */
+	  "spec.tasks[0].taskConfig.catch.do[0].export.as: \"secrets\" is a "
+	  "name; export.as is now an expression over the task's output, stored "
+	  "as $context[\"c\"]" },
+	{ "[{name: a, " SET_OK ", export: {as: '${ {n: ., o: $output, c: "
+	  "$context} }'}}]", 0, NULL },
+	/* compiled with the others, loop variables in scope */
+	{ "[{name: a, " SET_OK ", export: {as: '${ . | }'}}]", BAD,
+	  "spec.tasks[0].export.as: expression does not compile" },
+	{ "[{name: a, kind: FOR, taskConfig: {in: [1], do: [{name: b, " SET_OK
+	  ", export: {as: '${ $item }'}}]}}]", 0, NULL },
+	{ "[{name: a, " SET_OK ", export: {as: '${ $item }'}}]", BAD,
+	  "spec.tasks[0].export.as: expression does not compile: $item is not "
+	  "defined" },
+	/* flow.then: continue, exit, end or a task of the same list */
 	{ "[{name: a, " SET_OK ", flow: {then: b}}, {name: b, " SET_OK ", "
 	  "flow: {then: a}}]", 0, NULL },
+	{ "[{name: a, " SET_OK ", flow: {then: exit}}, {name: b, " SET_OK ", "
+	  "flow: {then: continue}}, {name: c, " SET_OK ", flow: {then: end}}]",
+	  0, NULL },
+	{ "[{name: a, " SET_OK ", flow: {then: Exit}}]", BAD,
+	  "spec.tasks[0].flow.then: no task named \"Exit\" in the same list "
+	  "(or continue, exit, end)" },
 	{ "[{name: a, " SET_OK ", flow: {then: nowhere}}]", BAD,
 	  "spec.tasks[0].flow.then: no task named \"nowhere\" in the same "
 	  "list" },
@@ -392,7 +410,8 @@ static const struct tcase leaf_cases[] = {
 	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: FETCH, endpoint: "
 	  "{uri: 'http://x'}}}]", BAD, "spec.tasks[0].taskConfig.method" },
 	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET}}]", BAD,
-	  "spec.tasks[0].taskConfig.endpoint.uri: required" },
+	  "spec.tasks[0].taskConfig.endpoint: required (a URL, or a map {uri: "
+	  "URL})" },
 	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET, endpoint: "
 	  "{uri: 'ftp://x'}}}]", BAD,
 	  "spec.tasks[0].taskConfig.endpoint.uri: must be an http:// or "
@@ -477,8 +496,8 @@ static const struct tcase expr_cases[] = {
 	  "defined" },
 	/* fields that are not evaluated are not compiled */
 	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: 'echo ${ | }'}}},"
-	  " {name: b, kind: WAIT, taskConfig: {seconds: 1, note: '${ | }'}}]",
-	  0, NULL },
+	  " {name: b, kind: TRY, taskConfig: {try: [{name: c, " SET_OK "}], "
+	  "catch: {errors: {with: {title: '${ | }'}}}}}]", 0, NULL },
 	/* the task path inside nested lists */
 	{ "[{name: a, kind: FOR, taskConfig: {in: [1], do: [{name: b, " SET_OK
 	  "}, {name: c, kind: SET, taskConfig: {variables: {v: '${ 1 + }'}}}]}}]",
@@ -545,6 +564,336 @@ static const struct tcase expr_cases[] = {
 static void expressions(void **state)
 {
 	RUN_CASES(*state, expr_cases);
+}
+
+/* ---- strict configs: every field known, at every depth -------------- */
+
+#define TRY_OK "kind: TRY, taskConfig: {try: [{name: b, " SET_OK "}], "
+#define HTTP_OK "kind: HTTP_CALL, taskConfig: {method: GET, endpoint: 'http://h'"
+#define RETRY(r) "[{name: a, " TRY_OK "catch: {retry: " r "}}}]"
+#define UNKNOWN ": unknown field (known: "
+
+static const struct tcase strict_cases[] = {
+	/* the config itself, each kind */
+	{ "[{name: a, kind: SET, taskConfig: {variables: {}, vars: {}}}]", BAD,
+	  "spec.tasks[0].taskConfig.vars" UNKNOWN "variables, timeout)" },
+	{ "[{name: a, kind: WAIT, taskConfig: {seconds: 1, note: x}}]", BAD,
+	  "spec.tasks[0].taskConfig.note" UNKNOWN "seconds, timeout)" },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: e, message: m, code: 1}}"
+	  "]", BAD, "spec.tasks[0].taskConfig.code" UNKNOWN "error, message, "
+	  "timeout)" },
+	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: ls}, await: "
+	  "true}}]", BAD, "spec.tasks[0].taskConfig.await" UNKNOWN "shell, "
+	  "script, workflow, input, return, timeout)" },
+	{ "[{name: a, " HTTP_OK ", with: {}}}]", BAD,
+	  "spec.tasks[0].taskConfig.with" UNKNOWN "method, endpoint, headers, "
+	  "body, query, output, redirect, timeoutSeconds, timeout)" },
+	{ "[{name: a, kind: SWITCH, taskConfig: {cases: [{name: c, then: end}],"
+	  " default: end}}]", BAD, "spec.tasks[0].taskConfig.default" UNKNOWN
+	  "cases)" },
+	{ "[{name: a, kind: FOR, taskConfig: {in: [1], do: [{name: b, " SET_OK
+	  "}], parallel: true}}]", BAD, "spec.tasks[0].taskConfig.parallel"
+	  UNKNOWN "each, in, at, while, do)" },
+	{ "[{name: a, kind: FORK, taskConfig: {branches: [{name: x, do: "
+	  "[{name: b, " SET_OK "}]}, {name: y, do: [{name: b, " SET_OK "}]}], "
+	  "race: true}}]", BAD, "spec.tasks[0].taskConfig.race" UNKNOWN
+	  "branches, compete)" },
+	{ "[{name: a, " TRY_OK "finally: []}}]", BAD,
+	  "spec.tasks[0].taskConfig.finally" UNKNOWN "try, catch)" },
+	/* the maps inside */
+	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: ls, cwd: /}}}]",
+	  BAD, "spec.tasks[0].taskConfig.shell.cwd" UNKNOWN "command, "
+	  "arguments, environment, stdin)" },
+	{ "[{name: a, kind: RUN, taskConfig: {script: {code: ls, source: x}}}]",
+	  BAD, "spec.tasks[0].taskConfig.script.source" UNKNOWN "language, "
+	  "code, arguments, environment, stdin)" },
+	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET, endpoint: "
+	  "{uri: 'http://h', authentication: {}}}}]", BAD,
+	  "spec.tasks[0].taskConfig.endpoint.authentication" UNKNOWN "uri)" },
+	{ "[{name: a, kind: SWITCH, taskConfig: {cases: [{name: c, then: end, "
+	  "if: x}]}}]", BAD, "spec.tasks[0].taskConfig.cases[0].if" UNKNOWN
+	  "name, when, then)" },
+	{ "[{name: a, kind: FORK, taskConfig: {branches: [{name: x, do: "
+	  "[{name: b, " SET_OK "}]}, {name: y, tasks: [], do: [{name: b, "
+	  SET_OK "}]}]}}]", BAD, "spec.tasks[0].taskConfig.branches[1].tasks"
+	  UNKNOWN "name, do)" },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {type: t, status: 400, "
+	  "code: 1}}}]", BAD, "spec.tasks[0].taskConfig.error.code" UNKNOWN
+	  "type, status, title, detail, instance)" },
+	{ "[{name: a, " TRY_OK "catch: {errors: {with: {status: 500}, any: "
+	  "true}}}}]", BAD, "spec.tasks[0].taskConfig.catch.errors.any" UNKNOWN
+	  "with)" },
+	{ "[{name: a, " TRY_OK "catch: {errors: {with: {code: 500}}}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.errors.with.code" UNKNOWN "type, "
+	  "status, instance, title, detail, details)" },
+	{ "[{name: a, " TRY_OK "catch: {handler: []}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.handler" UNKNOWN "as, do, errors, "
+	  "when, exceptWhen, retry)" },
+	{ RETRY("{limit: {duration: PT1M}, max: 3}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.max" UNKNOWN "when, exceptWhen, "
+	  "delay, backoff, limit, jitter)" },
+	{ RETRY("{limit: {attemp: {count: 3}}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.limit.attemp" UNKNOWN "attempt, "
+	  "duration)" },
+	{ RETRY("{limit: {attempt: {count: 3, attemp: 1}}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.limit.attempt.attemp" UNKNOWN
+	  "count, duration)" },
+	{ RETRY("{limit: {attempt: {count: 3}}, backoff: {fibonacci: {}}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.backoff.fibonacci" UNKNOWN
+	  "constant, linear, exponential)" },
+	{ RETRY("{limit: {attempt: {count: 3}}, jitter: {from: PT1S, to: PT2S, "
+		"by: 1}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.jitter.by" UNKNOWN "from, to)" },
+	{ RETRY("{limit: {attempt: {count: 3}}, delay: {secs: 1}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.delay.secs" UNKNOWN "days, "
+	  "hours, minutes, seconds, milliseconds)" },
+	/* nested lists: the same, with the nested path */
+	{ "[{name: a, kind: FOR, taskConfig: {in: [1], do: [{name: t, " TRY_OK
+	  "catch: {retry: {limit: {attempt: {count: 1}}, jitter: {from: PT1S}}"
+	  ", do: [{name: c, kind: WAIT, taskConfig: {seconds: 1, secs: 2}}]}}}"
+	  "]}}]", BAD, "spec.tasks[0].taskConfig.do[0].taskConfig.catch.retry."
+	  "jitter.to: required (a duration)" },
+	{ "[{name: a, kind: FOR, taskConfig: {in: [1], do: [{name: t, " TRY_OK
+	  "catch: {do: [{name: c, kind: WAIT, taskConfig: {seconds: 1, secs: "
+	  "2}}]}}}]}}]", BAD, "spec.tasks[0].taskConfig.do[0].taskConfig.catch."
+	  "do[0].taskConfig.secs" UNKNOWN "seconds, timeout)" },
+	/* both spellings of a multi-word field, not both at once */
+	{ "[{name: a, " HTTP_OK ", timeout_seconds: 5}}]", 0, NULL },
+	{ "[{name: a, " HTTP_OK ", timeoutSeconds: 5, timeout_seconds: 5}}]",
+	  BAD, "spec.tasks[0].taskConfig.timeoutSeconds: given twice (as "
+	  "timeoutSeconds and timeout_seconds)" },
+	{ "[{name: a, " HTTP_OK ", timeOutSeconds: 5}}]", BAD,
+	  "spec.tasks[0].taskConfig.timeOutSeconds" UNKNOWN },
+	{ "[{name: a, " TRY_OK "catch: {except_when: '${ false }', retry: "
+	  "{except_when: '${ false }', limit: {duration: PT1S}}}}}]", 0, NULL },
+	{ "[{name: a, " TRY_OK "catch: {exceptWhen: x, except_when: y}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.exceptWhen: given twice" },
+	/* free-form maps stay free-form */
+	{ "[{name: a, kind: SET, taskConfig: {variables: {any: {deep: [1]}}}}]",
+	  0, NULL },
+	{ "[{name: a, kind: RUN, taskConfig: {workflow: w, input: {any: {x: "
+	  "1}}}}]", 0, NULL },
+	{ "[{name: a, " HTTP_OK ", body: {any: {x: 1}}}}]", 0, NULL },
+};
+
+static void strict(void **state)
+{
+	RUN_CASES(*state, strict_cases);
+}
+
+/* ---- the new fields' values ----------------------------------------- */
+
+static const struct tcase value_cases[] = {
+	/* RUN return, stdin, input */
+	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: cat, stdin: "
+	  "'${ .x }'}, return: all}}, {name: b, kind: RUN, taskConfig: "
+	  "{script: {code: x, stdin: ''}, return: none}}, {name: c, kind: RUN, "
+	  "taskConfig: {shell: {command: x}, return: code}}, {name: d, kind: "
+	  "RUN, taskConfig: {shell: {command: x}, return: stderr}}, {name: e, "
+	  "kind: RUN, taskConfig: {shell: {command: x}, return: stdout}}]", 0,
+	  NULL },
+	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: x}, return: "
+	  "exit}}]", BAD, "spec.tasks[0].taskConfig.return: must be stdout, "
+	  "stderr, code, all or none" },
+	{ "[{name: a, kind: RUN, taskConfig: {workflow: w, return: stdout}}]",
+	  BAD, "spec.tasks[0].taskConfig.return: not with workflow" },
+	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: x}, input: {}}}]",
+	  BAD, "spec.tasks[0].taskConfig.input: only with workflow" },
+	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: x, stdin: [1]}}}"
+	  "]", BAD, "spec.tasks[0].taskConfig.shell.stdin: must be a string" },
+	/* HTTP_CALL endpoint, output, redirect, query */
+	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET, endpoint: "
+	  "'https://h/pet/{petId}', output: response, redirect: true, query: "
+	  "{a: x, n: 2, e: '${ .q }'}}}]", 0, NULL },
+	{ "[{name: a, " HTTP_OK ", output: raw}}, {name: b, " HTTP_OK ", output:"
+	  " content, redirect: false}}]", 0, NULL },
+	{ "[{name: a, " HTTP_OK ", output: body}}]", BAD,
+	  "spec.tasks[0].taskConfig.output: must be content, response or raw" },
+	{ "[{name: a, " HTTP_OK ", redirect: 'yes'}}]", BAD,
+	  "spec.tasks[0].taskConfig.redirect: must be true or false" },
+	{ "[{name: a, " HTTP_OK ", query: [a]}}]", BAD,
+	  "spec.tasks[0].taskConfig.query: must be a map of strings" },
+	{ "[{name: a, " HTTP_OK ", query: {a: {b: 1}}}}]", BAD,
+	  "spec.tasks[0].taskConfig.query.a: must be a string" },
+	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET, endpoint: "
+	  "'ftp://h'}}]", BAD, "spec.tasks[0].taskConfig.endpoint: must be an "
+	  "http:// or https:// URL" },
+	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET, endpoint: "
+	  "{}}}]", BAD, "spec.tasks[0].taskConfig.endpoint.uri: required" },
+	/* RAISE: a string with message, or the DSL's error map */
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {type: 'https://x/e', "
+	  "status: 400, title: T, detail: '${ .d }', instance: /x}}}, {name: b,"
+	  " kind: RAISE, taskConfig: {error: {type: t, status: 503}, message: "
+	  "m}}]", 0, NULL },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {status: 400}}}]", BAD,
+	  "spec.tasks[0].taskConfig.error.type: required" },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {type: t}}}]", BAD,
+	  "spec.tasks[0].taskConfig.error.status: required" },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {type: t, status: "
+	  "'400'}}}]", BAD, "spec.tasks[0].taskConfig.error.status: must be a "
+	  "whole number, 100 to 599" },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {type: t, status: 99}}}"
+	  "]", BAD, "spec.tasks[0].taskConfig.error.status: must be" },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {type: t, status: 400, "
+	  "title: [x]}}}]", BAD, "spec.tasks[0].taskConfig.error.title: must be "
+	  "a string" },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: validation}}]", BAD,
+	  "spec.tasks[0].taskConfig.message: required (a non-empty string) "
+	  "when error is a string" },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: [e], message: m}}]", BAD,
+	  "spec.tasks[0].taskConfig.error: required (a non-empty string, or a "
+	  "map" },
+	/* catch.errors.with */
+	{ "[{name: a, " TRY_OK "catch: {errors: {with: {type: t, status: 404, "
+	  "instance: /do/0/a, title: x, details: y}}}}}]", 0, NULL },
+	{ "[{name: a, " TRY_OK "catch: {errors: {with: {status: '404'}}}}}]",
+	  BAD, "spec.tasks[0].taskConfig.catch.errors.with.status: must be a "
+	  "whole number" },
+	{ "[{name: a, " TRY_OK "catch: {errors: {with: {type: 5}}}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.errors.with.type: must be a "
+	  "non-empty string" },
+	{ "[{name: a, " TRY_OK "catch: {errors: {with: {detail: x, details: "
+	  "y}}}}}]", BAD, "spec.tasks[0].taskConfig.catch.errors.with.details: "
+	  "given with detail" },
+	{ "[{name: a, " TRY_OK "catch: {errors: [1]}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.errors: must be a map" },
+	/* retry: shape, durations, one backoff, a limit, jitter */
+	{ RETRY("{delay: {seconds: 3}, backoff: {exponential: {}}, limit: "
+		"{attempt: {count: 5, duration: PT10S}, duration: PT1M}, "
+		"jitter: {from: {milliseconds: 10}, to: PT0.5S}, when: "
+		"'${ $error.status >= 500 }'}"), 0, NULL },
+	{ RETRY("{delay: PT1S, backoff: {constant: {}}, limit: {duration: "
+		"P1D}}"), 0, NULL },
+	{ RETRY("{backoff: {linear: {}}, limit: {attempt: {count: 1}}}"), 0,
+	  NULL },
+	{ RETRY("default"), BAD, "spec.tasks[0].taskConfig.catch.retry: must be "
+	  "a map (named retry policies are not supported)" },
+	{ RETRY("{delay: PT1S}"), BAD, "spec.tasks[0].taskConfig.catch.retry."
+	  "limit: required (attempt.count or duration" },
+	{ RETRY("{limit: {attempt: {duration: PT1S}}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.limit: required" },
+	{ RETRY("{limit: {attempt: {count: 0}}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.limit.attempt.count: must be "
+	  "a whole number, 1 to 1000" },
+	{ RETRY("{limit: {attempt: {count: 2}}, backoff: {constant: {}, linear:"
+		" {}}}"), BAD, "spec.tasks[0].taskConfig.catch.retry.backoff: "
+	  "needs exactly one of constant, linear or exponential" },
+	{ RETRY("{limit: {attempt: {count: 2}}, backoff: {}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.backoff: needs exactly one" },
+	{ RETRY("{limit: {attempt: {count: 2}}, backoff: {linear: {x: 1}}}"),
+	  BAD, "spec.tasks[0].taskConfig.catch.retry.backoff.linear: must be an "
+	  "empty map ({})" },
+	{ RETRY("{limit: {attempt: {count: 2}}, backoff: linear}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.backoff: must be a map" },
+	{ RETRY("{limit: {attempt: {count: 2}}, delay: 5}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.delay: a duration is an ISO "
+	  "8601 text" },
+	{ RETRY("{limit: {attempt: {count: 2}}, delay: P1M}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.delay: not an ISO 8601 "
+	  "duration" },
+	{ RETRY("{limit: {attempt: {count: 2}}, delay: '${ .d }'}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.delay: an ISO 8601 duration "
+	  "starts with P" },
+	{ RETRY("{limit: {duration: {seconds: -1}}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.limit.duration: a negative "
+	  "duration" },
+	{ RETRY("{limit: {attempt: {count: 2, duration: {}}}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.limit.attempt.duration: an "
+	  "empty duration" },
+	{ RETRY("{limit: {attempt: {count: 2}}, jitter: {to: PT1S}}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.jitter.from: required" },
+	{ RETRY("{limit: {attempt: {count: 2}}, jitter: {from: PT2S, to: "
+		"PT1S}}"), BAD, "spec.tasks[0].taskConfig.catch.retry.jitter.to: "
+	  "must not be shorter than from" },
+	{ RETRY("{limit: {attempt: {count: 2}}, when: true}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.when: must be a string" },
+	/* SWITCH: at most one default case, wherever listed */
+	{ "[{name: a, kind: SWITCH, taskConfig: {cases: [{name: d, then: end}, "
+	  "{name: c, when: '${ true }', then: exit}]}}]", 0, NULL },
+	{ "[{name: a, kind: SWITCH, taskConfig: {cases: [{name: x, then: end}, "
+	  "{name: c, when: '${ true }', then: end}, {name: y, then: exit}]}}]",
+	  BAD, "spec.tasks[0].taskConfig.cases[2].when: required: cases[0] and "
+	  "cases[2] both have no when (at most one default case)" },
+	{ "[{name: a, kind: SWITCH, taskConfig: {cases: [{name: c, when: "
+	  "'${ true }', then: leave}]}}]", BAD,
+	  "spec.tasks[0].taskConfig.cases[0].then: no task named \"leave\" in "
+	  "the same list (or continue, exit, end)" },
+	/* FOR while */
+	{ "[{name: a, kind: FOR, taskConfig: {in: [1], while: '${ $index < 3 "
+	  "and $item != null }', do: [{name: b, " SET_OK "}]}}]", 0, NULL },
+	{ "[{name: a, kind: FOR, taskConfig: {in: [1], while: false, do: [{name:"
+	  " b, " SET_OK "}]}}]", BAD, "spec.tasks[0].taskConfig.while: must be "
+	  "a string" },
+	/* loop and catch variables: not a name every expression binds */
+	{ "[{name: a, kind: FOR, taskConfig: {each: input, in: [1], do: [{name: "
+	  "b, " SET_OK "}]}}]", BAD, "spec.tasks[0].taskConfig.each: \"input\" "
+	  "is reserved" },
+	{ "[{name: a, kind: FOR, taskConfig: {at: context, in: [1], do: [{name:"
+	  " b, " SET_OK "}]}}]", BAD, "spec.tasks[0].taskConfig.at: \"context\" "
+	  "is reserved" },
+	{ "[{name: a, kind: FOR, taskConfig: {each: ENV, in: [1], do: [{name: "
+	  "b, " SET_OK "}]}}]", BAD, "spec.tasks[0].taskConfig.each: \"ENV\" is "
+	  "reserved" },
+	{ "[{name: a, " TRY_OK "catch: {as: secrets}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.as: \"secrets\" is reserved" },
+	{ "[{name: a, " TRY_OK "catch: {as: output}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.as: \"output\" is reserved" },
+	{ "[{name: a, " TRY_OK "catch: {as: _e}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.as: must be a variable name" },
+	{ "[{name: a, kind: FOR, taskConfig: {at: _i, in: [1], do: [{name: b, "
+	  SET_OK "}]}}]", BAD, "spec.tasks[0].taskConfig.at: must be a variable "
+	  "name" },
+	/* TRY without catch; catch without do */
+	{ "[{name: a, " TRY_OK "catch: {errors: {with: {status: 500}}, when: "
+	  "'${ $error.status == 500 }'}}}]", 0, NULL },
+};
+
+static void values(void **state)
+{
+	RUN_CASES(*state, value_cases);
+}
+
+/* ---- the new expressions, compiled with what is in scope ------------ */
+
+static const struct tcase scope_cases[] = {
+	{ "[{name: a, " HTTP_OK ", query: {q: '${ ( }'}}}]", BAD,
+	  "spec.tasks[0].taskConfig.query.q" NOCOMP },
+	{ "[{name: a, kind: HTTP_CALL, taskConfig: {method: GET, endpoint: "
+	  "'${ ( }'}}]", BAD, "spec.tasks[0].taskConfig.endpoint" NOCOMP },
+	{ "[{name: a, kind: RUN, taskConfig: {shell: {command: cat, stdin: "
+	  "'${ [ }'}}}]", BAD, "spec.tasks[0].taskConfig.shell.stdin" NOCOMP },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {type: t, status: 500, "
+	  "detail: '${ ) }'}}}]", BAD, "spec.tasks[0].taskConfig.error.detail"
+	  NOCOMP },
+	{ "[{name: a, kind: RAISE, taskConfig: {error: {type: '${ | }', "
+	  "status: 500}}}]", BAD, "spec.tasks[0].taskConfig.error.type"
+	  NOCOMP },
+	{ "[{name: a, kind: FOR, taskConfig: {each: c, at: i, in: [1], while: "
+	  "'${ $c | $nope }', do: [{name: b, " SET_OK "}]}}]", BAD,
+	  "spec.tasks[0].taskConfig.while" NOCOMP "$nope is not defined" },
+	/* the catch variable: in when, exceptWhen, retry's, do; not before */
+	{ "[{name: a, " TRY_OK "catch: {as: e, when: '${ $e.status }', "
+	  "exceptWhen: '${ $e.type }', retry: {when: '${ $e }', exceptWhen: "
+	  "'${ $e }', limit: {duration: PT1S}}, do: [{name: c, kind: SET, "
+	  "taskConfig: {variables: {v: '${ $e }'}}}]}}}]", 0, NULL },
+	{ "[{name: a, " TRY_OK "catch: {as: e, when: '${ $error }'}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.when" NOCOMP "$error is not "
+	  "defined" },
+	{ "[{name: a, " TRY_OK "catch: {exceptWhen: '${ $err }'}}}]", BAD,
+	  "spec.tasks[0].taskConfig.catch.exceptWhen" NOCOMP "$err is not "
+	  "defined" },
+	{ RETRY("{limit: {duration: PT1S}, exceptWhen: '${ $x }'}"), BAD,
+	  "spec.tasks[0].taskConfig.catch.retry.exceptWhen" NOCOMP "$x is not "
+	  "defined" },
+	{ "[{name: a, " TRY_OK "catch: {when: '${ $error }'}}}, {name: d, kind: "
+	  "SET, taskConfig: {variables: {v: '${ $error }'}}}]", BAD,
+	  "spec.tasks[1].taskConfig.variables.v" NOCOMP "$error is not "
+	  "defined" },
+};
+
+static void scopes(void **state)
+{
+	RUN_CASES(*state, scope_cases);
 }
 
 /* A SET task with @n templates "${ <i> }" as its variables. */
@@ -641,7 +990,7 @@ static const char nested_doc[] =
 	"spec:\n"
 	"  document: {dsl: 1.0.0, namespace: a, name: b, version: '1'}\n"
 	"  tasks:\n"
-	"    - {flow: {then: end}, export: {as: top}, task_config: {variables:"
+	"    - {flow: {then: end}, export: {as: '${ . }'}, task_config: {variables:"
 	" {x: '1'}}, kind: WORKFLOW_TASK_KIND_SET, name: top}\n"
 	"    - name: loop\n"
 	"      kind: 6\n"
@@ -649,7 +998,7 @@ static const char nested_doc[] =
 	"        in: '${ [1] }'\n"
 	"        do:\n"
 	"          - flow: {then: end}\n"
-	"            export: {as: v}\n"
+	"            export: {as: '${ $item }'}\n"
 	"            task_config: {variables: {x: '${ $item }'}}\n"
 	"            kind: WORKFLOW_TASK_KIND_SET\n"
 	"            name: 7\n"
@@ -758,6 +1107,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(control_flow, setup, teardown),
 		cmocka_unit_test_setup_teardown(leaves, setup, teardown),
 		cmocka_unit_test_setup_teardown(expressions, setup, teardown),
+		cmocka_unit_test_setup_teardown(strict, setup, teardown),
+		cmocka_unit_test_setup_teardown(values, setup, teardown),
+		cmocka_unit_test_setup_teardown(scopes, setup, teardown),
 		cmocka_unit_test_setup_teardown(template_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(depth_limit, setup, teardown),
