@@ -11,7 +11,8 @@
  *
  * Three callbacks run while the transfer runs: the header callback
  * rebuilds the header map at each status line, so after redirects (and
- * 1xx interim responses) only the last response's headers remain; the
+ * 1xx interim responses) only the last response's headers (and reason
+ * phrase) remain, a repeated name's values joined as HTTP allows; the
  * write callback appends to a buffer capped at HTTP_BODY_MAX; the progress
  * callback asks the caller whether to stop.  A callback that refuses
  * records why in the call's state, and that errno wins over curl's code.
@@ -38,6 +39,7 @@ struct call {
 	struct doc *headers;		/* map being built, lowercase names */
 	size_t nheaders;		/* lines seen in the current response */
 	struct buf body;
+	char reason[HTTP_REASON_MAX];	/* the status line's reason phrase */
 	int rc;				/* why a callback refused, or 0 */
 	char errbuf[CURL_ERROR_SIZE];	/* curl's words for a failure */
 };
@@ -196,9 +198,26 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* The reason phrase of status line @p ("HTTP/1.1 404 Not Found\r\n"):
+ * what follows the code, printable ASCII only, cut to fit. */
+static void keep_reason(struct call *c, const char *p, size_t n)
+{
+	const char *sp = memchr(p, ' ', n), *r;
+	size_t k = 0;
+
+	r = sp ? memchr(sp + 1, ' ', n - (size_t)(sp + 1 - p)) : NULL;
+	for (r = r ? r + 1 : p + n; r < p + n && k < sizeof(c->reason) - 1;
+	     r++)
+		if (*r >= ' ' && *r <= '~')
+			c->reason[k++] = *r;
+	while (k && c->reason[k - 1] == ' ')
+		k--;
+	c->reason[k] = '\0';
+}
+
 /* A status line starts a response: forget the previous one's headers
  * and body (a redirect or a 1xx response before the final one). */
-static int start_response(struct call *c)
+static int start_response(struct call *c, const char *p, size_t n)
 {
 	struct doc *m = doc_new(DOC_MAP);
 
@@ -208,7 +227,30 @@ static int start_response(struct call *c)
 	c->headers = m;
 	c->nheaders = 0;
 	buf_reset(&c->body);
+	keep_reason(c, p, n);
 	return 0;
+}
+
+/* Set header @name to @v (@n bytes); a name seen before gets ", " and
+ * @v after its value (RFC 9110 5.3), within HTTP_BODY_MAX. */
+static int set_resp_header(struct call *c, const char *name, const char *v,
+			   size_t n)
+{
+	const struct doc *old = doc_map_get(c->headers, name);
+	struct buf b = BUF_INIT(HTTP_BODY_MAX);
+	int rc;
+
+	if (!old)
+		return doc_map_set(c->headers, name, doc_str(v, n));
+	rc = buf_add(&b, old->u.s, old->n);
+	if (rc == 0)
+		rc = buf_add(&b, ", ", 2);
+	if (rc == 0)
+		rc = buf_add(&b, v, n);
+	if (rc == 0)
+		rc = doc_map_set(c->headers, name, doc_str(b.data, b.len));
+	buf_release(&b);
+	return rc == -EFBIG ? -EMSGSIZE : rc;
 }
 
 /* "Name: value" from the server; anything without a colon (the blank
@@ -232,7 +274,7 @@ static int add_resp_header(struct call *c, const char *p, size_t n)
 	if (!name)
 		return -ENOMEM;
 	lowercase(name);
-	rc = doc_map_set(c->headers, name, doc_str(v, (size_t)(end - v)));
+	rc = set_resp_header(c, name, v, (size_t)(end - v));
 	free(name);
 	return rc;
 }
@@ -245,7 +287,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	/* size is always 1 for headers; n is the whole line's length. */
 	(void)size;
 	if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
-		rc = start_response(c);
+		rc = start_response(c, p, n);
 	else
 		rc = add_resp_header(c, p, n);
 	if (rc < 0) {
@@ -327,7 +369,8 @@ static int set_limits(CURL *h, const struct http_req *q)
 	       CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR,
 				"http,https") != CURLE_OK;
-	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION,
+				q->redirect ? 1L : 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)HTTP_REDIRECTS) !=
 	       CURLE_OK;
 	bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT, t) != CURLE_OK;
@@ -369,8 +412,9 @@ static int callback_err(const struct call *c, struct err *e)
 		return err_set(e, c->rc, "response body larger than %u MiB",
 			       HTTP_BODY_MAX >> 20);
 	case -EMSGSIZE:
-		return err_set(e, c->rc, "response has more than %d headers",
-			       HTTP_RESP_HEADERS_MAX);
+		return err_set(e, c->rc, "response has more than %d headers"
+			       " (or one name's values over %u MiB)",
+			       HTTP_RESP_HEADERS_MAX, HTTP_BODY_MAX >> 20);
 	default:
 		return err_set(e, c->rc, "out of memory");
 	}
@@ -492,6 +536,7 @@ int http_call(const struct http_req *q, struct http_resp *out, struct err *e)
 		goto out;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	out->status = status;
+	memcpy(out->reason, c.reason, sizeof(out->reason));
 	out->headers = c.headers;
 	out->body = c.body;
 	c.headers = NULL;
@@ -512,4 +557,5 @@ void http_resp_release(struct http_resp *r)
 	r->headers = NULL;
 	buf_release(&r->body);
 	r->status = 0;
+	r->reason[0] = '\0';
 }

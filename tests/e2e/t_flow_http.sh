@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# t_flow_http.sh - HTTP_CALL (issue 4) against a local python http.server:
-# a GET exports {status, headers, body} and a later RUN uses the body
-# through an expression; a 404 fails the task and the run naming the
-# status, and TRY catches it; a refused connection fails naming the error;
-# a dry run sends no request.
+# t_flow_http.sh - HTTP_CALL (issues 4 and 11) against a local python
+# http.server: a GET's output is the body (JSON parsed, else text), its
+# export reaches a later RUN through $context; a 404 fails the task and
+# the run naming the status, and TRY catches it as the DSL's
+# communication error with status 404; a refused connection fails naming
+# the error; a dry run sends no request.  (t_dsl_http.sh has the rest of
+# the DSL's call: templates, query, redirect, output forms.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/common.sh"
 . "$(dirname "$0")/helpers/run.sh"
@@ -26,38 +28,33 @@ t_flow_http_get() {
       kind: HTTP_CALL
       taskConfig:
         method: GET
-        endpoint: {uri: 'http://127.0.0.1:@P@/${ .input.file }'}
-        headers: {Accept: application/json, X-Who: '${ .input.who }'}
-      export: {as: resp}
+        endpoint: {uri: 'http://127.0.0.1:@P@/${ .file }'}
+        headers: {Accept: application/json, X-Who: '${ .who }'}
+      export: {as: '${ . }'}
     - name: greet
       kind: RUN
       taskConfig:
         shell:
           command: 'echo "hello $1 $USER_ID"'
-          arguments: ['${ .resp.body.user.name }']
-          environment: {USER_ID: 'id-${ .resp.body.user.id }'}
+          arguments: ['${ $context.fetch.user.name }']
+          environment: {USER_ID: 'id-${ $context.fetch.user.id }'}
     - name: text
       kind: HTTP_CALL
       taskConfig:
         method: GET
         endpoint: {uri: 'http://127.0.0.1:@P@/hello.txt'}
         timeoutSeconds: 5
-      export: {as: txt}
 EOF
 	wex_start h1 httpget "$(trig '{"file": "data.json", "who": "e2e"}')"
 	d=$(wx h1)
 	wait_phase h1 COMPLETED 30
 	assert_eq "$(xj h1 '[.status.tasks[] | "\(.id)=\(.status)=\(.kind)"] | join(",")')" \
 		fetch=COMPLETED=HTTP_CALL,greet=COMPLETED=RUN,text=COMPLETED=HTTP_CALL
-	# The export: status, lowercase headers, the body parsed as JSON.
-	assert_eq "$(xj h1 '.status.output.resp.status | "\(type) \(.)"')" "number 200"
-	assert_eq "$(xj h1 '.status.output.resp.headers["content-type"]')" application/json
-	assert_eq "$(xj h1 '.status.output.resp.headers | keys | map(select(. != ascii_downcase)) | length')" 0
-	assert_eq "$(xj h1 '.status.output.resp.body | tojson')" '{"user":{"name":"ada","id":7}}'
-	assert_eq "$(tj h1 fetch '.output.status')" 200
-	# A body that is not JSON is text.
-	assert_eq "$(xj h1 '.status.output.txt.body | "\(type) \(.)"')" "string plain words"
-	assert_eq "$(xj h1 '.status.output.txt.headers["content-type"]')" text/plain
+	# The output (content, the default): the body parsed as JSON.
+	assert_eq "$(tj h1 fetch '.output | tojson')" '{"user":{"name":"ada","id":7}}'
+	# A body that is not JSON is text; the last task's is the workflow's.
+	assert_eq "$(tj h1 text '.output | "\(type) \(.)"')" "string plain words"
+	assert_eq "$(xj h1 '.status.output | "\(type) \(.)"')" "string plain words"
 	# The body reached the next task through its arguments and environment.
 	assert_contains "$d/log" ada
 	assert_eq "$(cat "$d/log")" "hello ada id-7"
@@ -68,7 +65,8 @@ EOF
 }
 
 # A 404 fails the task and the run with the status in the error; a TRY
-# around it catches it, with the status in $err.
+# around it catches it: $err is the DSL's communication error, status 404,
+# instance the JSON Pointer of the failing call.
 t_flow_http_404() {
 	run_strict
 	www
@@ -98,7 +96,7 @@ EOF
             - name: record
               kind: SET
               taskConfig: {variables: {status: '${ $err.status }', type: '${ $err.type }', at: '${ $err.instance }'}}
-              export: {as: caught}
+              export: {as: '${ . }'}
     - name: after
       kind: RUN
       taskConfig: {shell: {command: "echo after-ran"}}
@@ -115,8 +113,8 @@ EOF
 	wait_phase n2 COMPLETED 30
 	assert_eq "$(xj n2 '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
 		guard=COMPLETED,guard/fetch=FAILED,guard/catch/record=COMPLETED,after=COMPLETED
-	assert_eq "$(xj n2 '.status.output.caught | "\(.status) \(.type) \(.at)"')" \
-		"404 execfs/task-failed guard/fetch"
+	assert_eq "$(tj n2 guard/catch/record '.output | "\(.status) \(.type) \(.at)"')" \
+		"404 https://serverlessworkflow.io/spec/1.0.0/errors/communication /do/0/guard/try/0/fetch"
 	assert_contains "$(wx n2)/log" after-ran
 	assert_eq "$(http_hits /missing.json)" 2
 }

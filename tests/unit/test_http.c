@@ -4,7 +4,8 @@
  * them, the response's status, headers (lowercase, the last response's
  * only) and body, the body cap, redirects and their limits, timeouts,
  * cancel, connection failures, and every request refused before a byte
- * is sent.
+ * is sent; then the pure text of a call: URI templates, query strings,
+ * base64, UTF-8 and JSON content types.
  *
  * The server is one thread serving one connection at a time: it reads a
  * request (head, then Content-Length bytes), records it, and answers with
@@ -35,6 +36,7 @@
 #include "core/buf.h"
 #include "core/doc.h"
 #include "core/http.h"
+#include "core/yaml.h"
 
 /* ---- the server ---- */
 
@@ -87,6 +89,8 @@ static const struct route routes[] = {
 		     "Content-Length: 0\r\n" CLOSE "\r\n" },
 	{ "/toftp", "HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1/x\r\n"
 		    "Content-Length: 0\r\n" CLOSE "\r\n" },
+	{ "/noreason", "HTTP/1.1 418\r\nContent-Length: 0\r\n" CLOSE
+		       "\r\n" },
 	{ "/interim", "HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
 		      "HTTP/1.1 200 OK\r\nX-Real: yes\r\nContent-Length: 2\r\n"
 		      CLOSE "\r\nok" },
@@ -382,6 +386,15 @@ static struct http_req get(const char *path)
 	return q;
 }
 
+/* get() that follows redirects. */
+static struct http_req follow(const char *path)
+{
+	struct http_req q = get(path);
+
+	q.redirect = true;
+	return q;
+}
+
 static const char *hdr(const struct http_resp *r, const char *name)
 {
 	return doc_get_str(r->headers, name);
@@ -402,7 +415,8 @@ static void get_json(void **state)
 	assert_string_equal(r.body.data, "{\"a\": 1}");
 	assert_string_equal(hdr(&r, "content-type"), "application/json");
 	assert_string_equal(hdr(&r, "x-mixed-case"), "spaced value");
-	assert_string_equal(hdr(&r, "x-dup"), "two");
+	assert_string_equal(hdr(&r, "x-dup"), "one, two");
+	assert_string_equal(r.reason, "OK");
 	assert_string_equal(hdr(&r, "content-length"), "8");
 	assert_null(hdr(&r, "X-Mixed-Case"));
 	/* content-type, x-mixed-case, x-dup, content-length, connection */
@@ -415,6 +429,7 @@ static void get_json(void **state)
 struct status_case {
 	const char *path;
 	long status;
+	const char *reason;
 	const char *body;
 };
 
@@ -422,9 +437,10 @@ struct status_case {
 static void error_statuses(void **state)
 {
 	static const struct status_case cases[] = {
-		{ "/missing", 404, "nope" },
-		{ "/error", 500, "boom" },
-		{ "/nowhere", 400, "" },
+		{ "/missing", 404, "Not Found", "nope" },
+		{ "/error", 500, "Oops", "boom" },
+		{ "/nowhere", 400, "Bad", "" },
+		{ "/noreason", 418, "", "" },
 	};
 	size_t i;
 
@@ -436,6 +452,7 @@ static void error_statuses(void **state)
 
 		assert_int_equal(http_call(&q, &r, &e), 0);
 		assert_int_equal(r.status, cases[i].status);
+		assert_string_equal(r.reason, cases[i].reason);
 		assert_int_equal(r.body.len, strlen(cases[i].body));
 		if (r.body.len)
 			assert_string_equal(r.body.data, cases[i].body);
@@ -446,7 +463,7 @@ static void error_statuses(void **state)
 
 static void redirect_last_headers(void **state)
 {
-	struct http_req q = get("/redirect");
+	struct http_req q = follow("/redirect");
 	struct http_resp r = { 0 };
 	struct err e = { 0 };
 	char *log;
@@ -462,6 +479,30 @@ static void redirect_last_headers(void **state)
 	assert_string_equal(log, "GET /redirect 0\nGET /final 0\n");
 	free(log);
 	http_resp_release(&r);
+}
+
+/* Without q.redirect the 3xx is the answer: one request, its own
+ * status, headers and body. */
+static void redirect_not_followed(void **state)
+{
+	static const char *const paths[] = { "/redirect", "/see-other",
+					     "/temp", "/loop", "/tofile" };
+	static const long want[] = { 302, 303, 307, 302, 302 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct http_req q = get(paths[i]);
+		struct http_resp r = { 0 };
+		struct err e = { 0 };
+
+		srv_reset(NULL);
+		assert_int_equal(http_call(&q, &r, &e), 0);
+		assert_int_equal(r.status, want[i]);
+		assert_non_null(hdr(&r, "location"));
+		assert_int_equal(srv_nreq(), 1);
+		http_resp_release(&r);
+	}
 }
 
 /* A 1xx interim response's headers are dropped like a redirect's. */
@@ -502,7 +543,7 @@ static void redirect_methods(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct http_req q = get(cases[i].path);
+		struct http_req q = follow(cases[i].path);
 		struct http_resp r = { 0 };
 		struct err e = { 0 };
 		char *log;
@@ -522,7 +563,7 @@ static void redirect_methods(void **state)
 
 static void redirect_limits(void **state)
 {
-	struct http_req q = get("/loop");
+	struct http_req q = follow("/loop");
 	struct http_resp r = { 0 };
 	struct err e = { 0 };
 
@@ -532,10 +573,10 @@ static void redirect_limits(void **state)
 	assert_int_equal(srv_nreq(), HTTP_REDIRECTS + 1);
 
 	/* A server cannot send the call to another scheme. */
-	q = get("/tofile");
+	q = follow("/tofile");
 	assert_int_equal(http_call(&q, &r, &e), -EINVAL);
 	assert_null(strstr(e.msg, "root:"));
-	q = get("/toftp");
+	q = follow("/toftp");
 	assert_int_equal(http_call(&q, &r, &e), -EINVAL);
 	assert_int_equal(srv_nreq(), HTTP_REDIRECTS + 3);
 }
@@ -966,6 +1007,249 @@ static void release_null_safe(void **state)
 	assert_int_equal(http_init(), 0);	/* again: still fine */
 }
 
+/* ---- the pure text of a call (http_uri.c) ---- */
+
+static struct doc *yaml(const char *text)
+{
+	struct doc *d = NULL;
+	struct err e = { 0 };
+
+	assert_int_equal(yaml_parse(text, strlen(text), NULL, &d, &e), 0);
+	return d;
+}
+
+/* A task's input, as the URI templates below see it. */
+static const char input_yaml[] =
+	"{petId: 1, name: 'a b/\xc3\xbc', ok: true, pet.id: x, none: null,"
+	" f: 1.5, expr: '${ .x }', obj: {a: 1}, list: [1], empty: ''}";
+
+struct expand_case {
+	const char *tpl;
+	const char *want;
+};
+
+static void uri_expand(void **state)
+{
+	static const struct expand_case cases[] = {
+		{ "http://h/pet/{petId}", "http://h/pet/1" },
+		/* RFC 6570 simple expansion: unreserved kept, UTF-8 bytes */
+		{ "http://h/{name}", "http://h/a%20b%2F%C3%BC" },
+		{ "http://h/{ok}/{f}", "http://h/true/1.5" },
+		{ "http://h/{pet.id}", "http://h/x" },	/* a key as written */
+		{ "http://h/{missing}/x", "http://h//x" },
+		{ "http://h/{none}{empty}", "http://h/" },
+		{ "http://h/{petId,name}", "http://h/1,a%20b%2F%C3%BC" },
+		{ "http://h/{missing,petId,none}", "http://h/1" },
+		{ "http://h/?q={petId}&r={ok}", "http://h/?q=1&r=true" },
+		/* a value cannot form an expression: $ { } are encoded */
+		{ "http://h/{expr}", "http://h/%24%7B%20.x%20%7D" },
+		/* expressions are copied whole, their braces untouched */
+		{ "http://h/${ .petId }/{petId}", "http://h/${ .petId }/1" },
+		{ "${ {a: .petId} | \"http://h/\\(.a)/{petId}\" }?{petId}",
+		  "${ {a: .petId} | \"http://h/\\(.a)/{petId}\" }?1" },
+		{ "${ \"}\" }{petId}", "${ \"}\" }1" },
+		{ "${ .a # {petId} }\n}/{petId}", "${ .a # {petId} }\n}/1" },
+		{ "http://h/${ unterminated {petId}",
+		  "http://h/${ unterminated {petId}" },
+		/* not simple expansions: copied as they are */
+		{ "http://h/{+petId}{#petId}{}{a,}{ petId}",
+		  "http://h/{+petId}{#petId}{}{a,}{ petId}" },
+		{ "x}{petId", "x}{petId" },
+		{ "", "" },
+	};
+	struct doc *in = yaml(input_yaml);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT(HTTP_URI_MAX);
+		struct err e = { 0 };
+
+		assert_int_equal(http_uri_expand(cases[i].tpl, in, &out, &e),
+				 0);
+		assert_string_equal(out.data ? out.data : "", cases[i].want);
+		buf_release(&out);
+	}
+	doc_free(in);
+}
+
+static void uri_expand_refused(void **state)
+{
+	static const char *const bad[] = { "http://h/{obj}", "{petId,list}" };
+	struct doc *in = yaml(input_yaml), *str = doc_strz("petId");
+	struct buf out = BUF_INIT(HTTP_URI_MAX), small = BUF_INIT(8);
+	struct err e = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(http_uri_expand(bad[i], in, &out, &e),
+				 -EINVAL);
+		assert_non_null(strstr(e.msg, i ? "\"list\" is a list" :
+				       "\"obj\" is a map"));
+		assert_null(out.data);
+	}
+	assert_int_equal(http_uri_expand("http://h/{petId}", in, &small, &e),
+			 -EFBIG);
+	assert_null(small.data);
+	/* an input that is no map has no members */
+	assert_int_equal(http_uri_expand("h/{petId}", str, &out, &e), 0);
+	assert_string_equal(out.data, "h/");
+	buf_release(&out);
+	assert_int_equal(http_uri_expand("h/{petId}", NULL, &out, &e), 0);
+	assert_string_equal(out.data, "h/");
+	buf_release(&out);
+	doc_free(str);
+	doc_free(in);
+}
+
+struct query_case {
+	const char *uri;
+	const char *query;	/* YAML, NULL: none */
+	const char *want;
+};
+
+static void uri_query(void **state)
+{
+	static const struct query_case cases[] = {
+		{ "http://h/p", "{status: available}",
+		  "http://h/p?status=available" },
+		{ "http://h/p?a=1", "{b: '2', c: 3}", "http://h/p?a=1&b=2&c=3" },
+		{ "http://h/p", "{'a b': 'x&y=z', 'k~._-': '\xc3\xa9/?#'}",
+		  "http://h/p?a%20b=x%26y%3Dz&k~._-=%C3%A9%2F%3F%23" },
+		{ "http://h/p#frag", "{a: '1'}", "http://h/p?a=1#frag" },
+		{ "http://h/p?x#f", "{a: '1'}", "http://h/p?x&a=1#f" },
+		{ "http://h/p", "{a: null, b: true}", "http://h/p?b=true" },
+		{ "http://h/p", "{}", "http://h/p" },
+		{ "http://h/p", "null", "http://h/p" },
+		{ "http://h/p", NULL, "http://h/p" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct doc *q = cases[i].query ? yaml(cases[i].query) : NULL;
+		struct buf out = BUF_INIT(HTTP_URI_MAX);
+		struct err e = { 0 };
+
+		assert_int_equal(http_uri_query(cases[i].uri, q, &out, &e), 0);
+		assert_string_equal(out.data, cases[i].want);
+		buf_release(&out);
+		doc_free(q);
+	}
+}
+
+static void uri_query_refused(void **state)
+{
+	static const char *const bad[] = { "[a]", "x", "{a: {b: 1}}",
+					   "{a: [1]}" };
+	static const char *const why[] = { "query is a list", "query is a",
+					   "\"a\" is a map", "\"a\" is a list" };
+	struct buf out = BUF_INIT(HTTP_URI_MAX), small = BUF_INIT(12);
+	struct doc *q;
+	struct err e = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		q = yaml(bad[i]);
+		assert_int_equal(http_uri_query("http://h/", q, &out, &e),
+				 -EINVAL);
+		assert_non_null(strstr(e.msg, why[i]));
+		assert_null(out.data);
+		doc_free(q);
+	}
+	q = yaml("{a: '12345'}");
+	assert_int_equal(http_uri_query("http://h/", q, &small, &e), -EFBIG);
+	assert_null(small.data);
+	doc_free(q);
+}
+
+struct b64_case {
+	const char *in;
+	size_t n;
+	const char *want;
+};
+
+static void base64(void **state)
+{
+	static const struct b64_case cases[] = {	/* RFC 4648 section 10 */
+		{ "", 0, "" }, { "f", 1, "Zg==" }, { "fo", 2, "Zm8=" },
+		{ "foo", 3, "Zm9v" }, { "foob", 4, "Zm9vYg==" },
+		{ "fooba", 5, "Zm9vYmE=" }, { "foobar", 6, "Zm9vYmFy" },
+		{ "\x00\xff\xfe\x80", 4, "AP/+gA==" },
+		{ "\xfb\xff", 2, "+/8=" },
+	};
+	struct buf small = BUF_INIT(7);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT(64);
+
+		assert_int_equal(http_base64(cases[i].in, cases[i].n, &out), 0);
+		assert_string_equal(out.data ? out.data : "", cases[i].want);
+		buf_release(&out);
+	}
+	assert_int_equal(http_base64("foobar", 6, &small), -EFBIG);
+	buf_release(&small);
+}
+
+struct text_case {
+	const char *s;
+	size_t n;
+	bool text;
+};
+
+static void utf8_text(void **state)
+{
+	static const struct text_case cases[] = {
+		{ "", 0, true }, { "plain words\n", 12, true },
+		{ "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, true },
+		{ "\xf4\x8f\xbf\xbf", 4, true },	/* U+10FFFF */
+		{ "a\0b", 3, false },			/* a NUL */
+		{ "\xff", 1, false }, { "\x80", 1, false },
+		{ "\xc3", 1, false },			/* cut short */
+		{ "\xe2\x82", 2, false },
+		{ "\xc0\xaf", 2, false },		/* overlong '/' */
+		{ "\xe0\x80\xaf", 3, false },
+		{ "\xed\xa0\x80", 3, false },		/* a surrogate */
+		{ "\xf4\x90\x80\x80", 4, false },	/* past U+10FFFF */
+		{ "\xc3\x28", 2, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(http_is_text(cases[i].s, cases[i].n),
+				 cases[i].text);
+}
+
+struct type_case {
+	const char *ct;
+	bool json;
+};
+
+static void json_types(void **state)
+{
+	static const struct type_case cases[] = {
+		{ "application/json", true },
+		{ "Application/JSON; charset=utf-8", true },
+		{ "  application/json ;x=y", true },
+		{ "application/problem+json", true },
+		{ "application/vnd.api+JSON", true },
+		{ "text/plain", false }, { "text/html; x=application/json", false },
+		{ "application/jsonx", false }, { "application/json-seq", false },
+		{ "+json", false }, { "application/x-ndjson", false },
+		{ "", false }, { NULL, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(http_type_is_json(cases[i].ct), cases[i].json);
+}
+
 #define T(f) cmocka_unit_test_setup(f, srv_reset)
 
 int main(void)
@@ -974,6 +1258,7 @@ int main(void)
 		T(get_json),
 		T(error_statuses),
 		T(redirect_last_headers),
+		T(redirect_not_followed),
 		T(interim_response),
 		T(redirect_methods),
 		T(redirect_limits),
@@ -993,6 +1278,13 @@ int main(void)
 		T(connection_refused),
 		T(host_unknown),
 		T(release_null_safe),
+		T(uri_expand),
+		T(uri_expand_refused),
+		T(uri_query),
+		T(uri_query_refused),
+		T(base64),
+		T(utf8_text),
+		T(json_types),
 	};
 	int rc;
 
