@@ -211,9 +211,12 @@ static bool span_is_whole(const char *s, size_t n, const struct span *sp)
  * the task's own arguments, bound from the evaluation's variables `.[1]`
  * with the loop and catch variables; `.` is the evaluation's `.[2]`.
  */
-static const char globals[] =
-    ".[0] as {$context, $secrets, $workflow, $runtime, $__env} | "
-    ".[1] as {$input, $output, $task";
+#define GLOBALS_STATE                                                          \
+	".[0] as {$context, $secrets, $workflow, $runtime, $__env} | "
+#define GLOBALS GLOBALS_STATE ".[1] as {$input, $output, $task"
+/* what a compile check binds once, before all its expressions */
+static const char check_globals[] =
+    GLOBALS_STATE ".[1] as {$input, $output, $task} | ";
 
 bool expr_var_reserved(const char *name)
 {
@@ -279,18 +282,21 @@ static int add_expr(struct buf *b, const char *e, size_t elen)
 }
 
 /* Append `(GLOBALS, $v1, $v2} | .[2] | (E\n))`: the newline ends a
- * comment. */
+ * comment.  Without @globals (a compile check, which binds them once for
+ * all its expressions: jq caps a program's size) `(.[1] as {$v1, $v2} |
+ * .[2] | (E\n))`. */
 static int add_wrapped(struct buf *b, const char *e, size_t elen,
-		       const char *const *vars, size_t nvars)
+		       const char *const *vars, size_t nvars, bool globals)
 {
-	size_t k;
-	int rc = buf_addstr(b, "(");
+	size_t k, n = 0;
+	int rc = buf_addstr(b, globals ? "(" GLOBALS : "(.[1] as {");
 
-	if (!rc)
-		rc = buf_addstr(b, globals);
 	for (k = 0; k < nvars && !rc; k++)
 		if (!expr_var_reserved(vars[k]))
-			rc = buf_addf(b, ", $%s", vars[k]);
+			rc = buf_addf(b, "%s$%s", globals || n++ ? ", " : "",
+				      vars[k]);
+	if (!rc && !globals && !n)
+		rc = buf_addstr(b, "$input");
 	if (!rc)
 		rc = buf_addstr(b, "} | .[2] | (");
 	if (!rc)
@@ -402,7 +408,7 @@ static int add_template(struct buf *b, const struct expr_src *src,
 		if (!rc)
 			rc = add_wrapped(b, src->text + sp.eoff,
 					 sp.ecl - sp.eoff, src->vars,
-					 src->nvars);
+					 src->nvars, false);
 		(*count)++;
 	}
 	return rc;
@@ -417,6 +423,8 @@ static int check_one(const struct expr_src *src, char *msg, size_t cap)
 	size_t count = 0;
 	int rc = buf_addstr(&b, sandbox);
 
+	if (!rc)
+		rc = buf_addstr(&b, check_globals);
 	if (!rc)
 		rc = add_template(&b, src, &count, &why);
 	if (rc == -EINVAL) /* does not scan */
@@ -441,6 +449,8 @@ static int add_templates(struct buf *b, const struct expr_src *src, size_t n,
 	size_t k, used, cnt;
 	int rc = buf_addstr(b, sandbox);
 
+	if (!rc)
+		rc = buf_addstr(b, check_globals);
 	*stop = n;
 	*count = 0;
 	for (k = 0; k < n && !rc; k++) {
@@ -797,7 +807,7 @@ static int eval_one(struct expr_eng *c, const char *e, size_t elen,
 	int rc = buf_addstr(&text, sandbox);
 
 	if (!rc)
-		rc = add_wrapped(&text, e, elen, sc->names, sc->n);
+		rc = add_wrapped(&text, e, elen, sc->names, sc->n, true);
 	if (!rc)
 		rc = get_prog(c, text.data, &jq, &slot, msg, cap);
 	if (!rc)

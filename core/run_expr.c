@@ -305,10 +305,8 @@ static int render_fields(struct run *r, struct run_task *t, struct doc *cfg)
 		rc = render_key(r, t, cfg, "error");
 		return rc ? rc : render_key(r, t, cfg, "message");
 	}
-	if (!strcmp(k, "HTTP_CALL")) {
-		rc = render_key(r, t, doc_map_get(cfg, "endpoint"), "uri");
-		if (rc == 0)
-			rc = render_key(r, t, cfg, "headers");
+	if (!strcmp(k, "HTTP_CALL")) {	/* endpoint, query: run_http.c */
+		rc = render_key(r, t, cfg, "headers");
 		return rc ? rc : render_key(r, t, cfg, "body");
 	}
 	if (strcmp(k, "RUN"))
