@@ -281,11 +281,12 @@ static int caught(struct run *r, struct run_task *t, unsigned n,
 	*again = false;
 	if (rc < 0)
 		return rc;
-	if (pass && retry_allowed(pol, t, n, att_ns, &delay) && r->dry) {
+	pass = pass && retry_allowed(pol, t, n, att_ns, &delay);
+	if (pass && r->dry) {
 		/* a dry run fails the same way every time: say it, go on */
 		run_trace(r, t, "would retry (attempt %u) after %lld ms", n + 1,
 			  (long long)(delay / 1000000));
-	} else if (pass && retry_allowed(pol, t, n, att_ns, &delay)) {
+	} else if (pass) {
 		rc = retry_sleep(r, t, delay);
 		*again = rc == 0;
 		return rc;
