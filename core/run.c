@@ -298,8 +298,7 @@ static long task_index(const struct doc *list, const char *name)
 }
 
 /* Where to go after task @i: a SWITCH's choice, its flow.then, else the
- * next one.  `exit` leaves the list (and says so in @sc), `end` the whole
- * workflow. */
+ * next one.  `exit` leaves the list, `end` the whole workflow. */
 static size_t next_task(struct run_scope *sc, const struct doc *list,
 			size_t i, const char *jump)
 {
@@ -309,8 +308,6 @@ static size_t next_task(struct run_scope *sc, const struct doc *list,
 
 	if (!then || !*then || !strcmp(then, "continue"))
 		return i + 1;
-	if (!strcmp(then, "exit"))
-		sc->exit = true;
 	if (!strcmp(then, "end"))
 		atomic_store(&sc->r->ended, true);
 	if (!strcmp(then, "exit") || !strcmp(then, "end"))

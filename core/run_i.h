@@ -100,7 +100,6 @@ struct run_scope {
 					   borrowed */
 	const struct doc *input;	/* the list's input: its first task's
 					   (borrowed) */
-	bool exit;			/* a `then: exit` left the list */
 	unsigned attempt;		/* of a retried TRY around, or 0 */
 	unsigned depth;			/* FOR loops around (sub-workflows count) */
 	long iteration;			/* innermost FOR index, or -1 */

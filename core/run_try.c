@@ -30,12 +30,16 @@ static const struct doc *katch_of(const struct run_task *t)
 static struct doc *error_doc(struct run *r, const struct run_fault *f)
 {
 	struct doc *e = doc_new(DOC_MAP);
-	char detail[sizeof(f->detail)];
+	char detail[sizeof(f->detail)], title[sizeof(f->title)];
+	char type[sizeof(f->type)];
 
+	/* RAISE's fields come from expressions: any may hold a secret */
 	run_redact_text(r, f->detail, detail, sizeof(detail));
-	if (!e || doc_map_setstr(e, "type", f->type) < 0 ||
+	run_redact_text(r, f->title, title, sizeof(title));
+	run_redact_text(r, f->type, type, sizeof(type));
+	if (!e || doc_map_setstr(e, "type", type) < 0 ||
 	    doc_map_set(e, "status", doc_int(f->status)) < 0 ||
-	    doc_map_setstr(e, "title", f->title) < 0 ||
+	    doc_map_setstr(e, "title", title) < 0 ||
 	    doc_map_setstr(e, "detail", detail) < 0 ||
 	    doc_map_setstr(e, "instance", f->instance) < 0) {
 		doc_free(e);
