@@ -171,6 +171,20 @@ static int expand_one(const char *s, size_t n, const struct doc *vars,
 	return rc;
 }
 
+/* The end of building @out: @rc, with the message of a failure (@out
+ * released then). */
+static int uri_done(int rc, struct buf *out, struct err *e)
+{
+	if (rc == -EFBIG)
+		rc = err_set(e, rc, "the URI is longer than %zu bytes",
+			     out->cap);
+	else if (rc == -ENOMEM)
+		rc = err_set(e, rc, "out of memory");
+	if (rc < 0)
+		buf_release(out);
+	return rc;
+}
+
 /* One step of the expansion at s[*i]: an expression copied, a template
  * expanded, or one byte copied. */
 static int expand_at(const char *s, size_t n, size_t *i,
@@ -199,14 +213,7 @@ int http_uri_expand(const char *tpl, const struct doc *vars, struct buf *out,
 
 	while (rc == 0 && i < n)
 		rc = expand_at(tpl, n, &i, vars, out, e);
-	if (rc == -EFBIG)
-		rc = err_set(e, rc, "the URI is longer than %zu bytes",
-			     out->cap);
-	else if (rc == -ENOMEM)
-		rc = err_set(e, rc, "out of memory");
-	if (rc < 0)
-		buf_release(out);
-	return rc;
+	return uri_done(rc, out, e);
 }
 
 /* ---- the query ---- */
@@ -249,14 +256,7 @@ int http_uri_query(const char *uri, const struct doc *query, struct buf *out,
 	}
 	if (rc == 0 && frag)
 		rc = buf_addstr(out, frag);
-	if (rc == -EFBIG)
-		rc = err_set(e, rc, "the URI is longer than %zu bytes",
-			     out->cap);
-	else if (rc == -ENOMEM)
-		rc = err_set(e, rc, "out of memory");
-	if (rc < 0)
-		buf_release(out);
-	return rc;
+	return uri_done(rc, out, e);
 }
 
 /* ---- response bodies ---- */
