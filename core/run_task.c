@@ -191,7 +191,8 @@ static int do_raise(struct run *r, struct run_task *t)
 		snprintf(t->err_title, sizeof(t->err_title), "%s",
 			 text_of(err, "title"));
 		snprintf(t->error, sizeof(t->error), "%s",
-			 *text_of(err, "detail") ? text_of(err, "detail") : msg);
+			 *text_of(err, "detail") ? text_of(err, "detail") :
+			 *msg ? msg : text_of(err, "title"));
 	} else {
 		type = text_of(t->cfg, "error");
 		std = standard_status(type);
