@@ -181,31 +181,22 @@ static int do_raise(struct run *r, struct run_task *t)
 {
 	const struct doc *err = doc_map_get(t->cfg, "error");
 	const struct doc *st = doc_map_get(err, "status");
-	const char *msg = text_of(t->cfg, "message");
-	const char *type;
+	const char *msg = text_of(t->cfg, "message"), *type;
+	bool map = err && err->type == DOC_MAP;
 	int std;
 
-	if (err && err->type == DOC_MAP) {
-		type = text_of(err, "type");
-		t->err_status = st && st->type == DOC_INT ? (int)st->i : 500;
-		snprintf(t->err_title, sizeof(t->err_title), "%s",
-			 text_of(err, "title"));
-		snprintf(t->error, sizeof(t->error), "%s",
-			 *text_of(err, "detail") ? text_of(err, "detail") :
-			 *msg ? msg : text_of(err, "title"));
-	} else {
-		type = text_of(t->cfg, "error");
-		std = standard_status(type);
-		t->err_status = std ? std : 500;
-		snprintf(t->err_title, sizeof(t->err_title), "%s", type);
-		snprintf(t->error, sizeof(t->error), "%s", msg);
-		if (std) {
-			run_task_error(t, type, std, type, "%s", msg);
-			type = t->err_type;
-		}
-	}
-	snprintf(t->err_type, sizeof(t->err_type), "%s", *type ? type :
-		 RUN_ERR_BASE "runtime");
+	type = map ? text_of(err, "type") : text_of(t->cfg, "error");
+	std = map ? 0 : standard_status(type);
+	t->err_status = map && st && st->type == DOC_INT ? (int)st->i :
+			std ? std : 500;
+	snprintf(t->err_title, sizeof(t->err_title), "%s",
+		 map ? text_of(err, "title") : type);
+	snprintf(t->error, sizeof(t->error), "%s",
+		 !map ? msg : *text_of(err, "detail") ? text_of(err, "detail") :
+		 *msg ? msg : text_of(err, "title"));
+	snprintf(t->err_type, sizeof(t->err_type), "%s%s",
+		 std || !*type ? RUN_ERR_BASE : "",
+		 !*type ? "runtime" : type);
 	if (!t->error[0])
 		snprintf(t->error, sizeof(t->error), "%s", t->err_type);
 	if (r->dry)

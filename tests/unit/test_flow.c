@@ -187,6 +187,30 @@ static void try_error_object(void **state)
 			    "\"instance\":\"/do/1/h/try/0/r\"}}");
 }
 
+/* RAISE of a standard name is that type and status (a filter on both
+ * catches it); the map form keeps its own; a map without detail tells its
+ * title. */
+static void raise_forms(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	run_one(f, "[{name: g, kind: TRY, taskConfig: {try: [{name: r, kind: "
+		"RAISE, taskConfig: {error: timeout, message: slow}}], catch: "
+		"{errors: {with: {type: 'https://serverlessworkflow.io/spec/"
+		"1.0.0/errors/timeout', status: 408}}, do: [{name: c, kind: "
+		"SET, taskConfig: {variables: {e: '${ $error }'}}}]}}},"
+		" {name: m, kind: RAISE, taskConfig: {error: {type: 'urn:x', "
+		"status: 418, title: Teapot}}}]", NULL, "FAILED");
+	assert_string_equal(entry(f, "run1", "g/catch/c", "output"),
+			    "{\"e\":{\"type\":\"https://serverlessworkflow.io/"
+			    "spec/1.0.0/errors/timeout\",\"status\":408,"
+			    "\"title\":\"timeout\",\"detail\":\"slow\","
+			    "\"instance\":\"/do/0/g/try/0/r\"}}");
+	assert_string_equal(rx_field(f, "run1", "status.error"),
+			    "task m failed: Teapot");
+}
+
 /* A limit inside a TRY fails the run: no TRY catches it. */
 static void limit_not_caught(void **state)
 {
@@ -373,6 +397,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(for_fault, rx_setup,
 						rx_teardown),
 		cmocka_unit_test_setup_teardown(fork_fault_cuts, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(raise_forms, rx_setup,
 						rx_teardown),
 		cmocka_unit_test_setup_teardown(try_error_object, rx_setup,
 						rx_teardown),
