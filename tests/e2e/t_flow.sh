@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# t_flow.sh - control flow (issue 4): SWITCH takes the case whose `when`
-# holds; FOR runs its tasks once per item and exports the list of their
-# outputs; FORK runs branches in parallel under max_parallel, and with
-# `compete` the first to finish wins and the others are cancelled; TRY
-# catches a failing task or a RAISE and binds the error; `${ }`
-# expressions in SET, RUN arguments and environment and RAISE; secrets in
-# expressions stay hidden; nested paths in status and events; dry runs
-# trace the choices and run nothing.
+# t_flow.sh - control flow (issue 4, DSL data flow of issue 11): SWITCH
+# takes the case whose `when` holds and outputs its input; FOR runs its
+# tasks once per item, each iteration's input the previous one's output,
+# and outputs the last; FORK runs branches in parallel under max_parallel
+# and outputs the array of their outputs, and with `compete` the first to
+# finish wins (its output is the FORK's) and the others are cancelled;
+# TRY catches a failing task or a RAISE and binds the DSL error object;
+# `${ }` expressions over the task's input and the runtime arguments in
+# SET, RUN arguments and environment and RAISE; export.as into $context;
+# secrets in expressions stay hidden; nested paths in status and events;
+# dry runs trace the choices and run nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/common.sh"
 . "$(dirname "$0")/helpers/run.sh"
@@ -21,7 +24,7 @@ switch_wf() {
       kind: SWITCH
       taskConfig:
         cases:
-          - {name: big, when: '${ .input.n > 10 }', then: large}
+          - {name: big, when: '${ .n > 10 }', then: large}
           - {name: other, then: small}
     - name: small
       kind: RUN
@@ -38,7 +41,6 @@ EOF
 
 t_flow_switch_branches() {
 	run_strict
-	local o
 	switch_wf sw
 	wex_start s20 sw "$(trig '{"n": 20}')"
 	wex_start s1 sw "$(trig '{"n": 1}')"
@@ -48,16 +50,15 @@ t_flow_switch_branches() {
 	assert_eq "$(xj s20 '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
 		pick=COMPLETED,small=SKIPPED,large=COMPLETED,done=COMPLETED
 	assert_eq "$(tr '\n' ' ' <"$(wx s20)/log")" "large-ran done-ran "
-	o=$(tj s20 pick '.output | tojson')
-	[[ $o == *'"big"'* && $o != *other* ]] || die "SWITCH output of s20 does not name case big: $o"
+	# A SWITCH outputs its input.
+	assert_eq "$(tj s20 pick '.output | tojson')" '{"n":20}'
 	assert_eq "$(evq s20 'map(select(.type == "phase") | "\(.task):\(.status)") | join(" ")')" \
 		"pick:IN_PROGRESS pick:COMPLETED large:IN_PROGRESS large:COMPLETED done:IN_PROGRESS done:COMPLETED"
 	# n = 1: case other, small runs and jumps over large.
 	assert_eq "$(xj s1 '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
 		pick=COMPLETED,small=COMPLETED,large=SKIPPED,done=COMPLETED
 	assert_eq "$(tr '\n' ' ' <"$(wx s1)/log")" "small-ran done-ran "
-	o=$(tj s1 pick '.output | tojson')
-	[[ $o == *'"other"'* && $o != *big* ]] || die "SWITCH output of s1 does not name case other: $o"
+	assert_eq "$(tj s1 pick '.output | tojson')" '{"n":1}'
 	assert_eq "$(ev_count s1 '.task == "large"')" 0
 	assert_eq "$(xj s1 '.status.error // ""')" ""
 }
@@ -70,7 +71,7 @@ t_flow_switch_no_match_continues() {
       kind: SWITCH
       taskConfig:
         cases:
-          - {name: big, when: '${ .input.n > 10 }', then: last}
+          - {name: big, when: '${ .n > 10 }', then: last}
           - {name: null-is-false, when: '${ null }', then: last}
     - name: middle
       kind: RUN
@@ -99,7 +100,7 @@ t_flow_for_list() {
       taskConfig:
         each: letter
         at: i
-        in: '${ .input.items }'
+        in: '${ .items }'
         do:
           - name: step
             kind: RUN
@@ -107,7 +108,7 @@ t_flow_for_list() {
               shell:
                 command: 'echo "it-$1"'
                 arguments: ['${ "\($i):\($letter)" }']
-      export: {as: letters}
+      export: {as: '${ . }'}
     - name: plain
       kind: FOR
       taskConfig:
@@ -115,22 +116,22 @@ t_flow_for_list() {
         do:
           - name: add
             kind: SET
-            taskConfig: {variables: {v: '${ $item + $index }'}}
-      export: {as: sums}
+            taskConfig: {variables: {v: '${ (.v? // []) + [$item + $index] }', first: '${ $context.loop }'}}
 EOF
 	wex_start f1 loopy "$(trig '{"items": ["a", "b", "c", "d", "e"]}')"
 	wait_phase f1 COMPLETED 30
-	# The export: one output per iteration, in order.
-	assert_eq "$(xj f1 '.status.output.letters | length')" 5
-	assert_eq "$(xj f1 '[.status.output.letters[].stdout | rtrimstr("\n")] | join(",")')" \
-		"it-0:a,it-1:b,it-2:c,it-3:d,it-4:e"
-	assert_eq "$(xj f1 '.status.output.sums | map(.v) | tojson')" "[10,21,32]"
+	# A FOR's output is its last iteration's; each iteration's input is
+	# the previous one's output (the first's the FOR's input: here the
+	# string loop output, which has no .v).
+	assert_eq "$(tj f1 loop '.output | tojson')" '"it-4:e"'
+	assert_eq "$(tj f1 plain '.output | tojson')" '{"v":[10,21,32],"first":"it-4:e"}'
+	assert_eq "$(xj f1 '.status.output | tojson')" '{"v":[10,21,32],"first":"it-4:e"}'
 	assert_eq "$(tr '\n' ' ' <"$(wx f1)/log")" "it-0:a it-1:b it-2:c it-3:d it-4:e "
 	# One status entry per definition; a loop's entry shows the last pass.
 	assert_eq "$(ids f1)" "loop,loop/step,plain,plain/add"
 	assert_eq "$(xj f1 '[.status.tasks[].status] | join(",")')" \
 		COMPLETED,COMPLETED,COMPLETED,COMPLETED
-	assert_eq "$(tj f1 loop/step .output.stdout)" it-4:e
+	assert_eq "$(tj f1 loop/step .output)" it-4:e
 	assert_eq "$(tj f1 loop/step .kind)" RUN
 	assert_eq "$(tj f1 loop .kind)" FOR
 	# Events: five pairs for the nested path, with the iteration index.
@@ -163,7 +164,7 @@ t_flow_nested_paths() {
           - name: branchB
             do:
               - {name: step1, kind: RUN, taskConfig: {shell: {command: "echo b-step1"}}}
-      export: {as: forked}
+      export: {as: '${ . }'}
     - name: guard
       kind: TRY
       taskConfig:
@@ -174,7 +175,8 @@ t_flow_nested_paths() {
             - {name: step, kind: SET, taskConfig: {variables: {caught: yes-caught}}}
     - name: after
       kind: RUN
-      taskConfig: {shell: {command: "echo after-ran"}}
+      taskConfig:
+        shell: {command: 'echo after-ran; echo "forked=$F" >&2', environment: {F: '${ $context.fork1 | tojson }'}}
 EOF
 	wex_start n1 nest
 	wait_phase n1 COMPLETED 20
@@ -184,18 +186,21 @@ EOF
 		COMPLETED,COMPLETED,COMPLETED,COMPLETED,COMPLETED,FAILED,COMPLETED,COMPLETED
 	assert_eq "$(xj n1 '[.status.tasks[].name] | join(",")')" \
 		fork1,step1,step2,step1,guard,step,step,after
-	assert_eq "$(tj n1 fork1/branchA/step2 .output.stdout)" a-step2
+	assert_eq "$(tj n1 fork1/branchA/step2 .output)" a-step2
 	assert_eq "$(tj n1 guard/step .exitCode)" 2
 	assert_eq "$(tj n1 guard/catch/step .output.caught)" yes-caught
-	# The FORK's output: one entry per branch, each its branch's output.
-	assert_eq "$(xj n1 '.status.output.forked | keys | join(",")')" branchA,branchB
-	assert_eq "$(xj n1 '.status.output.forked.branchA.stdout')" a-step2
-	assert_eq "$(xj n1 '.status.output.forked.branchB.stdout')" b-step1
+	# The FORK's output: the array of its branches' outputs, in branch
+	# order, each its branch's last task's output; exported.
+	assert_eq "$(tj n1 fork1 '.output | tojson')" '["a-step2","b-step1"]'
+	assert_contains "$(wx n1)/log" 'forked=["a-step2","b-step1"]'
+	# A caught TRY outputs its catch.do's output.
+	assert_eq "$(tj n1 guard '.output | tojson')" '{"caught":"yes-caught"}'
+	assert_eq "$(xj n1 .status.output)" after-ran
 	# Events name tasks by path.
 	assert_eq "$(evq n1 '[.[] | select(.type == "phase") | .task] | unique | join(",")')" \
 		"after,fork1,fork1/branchA/step1,fork1/branchA/step2,fork1/branchB/step1,guard,guard/catch/step,guard/step"
 	assert_eq "$(evq n1 'map(select(.type == "line") | "\(.task)=\(.text)") | sort | join(" ")')" \
-		"after=after-ran fork1/branchA/step2=a-step2 fork1/branchB/step1=b-step1"
+		'after=after-ran after=forked=["a-step2","b-step1"] fork1/branchA/step2=a-step2 fork1/branchB/step1=b-step1'
 	assert_eq "$(phases_of n1 fork1/branchA/step2)" "IN_PROGRESS:- COMPLETED:-"
 	assert_eq "$(xj n1 '"\(.status.progress.done)/\(.status.progress.total)"')" 3/3
 }
@@ -265,7 +270,7 @@ EOF
 	(( el >= 2000 )) || die "four 1 s tasks two at a time took only $el ms"
 	assert_eq "$(xj p2 '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
 		fan=COMPLETED,fan/b1/work=COMPLETED,fan/b2/work=COMPLETED,fan/b3/work=COMPLETED,fan/b4/work=COMPLETED
-	assert_eq "$(tj p2 fan '.output | keys | join(",")')" b1,b2,b3,b4
+	assert_eq "$(tj p2 fan '.output | tojson')" '["worked","worked","worked","worked"]'
 	assert_eq "$(grep -c '^worked$' "$(wx p2)/log")" 4
 }
 
@@ -294,10 +299,10 @@ t_flow_fork_compete() {
                   script:
                     language: bash
                     code: "for i in $(seq 1 100); do [ -e @T@/slow-started ] && break; sleep 0.1; done; echo fast-won"
-      export: {as: winner}
+      export: {as: '${ . }'}
     - name: after
       kind: RUN
-      taskConfig: {shell: {command: "echo after-race"}}
+      taskConfig: {shell: {command: 'echo "after-race $W"', environment: {W: '${ $context.race }'}}}
 EOF
 	wex_start r1 race
 	wait_phase r1 COMPLETED 30
@@ -306,13 +311,12 @@ EOF
 	assert_absent "$TDIR/never"
 	assert_eq "$(xj r1 '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
 		race=COMPLETED,race/slow/nap=CANCELLED,race/slow/never=SKIPPED,race/fast/quick=COMPLETED,after=COMPLETED
-	# Only the winner in the output.
-	assert_eq "$(xj r1 '.status.output.winner | keys | join(",")')" fast
-	assert_eq "$(xj r1 '.status.output.winner.fast.stdout')" fast-won
-	assert_eq "$(tj r1 race '.output | keys | join(",")')" fast
+	# The winner's output is the FORK's.
+	assert_eq "$(tj r1 race '.output | tojson')" '"fast-won"'
+	assert_eq "$(xj r1 .status.output)" "after-race fast-won"
 	assert_eq "$(evq r1 'map(select(.type == "phase" and .task == "race/slow/nap")) | .[-1].status')" CANCELLED
 	assert_eq "$(ev_count r1 '.task == "race/slow/never"')" 0
-	assert_contains "$(wx r1)/log" after-race
+	assert_contains "$(wx r1)/log" "after-race fast-won"
 	assert_eq "$(xj r1 '.status.error // ""')" ""
 }
 
@@ -342,10 +346,10 @@ t_flow_try_catches_failure() {
                   type: '${ $err.type }'
                   instance: '${ $err.instance }'
                   detail: '${ $err.detail }'
-              export: {as: caught}
+              export: {as: '${ .type }'}
     - name: later
       kind: RUN
-      taskConfig: {shell: {command: "echo later-ran"}}
+      taskConfig: {shell: {command: 'echo "later-ran $T"', environment: {T: '${ $context.record }'}}}
 EOF
 	wex_start c1 tryit
 	wait_phase c1 COMPLETED 20
@@ -356,25 +360,25 @@ EOF
 	assert_absent "$TDIR/unreached"
 	assert_eq "$(tstat c1 guard)" COMPLETED
 	assert_eq "$(tstat c1 guard/catch/record)" COMPLETED
-	assert_eq "$(xj c1 '.status.output.caught | "\(.status|type) \(.status) \(.type) \(.instance) \(.detail)"')" \
-		"number 3 execfs/task-failed guard/bad exit status 3"
+	# The error: runtime, 500, the failing task's pointer, "exit status N";
+	# the TRY's output is its catch.do's.
+	assert_eq "$(tj c1 guard '.output | "\(.status|type) \(.status) \(.type) \(.instance) \(.detail)"')" \
+		"number 500 https://serverlessworkflow.io/spec/1.0.0/errors/runtime /do/0/guard/try/0/bad exit status 3"
 	assert_eq "$(tstat c1 later)" COMPLETED
-	assert_eq "$(tr '\n' ' ' <"$(wx c1)/log")" "failing-now later-ran "
+	assert_eq "$(tr '\n' ' ' <"$(wx c1)/log")" \
+		"failing-now later-ran https://serverlessworkflow.io/spec/1.0.0/errors/runtime "
 	assert_eq "$(xj c1 '.status.error // ""')" ""
 	assert_eq "$(evq c1 'map(select(.type == "phase" and .task == "guard/bad")) | .[-1] | "\(.status) \(.exitCode)"')" \
 		"FAILED 3"
 	assert_eq "$(evq c1 '.[-1] | "\(.type) \(.phase)"')" "complete COMPLETED"
 }
 
-# catch and catch.do are optional: the failure is still caught.
+# catch.do is optional: a TRY whose catch has no do (and no retry)
+# swallows the error and outputs its input.  A TRY without catch catches
+# nothing: the error propagates, naming the innermost failing task.
 t_flow_try_without_catch_do() {
 	run_strict
 	wf_put trynocatch <<'EOF'
-    - name: bare
-      kind: TRY
-      taskConfig:
-        try:
-          - {name: bad, kind: RUN, taskConfig: {shell: {command: "exit 9"}}}
     - name: named
       kind: TRY
       taskConfig:
@@ -385,16 +389,35 @@ t_flow_try_without_catch_do() {
       kind: RUN
       taskConfig: {shell: {command: "echo later-ran"}}
 EOF
-	wex_start c2 trynocatch
+	wf_put trybare <<'EOF'
+    - name: bare
+      kind: TRY
+      taskConfig:
+        try:
+          - {name: bad, kind: RUN, taskConfig: {shell: {command: "exit 9"}}}
+    - name: later
+      kind: RUN
+      taskConfig: {shell: {command: "echo later-ran"}}
+EOF
+	wex_start c2 trynocatch "$(trig '{"k": "v"}')"
+	wex_start c2b trybare
 	wait_phase c2 COMPLETED 20
+	wait_phase c2b FAILED 20
 	assert_eq "$(xj c2 '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
-		bare=COMPLETED,bare/bad=FAILED,named=COMPLETED,named/bad=FAILED,later=COMPLETED
-	assert_eq "$(tj c2 bare/bad .exitCode)" 9
+		named=COMPLETED,named/bad=FAILED,later=COMPLETED
 	assert_eq "$(tj c2 named/bad .exitCode)" 8
+	assert_eq "$(tj c2 named '.output | tojson')" '{"k":"v"}'
 	assert_contains "$(wx c2)/log" later-ran
 	assert_eq "$(xj c2 '.status.error // ""')" ""
+	assert_eq "$(xj c2b '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
+		bare=FAILED,bare/bad=FAILED,later=SKIPPED
+	assert_eq "$(tj c2b bare/bad .exitCode)" 9
+	assert_eq "$(xj c2b .status.error)" "task bare/bad failed: exit status 9"
+	assert_not_contains "$(wx c2b)/log" later-ran
 }
 
+# A RAISE caught: $error is the DSL error object, a custom name as its
+# type (status 500), the message as its detail.
 t_flow_try_catches_raise() {
 	run_strict
 	wf_put tryraise <<'EOF'
@@ -412,9 +435,9 @@ t_flow_try_catches_raise() {
                 variables:
                   type: '${ $error.type }'
                   status: '${ $error.status }'
+                  title: '${ $error.title }'
                   detail: '${ $error.detail }'
                   instance: '${ $error.instance }'
-              export: {as: caught}
     - name: later
       kind: RUN
       taskConfig: {shell: {command: "echo later-ran"}}
@@ -422,11 +445,9 @@ EOF
 	wex_start c3 tryraise
 	wait_phase c3 COMPLETED 20
 	assert_eq "$(tstat c3 guard/boom)" FAILED
-	assert_eq "$(tj c3 guard/boom .error)" "quota-exceeded: too many widgets"
-	assert_eq "$(xj c3 '.status.output.caught | "\(.type)|\(.status)|\(.instance)"')" \
-		"quota-exceeded|0|guard/boom"
-	xj c3 .status.output.caught.detail | grep -qF "too many widgets" ||
-		die "error detail: $(xj c3 .status.output.caught.detail)"
+	assert_eq "$(tj c3 guard/boom .error)" "too many widgets"
+	assert_eq "$(tj c3 guard '.output | "\(.type)|\(.status)|\(.title)|\(.detail)|\(.instance)"')" \
+		"quota-exceeded|500|quota-exceeded|too many widgets|/do/0/guard/try/0/boom"
 	assert_eq "$(tstat c3 guard)" COMPLETED
 	assert_not_contains "$(wx c3)/log" unreached-ran
 	assert_contains "$(wx c3)/log" later-ran
@@ -442,25 +463,26 @@ t_flow_expressions() {
       kind: SET
       taskConfig:
         variables:
-          n2: '${ .input.n * 2 }'
-          same: '  ${ .input.n }  '
-          text: 'n=${ .input.n } who=${ .input.who } obj=${ .input.nested }'
-          deep: {list: ['${ .input.n + 1 }', plain], flag: '${ .input.n > 10 }'}
+          n2: '${ .n * 2 }'
+          same: '  ${ .n }  '
+          text: 'n=${ .n } who=${ .who } obj=${ .nested }'
+          deep: {list: ['${ .n + 1 }', plain], flag: '${ .n > 10 }'}
           braces: '${ {"a": {"b": "}"}} | .a.b }'
-          trig: '${ .triggerMessage | fromjson | .n }'
+          wfin: '${ $workflow.input.n }'
+          taskin: '${ $input.who }'
           none: '${ empty }'
-      export: {as: calc}
+      export: {as: '${ {n2, deep} }'}
     - name: reuse
       kind: SET
-      taskConfig: {variables: {msg: 'double is ${ .calc.n2 }', back: '${ .calc.deep.list[0] }'}}
-      export: {as: reuse}
+      taskConfig: {variables: {msg: 'double is ${ .n2 }', back: '${ $context.calc.deep.list[0] }'}}
+      export: {as: '${ .msg }'}
     - name: show
       kind: RUN
       taskConfig:
         shell:
           command: 'echo "argc=$# 1=$1 2=$2 env=$FROM_EXPR mixed=$MIXED"'
-          arguments: ['${ .input.who }', 'pre-${ .reuse.msg }-post']
-          environment: {FROM_EXPR: '${ .input.nested.k }', MIXED: 'x${ .calc.n2 }y'}
+          arguments: ['${ $workflow.input.who }', 'pre-${ $context.reuse }-post']
+          environment: {FROM_EXPR: '${ $workflow.input.nested.k }', MIXED: 'x${ $context.calc.n2 }y'}
     - name: literal
       kind: RUN
       taskConfig:
@@ -469,17 +491,18 @@ EOF
 	wex_start e1 exprs "$(trig '{"n": 20, "who": "ada lovelace", "nested": {"k": "deep-value"}}')"
 	d=$(wx e1)
 	wait_phase e1 COMPLETED 20
-	# A whole-string expression keeps its JSON type; others interpolate.
-	assert_eq "$(xj e1 '.status.output.calc.n2 | "\(type) \(.)"')" "number 40"
-	assert_eq "$(xj e1 '.status.output.calc.same | "\(type) \(.)"')" "number 20"
-	assert_eq "$(xj e1 '.status.output.calc.text')" 'n=20 who=ada lovelace obj={"k":"deep-value"}'
-	assert_eq "$(xj e1 '.status.output.calc.deep | tojson')" '{"list":[21,"plain"],"flag":true}'
-	assert_eq "$(xj e1 '.status.output.calc.braces')" '}'
-	assert_eq "$(xj e1 '.status.output.calc.trig')" 20
-	assert_eq "$(xj e1 '.status.output.calc | has("none")')" true
-	assert_eq "$(xj e1 '.status.output.calc.none | type')" null
-	# From an earlier export.
-	assert_eq "$(xj e1 '.status.output.reuse | "\(.msg)|\(.back)"')" "double is 40|21"
+	# `.` is the task's input (the first task's: the workflow input). A
+	# whole-string expression keeps its JSON type; others interpolate.
+	assert_eq "$(tj e1 calc '.output.n2 | "\(type) \(.)"')" "number 40"
+	assert_eq "$(tj e1 calc '.output.same | "\(type) \(.)"')" "number 20"
+	assert_eq "$(tj e1 calc '.output.text')" 'n=20 who=ada lovelace obj={"k":"deep-value"}'
+	assert_eq "$(tj e1 calc '.output.deep | tojson')" '{"list":[21,"plain"],"flag":true}'
+	assert_eq "$(tj e1 calc '.output.braces')" '}'
+	assert_eq "$(tj e1 calc '.output | "\(.wfin) \(.taskin)"')" "20 ada lovelace"
+	assert_eq "$(tj e1 calc '.output | has("none")')" true
+	assert_eq "$(tj e1 calc '.output.none | type')" null
+	# From the previous task's output and an earlier export.
+	assert_eq "$(tj e1 reuse '.output | "\(.msg)|\(.back)"')" "double is 40|21"
 	# Arguments and environment reach the process; command is shell.
 	assert_eq "$(sed -n 1p "$d/log")" \
 		"argc=2 1=ada lovelace 2=pre-double is 40-post env=deep-value mixed=x40y"
@@ -487,15 +510,15 @@ EOF
 	assert_eq "$(wc -l <"$d/log")" 2
 }
 
-# .input is the triggerMessage parsed when it is JSON, else the text, and
-# "" when there is none.
+# The workflow input (the first task's input, $workflow.input) is the
+# triggerMessage parsed when it is JSON, else the text, and {} when there
+# is none.
 t_flow_expression_input_forms() {
 	run_strict
 	wf_put inp <<'EOF'
     - name: see
       kind: SET
-      taskConfig: {variables: {input: '${ .input }', kind: '${ .input | type }'}}
-      export: {as: seen}
+      taskConfig: {variables: {input: '${ . }', kind: '${ type }', wf: '${ $workflow.input }'}}
 EOF
 	wex_start i1 inp "$(trig 'just some text')"
 	wex_start i2 inp
@@ -503,19 +526,40 @@ EOF
 	wait_phase i1 COMPLETED 20
 	wait_phase i2 COMPLETED 20
 	wait_phase i3 COMPLETED 20
-	assert_eq "$(xj i1 '.status.output.seen | "\(.kind) \(.input)"')" "string just some text"
-	assert_eq "$(xj i2 '.status.output.seen | "\(.kind) [\(.input)]"')" "string []"
-	assert_eq "$(xj i3 '.status.output.seen | "\(.kind) \(.input | tojson)"')" "array [1,2]"
+	assert_eq "$(xj i1 '.status.output | "\(.kind) \(.input) \(.wf)"')" "string just some text just some text"
+	assert_eq "$(xj i2 '.status.output | "\(.kind) \(.input | tojson) \(.wf | tojson)"')" "object {} {}"
+	assert_eq "$(xj i3 '.status.output | "\(.kind) \(.input | tojson) \(.wf | tojson)"')" "array [1,2] [1,2]"
 }
 
-# RAISE's error and message are expressions; an evaluation error fails
-# the task with "expression failed: ...".
+# RAISE's error and message are expressions (over the task's input); an
+# evaluation error fails the task with "expression failed: ...", an
+# expression error (400) when caught.
 t_flow_expression_raise_and_failure() {
 	run_strict
 	wf_put raisex <<'EOF'
     - name: boom
       kind: RAISE
-      taskConfig: {error: '${ "bad-" + .input.kind }', message: 'n was ${ .input.n }, who ${ .input.who }'}
+      taskConfig: {error: '${ "bad-" + .kind }', message: 'n was ${ .n }, who ${ .who }'}
+EOF
+	wf_put raisexc <<'EOF'
+    - name: guard
+      kind: TRY
+      taskConfig:
+        try:
+          - name: boom
+            kind: RAISE
+            taskConfig: {error: '${ "bad-" + .kind }', message: 'n was ${ .n }, who ${ .who }'}
+        catch:
+          do:
+            - {name: keep, kind: SET, taskConfig: {variables: {e: '${ $error }'}}}
+    - name: guard2
+      kind: TRY
+      taskConfig:
+        try:
+          - {name: broken, kind: SET, taskConfig: {variables: {v: '${ $workflow.input.n.foo }'}}}
+        catch:
+          do:
+            - {name: keep, kind: SET, taskConfig: {variables: {e: '${ $error }'}}}
 EOF
 	wf_put evalfail <<'EOF'
     - name: ok
@@ -523,18 +567,23 @@ EOF
       taskConfig: {variables: {a: 1}}
     - name: broken
       kind: SET
-      taskConfig: {variables: {v: '${ .input.n.foo }'}}
+      taskConfig: {variables: {v: '${ $workflow.input.n.foo }'}}
     - name: after
       kind: RUN
       taskConfig: {shell: {command: "echo after-ran"}}
 EOF
 	wex_start x1 raisex "$(trig '{"n": 20, "kind": "input", "who": "bob"}')"
 	wex_start x2 evalfail "$(trig '{"n": 20}')"
+	wex_start x3 raisexc "$(trig '{"n": 20, "kind": "input", "who": "bob"}')"
 	wait_phase x1 FAILED 20
 	wait_phase x2 FAILED 20
-	assert_eq "$(tj x1 boom .error)" "bad-input: n was 20, who bob"
-	xj x1 .status.error | grep -qF "bad-input: n was 20, who bob" ||
-		die "status.error: $(xj x1 .status.error)"
+	wait_phase x3 COMPLETED 20
+	assert_eq "$(tj x1 boom .error)" "n was 20, who bob"
+	assert_eq "$(xj x1 .status.error)" "task boom failed: n was 20, who bob"
+	assert_eq "$(tj x3 guard '.output.e | "\(.type)|\(.status)|\(.title)|\(.detail)"')" \
+		"bad-input|500|bad-input|n was 20, who bob"
+	assert_eq "$(tj x3 guard2 '.output.e | "\(.type)|\(.status)|\(.instance)"')" \
+		"https://serverlessworkflow.io/spec/1.0.0/errors/expression|400|/do/1/guard2/try/0/broken"
 	assert_eq "$(xj x2 '[.status.tasks[].status] | join(",")')" COMPLETED,FAILED,SKIPPED
 	tj x2 broken .error | grep -q '^expression failed: .*Cannot index number' ||
 		die "evaluation error: $(tj x2 broken .error)"
@@ -543,8 +592,9 @@ EOF
 	assert_not_contains "$(wx x2)/log" after-ran
 }
 
-# ${ .secrets.X } is the secret's value for the task, and *** in status,
-# events and everywhere else.
+# ${ .secrets.X } (Stigmer's placeholder) and $secrets.X are the secret's
+# value for the task, and *** in status, events and everywhere else;
+# ${ .env_vars.X } is a plain variable's value.
 t_flow_expression_secret() {
 	run_strict
 	local s sha d
@@ -556,10 +606,10 @@ t_flow_expression_secret() {
       taskConfig:
         variables:
           tok: '${ .secrets.TOKEN }'
-          names: '${ .secrets | keys }'
+          tok2: '${ $secrets.TOKEN }'
+          names: '${ $secrets | keys }'
           plain: '${ .env_vars.PLAIN }'
-          plainIsSecret: '${ .secrets | has("PLAIN") }'
-      export: {as: grabbed}
+          plainIsSecret: '${ $secrets | has("PLAIN") }'
     - name: use
       kind: RUN
       taskConfig:
@@ -576,9 +626,9 @@ EOF
 )"
 	d=$(wx sx)
 	wait_phase sx COMPLETED 20
-	assert_eq "$(xj sx .status.output.grabbed.tok)" '***'
 	assert_eq "$(tj sx grab .output.tok)" '***'
-	assert_eq "$(xj sx '.status.output.grabbed | "\(.names | tojson) \(.plain) \(.plainIsSecret)"')" \
+	assert_eq "$(tj sx grab .output.tok2)" '***'
+	assert_eq "$(tj sx grab '.output | "\(.names | tojson) \(.plain) \(.plainIsSecret)"')" \
 		'["TOKEN"] visible false'
 	# The task got the real value (else hiding it proves nothing).
 	assert_contains "$d/log" secret-ok
@@ -595,8 +645,10 @@ EOF
 
 # ---- a mix ----------------------------------------------------------------------
 
-# FOR containing a SWITCH whose cases set and export values; FORK
-# containing a TRY; a last SET reads them all.
+# FOR containing a SWITCH whose cases set values, the next task reading
+# them as its input and accumulating them into $context with export.as;
+# FORK containing a TRY; a last SET reads them all (its input: the FORK's
+# array of branch outputs).
 t_flow_mix() {
 	run_strict
 	wf_put mix <<'EOF'
@@ -615,16 +667,14 @@ t_flow_mix() {
           - name: odd
             kind: SET
             taskConfig: {variables: {v: '${ "odd-\($n)" }'}}
-            export: {as: last}
             flow: {then: done}
           - name: even
             kind: SET
             taskConfig: {variables: {v: '${ "even-\($n)" }'}}
-            export: {as: last}
           - name: done
             kind: SET
-            taskConfig: {variables: {v: '${ .last.v + "!" }'}}
-      export: {as: results}
+            taskConfig: {variables: {v: '${ .v + "!" }'}}
+            export: {as: '${ ($context.done // []) + [.v] }'}
     - name: both
       kind: FORK
       taskConfig:
@@ -642,23 +692,23 @@ t_flow_mix() {
                       - name: fallback
                         kind: SET
                         taskConfig: {variables: {code: '${ $e.status }', at: '${ $e.instance }'}}
-                        export: {as: fallback}
+                        export: {as: '${ .at }'}
           - name: calm
             do:
               - {name: hello, kind: SET, taskConfig: {variables: {msg: calm}}}
-      export: {as: both}
     - name: final
       kind: SET
       taskConfig:
         variables:
-          line: '${ [.results[].v] | join(",") } code=${ .fallback.code } at=${ .fallback.at } calm=${ .both.calm.msg }'
-      export: {as: final}
+          line: '${ $context.done | join(",") } code=${ .[0].code } at=${ $context.fallback } calm=${ .[1].msg }'
 EOF
 	wex_start m1 mix
 	wait_phase m1 COMPLETED 30
-	assert_eq "$(xj m1 .status.output.final.line)" \
-		"odd-1!,even-2!,odd-3!,even-4! code=5 at=both/risky/attempt/fail calm=calm"
-	assert_eq "$(xj m1 '[.status.output.results[].v] | join(",")')" "odd-1!,even-2!,odd-3!,even-4!"
+	assert_eq "$(xj m1 .status.output.line)" \
+		"odd-1!,even-2!,odd-3!,even-4! code=500 at=/do/1/both/fork/branches/0/risky/do/0/attempt/try/0/fail calm=calm"
+	assert_eq "$(tj m1 each '.output | tojson')" '{"v":"even-4!"}'
+	assert_eq "$(tj m1 both '.output | tojson')" \
+		'[{"code":500,"at":"/do/1/both/fork/branches/0/risky/do/0/attempt/try/0/fail"},{"msg":"calm"}]'
 	assert_eq "$(ids m1)" \
 		"each,each/parity,each/odd,each/even,each/done,both,both/risky/attempt,both/risky/attempt/fail,both/risky/attempt/catch/fallback,both/calm/hello,final"
 	assert_eq "$(tstat m1 both/risky/attempt/fail)" FAILED
@@ -679,7 +729,7 @@ t_flow_dryrun() {
       kind: SWITCH
       taskConfig:
         cases:
-          - {name: big, when: '${ .input.n > 10 }', then: large}
+          - {name: big, when: '${ .n > 10 }', then: large}
           - {name: other, then: small}
     - name: small
       kind: RUN
