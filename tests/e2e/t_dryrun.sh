@@ -81,7 +81,9 @@ EOF
 	wex_start d2 dryraise "  dryRun: true"
 	wait_phase d2 FAILED 10
 	assert_eq "$(xj d2 '[.status.tasks[].status] | join(",")')" COMPLETED,FAILED,SKIPPED
-	assert_eq "$(xj d2 '.status.tasks[1].error')" "denied: not allowed"
+	# A RAISE's detail is its message; the run fails as it would.
+	assert_eq "$(xj d2 '.status.tasks[1].error')" "not allowed"
+	assert_eq "$(xj d2 .status.error)" "task boom failed: not allowed"
 	assert_absent "$TDIR/should-not-exist"
 	assert_absent "$TDIR/after"
 }

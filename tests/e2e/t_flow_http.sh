@@ -130,7 +130,7 @@ t_flow_http_post() {
       taskConfig:
         method: POST
         endpoint: {uri: 'http://127.0.0.1:@P@/data.json'}
-        body: {n: '${ .input.n }'}
+        body: {n: '${ .n }'}
 EOF
 	wex_start o1 httppost "$(trig '{"n": 3}')"
 	wait_phase o1 FAILED 30
@@ -168,7 +168,7 @@ t_flow_http_dryrun() {
       taskConfig:
         method: GET
         endpoint: {uri: 'http://127.0.0.1:@P@/data.json'}
-      export: {as: resp}
+      export: {as: '${ . }'}
     - name: touch
       kind: RUN
       taskConfig: {shell: {command: "touch @T@/touched"}}

@@ -24,7 +24,7 @@ t_flow_limit_loop_iterations() {
         in: [1, 2, 3, 4, 5]
         do:
           - {name: s, kind: SET, taskConfig: {variables: {v: '${ $i }'}}}
-      export: {as: five}
+      export: {as: '${ . }'}
     - name: guard
       kind: TRY
       taskConfig:
@@ -38,7 +38,7 @@ t_flow_limit_loop_iterations() {
                 - {name: s, kind: RUN, taskConfig: {shell: {command: "echo iteration-ran"}}}
         catch:
           do:
-            - {name: caught, kind: SET, taskConfig: {variables: {c: 1}}, export: {as: caught}}
+            - {name: caught, kind: SET, taskConfig: {variables: {c: 1}}}
     - name: after
       kind: RUN
       taskConfig: {shell: {command: "echo after-ran"}}
@@ -47,10 +47,11 @@ EOF
 	wait_phase l1 FAILED 20
 	assert_eq "$(xj l1 .status.error)" "limit max_loop_iterations (5) exceeded: FOR loop guard/six has 6 items"
 	assert_contains "$(wx l1)/events" "limit max_loop_iterations (5) exceeded: FOR loop guard/six has 6 items"
-	# Five items are within the limit; the limit is not caught by TRY.
+	# Five items are within the limit (the FOR's output is its last
+	# iteration's); the limit is not caught by TRY.
 	assert_eq "$(tstat l1 five)" COMPLETED
-	assert_eq "$(xj l1 '.status.output.five | length')" 5
-	assert_eq "$(xj l1 '.status.output | has("caught")')" false
+	assert_eq "$(tj l1 five '.output | tojson')" '{"v":5}'
+	assert_eq "$(phases_of l1 five/s | wc -w)" 10
 	assert_not_completed l1 guard/catch/caught
 	assert_not_completed l1 after
 	assert_not_contains "$(wx l1)/log" after-ran
@@ -74,8 +75,9 @@ t_flow_limit_loop_depth() {
               each: b
               in: [1, 2]
               do:
-                - {name: s, kind: SET, taskConfig: {variables: {v: '${ $a * 10 + $b }'}}}
-      export: {as: grid}
+                - {name: s, kind: SET, taskConfig: {variables: {v: '${ (.v // []) + [$a * 10 + $b] }'}}}
+      export: {as: '${ .v }'}
+    - {name: grid, kind: SET, taskConfig: {variables: {grid: '${ $context.outer }'}}}
 EOF
 	wf_put depth3 <<'EOF'
     - name: outer
@@ -102,7 +104,9 @@ EOF
 	wex_start d3 depth3
 	wait_phase d2 COMPLETED 20
 	wait_phase d3 FAILED 20
-	assert_eq "$(xj d2 '[.status.output.grid[][].v] | join(",")')" 11,12,21,22
+	# Each iteration's input is the previous one's output, across both
+	# levels: the four values accumulate.
+	assert_eq "$(xj d2 '.status.output.grid | join(",")')" 11,12,21,22
 	assert_eq "$(xj d3 .status.error)" "limit max_loop_depth (2) exceeded at outer/middle/inner"
 	assert_not_contains "$(wx d3)/log" depth3-ran
 }
@@ -139,22 +143,22 @@ EOF
 
 # ---- max_total_operations -------------------------------------------------------
 
-# counter_wf: inc, then check jumps back to inc while .c.n < .input.max.
+# counter_wf: inc, then check (a SWITCH: its output is its input) jumps
+# back to inc while .n < the workflow input's max; done reads inc's export.
 counter_wf() {
 	wf_put counter <<'EOF'
     - name: inc
       kind: SET
-      taskConfig: {variables: {n: '${ (.c.n // 0) + 1 }'}}
-      export: {as: c}
+      taskConfig: {variables: {n: '${ (.n // 0) + 1 }'}}
+      export: {as: '${ .n }'}
     - name: check
       kind: SWITCH
       taskConfig:
         cases:
-          - {name: more, when: '${ .c.n < .input.max }', then: inc}
+          - {name: more, when: '${ .n < $workflow.input.max }', then: inc}
     - name: done
       kind: SET
-      taskConfig: {variables: {final: '${ .c.n }'}}
-      export: {as: d}
+      taskConfig: {variables: {final: '${ $context.inc }'}}
 EOF
 }
 
@@ -165,15 +169,16 @@ t_flow_limit_total_operations_loop() {
 	# Three rounds: 7 operations, within the limit.
 	wex_start c3 counter "$(trig '{"max": 3}')"
 	wait_phase c3 COMPLETED 20
-	assert_eq "$(xj c3 .status.output.d.final)" 3
+	assert_eq "$(xj c3 '.status.output | tojson')" '{"final":3}'
 	assert_eq "$(phases_of c3 inc | wc -w)" 6
 	# Fifty rounds: stopped at the limit.
 	wex_start c50 counter "$(trig '{"max": 50}')"
 	wait_phase c50 FAILED 20
 	assert_eq "$(xj c50 .status.error)" "limit max_total_operations (10) exceeded"
 	# Every task run counts, the SWITCH too: inc, check five times.
-	assert_eq "$(xj c50 .status.output.c.n)" 5
-	assert_eq "$(xj c50 '.status.output | has("d")')" false
+	assert_eq "$(phases_of c50 inc | wc -w)" 10
+	assert_eq "$(tj c50 inc '.output | tojson')" '{"n":5}'
+	assert_not_completed c50 done
 	# A jump-back loop inside a TRY: the limit is not caught.
 	wf_put tryloop <<'EOF'
     - name: guard
@@ -186,14 +191,14 @@ t_flow_limit_total_operations_loop() {
             flow: {then: again}
         catch:
           do:
-            - {name: caught, kind: SET, taskConfig: {variables: {c: 1}}, export: {as: caught}}
+            - {name: caught, kind: SET, taskConfig: {variables: {c: 1}}}
 EOF
 	wex_start t1 tryloop
 	wait_phase t1 FAILED 20
 	assert_eq "$(xj t1 .status.error)" "limit max_total_operations (10) exceeded"
 	# The TRY is one operation, the rounds the nine others.
 	assert_eq "$(grep -c '^round$' "$(wx t1)/log")" 9
-	assert_eq "$(xj t1 '.status.output | has("caught")')" false
+	assert_not_completed t1 guard/catch/caught
 }
 
 # Nested tasks count: a FOR of 3 x 2 SETs fits in 10, 5 x 2 does not (the
@@ -207,24 +212,23 @@ t_flow_limit_total_operations_nested() {
       kind: FOR
       taskConfig:
         each: i
-        in: '${ [range(.input.n)] }'
+        in: '${ [range(.n)] }'
         do:
-          - {name: a, kind: SET, taskConfig: {variables: {v: '${ $i }'}}}
-          - {name: b, kind: SET, taskConfig: {variables: {v: '${ $i }'}}}
-      export: {as: out}
+          - {name: a, kind: SET, taskConfig: {variables: {vs: '${ (.vs // []) + [$i] }'}}}
+          - {name: b, kind: SET, taskConfig: {variables: {vs: '${ .vs }'}}}
 EOF
 	wex_start n3 body "$(trig '{"n": 3}')"
 	wex_start n5 body "$(trig '{"n": 5}')"
 	wait_phase n3 COMPLETED 20
 	wait_phase n5 FAILED 20
-	assert_eq "$(xj n3 '.status.output.out | length')" 3
+	assert_eq "$(xj n3 '.status.output | tojson')" '{"vs":[0,1,2]}'
 	assert_eq "$(xj n5 .status.error)" "limit max_total_operations (10) exceeded"
 	# Each child runs 4 tasks: one call fits, three do not.
 	wf_put four <<'EOF'
     - {name: s1, kind: SET, taskConfig: {variables: {v: 1}}}
     - {name: s2, kind: SET, taskConfig: {variables: {v: 2}}}
     - {name: s3, kind: SET, taskConfig: {variables: {v: 3}}}
-    - {name: s4, kind: SET, taskConfig: {variables: {v: 4}}, export: {as: last}}
+    - {name: s4, kind: SET, taskConfig: {variables: {v: 4}}}
 EOF
 	wf_put callonce <<'EOF'
     - {name: c1, kind: RUN, taskConfig: {workflow: four, input: {}}}
@@ -238,6 +242,7 @@ EOF
 	wex_start o3 callthrice
 	wait_phase o1 COMPLETED 30
 	wait_phase o3 FAILED 30
+	assert_eq "$(xj o1 '.status.output | tojson')" '{"v":4}'
 	xj o3 .status.error | grep -qF "limit max_total_operations (10) exceeded" ||
 		die "status.error: $(xj o3 .status.error)"
 	assert_not_completed o3 c3
@@ -388,11 +393,17 @@ EOF
     - {name: after, kind: SET, taskConfig: {variables: {v: '${ $item }'}}}
 EOF
 	refused badscope "spec.tasks[1].taskConfig.variables.v: expression does not compile"
-	# A reserved export name.
+	# export.as as a name (the old form): refused, showing the new one.
 	wf_doc_tpl badexport <<'EOF' >"$TDIR/badexport.yaml"
-    - {name: s, kind: SET, taskConfig: {variables: {a: 1}}, export: {as: secrets}}
+    - {name: s, kind: SET, taskConfig: {variables: {a: 1}}}
+    - {name: keep, kind: SET, taskConfig: {variables: {a: 1}}, export: {as: pings}}
 EOF
-	refused badexport "spec.tasks[0].export"
+	refused badexport "spec.tasks[1].export.as: \"pings\" is a name; export.as is now an expression over the task's output, stored as \$context[\"keep\"]"
+	# export.as is an expression: one that does not compile is refused.
+	wf_doc_tpl badexportexpr <<'EOF' >"$TDIR/badexportexpr.yaml"
+    - {name: s, kind: SET, taskConfig: {variables: {a: 1}}, export: {as: '${ .a | }'}}
+EOF
+	refused badexportexpr "spec.tasks[0].export.as: expression does not compile"
 	assert_eq "$(ls "$MNT/workflows" | wc -l)" 0
 	# The same shapes, corrected, are accepted (so the refusals were for
 	# the faults, not the shapes).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_flow_sub.sh - RUN workflow (issue 4): a task runs another Workflow as a
 # child WorkflowExecution with a rendered input; the parent's entry names
-# the child; the task's output is the child's status.output; a failing
+# the child; the task's output is the child's status.output (its last
+# task's output); a failing
 # child fails the task naming it; cancelling the parent cancels the
 # child; the workflow may be named by id or slug; a dry run only says
 # what it would run.
@@ -10,13 +11,17 @@
 . "$(dirname "$0")/helpers/run.sh"
 . "$(dirname "$0")/helpers/flow.sh"
 
-# child_wf: `child` doubles .input.n and exports it as result.
+# child_wf: `child` doubles its input's n (compute, exported into
+# $context), then report outputs the export under result.
 child_wf() {
 	wf_put child <<'EOF'
     - name: compute
       kind: SET
-      taskConfig: {variables: {doubled: '${ .input.n * 2 }', seen: '${ .input }'}}
-      export: {as: result}
+      taskConfig: {variables: {doubled: '${ .n * 2 }', seen: '${ . }'}}
+      export: {as: '${ . }'}
+    - name: report
+      kind: SET
+      taskConfig: {variables: {result: '${ $context.compute }'}}
 EOF
 }
 
@@ -30,11 +35,13 @@ t_flow_sub_runs_child() {
       taskConfig:
         workflow: child
         input: {n: 5}
-      export: {as: sub}
+      export: {as: '${ .result }'}
     - name: use
       kind: RUN
       taskConfig:
-        shell: {command: 'echo "child said $1"', arguments: ['d=${ .sub.result.doubled }']}
+        shell:
+          command: 'echo "child said $1 $2"'
+          arguments: ['d=${ .result.doubled }', 'c=${ $context.call.doubled }']
 EOF
 	wex_start p1 parent
 	wait_phase p1 COMPLETED 30
@@ -50,13 +57,16 @@ EOF
 	assert_eq "$(xj "$cslug" .spec.workflowId)" "$(rid workflows child)"
 	assert_eq "$(xj "$cslug" '.spec.triggerMessage | fromjson | tojson')" '{"n":5}'
 	assert_eq "$(xj "$cslug" '.status.output.result | "\(.doubled) \(.seen | tojson)"')" '10 {"n":5}'
-	assert_eq "$(xj "$cslug" '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" compute=COMPLETED
-	# The task's output is the child's status.output; exported, used.
+	assert_eq "$(xj "$cslug" '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
+		compute=COMPLETED,report=COMPLETED
+	# The task's output is the child's status.output, its last task's;
+	# the next task's input, and exported into $context.
 	assert_eq "$(tj p1 call '.output | tojson')" "$(xj "$cslug" '.status.output | tojson')"
-	assert_eq "$(xj p1 '.status.output.sub.result.doubled')" 10
+	assert_eq "$(tj p1 call '.output | tojson')" '{"result":{"doubled":10,"seen":{"n":5}}}'
 	assert_eq "$(xj p1 '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
 		call=COMPLETED,use=COMPLETED
-	assert_eq "$(cat "$(wx p1)/log")" "child said d=10"
+	assert_eq "$(cat "$(wx p1)/log")" "child said d=10 c=10"
+	assert_eq "$(xj p1 .status.output)" "child said d=10 c=10"
 	# Its events are its own.
 	assert_eq "$(evq "$cslug" "map(select(.executionId != \"$cid\")) | length")" 0
 	assert_eq "$(ev_count p1 '.task == "compute"')" 0
@@ -73,27 +83,25 @@ t_flow_sub_by_id() {
       kind: RUN
       taskConfig:
         workflow: '@W@'
-        input: {n: '${ .input.n }'}
-      export: {as: sub}
+        input: {n: '${ .n }'}
 EOF
 	wex_start b1 byid "$(trig '{"n": 21}')"
 	wait_phase b1 COMPLETED 30
 	cslug=$(tj b1 call .childExecution.slug)
 	assert_eq "$(xj "$cslug" .spec.workflowId)" "$wid"
 	assert_eq "$(phase_of "$cslug")" COMPLETED
-	assert_eq "$(xj b1 .status.output.sub.result.doubled)" 42
+	assert_eq "$(xj b1 .status.output.result.doubled)" 42
 	# And the slug given through an expression.
 	wf_put byexpr <<'EOF'
     - name: call
       kind: RUN
       taskConfig:
-        workflow: '${ .input.wf }'
+        workflow: '${ .wf }'
         input: {n: 1}
-      export: {as: sub}
 EOF
 	wex_start b2 byexpr "$(trig '{"wf": "child"}')"
 	wait_phase b2 COMPLETED 30
-	assert_eq "$(xj b2 .status.output.sub.result.doubled)" 2
+	assert_eq "$(xj b2 .status.output.result.doubled)" 2
 }
 
 # A child that fails fails the parent's task, naming the child.

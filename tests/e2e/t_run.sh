@@ -3,20 +3,23 @@
 # runs to COMPLETED with its status, log, events and exit codes; a failing
 # task fails the run; task and workflow timeouts; the environment and work
 # directory of a task; the `run` file of a Workflow; task kinds SET, WAIT,
-# RAISE, flow.then, export.as and the max_total_operations limit.
+# RAISE, flow.then, export.as (an expression into $context) and the
+# max_total_operations limit; RUN's `return` (stdout, stderr, code, all,
+# none) and `stdin`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/helpers/common.sh"
 . "$(dirname "$0")/helpers/run.sh"
 
-# Three RUN tasks: a shell command, a bash script writing to both streams,
-# a shell command with arguments and its own environment.
+# Three RUN tasks: a shell command (its output exported into $context),
+# a bash script writing to both streams, a shell command with arguments
+# and its own environment, one variable of it read from $context.
 three_tasks() {
 	wf_put three <<'EOF'
     - name: alpha
       kind: RUN
       taskConfig:
         shell: {command: "echo alpha-out"}
-      export: {as: alphaResult}
+      export: {as: '${ {stdout: .} }'}
     - name: beta
       kind: RUN
       taskConfig:
@@ -29,9 +32,9 @@ three_tasks() {
       kind: RUN
       taskConfig:
         shell:
-          command: 'echo "gamma $1|$2|$GREETING|$EXECFS_TASK"'
+          command: 'echo "gamma $1|$2|$GREETING|$EXECFS_TASK|$FROM_ALPHA"'
           arguments: [one, "two words"]
-          environment: {GREETING: hello}
+          environment: {GREETING: hello, FROM_ALPHA: '${ $context.alpha.stdout }'}
 EOF
 }
 
@@ -63,14 +66,19 @@ t_run_three_tasks_completed() {
 		"3 3 0 0 0 0"
 	assert_eq "$(xj r3 '.status.summary.durationMs | type')" number
 	assert_eq "$(xj r3 '.status.error // ""')" ""
-	# Task outputs: stdout and stderr of each RUN, the export.
-	assert_eq "$(xj r3 '.status.tasks[0].output.stdout')" alpha-out
-	assert_eq "$(xj r3 '.status.tasks[1].output.stderr')" beta-err
-	assert_eq "$(xj r3 '.status.output.alphaResult.stdout')" alpha-out
+	# Task outputs: a RUN's output is its trimmed stdout (return stdout,
+	# the default), stderr only in the log; the workflow's output is the
+	# last task's output; alpha's export reached gamma through $context.
+	assert_eq "$(xj r3 '[.status.tasks[].output | type] | join(",")')" \
+		string,string,string
+	assert_eq "$(xj r3 '.status.tasks[0].output')" alpha-out
+	assert_eq "$(xj r3 '.status.tasks[1].output')" beta-out
+	assert_eq "$(xj r3 '.status.tasks[2].output')" "gamma one|two words|hello|gamma|alpha-out"
+	assert_eq "$(xj r3 '.status.output')" "gamma one|two words|hello|gamma|alpha-out"
 	# The log: every output line in task order, without prefixes.
 	assert_eq "$(head -n 1 "$d/log")" alpha-out
 	assert_eq "$(sed -n '2,3p' "$d/log" | sort | tr '\n' ' ')" "beta-err beta-out "
-	assert_eq "$(sed -n 4p "$d/log")" "gamma one|two words|hello|gamma"
+	assert_eq "$(sed -n 4p "$d/log")" "gamma one|two words|hello|gamma|alpha-out"
 	assert_eq "$(wc -l <"$d/log")" 4
 	assert_eq "$(stat -c %s "$d/log")" "$(cat "$d/log" | wc -c)" "log size"
 	check_three_events r3 "$id"
@@ -101,7 +109,7 @@ check_three_events() {
 	# line events: one per output line, with the task and the stream.
 	assert_eq "$(evq "$s" 'map(select(.type == "line") |
 		"\(.task)/\(.stream)/\(.text)") | sort | join(" ")')" \
-		"alpha/stdout/alpha-out beta/stderr/beta-err beta/stdout/beta-out gamma/stdout/gamma one|two words|hello|gamma"
+		"alpha/stdout/alpha-out beta/stderr/beta-err beta/stdout/beta-out gamma/stdout/gamma one|two words|hello|gamma|alpha-out"
 	# A line event comes after its task's IN_PROGRESS and before its end.
 	assert_eq "$(evq "$s" '[to_entries[] | select(.value.type != "state" and
 		.value.type != "complete") | .value.task] | join(",")')" \
@@ -145,7 +153,8 @@ EOF
 	assert_eq "$(evq f1 '.[-1] | "\(.type) \(.phase) \(.error)"')" \
 		"complete FAILED task bad failed: exit status 7"
 	assert_eq "$(ev_count f1 '.task == "after" and .type == "line"')" 0
-	assert_eq "$(xj f1 '.status.tasks[1].output.stderr')" oops-on-stderr
+	# A failing RUN (return stdout, the default) has no output.
+	assert_eq "$(xj f1 '.status.tasks[1].output')" null
 }
 
 # A task killed by a signal says which.
@@ -335,14 +344,20 @@ EOF
 	wait_no_proc "$m" 5
 }
 
-# SET, WAIT, RAISE, export.as and flow.then.
+# SET, WAIT, RAISE, export.as and flow.then.  SET's output is its
+# variables; export.as stores its expression's value (over the task's
+# output) as $context["<task>"]; `then: end` ends the workflow, whose
+# output is then the last task run's output.  RAISE (Stigmer's string
+# form) fails the run with its message as the detail; caught by a TRY,
+# its error object shows the standard type and status, the name as the
+# title and the task's pointer as the instance.
 t_run_other_kinds() {
 	run_strict
 	wf_put kinds <<'EOF'
     - name: setvars
       kind: SET
       taskConfig: {variables: {color: blue}}
-      export: {as: vars}
+      export: {as: '${ . }'}
     - name: pause
       kind: WAIT
       taskConfig: {seconds: 1}
@@ -352,7 +367,10 @@ t_run_other_kinds() {
       taskConfig: {shell: {command: "echo jumped-over"}}
     - name: last
       kind: RUN
-      taskConfig: {shell: {command: "echo at-last"}}
+      taskConfig:
+        shell:
+          command: 'echo "at-last $COLOR"'
+          environment: {COLOR: '${ $context.setvars.color }'}
       flow: {then: end}
     - name: afterend
       kind: RUN
@@ -360,11 +378,11 @@ t_run_other_kinds() {
 EOF
 	wex_start k1 kinds
 	wait_phase k1 COMPLETED 20
-	assert_eq "$(xj k1 '.status.tasks[0].output.color')" blue
-	assert_eq "$(xj k1 '.status.output.vars.color')" blue
-	assert_eq "$(xj k1 '.status.tasks[1].output.seconds')" 1
+	assert_eq "$(xj k1 '.status.tasks[0].output | tojson')" '{"color":"blue"}'
 	assert_eq "$(xj k1 '.status.tasks[1].status')" COMPLETED
-	assert_contains "$(wx k1)/log" at-last
+	assert_eq "$(xj k1 '.status.tasks[3].output')" "at-last blue"
+	assert_eq "$(xj k1 '.status.output')" "at-last blue"
+	assert_contains "$(wx k1)/log" "at-last blue"
 	assert_not_contains "$(wx k1)/log" jumped-over
 	assert_not_contains "$(wx k1)/log" after-end
 	[ "$(xj k1 '.status.tasks[2].status')" != COMPLETED ] || die "jumped task ran"
@@ -380,9 +398,204 @@ EOF
 EOF
 	wex_start k2 raiser
 	wait_phase k2 FAILED 20
-	assert_eq "$(xj k2 '.status.tasks[0].error')" "validation: bad input"
+	assert_eq "$(xj k2 '.status.tasks[0].error')" "bad input"
+	assert_eq "$(xj k2 .status.error)" "task boom failed: bad input"
 	assert_eq "$(xj k2 '[.status.tasks[].status] | join(",")')" FAILED,SKIPPED
 	assert_not_contains "$(wx k2)/log" after-raise
+
+	# The error object of a RAISE: a standard name, a custom one.
+	wf_put raisecaught <<'EOF'
+    - name: guard
+      kind: TRY
+      taskConfig:
+        try:
+          - name: boom
+            kind: RAISE
+            taskConfig: {error: validation, message: "bad input"}
+        catch:
+          as: err
+          do:
+            - name: keep
+              kind: SET
+              taskConfig: {variables: {std: '${ $err }'}}
+    - name: guard2
+      kind: TRY
+      taskConfig:
+        try:
+          - name: custom
+            kind: RAISE
+            taskConfig: {error: QuotaExceeded, message: "too many"}
+        catch:
+          do:
+            - name: keep
+              kind: SET
+              taskConfig: {variables: {custom: '${ $error }'}}
+    - name: guard3
+      kind: TRY
+      taskConfig:
+        try:
+          - name: dslform
+            kind: RAISE
+            taskConfig:
+              error: {type: "https://example.com/errors/teapot", status: 418, title: Teapot, detail: short and stout}
+        catch:
+          do:
+            - name: keep
+              kind: SET
+              taskConfig: {variables: {dsl: '${ $error }'}}
+EOF
+	wex_start k3 raisecaught
+	wait_phase k3 COMPLETED 20
+	assert_eq "$(xj k3 '.status.tasks[] | select(.id == "guard2") | .output.custom | [.type, .status, .title, .detail, .instance] | map(tostring) | join("|")')" \
+		"QuotaExceeded|500|QuotaExceeded|too many|/do/1/guard2/try/0/custom"
+	assert_eq "$(xj k3 '.status.output.dsl | [.type, .status, .title, .detail, .instance] | map(tostring) | join("|")')" \
+		"https://example.com/errors/teapot|418|Teapot|short and stout|/do/2/guard3/try/0/dslform"
+	assert_eq "$(xj k3 '.status.tasks[0].output.std | [.type, .status, .title, .detail, .instance] | map(tostring) | join("|")')" \
+		"https://serverlessworkflow.io/spec/1.0.0/errors/validation|400|validation|bad input|/do/0/guard/try/0/boom"
+}
+
+# RUN `return`: stdout (the default) and stderr are the stream's text,
+# surrounding whitespace trimmed; code is the exit status, and a non-zero
+# one then does not fail the task; all is {code, stdout, stderr}; none is
+# null.  Each output is the next task's input.
+t_run_return() {
+	run_strict
+	wf_put returns <<'EOF'
+    - name: out
+      kind: RUN
+      taskConfig:
+        shell: {command: 'echo "  hello  "; echo err-text >&2'}
+      export: {as: '${ . }'}
+    - name: err
+      kind: RUN
+      taskConfig:
+        shell: {command: 'echo out-text; echo "  err-text  " >&2'}
+        return: stderr
+      export: {as: '${ . }'}
+    - name: code
+      kind: RUN
+      taskConfig:
+        shell: {command: 'echo some-out; exit 3'}
+        return: code
+      export: {as: '${ . }'}
+    - name: gotcode
+      kind: SET
+      taskConfig: {variables: {prev: '${ . }'}}
+    - name: all
+      kind: RUN
+      taskConfig:
+        script: {language: bash, code: 'echo " a-out "; echo " a-err " >&2; exit 2'}
+        return: all
+      export: {as: '${ . }'}
+    - name: none
+      kind: RUN
+      taskConfig:
+        shell: {command: 'echo ignored'}
+        return: none
+      export: {as: '${ . }'}
+    - name: gotnone
+      kind: SET
+      taskConfig:
+        variables:
+          prev: '${ . }'
+          ctx: '${ $context }'
+EOF
+	wex_start rt1 returns
+	wait_phase rt1 COMPLETED 20
+	assert_eq "$(xj rt1 '[.status.tasks[].status] | join(",")')" \
+		COMPLETED,COMPLETED,COMPLETED,COMPLETED,COMPLETED,COMPLETED,COMPLETED
+	assert_eq "$(xj rt1 '[.status.tasks[] | .error // ""] | join("")')" ""
+	assert_eq "$(xj rt1 '.status.error // ""')" ""
+	assert_eq "$(xj rt1 '.status.tasks[0].output | tojson')" '"hello"'
+	assert_eq "$(xj rt1 '.status.tasks[1].output | tojson')" '"err-text"'
+	assert_eq "$(xj rt1 '.status.tasks[2].output | tojson')" 3
+	assert_eq "$(xj rt1 '.status.tasks[3].output | tojson')" '{"prev":3}'
+	assert_eq "$(xj rt1 '.status.tasks[4].output | tojson')" \
+		'{"code":2,"stdout":"a-out","stderr":"a-err"}'
+	assert_eq "$(xj rt1 '.status.tasks[5].output | tojson')" null
+	assert_eq "$(xj rt1 '.status.output | tojson')" \
+		'{"prev":null,"ctx":{"out":"hello","err":"err-text","code":3,"all":{"code":2,"stdout":"a-out","stderr":"a-err"},"none":null}}'
+	# What a task returns does not change what it logs.
+	assert_contains "$(wx rt1)/log" err-text
+	assert_contains "$(wx rt1)/log" out-text
+	assert_contains "$(wx rt1)/log" ignored
+}
+
+# A non-zero exit with return stdout, stderr or none fails the task: a
+# runtime error, status 500, detail "exit status N", and no output.
+t_run_return_failures() {
+	run_strict
+	wf_put retfail <<'EOF'
+    - name: guard
+      kind: TRY
+      taskConfig:
+        try:
+          - name: errfail
+            kind: RUN
+            taskConfig:
+              shell: {command: 'echo on-err >&2; exit 5'}
+              return: stderr
+        catch:
+          as: e
+          do:
+            - name: keep
+              kind: SET
+              taskConfig: {variables: {caught: '${ $e }'}}
+    - name: nonefail
+      kind: RUN
+      taskConfig:
+        shell: {command: 'exit 4'}
+        return: none
+    - name: after
+      kind: RUN
+      taskConfig: {shell: {command: 'echo never-printed'}}
+EOF
+	wex_start rf1 retfail
+	wait_phase rf1 FAILED 20
+	assert_eq "$(xj rf1 '[.status.tasks[] | "\(.id)=\(.status)"] | join(",")')" \
+		guard=COMPLETED,guard/errfail=FAILED,guard/catch/keep=COMPLETED,nonefail=FAILED,after=SKIPPED
+	assert_eq "$(xj rf1 '.status.tasks[] | select(.id == "guard/errfail") | "\(.error)|\(.output)"')" \
+		"exit status 5|null"
+	assert_eq "$(xj rf1 '.status.tasks[0].output.caught | [.type, .status, .detail, .instance] | map(tostring) | join("|")')" \
+		"https://serverlessworkflow.io/spec/1.0.0/errors/runtime|500|exit status 5|/do/0/guard/try/0/errfail"
+	assert_eq "$(xj rf1 '.status.tasks[] | select(.id == "nonefail") | "\(.error)|\(.output)"')" \
+		"exit status 4|null"
+	assert_eq "$(xj rf1 .status.error)" "task nonefail failed: exit status 4"
+	assert_not_contains "$(wx rf1)/log" never-printed
+}
+
+# RUN `stdin`: its text (an expression over the task's input here, plain
+# text for the script) is the process's standard input; without stdin a
+# process reading it gets end of file at once.
+t_run_stdin() {
+	run_strict
+	wf_put stdins <<'EOF'
+    - name: txt
+      kind: SET
+      taskConfig: {variables: {text: hello stdin}}
+    - name: up
+      kind: RUN
+      taskConfig:
+        shell: {command: 'tr a-z A-Z', stdin: '${ .text }'}
+    - name: eof
+      kind: RUN
+      taskConfig:
+        timeout: 10
+        shell: {command: 'cat; echo after-cat'}
+    - name: sc
+      kind: RUN
+      taskConfig:
+        script: {language: bash, code: 'read -r l; echo "got:$l"', stdin: plain text}
+EOF
+	wex_start si1 stdins
+	wait_phase si1 COMPLETED 20
+	assert_eq "$(xj si1 '[.status.tasks[].status] | join(",")')" \
+		COMPLETED,COMPLETED,COMPLETED,COMPLETED
+	assert_eq "$(xj si1 '.status.tasks[1].output')" "HELLO STDIN"
+	assert_eq "$(xj si1 '.status.tasks[2].output')" after-cat
+	assert_eq "$(xj si1 '.status.tasks[3].output')" "got:plain text"
+	assert_eq "$(xj si1 '.status.output')" "got:plain text"
+	assert_contains "$(wx si1)/log" "HELLO STDIN"
 }
 
 # max_total_operations counts tasks started, loops through flow.then too.
