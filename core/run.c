@@ -297,6 +297,37 @@ static long task_index(const struct doc *list, const char *name)
 	return -1;
 }
 
+void run_scope_cut(struct run_scope *sc)
+{
+	uint64_t one = 1;
+
+	pthread_cond_broadcast(&sc->r->slot_cv);
+	if (atomic_exchange(&sc->cut, true))
+		return;
+	if (write(sc->cut_fd, &one, sizeof(one)) < 0) {
+		/* the counter is already non-zero: it is awake */
+	}
+}
+
+/* `then: end` in @sc: no list starts another task, the FORK branches
+ * running beside @sc are cut, and the workflow's output is @sc's last. */
+static void run_end(struct run_scope *sc)
+{
+	struct run *r = sc->r;
+	const struct run_scope *up;
+	struct run_scope *b;
+
+	atomic_store(&r->ended, true);
+	doc_free(r->output);
+	r->output = sc->last ? doc_clone(sc->last) : NULL;
+	for (b = r->branches; b; b = b->bnext) {
+		for (up = sc; up && up != b; up = up->up)
+			;
+		if (!up)	/* not one @sc is in */
+			run_scope_cut(b);
+	}
+}
+
 /* Where to go after task @i: a SWITCH's choice, its flow.then, else the
  * next one.  `exit` leaves the list, `end` the whole workflow. */
 static size_t next_task(struct run_scope *sc, const struct doc *list,
@@ -309,7 +340,7 @@ static size_t next_task(struct run_scope *sc, const struct doc *list,
 	if (!then || !*then || !strcmp(then, "continue"))
 		return i + 1;
 	if (!strcmp(then, "end"))
-		atomic_store(&sc->r->ended, true);
+		run_end(sc);
 	if (!strcmp(then, "exit") || !strcmp(then, "end"))
 		return list->n;
 	j = task_index(list, then);
@@ -334,8 +365,7 @@ static int limit_hit(struct run *r, bool reserve)
 	return 0;
 }
 
-/* "~" and "/" of a JSON Pointer's segment escaped (RFC 6901). */
-static void ref_add(char *ref, size_t cap, size_t i, const char *name)
+void run_ref_add(char *ref, size_t cap, size_t i, const char *name)
 {
 	size_t at = strlen(ref);
 
@@ -366,7 +396,7 @@ static void task_init(struct run_scope *sc, struct run_task *t,
 	run_fmt(t->path, sizeof(t->path), "%s%s", sc->path,
 		t->name ? t->name : "?");
 	run_fmt(t->ref, sizeof(t->ref), "%s", sc->ref);
-	ref_add(t->ref, sizeof(t->ref), i, t->name);
+	run_ref_add(t->ref, sizeof(t->ref), i, t->name);
 }
 
 static void count_task(struct run *r, const char *st)
@@ -536,7 +566,7 @@ static void run_tasks(struct run *r)
 
 	run_lock(r);
 	rc = run_list(&top, r->tasks, &f);
-	if (rc == 0) {	/* the workflow's output: its last task's */
+	if (rc == 0 && !r->output) {	/* the workflow's: its last task's */
 		r->output = top.last ? top.last : doc_clone(r->input);
 		top.last = NULL;
 	}

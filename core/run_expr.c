@@ -205,6 +205,8 @@ int run_export(struct run *r, struct run_task *t)
 	struct doc *v = NULL;
 	int rc = run_eval_at(r, t, as, t->output, t->output, &v);
 
+	if (rc == -ENOMEM)
+		snprintf(t->error, sizeof(t->error), "out of memory");
 	if (rc < 0)
 		return rc == -ENOMEM ? -1 : rc;
 	/* Never wait for the evaluator (a slow expression of another
@@ -397,6 +399,25 @@ bool run_has_secret(struct run *r, const char *s)
 	return yes;
 }
 
+struct doc *run_redacted(struct run *r, const struct doc *d);
+
+/* Member @kv of a map into @o, its key masked too (an expression can
+ * make a secret a key: {($secrets.K): 1}); two keys masked alike stay
+ * apart. */
+static int redacted_member(struct run *r, struct doc *o,
+			   const struct doc_kv *kv)
+{
+	char key[4096];
+	size_t n;
+
+	run_redact_text(r, kv->key, key, sizeof(key));
+	if (strcmp(key, kv->key) && doc_map_get(o, key)) {
+		n = strlen(key);
+		snprintf(key + n, sizeof(key) - n, "#%zu", o->n);
+	}
+	return doc_map_set(o, key, run_redacted(r, kv->val));
+}
+
 struct doc *run_redacted(struct run *r, const struct doc *d)
 {
 	struct doc *o;
@@ -413,8 +434,7 @@ struct doc *run_redacted(struct run *r, const struct doc *d)
 	for (i = 0; o && rc == 0 && i < d->n; i++)
 		rc = d->type == DOC_LIST ?
 		     doc_list_add(o, run_redacted(r, d->u.items[i])) :
-		     doc_map_set(o, d->u.kv[i].key,
-				 run_redacted(r, d->u.kv[i].val));
+		     redacted_member(r, o, &d->u.kv[i]);
 	if (rc < 0) {
 		doc_free(o);
 		return NULL;

@@ -258,18 +258,11 @@ struct fork {
  * waiting for a slot wakes to see it.  The caller holds the run's lock. */
 static void cut_others(struct fork *fk, long keep)
 {
-	uint64_t one = 1;
 	size_t i;
 
-	pthread_cond_broadcast(&fk->t->sc->r->slot_cv);
-	for (i = 0; i < fk->n; i++) {
-		if ((long)i == keep || atomic_load(&fk->b[i].sc.cut))
-			continue;
-		atomic_store(&fk->b[i].sc.cut, true);
-		if (write(fk->b[i].sc.cut_fd, &one, sizeof(one)) < 0) {
-			/* the counter is already non-zero: it is awake */
-		}
-	}
+	for (i = 0; i < fk->n; i++)
+		if ((long)i != keep && fk->b[i].sc.cut_fd >= 0)
+			run_scope_cut(&fk->b[i].sc);
 }
 
 /* A branch ended (the caller holds the run's lock). */
@@ -304,7 +297,7 @@ static void *branch_main(void *arg)
 static int branch_start(struct fork *fk, size_t i, const struct doc *def)
 {
 	struct branch *b = &fk->b[i];
-	char name[RUN_PATH_MAX], ref[RUN_REF_MAX], at[RUN_PATH_MAX + 32];
+	char name[RUN_PATH_MAX], ref[RUN_REF_MAX], at[RUN_REF_MAX + 4];
 	pthread_attr_t a;
 	int rc;
 
@@ -312,12 +305,16 @@ static int branch_start(struct fork *fk, size_t i, const struct doc *def)
 	b->name = doc_get_str(def, "name") ? doc_get_str(def, "name") : "?";
 	b->list = doc_map_get(def, "do");
 	run_fmt(name, sizeof(name), "%s/%s", fk->t->name, b->name);
-	run_fmt(at, sizeof(at), "/fork/branches/%zu/%s/do", i, b->name);
-	ref_of(fk->t, at, ref, sizeof(ref));
+	ref_of(fk->t, "/fork/branches", ref, sizeof(ref));
+	run_ref_add(ref, sizeof(ref), i, b->name);
+	run_fmt(at, sizeof(at), "%s/do", ref);
+	run_fmt(ref, sizeof(ref), "%s", at);
 	run_scope_init(&b->sc, fk->t->sc, name, ref, fk->t->input);
 	b->sc.cut_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->sc.cut_fd < 0)
 		return -errno;
+	b->sc.bnext = fk->t->sc->r->branches;	/* a `then: end` cuts it */
+	fk->t->sc->r->branches = &b->sc;
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, RUN_BRANCH_STACK);
 	rc = run_thread_create(&b->thr, &a, branch_main, b);
@@ -377,8 +374,10 @@ static int fork_result(struct fork *fk)
 	return fork_output(fk);
 }
 
+/* Wait for the branches, then take them off the run's list. */
 static void fork_join(struct run *r, struct fork *fk)
 {
+	struct run_scope **p;
 	size_t i;
 
 	run_unlock(r);
@@ -386,6 +385,12 @@ static void fork_join(struct run *r, struct fork *fk)
 		if (fk->b[i].started)
 			pthread_join(fk->b[i].thr, NULL);
 	run_lock(r);
+	for (i = 0; i < fk->n; i++)
+		for (p = &r->branches; *p; p = &(*p)->bnext)
+			if (*p == &fk->b[i].sc) {
+				*p = fk->b[i].sc.bnext;
+				break;
+			}
 }
 
 int run_fork(struct run *r, struct run_task *t)

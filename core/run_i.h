@@ -38,7 +38,8 @@
 
 #define RUN_GRACE_S 5			/* SIGTERM to SIGKILL on cancel */
 #define RUN_TAIL_MAX (16u << 10)	/* stdout/stderr kept in task output */
-#define RUN_OUTPUT_BUDGET (1u << 20)	/* all tails of a run, together */
+#define RUN_OUTPUT_BUDGET (4u << 20)	/* the task outputs kept in status,
+					   together, as JSON */
 #define RUN_RETURN_MAX (1u << 20)	/* a stream a RUN returns (its output) */
 #define RUN_LINE_MAX (64u << 10)	/* longest line event; longer are cut */
 #define RUN_TASK_TIMEOUT_MAX 86400	/* taskConfig.timeout, s */
@@ -101,6 +102,8 @@ struct run_scope {
 	const struct doc *input;	/* the list's input: its first task's
 					   (borrowed) */
 	unsigned attempt;		/* of a retried TRY around, or 0 */
+	struct run_scope *bnext;	/* a FORK branch: the run's next one
+					   (r->branches, under r->mu) */
 	unsigned depth;			/* FOR loops around (sub-workflows count) */
 	long iteration;			/* innermost FOR index, or -1 */
 	int cut_fd;			/* eventfd of a FORK branch, else -1 */
@@ -157,6 +160,7 @@ struct run_task {
 struct run_plan {
 	const struct doc *def;
 	struct doc *entry;
+	size_t out_bytes;		/* its output's JSON, of r->out_used */
 };
 
 struct run {
@@ -178,6 +182,7 @@ struct run {
 					   PLANE_GROUPS_MAX */
 	_Atomic int stop;		/* enum run_stop */
 	_Atomic bool ended;		/* a `then: end` ended the workflow */
+	struct run_scope *branches;	/* FORK branches running (r->mu) */
 	int wake_fd;			/* eventfd: a stop wakes the run */
 	struct run_link link;		/* a child run's parent; tree NULL
 					   for a root run */
@@ -213,7 +218,8 @@ struct run {
 	int64_t start_ns;
 	int64_t deadline_ns;		/* workflow_timeout */
 	unsigned ops;			/* tasks started */
-	size_t out_used;		/* of RUN_OUTPUT_BUDGET */
+	size_t out_used;		/* of RUN_OUTPUT_BUDGET: the plans'
+					   out_bytes */
 	bool cut;			/* a stop cut the run short */
 	char workdir[PATH_MAX];
 	int64_t counts[4];		/* task runs COMPLETED, FAILED,
@@ -256,6 +262,9 @@ void run_scope_init(struct run_scope *sc, struct run_scope *up,
 		    const char *path, const char *ref,
 		    const struct doc *input);
 void run_scope_release(struct run_scope *sc);
+/* cut @sc (a FORK branch): its tasks end CANCELLED; the caller holds
+ * the run's lock */
+void run_scope_cut(struct run_scope *sc);
 /* whether a stop of the run or a cut of @sc or of a scope around it */
 bool run_scope_stopped(const struct run_scope *sc);
 /* the fds a blocking wait in @sc polls to see a stop or a cut (POLLIN);
@@ -265,6 +274,9 @@ int run_scope_fds(const struct run_scope *sc, struct pollfd *pf, int max);
  * first when it changed) */
 void run_unlock(struct run *r);
 void run_lock(struct run *r);
+/* append "/<i>/<name>" to JSON Pointer @ref, "~" and "/" of @name
+ * escaped (RFC 6901) */
+void run_ref_add(char *ref, size_t cap, size_t i, const char *name);
 /* snprintf() where a cut text is acceptable (paths, messages) */
 void run_fmt(char *out, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

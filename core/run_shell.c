@@ -244,7 +244,7 @@ static void send(struct task_io *io)
 	buf_reset(&io->events);
 }
 
-/* One redacted line (@n bytes, no newline) to the batches and the tail. */
+/* One redacted line (@n bytes, no newline) to the batches. */
 static void emit(struct task_io *io, struct ostream *o, const char *p,
 		 size_t n)
 {
@@ -260,8 +260,6 @@ static void emit(struct task_io *io, struct ostream *o, const char *p,
 			run_event_line(io->r, &io->events, io->t,
 				       o->name, p, n);
 	}
-	keep_tail(o, p, n);
-	keep_tail(o, "\n", 1);
 }
 
 /* Cut whole lines off o->red; @end: the last piece too. */
@@ -272,11 +270,13 @@ static void lines(struct task_io *io, struct ostream *o, bool end)
 
 	while (left && (nl = memchr(p, '\n', left))) {
 		emit(io, o, p, (size_t)(nl - p));
+		keep_tail(o, p, (size_t)(nl - p) + 1);	/* the bytes as read */
 		left -= (size_t)(nl - p) + 1;
 		p = nl + 1;
 	}
 	if (left && (end || left >= RUN_LINE_MAX)) {
 		emit(io, o, p, left);
+		keep_tail(o, p, left);
 		left = 0;
 	}
 	if (left)

@@ -108,6 +108,7 @@ static int plan_list(struct run *r, struct doc *out, const struct doc *list,
 		rc = doc_list_add(out, task_doc(def, path));
 		if (rc == 0) {
 			np[r->nplan].def = def;
+			np[r->nplan].out_bytes = 0;
 			np[r->nplan++].entry = out->u.items[out->n - 1];
 			rc = plan_nested(r, out, def, path, depth + 1);
 		}
@@ -138,14 +139,22 @@ int run_status_init(struct run *r)
 	return rc < 0 ? rc : run_status_progress(r);
 }
 
-struct doc *run_task_entry(struct run *r, const struct doc *def)
+/* The plan of task definition @def, or NULL. */
+static struct run_plan *plan_of(struct run *r, const struct doc *def)
 {
 	size_t i;
 
 	for (i = 0; i < r->nplan; i++)
 		if (r->plan[i].def == def)
-			return r->plan[i].entry;
+			return &r->plan[i];
 	return NULL;
+}
+
+struct doc *run_task_entry(struct run *r, const struct doc *def)
+{
+	struct run_plan *pl = plan_of(r, def);
+
+	return pl ? pl->entry : NULL;
 }
 
 /* progress: top-level tasks that ended, of all top-level tasks. */
@@ -182,29 +191,50 @@ static int task_start(struct doc *e)
 	return doc_map_setstr(e, "startedAt", now);
 }
 
-/* What status keeps of an output: redacted, and summarized when its JSON
- * is over RUN_TASK_OUT_MAX (status is one record, rewritten often). */
-static struct doc *kept_output(struct run *r, const struct doc *out)
+/* A stand-in for an output status does not keep, saying why. */
+static struct doc *summary_of(const char *why)
 {
-	struct buf b = BUF_INIT(RUN_TASK_OUT_MAX);
-	struct doc *o;
-	int rc = json_emit(out, &b, 0);
+	struct doc *o = doc_new(DOC_MAP);
 
-	buf_release(&b);
-	if (rc == 0)
-		return run_redacted(r, out);
-	o = doc_new(DOC_MAP);
 	if (o && (doc_map_set(o, "truncated", doc_bool(true)) < 0 ||
-		  doc_map_setstr(o, "reason", "output larger than 256 KiB "
-				 "as JSON") < 0)) {
+		  doc_map_setstr(o, "reason", why) < 0)) {
 		doc_free(o);
 		return NULL;
 	}
 	return o;
 }
 
+/* What status keeps of an output: redacted, and summarized when its JSON
+ * is over RUN_TASK_OUT_MAX, or would bring the outputs kept for the
+ * run's task definitions over RUN_OUTPUT_BUDGET together (status is one
+ * record, rewritten often).  @slot: the definition's share, NULL for the
+ * workflow's output. */
+static struct doc *kept_output(struct run *r, const struct doc *out,
+			       size_t *slot)
+{
+	struct buf b = BUF_INIT(RUN_TASK_OUT_MAX);
+	int rc = json_emit(out, &b, 0);
+	size_t n = b.len, had = slot ? *slot : 0;
+
+	buf_release(&b);
+	if (rc < 0)
+		n = 0;
+	if (slot) {
+		r->out_used -= had;
+		*slot = rc == 0 && r->out_used + n <= RUN_OUTPUT_BUDGET ? n : 0;
+		r->out_used += *slot;
+	}
+	if (rc < 0)
+		return summary_of("output larger than 256 KiB as JSON");
+	if (slot && !*slot && n)
+		return summary_of("the outputs kept in status would pass "
+				  "4 MiB together");
+	return run_redacted(r, out);
+}
+
 static int task_end(struct run *r, struct doc *e, struct run_task *t)
 {
+	struct run_plan *pl;
 	char now[40];
 	int64_t ns;
 	int rc;
@@ -219,8 +249,10 @@ static int task_end(struct run *r, struct doc *e, struct run_task *t)
 		run_redact_text(r, t->error, t->error, sizeof(t->error));
 		rc = doc_map_setstr(e, "error", t->error);
 	}
-	if (rc == 0 && t->output)
-		rc = doc_map_set(e, "output", kept_output(r, t->output));
+	pl = plan_of(r, t->def);
+	if (rc == 0 && t->output && pl)
+		rc = doc_map_set(e, "output", kept_output(r, t->output,
+							  &pl->out_bytes));
 	return rc;
 }
 
@@ -287,7 +319,7 @@ int run_set_phase(struct run *r, const char *phase)
 	}
 	if (rc == 0 && r->output)
 		rc = doc_map_set(r->status, "output", kept_output(r,
-								  r->output));
+							r->output, NULL));
 	return rc < 0 ? rc : run_status_progress(r);
 }
 

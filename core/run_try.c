@@ -190,26 +190,27 @@ static bool retry_allowed(const struct doc *pol, const struct run_task *t,
 	int64_t all = dur(doc_map_get(lim, "duration"));
 	int64_t now = run_now();
 
+	bool is_task;
+
 	*delay_ns = retry_delay(pol, n) * 1000000;
 	if (cnt && cnt->type == DOC_INT && (int64_t)n > cnt->i)
+		return false;
+	/* a retry that could not start before the deadline is none */
+	if (now + *delay_ns >= run_task_deadline(t->sc->r, t, &is_task))
 		return false;
 	if (per && now - att_ns > per * 1000000)
 		return false;
 	return !(all && now + *delay_ns - t->start_ns > all * 1000000);
 }
 
-/* Sleep @ns before a retry, unless the run stops, the task's deadline
- * comes first (then the retry is not made). */
+/* Sleep @ns before a retry (within the deadline: retry_allowed()),
+ * unless the run stops. */
 static int retry_sleep(struct run *r, struct run_task *t, int64_t ns)
 {
 	struct pollfd pf[16];
 	int n = run_scope_fds(t->sc, pf, 16);
-	int64_t until = run_now() + ns, dl;
-	bool is_task;
+	int64_t until = run_now() + ns;
 
-	dl = run_task_deadline(r, t, &is_task);
-	if (until > dl)
-		return run_deadline_failure(r, t, is_task);
 	while (!run_scope_stopped(t->sc) && run_now() < until) {
 		run_unlock(r);
 		poll(pf, n, run_poll_ms(until));
@@ -330,7 +331,7 @@ int run_try(struct run *r, struct run_task *t)
 		if (n > 1)
 			run_event_task(r, t, "IN_PROGRESS");
 		att_ns = run_now();
-		rc = attempt(r, t, retries ? n : 0, &f);
+		rc = attempt(r, t, t->attempt, &f);
 		if (rc != -1)
 			break;
 		doc_free(err);

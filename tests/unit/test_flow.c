@@ -211,6 +211,41 @@ static void raise_forms(void **state)
 			    "task m failed: Teapot");
 }
 
+/* `then: end` in one branch cuts the branches beside it (the sleeper is
+ * CANCELLED long before its 30 s) and ends the run COMPLETED with the
+ * ending task's output; a retry whose delay would pass the run's deadline
+ * is not made: catch.do runs at once. */
+static void end_and_late_retry(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	rx_workflow(f, "wf", "[{name: f, kind: FORK, taskConfig: {branches: ["
+		    "{name: a, do: [{name: s, kind: SET, taskConfig: {variables:"
+		    " {x: 1}}, flow: {then: end}}]}, {name: b, do: [{name: w, "
+		    "kind: RUN, taskConfig: {shell: {command: 'sleep 30'}}}]}]}},"
+		    " {name: never, kind: SET, taskConfig: {variables: {n: 1}}}]");
+	rx_execution(f, "run1", "wf", NULL);
+	assert_string_equal(rx_wait_end_within(f, "run1", 15), "COMPLETED");
+	/* cut while it ran, or before it could start */
+	entry(f, "run1", "f/b/w", "status");
+	assert_true(!strcmp(rx_last, "\"CANCELLED\"") ||
+		    !strcmp(rx_last, "\"SKIPPED\""));
+	assert_string_equal(entry(f, "run1", "never", "status"),
+			    "\"SKIPPED\"");
+	assert_string_equal(json_at(f, "run1", "status.output"), "{\"x\":1}");
+	rx_workflow(f, "late", "[{name: t, kind: TRY, taskConfig: {try: [{name:"
+		    " r, kind: RAISE, taskConfig: {error: runtime, message: "
+		    "boom}}], catch: {retry: {delay: PT1H, limit: {attempt: "
+		    "{count: 2}}}, do: [{name: c, kind: SET, taskConfig: "
+		    "{variables: {handled: '${ $error.detail }'}}}]}}}]");
+	rx_execution(f, "run2", "late", NULL);
+	assert_string_equal(rx_wait_end_within(f, "run2", 15), "COMPLETED");
+	assert_string_equal(json_at(f, "run2", "status.output"),
+			    "{\"handled\":\"boom\"}");
+	assert_string_equal(entry(f, "run2", "t", "attempts"), "1");
+}
+
 /* A limit inside a TRY fails the run: no TRY catches it. */
 static void limit_not_caught(void **state)
 {
@@ -253,7 +288,8 @@ static void secret_results(void **state)
 	rx_workflow(f, "child", "[{name: s, kind: SET, taskConfig: "
 		    "{variables: {a: 1}}}]");
 	rx_workflow(f, "wf", "[{name: s, kind: SET, taskConfig: {variables: "
-		    "{v: '${.secrets.TOKEN}'}}, export: {as: '${ .v }'}},"
+		    "{v: '${.secrets.TOKEN}', k: '${ {($secrets.TOKEN): 1} }'}},"
+		    " export: {as: '${ .v }'}},"
 		    " {name: use, kind: RUN, taskConfig: {shell: {command: "
 		    "'test \"$X\" = " SECRET " && echo same', environment: {X: "
 		    "'${ $context.s }'}}}},"
@@ -262,7 +298,8 @@ static void secret_results(void **state)
 	r = rx_execution(f, "run1", "wf", "  runtimeEnv:\n    TOKEN: {value: "
 			 SECRET ", isSecret: true}\n");
 	assert_string_equal(rx_wait_end(f, "run1"), "FAILED");
-	assert_string_equal(entry(f, "run1", "s", "output"), "{\"v\":\"***\"}");
+	assert_string_equal(entry(f, "run1", "s", "output"),
+			    "{\"v\":\"***\",\"k\":{\"***\":1}}");
 	assert_non_null(strstr(rx_stream(f, &r, PLANE_LOG), "same"));
 	assert_non_null(strstr(entry(f, "run1", "sub", "error"),
 			       "would carry a value marked isSecret"));
@@ -397,6 +434,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(for_fault, rx_setup,
 						rx_teardown),
 		cmocka_unit_test_setup_teardown(fork_fault_cuts, rx_setup,
+						rx_teardown),
+		cmocka_unit_test_setup_teardown(end_and_late_retry, rx_setup,
 						rx_teardown),
 		cmocka_unit_test_setup_teardown(raise_forms, rx_setup,
 						rx_teardown),

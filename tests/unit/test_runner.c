@@ -99,6 +99,23 @@ static void failing_task(void **state)
 	assert_non_null(strstr(rx_stream(f, &r, PLANE_LOG), "boom\n"));
 }
 
+/* A returned stdout is the bytes printed: a line longer than a log line
+ * is not split, and no newline is added to a last line without one. */
+static void long_line_output(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	rx_workflow(f, "wf", "[{name: a, kind: RUN, taskConfig: {shell: "
+		    "{command: 'head -c 150000 /dev/zero | tr \"\\\\0\" a'}}},"
+		    " {name: n, kind: SET, taskConfig: {variables: {len: "
+		    "'${ length }', nl: '${ [scan(\"\\n\")] | length }'}}}]");
+	rx_execution(f, "run1", "wf", NULL);
+	assert_string_equal(rx_wait_end(f, "run1"), "COMPLETED");
+	assert_string_equal(rx_field(f, "run1", "status.output.len"), "150000");
+	assert_string_equal(rx_field(f, "run1", "status.output.nl"), "0");
+}
+
 static void raise_fails(void **state)
 {
 	struct fx_plane *f = *state;
@@ -588,6 +605,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(three_tasks, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(failing_task, rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(long_line_output, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(raise_fails, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(cancel_run, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(workflow_timeout, rx_setup,
