@@ -41,9 +41,7 @@ static const char draft_workflow[] =
 	"    #   kind: RUN\n"
 	"    #   taskConfig:\n"
 	"    #     shell: {command: 'echo \"hello $WHO\"', environment: {WHO: world}}\n"
-	"    #   export: {as: '${ . }'}   # its stdout, as ${ $context.hello } later\n"
-	"    # Each task's input `${ . }` is the output of the task before it;\n"
-	"    # the semantics are the Serverless Workflow DSL's (README).\n";
+	"    #   export: {as: '${ . }'}   # its stdout, as ${ $context.hello } later\n";
 
 static const char draft_instance[] =
 	"# A new WorkflowInstance: a Workflow bound to environments.\n"

@@ -66,10 +66,24 @@ static const char *dump(const struct doc *d)
  * the state and `.` move together: set_input()/set_key() change both.
  */
 static struct doc *g_dot;
+static struct doc *g_old[64];	/* earlier dots, still some cache's */
+static size_t g_nold;
 
 static void dot_reset(void)
 {
 	doc_free(g_dot);
+	g_dot = NULL;
+	while (g_nold)
+		doc_free(g_old[--g_nold]);
+}
+
+/* A new dot: the old one stays alive (another cache may point at it). */
+static void dot_retire(void)
+{
+	if (g_dot && g_nold == ARRAY_LEN(g_old))
+		fail_msg("too many dots in one test");
+	if (g_dot)
+		g_old[g_nold++] = g_dot;
 	g_dot = NULL;
 }
 
@@ -85,7 +99,7 @@ static int set_input(struct expr_cache *c, const struct doc *in)
 	int rc = expr_set_input(c, in);
 
 	if (rc == 0) {
-		doc_free(g_dot);
+		dot_retire();
 		g_dot = doc_clone(in);
 		expr_set_dot(c, g_dot);
 	}
