@@ -2056,9 +2056,11 @@ static void concurrent_same_name(void **state)
 	assert_int_equal(plane_count(f->p, KIND_ENVIRONMENT), 1);
 	assert_int_equal(fx_lookup(f, KIND_ENVIRONMENT, "same").gen, 20);
 	assert_int_equal(events(), 20);
-	assert_int_equal(rec.ev[0].what, PLANE_CREATED);
-	for (i = 1; i < 20; i++)
-		assert_int_equal(rec.ev[i].what, PLANE_UPDATED);
+	/* One create and 19 updates; the callbacks run after the commits,
+	 * on the writers' threads, so they may come in another order. */
+	for (i = 0; i < 20; i++)
+		failures += rec.ev[i].what == PLANE_CREATED;
+	assert_int_equal(failures, 1);
 }
 
 /* Readers of the views while a writer updates: each read is one whole
