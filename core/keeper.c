@@ -8,8 +8,12 @@
  * program ended.
  *
  * usage (from the daemon only):
- *   execfs-keeper DAEMON_PID DEATH_SIG UID|- GID GROUPS|- PATH ARGV0 [ARG...]
- * with the program's environment as its own, fd 0 the program's stdin,
+ *   execfs-keeper DAEMON_PID DEATH_SIG UID|- GID GROUPS|- PATH NARGS
+ *                 ARGV0 [ARG...] [NAME=VALUE...]
+ * NARGS arguments are the program's argv, the rest its environment: the
+ * keeper itself runs as root with an empty environment, so that nothing a
+ * task's author writes (LD_PRELOAD, GLIBC_TUNABLES) reaches it.  fd 0 is
+ * the program's stdin,
  * 1 and 2 its stdout and stderr pipes, fd 3 a pipe it closes once the
  * death signal is armed, and the working directory already entered.
  * GROUPS is the number of supplementary gids, read as an array from fd 4
@@ -51,6 +55,7 @@ struct task {
 	const char *uid_text;
 	char *path;
 	char **argv;
+	char **envp;
 };
 
 /* "execfs: <what><arg>: <reason>" on the task's stderr, for its log. */
@@ -146,7 +151,14 @@ static int parse(int argc, char **argv, struct task *t)
 			return -1;
 	}
 	t->path = argv[6];
+	if (number(argv[7], argc - 8, &v) < 0 || v < 1)
+		return -1;
+	/* argv[8 .. 8+v) the program's argv, then its environment: moved
+	 * down over NARGS so that both are NULL-terminated in place */
+	memmove(argv + 7, argv + 8, (size_t)v * sizeof(*argv));
+	argv[7 + v] = NULL;
 	t->argv = argv + 7;
+	t->envp = argv + 8 + v;
 	return t->path[0] == '/' ? 0 : -1;
 }
 
@@ -157,17 +169,15 @@ static int parse(int argc, char **argv, struct task *t)
  * the program would inherit them ignored. */
 static int arm(const struct task *t)
 {
-	struct {
-		void (*handler)(int);
-		unsigned long flags;
-		void (*restorer)(void);
-		unsigned long mask;
-	} dfl = {SIG_DFL, 0, NULL, 0};
+	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an
+	 * empty mask, whatever the architecture's field order (sparc and
+	 * alpha, whose call takes one more argument, are not supported). */
+	static const unsigned long dfl[8];
 	int sig;
 	size_t i;
 
 	for (sig = 32; sig < SIGRTMIN; sig++)
-		syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+		syscall(SYS_rt_sigaction, sig, dfl, NULL, (size_t)(_NSIG / 8));
 	set_disposition(t->death_sig, on_death);
 	for (i = 0; i < N_IGNORED; i++)
 		set_disposition(ignored[i], SIG_IGN);
@@ -187,11 +197,26 @@ static int switch_user(const struct task *t)
 	return 0;
 }
 
+/* Close every fd from @from up (close_range, else one by one). */
+static void close_from(int from)
+{
+	struct rlimit nofile;
+	int fd, max = 65536;
+
+	if (syscall(SYS_close_range, (unsigned)from, ~0U, 0U) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur < (rlim_t)max)
+		max = (int)nofile.rlim_cur;
+	for (fd = from; fd < max; fd++)
+		close(fd);
+}
+
 __attribute__((noreturn)) static void program(const struct task *t)
 {
-	extern char **environ;
 	size_t i;
 
+	close_from(ARMED_FD);
 	if (t->as_user && switch_user(t) < 0) {
 		say("cannot switch to uid ", t->uid_text, errno);
 		_exit(127);
@@ -201,7 +226,7 @@ __attribute__((noreturn)) static void program(const struct task *t)
 		set_disposition(ignored[i], SIG_DFL);
 	set_disposition(t->death_sig, SIG_DFL);
 	set_mask_empty();
-	execve(t->path, t->argv, environ);
+	execve(t->path, t->argv, t->envp);
 	say("cannot execute ", t->path, errno);
 	_exit(127);
 }
@@ -243,8 +268,9 @@ int main(int argc, char **argv)
 		kill(-getpid(), SIGKILL);
 		_exit(128 + SIGKILL);
 	}
-	close(ARMED_FD);
-	syscall(SYS_close_range, (unsigned)ARMED_FD, ~0U, 0U);
+	/* The program exists before the daemon hears we are armed: a stop
+	 * it sends at once finds it (blocked, hence queued, until it resets
+	 * its dispositions). */
 	pid = fork();
 	if (pid < 0) {
 		say("cannot fork for ", t.path, errno);
@@ -252,6 +278,7 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0)
 		program(&t);
+	close_from(ARMED_FD);
 	/* Pipes reach EOF when the program's side is gone, keeper or not. */
 	close(0);
 	close(1);

@@ -32,6 +32,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,7 +47,8 @@ struct launch {
 	int err[2];		/* stderr pipe, likewise fd 2 */
 	int armed[2];		/* EOF on [0]: the death signal is armed */
 	int groups_fd;		/* the supplementary gids, or -1 */
-	char num[5][24];	/* the daemon's pid, death signal, uid, gid */
+	char num[6][24];	/* the daemon's pid, death signal, uid, gid,
+				   groups, program arguments */
 	char **argv;		/* the keeper's (owned; strings borrowed) */
 };
 
@@ -197,14 +199,28 @@ static int launch_open(struct launch *l, struct err *e)
 static char keeper_at[PATH_MAX];
 static pthread_once_t keeper_once = PTHREAD_ONCE_INIT;
 
-/* @dir/execfs-keeper into keeper_at if it is there.  Return: found. */
+/* Whether @path is root's or ours and nobody else may change it. */
+static bool trusted(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 &&
+	       (st.st_uid == 0 || st.st_uid == geteuid()) &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* @dir/execfs-keeper into keeper_at if it is there, and neither it nor
+ * @dir can be changed by anyone but root or us: the daemon runs it as
+ * root for every task.  Return: found. */
 static bool keeper_in(const char *dir, size_t len)
 {
+	char d[PATH_MAX];
 	int n = snprintf(keeper_at, sizeof(keeper_at), "%.*s/execfs-keeper",
 			 (int)len, dir);
 
+	snprintf(d, sizeof(d), "%.*s", (int)len, dir);
 	if (n > 0 && (size_t)n < sizeof(keeper_at) &&
-	    access(keeper_at, X_OK) == 0)
+	    access(keeper_at, X_OK) == 0 && trusted(keeper_at) && trusted(d))
 		return true;
 	keeper_at[0] = '\0';
 	return false;
@@ -239,11 +255,12 @@ static const char *proc_keeper_path(void)
 	return keeper_at[0] ? keeper_at : NULL;
 }
 
-/* The keeper's argv (see core/keeper.c): ids, then the program's argv. */
+/* The keeper's argv (see core/keeper.c): ids, then the program's argv and
+ * environment (the keeper's own environment is empty). */
 static int keeper_argv(struct launch *l, const char *keeper)
 {
 	const struct proc_spec *s = l->s;
-	size_t n = 0, i;
+	size_t n = 0, m = 0, i;
 
 	snprintf(l->num[0], sizeof(l->num[0]), "%ld", (long)l->daemon);
 	snprintf(l->num[1], sizeof(l->num[1]), "%d", l->death_sig);
@@ -252,7 +269,10 @@ static int keeper_argv(struct launch *l, const char *keeper)
 	snprintf(l->num[4], sizeof(l->num[4]), "%zu", s->ngroups);
 	while (s->argv[n])
 		n++;
-	l->argv = calloc(n + 8, sizeof(*l->argv));
+	while (s->envp[m])
+		m++;
+	snprintf(l->num[5], sizeof(l->num[5]), "%zu", n);
+	l->argv = calloc(n + m + 9, sizeof(*l->argv));
 	if (!l->argv)
 		return -ENOMEM;
 	l->argv[0] = (char *)keeper;
@@ -262,8 +282,11 @@ static int keeper_argv(struct launch *l, const char *keeper)
 	l->argv[4] = l->num[3];
 	l->argv[5] = s->as_user && s->ngroups ? l->num[4] : (char *)"-";
 	l->argv[6] = (char *)s->path;
+	l->argv[7] = l->num[5];
 	for (i = 0; i < n; i++)
-		l->argv[7 + i] = s->argv[i];
+		l->argv[8 + i] = s->argv[i];
+	for (i = 0; i < m; i++)
+		l->argv[8 + n + i] = s->envp[i];
 	return 0;
 }
 
@@ -282,6 +305,10 @@ static int keeper_fds(const struct launch *l, posix_spawn_file_actions_t *fa)
 		rc = posix_spawn_file_actions_adddup2(fa, l->groups_fd, 4);
 	if (!rc)
 		rc = posix_spawn_file_actions_addfchdir_np(fa, l->cwd_fd);
+	/* no descriptor of the daemon's reaches the keeper (libcurl's
+	 * sockets, say, are not close-on-exec) */
+	if (!rc)
+		rc = posix_spawn_file_actions_addclosefrom_np(fa, 5);
 	return rc;
 }
 
@@ -303,6 +330,7 @@ static int keeper_attr(posix_spawnattr_t *a)
 
 static pid_t spawn_keeper(struct launch *l, struct err *e)
 {
+	static char *const no_env[] = { NULL };
 	const char *keeper = proc_keeper_path();
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t a;
@@ -321,7 +349,7 @@ static pid_t spawn_keeper(struct launch *l, struct err *e)
 	if (!rc)
 		rc = keeper_attr(&a);
 	if (!rc)
-		rc = posix_spawn(&pid, keeper, &fa, &a, l->argv, l->s->envp);
+		rc = posix_spawn(&pid, keeper, &fa, &a, l->argv, no_env);
 	posix_spawnattr_destroy(&a);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc)

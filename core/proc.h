@@ -25,9 +25,15 @@
  * with default dispositions and an empty signal mask.  Only stdin (a
  * memory file or /dev/null), the two pipe ends (1 and 2), the "armed"
  * pipe (3) and the supplementary groups (4, a memory file) reach the
- * keeper, which closes 3 and 4 before the program starts.  The keeper is
- * found next to the daemon's binary, else in the installed libexec
- * directory, else in the build tree.
+ * keeper (every other fd is closed by the spawn), and the program gets
+ * 0-2 alone.  The keeper runs with an empty environment (the program's
+ * comes as arguments): nothing of the task's (LD_PRELOAD, GLIBC_TUNABLES)
+ * reaches the root process.  It is found next to the daemon's binary,
+ * else in the installed libexec directory, else in the build tree, and
+ * used only when it and its directory are root's (or the daemon's user's)
+ * and writable by no one else.  The keeper forks the program before it
+ * tells the daemon it is armed, so a signal sent to the group as soon as
+ * proc_spawn() returns reaches the program.
  *
  * A spec with as_user makes the program (never the keeper, which stays
  * the daemon's so that it can kill the group when the daemon dies) switch
