@@ -47,6 +47,7 @@ struct task_io {
 	struct proc pr;
 	struct ostream out[2];
 	bool exited, stopping, timed_out, is_task_limit;
+	bool start_stored;		/* status committed since the start */
 	int64_t kill_at;		/* SIGKILL time once stopping */
 	int code;
 	bool signaled;
@@ -363,8 +364,13 @@ static void step(struct task_io *io, int64_t deadline, bool is_task)
 
 	if (io->exited)
 		until = run_now() + DRAIN_MS * 1000000LL;
-	/* Status changes wait for the next commit slot, not for the task:
-	 * a quick task costs no commit of its own. */
+	/* The task's start is on disk before its output can be (the
+	 * streams' flusher runs every 50 ms): a kill -9 then finds it
+	 * IN_PROGRESS, not PENDING.  Later changes wait for their commit
+	 * slot. */
+	if (!io->start_stored)
+		run_flush(io->r);
+	io->start_stored = true;
 	if (run_commit_due(io->r) < until)
 		until = run_commit_due(io->r);
 	pthread_mutex_unlock(&io->r->mu);
