@@ -1,17 +1,16 @@
 /*
- * proc.c - task processes: a keeper per task, the program under it, the
- * whole process group ended together.
+ * proc.c - task processes: a keeper per task (execfs-keeper, core/keeper.c),
+ * the program under it, the whole process group ended together.
  *
- * proc_spawn() prepares everything in the daemon (pipes, /dev/null, the
- * working directory as a descriptor, argv and envp from the caller), then
- * forks the keeper with every signal blocked, so that none of the daemon's
- * handlers (libfuse's among them) can run in the copy.  From there on the
- * keeper and the program make only async-signal-safe calls: the daemon has
- * other threads, whose locks may be held at the moment of fork.  The keeper
- * forks the program with _Fork(), which runs no atfork handlers.  A
- * program that runs as another user switches to it by raw system calls:
- * glibc's setresuid() and friends make every thread of the process follow
- * (the copy has only one, but the wrappers take locks and signal).
+ * proc_spawn() prepares everything in the daemon (pipes, stdin, the
+ * working directory as a descriptor, argv and envp from the caller) and
+ * starts the keeper with posix_spawn: glibc's vfork-style clone shares the
+ * daemon's memory until the exec, so a task costs the daemon no copy of
+ * its page tables and no copy-on-write faults, whatever its size.  The
+ * spawn attributes give the keeper a session of its own (its process
+ * group), every disposition default and every signal blocked until it has
+ * armed the parent-death signal; file actions put stdin, the pipes and
+ * the "armed" pipe on fds 0-3 and enter the working directory.
  *
  * The group id is the keeper's pid.  proc_wait() kills what is left of the
  * group before it reaps the keeper: while the keeper is an unreaped zombie
@@ -21,35 +20,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <spawn.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* The keeper ignores these so that it outlives a group-wide signal and can
- * report how the program ended.  SIGCHLD stays default: waitpid needs it. */
-static const int keeper_ignores[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1, SIGUSR2,
-};
-
-#define N_IGNORED (sizeof(keeper_ignores) / sizeof(keeper_ignores[0]))
-
-/* The calls that take 32-bit ids, where the plain ones take 16-bit ids
- * (i386, arm). */
-#ifdef SYS_setresuid32
-#define SYS_SETGROUPS SYS_setgroups32
-#define SYS_SETRESGID SYS_setresgid32
-#define SYS_SETRESUID SYS_setresuid32
-#else
-#define SYS_SETGROUPS SYS_setgroups
-#define SYS_SETRESGID SYS_setresgid
-#define SYS_SETRESUID SYS_setresuid
-#endif
 
 /* Everything the keeper and the program need, made before fork. */
 struct launch {
@@ -61,201 +46,11 @@ struct launch {
 	int out[2];		/* stdout pipe: [0] the daemon's, [1] fd 1 */
 	int err[2];		/* stderr pipe, likewise fd 2 */
 	int armed[2];		/* EOF on [0]: the death signal is armed */
-	int max_fd;		/* close loop bound, without close_range */
-	char uid_text[24];	/* s->uid in decimal, for a failed switch */
+	int groups_fd;		/* the supplementary gids, or -1 */
+	char num[6][24];	/* the daemon's pid, death signal, uid, gid,
+				   groups, program arguments */
+	char **argv;		/* the keeper's (owned; strings borrowed) */
 };
-
-/* ---- in the keeper and the program: async-signal-safe calls only ---- */
-
-static void set_disposition(int sig, void (*fn)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sigfillset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-}
-
-/* A copy of the daemon's handlers must never run: reset all of them.
- * Signals glibc keeps for itself refuse with EINVAL, which is fine. */
-static void reset_all_signals(void)
-{
-	int sig;
-
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			set_disposition(sig, SIG_DFL);
-}
-
-static void set_mask_empty(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* "execfs: <what><arg>: <reason>\n" on the task's stderr, for the log. */
-static void say(const char *what, const char *arg, int err)
-{
-	const char *reason = strerrordesc_np(err);
-	const char *part[] = { "execfs: ", what, arg, ": ",
-			       reason ? reason : "error", "\n" };
-	size_t i;
-
-	for (i = 0; i < sizeof(part) / sizeof(part[0]); i++)
-		if (write(2, part[i], strlen(part[i])) < 0)
-			return;
-}
-
-/* The daemon is gone: nothing of the task may outlive it.  The keeper is
- * in the group too, so this is also its end. */
-static void on_death(int sig)
-{
-	(void)sig;
-	kill(-getpid(), SIGKILL);
-	_exit(128 + SIGKILL);
-}
-
-/* Process group, death signal, dispositions.  -1 when the daemon died
- * before the death signal was armed (it would never come). */
-static int keeper_arm(const struct launch *l)
-{
-	size_t i;
-
-	/* A session of its own: a new process group, and no controlling
-	 * terminal for the task to open (/dev/tty of a daemon run with -f
-	 * from root's terminal). */
-	setsid();
-	reset_all_signals();
-	set_disposition(l->death_sig, on_death);
-	for (i = 0; i < N_IGNORED; i++)
-		set_disposition(keeper_ignores[i], SIG_IGN);
-	if (prctl(PR_SET_PDEATHSIG, l->death_sig) < 0)
-		return -1;
-	return getppid() == l->daemon ? 0 : -1;
-}
-
-/* Move @fd above 2 so that the dup2() calls below cannot overwrite it and
- * never get fd == target (dup2 would then keep O_CLOEXEC). */
-static int raise_fd(int fd)
-{
-	return fd > 2 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
-}
-
-static void close_from_3(int max_fd)
-{
-	int fd;
-
-	if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0)
-		return;
-	for (fd = 3; fd < max_fd; fd++)
-		close(fd);
-}
-
-/* stdin /dev/null, stdout and stderr the pipes, nothing else open. */
-static int keeper_fds(const struct launch *l)
-{
-	int in = raise_fd(l->null_fd);
-	int out = raise_fd(l->out[1]);
-	int err = raise_fd(l->err[1]);
-	int cwd = raise_fd(l->cwd_fd);
-
-	if (in < 0 || out < 0 || err < 0 || cwd < 0)
-		return -1;
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-		return -1;
-	if (fchdir(cwd) < 0) {
-		say("cannot enter the working directory ",
-		    l->s->cwd ? l->s->cwd : "/", errno);
-		return -1;
-	}
-	close_from_3(l->max_fd);
-	return 0;
-}
-
-/* Become s->uid: the groups first, while that is still allowed, the uid
- * last, since it gives up the right to change the others. */
-static int switch_user(const struct proc_spec *s)
-{
-	if (syscall(SYS_SETGROUPS, (long)s->ngroups, s->groups) < 0 ||
-	    syscall(SYS_SETRESGID, (long)s->gid, (long)s->gid,
-		    (long)s->gid) < 0 ||
-	    syscall(SYS_SETRESUID, (long)s->uid, (long)s->uid,
-		    (long)s->uid) < 0)
-		return -1;
-	return 0;
-}
-
-__attribute__((noreturn))
-static void program_main(const struct launch *l)
-{
-	size_t i;
-
-	if (l->s->as_user && switch_user(l->s) < 0) {
-		say("cannot switch to uid ", l->uid_text, errno);
-		_exit(127);
-	}
-	/* Ignored signals would stay ignored across execve. */
-	for (i = 0; i < N_IGNORED; i++)
-		set_disposition(keeper_ignores[i], SIG_DFL);
-	set_disposition(l->death_sig, SIG_DFL);
-	set_mask_empty();
-	execve(l->s->path, l->s->argv, l->s->envp);
-	say("cannot execute ", l->s->path, errno);
-	_exit(127);
-}
-
-/* End the keeper the way the program ended.  A signal that does not kill
- * the keeper (none should survive the reset) falls back to 128 + sig. */
-__attribute__((noreturn))
-static void relay(int status)
-{
-	struct rlimit no_core = { 0, 0 };
-	sigset_t one;
-	int sig;
-
-	if (WIFEXITED(status))
-		_exit(WEXITSTATUS(status));
-	sig = WTERMSIG(status);
-	/* Dying of SIGSEGV or SIGABRT must not leave a core of the keeper. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	set_disposition(sig, SIG_DFL);
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	sigprocmask(SIG_UNBLOCK, &one, NULL);
-	kill(getpid(), sig);
-	_exit(128 + sig);
-}
-
-__attribute__((noreturn))
-static void keeper_main(const struct launch *l)
-{
-	pid_t pid;
-	int status;
-
-	if (keeper_arm(l) < 0) {
-		kill(-getpid(), SIGKILL);
-		_exit(128 + SIGKILL);
-	}
-	if (keeper_fds(l) < 0)
-		_exit(127);
-	pid = _Fork();
-	if (pid < 0) {
-		say("cannot fork for ", l->s->path, errno);
-		_exit(127);
-	}
-	if (pid == 0)
-		program_main(l);
-	/* Pipes reach EOF when the program's side is gone, keeper or not. */
-	syscall(SYS_close_range, 0U, 2U, 0U);
-	set_mask_empty();
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			_exit(127);
-	relay(status);
-}
 
 /* ---- in the daemon ---- */
 
@@ -268,25 +63,19 @@ static int fail(struct err *e, int rc, const char *what, const char *subject)
 
 static void launch_init(struct launch *l, const struct proc_spec *s)
 {
-	struct rlimit nofile;
-
 	memset(l, 0, sizeof(*l));
 	l->s = s;
 	l->daemon = getpid();
 	l->death_sig = SIGRTMIN;
 	l->null_fd = l->cwd_fd = -1;
 	l->out[0] = l->out[1] = l->err[0] = l->err[1] = -1;
-	l->armed[0] = l->armed[1] = -1;
-	l->max_fd = 65536;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
-	    nofile.rlim_cur < (rlim_t)l->max_fd)
-		l->max_fd = (int)nofile.rlim_cur;
-	/* At most 10 digits: it always fits. */
-	snprintf(l->uid_text, sizeof(l->uid_text), "%u", (unsigned)s->uid);
+	l->armed[0] = l->armed[1] = l->groups_fd = -1;
 }
 
 static void launch_release(struct launch *l)
 {
+	free(l->argv);
+	proc_close_fd(&l->groups_fd);
 	proc_close_fd(&l->null_fd);
 	proc_close_fd(&l->cwd_fd);
 	proc_close_fd(&l->out[0]);
@@ -313,41 +102,63 @@ static int check_spec(const struct proc_spec *s, struct err *e)
 	return 0;
 }
 
+/* Move @fd above 2 (a daemon started without fds 0-2 gets them from its
+ * first opens): the file actions' dup2 calls onto 0-4 must not overwrite
+ * one another's sources. */
+static int raise_fd(int fd)
+{
+	int hi;
+
+	if (fd < 0 || fd > 4)
+		return fd;
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, 5);
+	close(fd);
+	return hi;
+}
+
 static int open_pipe(int p[2], struct err *e)
 {
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return fail(e, -errno, "cannot make a pipe", "");
+	p[1] = raise_fd(p[1]);
 	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)
 		return fail(e, -errno, "cannot make a pipe non-blocking", "");
 	return 0;
 }
 
-/* A memory file holding the program's standard input, at offset 0. */
-static int stdin_file(const struct proc_spec *s)
+/* A memory file holding @n bytes of @data, at offset 0. */
+static int data_file(const char *name, const void *data, size_t n)
 {
-	int fd = memfd_create("execfs-stdin", MFD_CLOEXEC);
+	int fd = memfd_create(name, MFD_CLOEXEC);
 	size_t done = 0;
-	ssize_t n;
+	ssize_t w;
 
-	while (fd >= 0 && done < s->stdin_len) {
-		n = write(fd, s->stdin_data + done, s->stdin_len - done);
-		if (n < 0 && errno == EINTR)
+	while (fd >= 0 && done < n) {
+		w = write(fd, (const char *)data + done, n - done);
+		if (w < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			n = errno ? errno : EIO;
+		if (w <= 0) {
+			w = errno ? errno : EIO;
 			close(fd);
-			errno = (int)n;
+			errno = (int)w;
 			return -1;
 		}
-		done += (size_t)n;
+		done += (size_t)w;
 	}
 	if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
-		n = errno;
+		w = errno;
 		close(fd);
-		errno = (int)n;
+		errno = (int)w;
 		return -1;
 	}
 	return fd;
+}
+
+/* A memory file holding @s's supplementary gids, at offset 0. */
+static int groups_file(const struct proc_spec *s)
+{
+	return data_file("execfs-groups", s->groups,
+			 s->ngroups * sizeof(*s->groups));
 }
 
 static int launch_open(struct launch *l, struct err *e)
@@ -355,39 +166,194 @@ static int launch_open(struct launch *l, struct err *e)
 	const char *cwd = l->s->cwd ? l->s->cwd : "/";
 	int rc;
 
-	l->null_fd = l->s->stdin_data ? stdin_file(l->s) :
-		     open("/dev/null", O_RDONLY | O_CLOEXEC);
+	l->null_fd = raise_fd(l->s->stdin_data ?
+			      data_file("execfs-stdin", l->s->stdin_data,
+					l->s->stdin_len) :
+			      open("/dev/null", O_RDONLY | O_CLOEXEC));
 	if (l->null_fd < 0)
 		return fail(e, -errno, "cannot open", l->s->stdin_data ?
 			    "the standard input" : "/dev/null");
-	l->cwd_fd = open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	l->cwd_fd = raise_fd(open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC));
 	if (l->cwd_fd < 0)
 		return fail(e, -errno, "working directory", cwd);
 	if (pipe2(l->armed, O_CLOEXEC) < 0)
 		return fail(e, -errno, "cannot make a pipe", "");
+	l->armed[1] = raise_fd(l->armed[1]);
 	rc = open_pipe(l->out, e);
 	if (rc == 0)
 		rc = open_pipe(l->err, e);
+	if (rc == 0 && l->s->as_user && l->s->ngroups) {
+		l->groups_fd = raise_fd(groups_file(l->s));
+		if (l->groups_fd < 0)
+			rc = fail(e, -errno, "cannot pass the groups", "");
+	}
+	if (rc == 0 && (l->armed[1] < 0 || l->out[1] < 0 || l->err[1] < 0))
+		rc = fail(e, -EMFILE, "cannot place a pipe", "");
 	return rc;
 }
 
-/* Fork with every signal blocked: the daemon's handlers stay out of the
- * keeper, which resets them all before it unblocks anything. */
-static pid_t fork_keeper(const struct launch *l, struct err *e)
+#ifndef EXECFS_LIBEXECDIR
+#define EXECFS_LIBEXECDIR "/usr/local/libexec"
+#endif
+
+static char keeper_at[PATH_MAX];
+static pthread_once_t keeper_once = PTHREAD_ONCE_INIT;
+
+/* Whether @path is root's or ours and nobody else may change it. */
+static bool trusted(const char *path)
 {
-	sigset_t all, old;
-	pid_t pid;
-	int saved;
+	struct stat st;
+
+	return stat(path, &st) == 0 &&
+	       (st.st_uid == 0 || st.st_uid == geteuid()) &&
+	       !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* @dir/execfs-keeper into keeper_at if it is there, and neither it nor
+ * @dir can be changed by anyone but root or us: the daemon runs it as
+ * root for every task.  Return: found. */
+static bool keeper_in(const char *dir, size_t len)
+{
+	char d[PATH_MAX];
+	int n = snprintf(keeper_at, sizeof(keeper_at), "%.*s/execfs-keeper",
+			 (int)len, dir);
+
+	snprintf(d, sizeof(d), "%.*s", (int)len, dir);
+	if (n > 0 && (size_t)n < sizeof(keeper_at) &&
+	    access(keeper_at, X_OK) == 0 && trusted(keeper_at) && trusted(d))
+		return true;
+	keeper_at[0] = '\0';
+	return false;
+}
+
+/* Next to the running program (the build tree, or an install's bindir
+ * when libexec is the same), else installed in libexec, else in the
+ * build tree (the unit test programs live elsewhere in it). */
+static void find_keeper(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash && keeper_in(self, (size_t)(slash - self)))
+			return;
+	}
+	if (keeper_in(EXECFS_LIBEXECDIR, strlen(EXECFS_LIBEXECDIR)))
+		return;
+#ifdef EXECFS_KEEPER_BUILD_DIR
+	keeper_in(EXECFS_KEEPER_BUILD_DIR, strlen(EXECFS_KEEPER_BUILD_DIR));
+#endif
+}
+
+/* The keeper's path, or NULL when there is none. */
+static const char *proc_keeper_path(void)
+{
+	pthread_once(&keeper_once, find_keeper);
+	return keeper_at[0] ? keeper_at : NULL;
+}
+
+/* The keeper's argv (see core/keeper.c): ids, then the program's argv and
+ * environment (the keeper's own environment is empty). */
+static int keeper_argv(struct launch *l, const char *keeper)
+{
+	const struct proc_spec *s = l->s;
+	size_t n = 0, m = 0, i;
+
+	snprintf(l->num[0], sizeof(l->num[0]), "%ld", (long)l->daemon);
+	snprintf(l->num[1], sizeof(l->num[1]), "%d", l->death_sig);
+	snprintf(l->num[2], sizeof(l->num[2]), "%u", (unsigned)s->uid);
+	snprintf(l->num[3], sizeof(l->num[3]), "%u", (unsigned)s->gid);
+	snprintf(l->num[4], sizeof(l->num[4]), "%zu", s->ngroups);
+	while (s->argv[n])
+		n++;
+	while (s->envp[m])
+		m++;
+	snprintf(l->num[5], sizeof(l->num[5]), "%zu", n);
+	l->argv = calloc(n + m + 9, sizeof(*l->argv));
+	if (!l->argv)
+		return -ENOMEM;
+	l->argv[0] = (char *)keeper;
+	l->argv[1] = l->num[0];
+	l->argv[2] = l->num[1];
+	l->argv[3] = s->as_user ? l->num[2] : (char *)"-";
+	l->argv[4] = l->num[3];
+	l->argv[5] = s->as_user && s->ngroups ? l->num[4] : (char *)"-";
+	l->argv[6] = (char *)s->path;
+	l->argv[7] = l->num[5];
+	for (i = 0; i < n; i++)
+		l->argv[8 + i] = s->argv[i];
+	for (i = 0; i < m; i++)
+		l->argv[8 + n + i] = s->envp[i];
+	return 0;
+}
+
+/* stdin, the pipes and the armed pipe on 0-3, the working directory. */
+static int keeper_fds(const struct launch *l, posix_spawn_file_actions_t *fa)
+{
+	int rc = posix_spawn_file_actions_adddup2(fa, l->null_fd, 0);
+
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(fa, l->out[1], 1);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(fa, l->err[1], 2);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(fa, l->armed[1], 3);
+	if (!rc && l->groups_fd >= 0)
+		rc = posix_spawn_file_actions_adddup2(fa, l->groups_fd, 4);
+	if (!rc)
+		rc = posix_spawn_file_actions_addfchdir_np(fa, l->cwd_fd);
+	/* no descriptor of the daemon's reaches the keeper (libcurl's
+	 * sockets, say, are not close-on-exec) */
+	if (!rc)
+		rc = posix_spawn_file_actions_addclosefrom_np(fa, 5);
+	return rc;
+}
+
+/* A session of its own, every disposition default, every signal blocked
+ * until it armed the death signal. */
+static int keeper_attr(posix_spawnattr_t *a)
+{
+	sigset_t all;
+	int rc;
 
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		keeper_main(l);
-	saved = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0)
-		return fail(e, -saved, "cannot start", l->s->path);
+	rc = posix_spawnattr_setflags(a, POSIX_SPAWN_SETSID |
+				      POSIX_SPAWN_SETSIGDEF |
+				      POSIX_SPAWN_SETSIGMASK);
+	if (!rc)
+		rc = posix_spawnattr_setsigdefault(a, &all);
+	return rc ? rc : posix_spawnattr_setsigmask(a, &all);
+}
+
+static pid_t spawn_keeper(struct launch *l, struct err *e)
+{
+	static char *const no_env[] = { NULL };
+	const char *keeper = proc_keeper_path();
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t a;
+	pid_t pid = -1;
+	int rc;
+
+	if (!keeper)
+		return err_set(e, -ENOENT, "cannot find execfs-keeper (next "
+			       "to the daemon, or in %s)", EXECFS_LIBEXECDIR);
+	rc = -keeper_argv(l, keeper);
+	if (rc)
+		return fail(e, -rc, "cannot start", l->s->path);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&a);
+	rc = keeper_fds(l, &fa);
+	if (!rc)
+		rc = keeper_attr(&a);
+	if (!rc)
+		rc = posix_spawn(&pid, keeper, &fa, &a, l->argv, no_env);
+	posix_spawnattr_destroy(&a);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return fail(e, -rc, "cannot start", l->s->path);
 	return pid;
 }
 
@@ -432,14 +398,11 @@ int proc_spawn(struct proc *out, const struct proc_spec *s, struct err *e)
 		rc = launch_open(&l, e);
 	if (rc < 0)
 		goto out;
-	pid = fork_keeper(&l, e);
+	pid = spawn_keeper(&l, e);
 	if (pid < 0) {
 		rc = pid;
 		goto out;
 	}
-	/* Not setpgid() here too: the keeper's setsid() would fail on a
-	 * process already leading a group.  proc_kill() can come only
-	 * after wait_armed(), when the keeper made its session. */
 	wait_armed(&l);
 	rc = open_pidfd(pid, e);
 	if (rc < 0)

@@ -2,40 +2,44 @@
  * proc.h - one task process: spawned in its own process group with a clean
  * environment, its stdout and stderr on two pipes, ended as a group.
  *
- * The daemon forks a small keeper process, which makes a new session (a
- * new process group, no controlling terminal),
- * asks the kernel to signal it when the forking thread dies
- * (PR_SET_PDEATHSIG with SIGRTMIN, a signal the keeper catches), and forks
- * the task's program (execve) in that group.  proc_spawn() returns once
- * the death signal is armed.  The keeper waits for the program and exits
- * with the same status (a program killed by a signal makes the keeper die
- * of that signal).  If the daemon dies, even by SIGKILL, or the thread that
- * called proc_spawn() ends, the keeper kills the whole group with SIGKILL
- * and exits: no task process outlives the daemon.  The keeper ignores
- * SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1 and SIGUSR2 so that a
- * group-wide signal reaches the program while the keeper stays to report
- * its status.  A process that leaves the group (setsid, setpgid) escapes.
+ * The daemon starts a small keeper program (execfs-keeper, core/keeper.c)
+ * with posix_spawn, in a session of its own (a new process group, no
+ * controlling terminal).  The keeper asks the kernel to signal it when the
+ * spawning thread dies (PR_SET_PDEATHSIG with SIGRTMIN, a signal it
+ * catches) and forks the task's program (execve) in that group.
+ * proc_spawn() returns once the death signal is armed.  The keeper waits
+ * for the program and exits with the same status (a program killed by a
+ * signal makes the keeper die of that signal).  If the daemon dies, even
+ * by SIGKILL, or the thread that called proc_spawn() ends, the keeper
+ * kills the whole group with SIGKILL and exits: no task process outlives
+ * the daemon.  The keeper ignores SIGHUP, SIGINT, SIGQUIT, SIGTERM,
+ * SIGPIPE, SIGUSR1 and SIGUSR2 so that a group-wide signal reaches the
+ * program while the keeper stays to report its status.  A process that
+ * leaves the group (setsid, setpgid) escapes.
  *
- * The daemon's signal handlers never run in the keeper (fork happens with
- * every signal blocked in the calling thread; the keeper resets every
- * disposition).  The program starts with default dispositions and an empty
- * signal mask.  Between fork and execve only async-signal-safe calls are
- * made; argv and envp are built before fork.  Every descriptor the daemon
- * holds is closed in the child (close_range / a loop), except the two pipe
- * ends moved to 1 and 2; stdin is /dev/null.  The keeper is a fork of the
- * daemon: it shares the daemon's memory copy-on-write for the task's
- * lifetime and inherits its "not dumpable" flag and rlimits.
+ * posix_spawn shares the daemon's memory only until the keeper's exec
+ * (a vfork-style clone): no copy of the daemon's page tables, no
+ * copy-on-write faults, whatever the daemon's size.  The daemon's signal
+ * handlers never run in the child (every disposition is reset to default,
+ * every signal blocked until the keeper has armed); the program starts
+ * with default dispositions and an empty signal mask.  Only stdin (a
+ * memory file or /dev/null), the two pipe ends (1 and 2), the "armed"
+ * pipe (3) and the supplementary groups (4, a memory file) reach the
+ * keeper (every other fd is closed by the spawn), and the program gets
+ * 0-2 alone.  The keeper runs with an empty environment (the program's
+ * comes as arguments): nothing of the task's (LD_PRELOAD, GLIBC_TUNABLES)
+ * reaches the root process.  It is found next to the daemon's binary,
+ * else in the installed libexec directory, else in the build tree, and
+ * used only when it and its directory are root's (or the daemon's user's)
+ * and writable by no one else.  The keeper forks the program before it
+ * tells the daemon it is armed, so a signal sent to the group as soon as
+ * proc_spawn() returns reaches the program.
  *
  * A spec with as_user makes the program (never the keeper, which stays
  * the daemon's so that it can kill the group when the daemon dies) switch
- * to that user between fork and execve: supplementary groups, then the
- * real, effective and saved gid, then the uid, by raw system calls (the
- * glibc wrappers signal every thread of the daemon's copy and are not
- * async-signal-safe).  This needs root (CAP_SETUID, CAP_SETGID).  The
- * change of ids leaves the program "not dumpable" (if the daemon's flag
- * had not already) until execve, which sets the flag again for the user's
- * own program: the user can neither trace it nor read the daemon's memory
- * in it before then.
+ * to that user between the keeper's fork and execve: supplementary
+ * groups, then the real, effective and saved gid, then the uid.  This
+ * needs root (CAP_SETUID, CAP_SETGID).
  *
  * The daemon must not ignore SIGCHLD nor set SA_NOCLDWAIT: the keepers
  * would be reaped by the kernel and proc_wait() could not report them.

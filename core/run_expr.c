@@ -254,6 +254,7 @@ int run_eval_at(struct run *r, struct run_task *t, const struct doc *v,
 	char msg[512] = "";
 	int rc = vars ? 0 : -ENOMEM;
 
+	run_flush_due(r);	/* an expression can take long */
 	pthread_mutex_unlock(&r->mu);
 	pthread_mutex_lock(&r->ex_mu);
 	expr_set_wait(r->ex, &w);

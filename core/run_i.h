@@ -299,6 +299,11 @@ int run_commit(struct run *r, struct err *e);
 void run_touch(struct run *r);
 /* commit now if status changed since the last commit */
 void run_flush(struct run *r);
+/* when status must be committed: RUN_COMMIT_MS after the last commit
+ * when it changed since, INT64_MAX when it did not */
+int64_t run_commit_due(const struct run *r);
+/* commit if that time has come */
+void run_flush_due(struct run *r);
 int run_commit_with(struct plane *p, const char *id,
 		    int (*fn)(void *ctx, struct doc *res), void *ctx,
 		    struct err *e);

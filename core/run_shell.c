@@ -47,6 +47,7 @@ struct task_io {
 	struct proc pr;
 	struct ostream out[2];
 	bool exited, stopping, timed_out, is_task_limit;
+	bool start_stored;		/* status committed since the start */
 	int64_t kill_at;		/* SIGKILL time once stopping */
 	int code;
 	bool signaled;
@@ -363,9 +364,19 @@ static void step(struct task_io *io, int64_t deadline, bool is_task)
 
 	if (io->exited)
 		until = run_now() + DRAIN_MS * 1000000LL;
-	run_unlock(io->r);
+	/* The task's start is on disk before its output can be (the
+	 * streams' flusher runs every 50 ms): a kill -9 then finds it
+	 * IN_PROGRESS, not PENDING.  Later changes wait for their commit
+	 * slot. */
+	if (!io->start_stored)
+		run_flush(io->r);
+	io->start_stored = true;
+	if (run_commit_due(io->r) < until)
+		until = run_commit_due(io->r);
+	pthread_mutex_unlock(&io->r->mu);
 	poll(pfd, 3 + n, run_poll_ms(until));
 	run_lock(io->r);
+	run_flush_due(io->r);
 	drain(io, &io->out[0]);
 	drain(io, &io->out[1]);
 	if (!io->exited && (pfd[2].revents & (POLLIN | POLLHUP)))
@@ -407,6 +418,34 @@ static const char *returns(const struct doc *cfg)
 	return v && *v ? v : "stdout";
 }
 
+/* In place of a returned stream over RUN_RETURN_MAX: what it was, loudly
+ * (a cut text would change what later tasks compute without a word, and
+ * failing would fail every task that logs a lot). */
+static struct doc *too_large(const struct ostream *o, const char *ret)
+{
+	struct doc *d = doc_new(DOC_MAP);
+	char why[200];
+
+	snprintf(why, sizeof(why), "%s is over %u KiB, so it is not the "
+		 "output (return: %s); use return: none or code, or write it "
+		 "to a file", o->name, RUN_RETURN_MAX >> 10, ret);
+	if (d && (doc_map_set(d, "truncated", doc_bool(true)) < 0 ||
+		  doc_map_setstr(d, "reason", why) < 0 ||
+		  doc_map_set(d, "bytes", doc_int((int64_t)o->total)) < 0)) {
+		doc_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* A returned stream: its text, trimmed as Stigmer does. */
+static struct doc *stream_doc(const struct ostream *o, const char *ret)
+{
+	if (o->total > RUN_RETURN_MAX)
+		return too_large(o, ret);
+	return tail_doc(o, true);
+}
+
 /* {code, stdout, stderr} */
 static struct doc *all_of(struct task_io *io)
 {
@@ -417,7 +456,7 @@ static struct doc *all_of(struct task_io *io)
 		goto fail;
 	for (i = 0; o && i < 2; i++)
 		if (doc_map_set(o, io->out[i].name,
-				tail_doc(&io->out[i], true)) < 0)
+				stream_doc(&io->out[i], "all")) < 0)
 			goto fail;
 	return o;
 fail:
@@ -425,26 +464,12 @@ fail:
 	return NULL;
 }
 
-/* The task's output, as `return` says (DSL): the stream's text, trimmed
- * as Stigmer does, the exit code, all three, or null.  A returned stream
- * longer than RUN_RETURN_MAX fails the task: a cut output would change
- * what later tasks compute. */
+/* The task's output, as `return` says (DSL): the stream's text, the exit
+ * code, all three, or null. */
 static int result(struct task_io *io, const char *ret)
 {
 	struct run_task *t = io->t;
-	size_t i;
 
-	for (i = 0; i < 2; i++)
-		if (io->out[i].keep == RUN_RETURN_MAX &&
-		    io->out[i].total > RUN_RETURN_MAX) {
-			run_task_error(t, "runtime", 500, "Output too large",
-				       "%s is over %u KiB: the task returns it "
-				       "(return: %s); use return: none or "
-				       "code, or write it to a file",
-				       io->out[i].name, RUN_RETURN_MAX >> 10,
-				       ret);
-			return -1;
-		}
 	if (!strcmp(ret, "none"))
 		t->output = doc_new(DOC_NULL);
 	else if (!strcmp(ret, "code"))
@@ -452,7 +477,7 @@ static int result(struct task_io *io, const char *ret)
 	else if (!strcmp(ret, "all"))
 		t->output = all_of(io);
 	else
-		t->output = tail_doc(&io->out[!strcmp(ret, "stderr")], true);
+		t->output = stream_doc(&io->out[!strcmp(ret, "stderr")], ret);
 	return t->output ? 0 : -ENOMEM;
 }
 

@@ -468,6 +468,18 @@ void run_flush(struct run *r)
 /* A loop of quick tasks would commit the status twice per task: commits
  * are spaced RUN_COMMIT_MS apart, and made before every blocking wait, so
  * a task that waits is shown as running. */
+int64_t run_commit_due(const struct run *r)
+{
+	return r->dirty ? r->commit_ns + (int64_t)RUN_COMMIT_MS * 1000000 :
+	       INT64_MAX;
+}
+
+void run_flush_due(struct run *r)
+{
+	if (run_now() >= run_commit_due(r))
+		run_flush(r);
+}
+
 void run_touch(struct run *r)
 {
 	r->dirty = true;

@@ -7,6 +7,7 @@
 #include "run_i.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,10 +78,12 @@ static void *run_thread(void *arg)
 	struct runner *rr = r->rr;
 
 	uint64_t one = 1;
+	bool idle;
 
 	run_main(r);
 	pthread_mutex_lock(&rr->mu);
 	unlink_run(rr, r);
+	idle = !rr->runs;
 	pthread_cond_broadcast(&rr->ended);
 	pthread_mutex_unlock(&rr->mu);
 	/* A parent waiting for this child run: it has ended. */
@@ -89,6 +92,10 @@ static void *run_thread(void *arg)
 		fprintf(stderr, "execfs: %s: cannot tell its parent it ended\n",
 			r->id);
 	run_free(r);
+	/* The last run ended: what the burst took goes back to the system
+	 * (glibc keeps freed memory at the top of every arena otherwise). */
+	if (idle)
+		malloc_trim(0);
 	return NULL;
 }
 

@@ -491,6 +491,53 @@ static void expect_output(char *const *argv, const char *out)
 	result_release(&r);
 }
 
+/* A stop sent the moment proc_spawn() returns reaches the program (it
+ * exists by then), not only the keeper, which ignores SIGTERM: the task
+ * ends of SIGTERM at once, not at a later SIGKILL. */
+static void test_term_at_once(void **state)
+{
+	char *argv[] = { "/bin/sleep", "30", NULL };
+	struct proc_spec s = {
+		.path = argv[0], .argv = argv, .envp = clean_env,
+	};
+	struct proc pr;
+	struct result r;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(proc_spawn(&pr, &s, NULL), 0);
+		assert_int_equal(proc_kill(&pr, SIGTERM), 0);
+		run(&pr, &r);
+		assert_true(r.signaled);
+		assert_int_equal(r.code, 128 + SIGTERM);
+		result_release(&r);
+	}
+}
+
+/* The program gets its environment; the keeper above it (root, the
+ * task's parent) has none: LD_PRELOAD or GLIBC_TUNABLES a task's author
+ * writes never reach it. */
+static void test_keeper_env_empty(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c",
+			 "echo \"$X\"; wc -c < /proc/$PPID/environ", NULL };
+	char *env[] = { "PATH=/usr/bin:/bin", "X=mine",
+			"LD_PRELOAD=/nonexistent/x.so", NULL };
+	struct proc_spec s = {
+		.path = argv[0], .argv = argv, .envp = env,
+	};
+	struct proc pr;
+	struct result r;
+
+	(void)state;
+	assert_int_equal(proc_spawn(&pr, &s, NULL), 0);
+	run(&pr, &r);
+	assert_string_equal(text(&r.out), "mine\n0\n");
+	assert_int_equal(r.code, 0);
+	result_release(&r);
+}
+
 /*
  * The program sees fds 0, 1, 2 only (ls opens the directory as 3), stdin
  * is /dev/null, no signal is blocked or ignored, though the daemon has a
@@ -671,6 +718,8 @@ int main(void)
 		cmocka_unit_test(test_death_of_spawning_thread),
 		cmocka_unit_test(test_death_of_daemon_process),
 		cmocka_unit_test(test_clean_fds_and_signals),
+		cmocka_unit_test(test_keeper_env_empty),
+		cmocka_unit_test(test_term_at_once),
 		cmocka_unit_test(test_daemon_without_std_fds),
 		cmocka_unit_test(test_as_user),
 		cmocka_unit_test(test_as_user_refused),

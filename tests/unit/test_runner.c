@@ -116,6 +116,27 @@ static void long_line_output(void **state)
 	assert_string_equal(rx_field(f, "run1", "status.output.nl"), "0");
 }
 
+/* A returned stream over 1 MiB is not the output: the task completes and
+ * its output says so (the log has it all). */
+static void huge_output(void **state)
+{
+	struct fx_plane *f = *state;
+
+	rx_open(f);
+	rx_workflow(f, "wf", "[{name: a, kind: RUN, taskConfig: {shell: "
+		    "{command: 'head -c 1200000 /dev/zero | tr \"\\\\0\" a'}}},"
+		    " {name: b, kind: RUN, taskConfig: {shell: {command: "
+		    "'head -c 1200000 /dev/zero | tr \"\\\\0\" a'}, return: "
+		    "code}}]");
+	rx_execution(f, "run1", "wf", NULL);
+	assert_string_equal(rx_wait_end(f, "run1"), "COMPLETED");
+	assert_string_equal(rx_task_field(f, "run1", 0, "output.truncated"),
+			    "true");
+	assert_string_equal(rx_task_field(f, "run1", 0, "output.bytes"),
+			    "1200000");
+	assert_string_equal(rx_task_field(f, "run1", 1, "output"), "0");
+}
+
 static void raise_fails(void **state)
 {
 	struct fx_plane *f = *state;
@@ -606,6 +627,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(three_tasks, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(failing_task, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(long_line_output, rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(huge_output, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(raise_fails, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(cancel_run, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(workflow_timeout, rx_setup,
