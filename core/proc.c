@@ -197,6 +197,7 @@ static int launch_open(struct launch *l, struct err *e)
 #endif
 
 static char keeper_at[PATH_MAX];
+static int keeper_fd = -1;	/* keeper_at, opened once (O_PATH) */
 static pthread_once_t keeper_once = PTHREAD_ONCE_INIT;
 
 /* Whether @path is root's or ours and nobody else may change it. */
@@ -248,11 +249,27 @@ static void find_keeper(void)
 #endif
 }
 
-/* The keeper's path, or NULL when there is none. */
-static const char *proc_keeper_path(void)
+/* Find the keeper and hold it open: the daemon may be mounted over the
+ * directory it is in (scripts/run ~/execfs from ~/execfs), and the tasks
+ * must still find it. */
+static void open_keeper(void)
 {
-	pthread_once(&keeper_once, find_keeper);
-	return keeper_at[0] ? keeper_at : NULL;
+	int fd, hi;
+
+	find_keeper();
+	fd = keeper_at[0] ? open(keeper_at, O_PATH | O_CLOEXEC) : -1;
+	if (fd >= 0 && fd < 6) {	/* above the file actions' targets */
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, 6);
+		close(fd);
+		fd = hi;
+	}
+	keeper_fd = fd;
+}
+
+const char *proc_keeper_find(void)
+{
+	pthread_once(&keeper_once, open_keeper);
+	return keeper_fd >= 0 ? keeper_at : NULL;
 }
 
 /* The keeper's argv (see core/keeper.c): ids, then the program's argv and
@@ -305,10 +322,13 @@ static int keeper_fds(const struct launch *l, posix_spawn_file_actions_t *fa)
 		rc = posix_spawn_file_actions_adddup2(fa, l->groups_fd, 4);
 	if (!rc)
 		rc = posix_spawn_file_actions_addfchdir_np(fa, l->cwd_fd);
+	/* the keeper itself, executed through fd 5 (found at startup) */
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(fa, keeper_fd, 5);
 	/* no descriptor of the daemon's reaches the keeper (libcurl's
 	 * sockets, say, are not close-on-exec) */
 	if (!rc)
-		rc = posix_spawn_file_actions_addclosefrom_np(fa, 5);
+		rc = posix_spawn_file_actions_addclosefrom_np(fa, 6);
 	return rc;
 }
 
@@ -331,7 +351,7 @@ static int keeper_attr(posix_spawnattr_t *a)
 static pid_t spawn_keeper(struct launch *l, struct err *e)
 {
 	static char *const no_env[] = { NULL };
-	const char *keeper = proc_keeper_path();
+	const char *keeper = proc_keeper_find();
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t a;
 	pid_t pid = -1;
@@ -349,7 +369,8 @@ static pid_t spawn_keeper(struct launch *l, struct err *e)
 	if (!rc)
 		rc = keeper_attr(&a);
 	if (!rc)
-		rc = posix_spawn(&pid, keeper, &fa, &a, l->argv, no_env);
+		rc = posix_spawn(&pid, "/proc/self/fd/5", &fa, &a, l->argv,
+				 no_env);
 	posix_spawnattr_destroy(&a);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc)

@@ -31,7 +31,9 @@
  * reaches the root process.  It is found next to the daemon's binary,
  * else in the installed libexec directory, else in the build tree, and
  * used only when it and its directory are root's (or the daemon's user's)
- * and writable by no one else.  The keeper forks the program before it
+ * and writable by no one else; it is found and held open once
+ * (proc_keeper_find(), which the daemon calls before it mounts: it may be
+ * mounted over the keeper's directory) and executed through that fd.  The keeper forks the program before it
  * tells the daemon it is armed, so a signal sent to the group as soon as
  * proc_spawn() returns reaches the program.
  *
@@ -100,6 +102,13 @@ struct proc_spec {
  *   <uid>: <reason>".
  */
 int proc_spawn(struct proc *out, const struct proc_spec *s, struct err *e);
+
+/**
+ * proc_keeper_find() - find execfs-keeper and hold it open, once (later
+ * calls return the same).  Return: its path, or NULL when there is none
+ * (every proc_spawn() then fails saying so).
+ */
+const char *proc_keeper_find(void);
 
 /**
  * proc_kill() - send @sig to every process of @pr's group.  A group that is

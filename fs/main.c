@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/proc.h"
 #include "core/rotate.h"
 #include "crypt/seal.h"
 #include "follow.h"
@@ -296,6 +297,10 @@ int main(int argc, char *argv[])
 	 * --runs-only, R4). */
 	if (!getenv("MALLOC_ARENA_MAX") && !getenv("GLIBC_TUNABLES"))
 		mallopt(M_ARENA_MAX, 2);	/* unless the operator chose */
+	/* before the mount, which may hide the directory it is in */
+	if (!proc_keeper_find())
+		fprintf(stderr, "execfs: warning: execfs-keeper not found next "
+			"to the daemon nor installed: RUN tasks will fail\n");
 	if (opts_parse(argc, argv, &o, &e) < 0) {
 		fprintf(stderr, "execfs: %s\n", e.msg);
 		fprintf(stderr, "Try 'execfs --help'.\n");
