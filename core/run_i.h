@@ -310,11 +310,27 @@ int run_commit_with(struct plane *p, const char *id,
 void run_event_state(struct run *r, const char *phase);
 void run_event_task(struct run *r, const struct run_task *t,
 		    const char *status);
-/* a line event appended to @to (a batch); -EFBIG when @to is full */
-int run_event_line(struct run *r, struct buf *to, const struct run_task *t,
-		   const char *stream, const char *text, size_t n);
-/* a batch of line events to the events stream (dropped past its cap) */
-void run_events_lines(struct run *r, const struct buf *lines);
+/*
+ * A batch of a task's output lines: the log's bytes and their line
+ * events, sent together so each event can refer to its text in the log
+ * (streams.h sink_append_lines()).
+ */
+struct run_lines {
+	struct buf log;		/* the lines, each ending in a newline */
+	struct buf events;	/* their line events */
+	struct sink_line *l;	/* the events; log_off: offset in @log */
+	size_t n, cap;
+};
+void run_lines_init(struct run_lines *b, size_t log_cap, size_t ev_cap);
+void run_lines_release(struct run_lines *b);
+/* add line @text (@n bytes, no newline); -EFBIG / -ENOMEM: the batch is
+ * full (nothing added) */
+int run_lines_add(struct run *r, struct run_lines *b,
+		  const struct run_task *t, const char *stream,
+		  const char *text, size_t n);
+/* the batch to the log and the events stream (each dropped past its
+ * cap), then empty it */
+void run_lines_send(struct run *r, struct run_lines *b);
 void run_event_msg(struct run *r, const char *type, const char *task,
 		   const char *message);
 void run_event_complete(struct run *r);

@@ -42,8 +42,7 @@ struct ostream {
 struct task_io {
 	struct run *r;
 	struct run_task *t;
-	struct buf log;			/* this round's lines for the log */
-	struct buf events;		/* and their line events */
+	struct run_lines batch;		/* this round's lines */
 	struct proc pr;
 	struct ostream out[2];
 	bool exited, stopping, timed_out, is_task_limit;
@@ -239,28 +238,17 @@ static struct doc *tail_doc(const struct ostream *o, bool trim)
  * stream per read, not per line. */
 static void send(struct task_io *io)
 {
-	run_log(io->r, io->log.data, io->log.len);
-	run_events_lines(io->r, &io->events);
-	buf_reset(&io->log);
-	buf_reset(&io->events);
+	run_lines_send(io->r, &io->batch);
 }
 
-/* One redacted line (@n bytes, no newline) to the batches. */
+/* One redacted line (@n bytes, no newline) to the batch. */
 static void emit(struct task_io *io, struct ostream *o, const char *p,
 		 size_t n)
 {
-	bool ev = !io->r->events_full;
-
-	if (buf_add(&io->log, p, n) < 0 || buf_addc(&io->log, '\n') < 0 ||
-	    (ev && run_event_line(io->r, &io->events, io->t, o->name,
-				  p, n) < 0)) {
-		send(io);
-		buf_add(&io->log, p, n);
-		buf_addc(&io->log, '\n');
-		if (ev)
-			run_event_line(io->r, &io->events, io->t,
-				       o->name, p, n);
-	}
+	if (run_lines_add(io->r, &io->batch, io->t, o->name, p, n) == 0)
+		return;
+	send(io);
+	run_lines_add(io->r, &io->batch, io->t, o->name, p, n);
 }
 
 /* Cut whole lines off o->red; @end: the last piece too. */
@@ -522,8 +510,7 @@ static int io_init(struct task_io *io, struct run *r, struct run_task *t,
 	io->out[0].fd = &io->pr.out_fd;
 	io->out[1].name = "stderr";
 	io->out[1].fd = &io->pr.err_fd;
-	buf_init(&io->log, 4 * READ_CHUNK);
-	buf_init(&io->events, 16 * READ_CHUNK);
+	run_lines_init(&io->batch, 4 * READ_CHUNK, 16 * READ_CHUNK);
 	io->out[0].keep = io->out[1].keep = RUN_TAIL_MAX;
 	if (!strcmp(ret, "stdout") || !strcmp(ret, "all"))
 		io->out[0].keep = RUN_RETURN_MAX;
@@ -547,8 +534,7 @@ static void io_release(struct task_io *io)
 		buf_release(&io->out[i].red);
 		buf_release(&io->out[i].tail);
 	}
-	buf_release(&io->log);
-	buf_release(&io->events);
+	run_lines_release(&io->batch);
 	proc_release(&io->pr);
 }
 

@@ -566,32 +566,132 @@ void run_event_task(struct run *r, const struct run_task *t,
 	buf_release(&b);
 }
 
-int run_event_line(struct run *r, struct buf *to, const struct run_task *t,
-		   const char *stream, const char *text, size_t n)
+void run_lines_init(struct run_lines *b, size_t log_cap, size_t ev_cap)
 {
-	size_t at = to->len;
+	buf_init(&b->log, log_cap);
+	buf_init(&b->events, ev_cap);
+	b->l = NULL;
+	b->n = b->cap = 0;
+}
 
-	ev_head(to, r, "line");
-	ev_task(to, t);
-	ev_str(to, "stream", stream, strlen(stream));
-	ev_str(to, "text", text, n < RUN_LINE_MAX ? n : RUN_LINE_MAX);
-	if (buf_addstr(to, "}\n") < 0) {
-		buf_truncate(to, at);
-		return -EFBIG;
-	}
+void run_lines_release(struct run_lines *b)
+{
+	buf_release(&b->log);
+	buf_release(&b->events);
+	free(b->l);
+	b->l = NULL;
+	b->n = b->cap = 0;
+}
+
+/* Room for one more sink_line.  Return: 0; -ENOMEM. */
+static int lines_room(struct run_lines *b)
+{
+	struct sink_line *l;
+	size_t cap;
+
+	if (b->n < b->cap)
+		return 0;
+	cap = b->cap ? 2 * b->cap : 64;
+	l = realloc(b->l, cap * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	b->l = l;
+	b->cap = cap;
 	return 0;
 }
 
-void run_events_lines(struct run *r, const struct buf *lines)
+/* The line event of @text to @b->events, described in *@l. */
+static int line_event(struct run *r, struct run_lines *b,
+		      const struct run_task *t, const char *stream,
+		      const char *text, size_t n, struct sink_line *l)
 {
-	if (!lines->len || !r->events || r->events_full)
+	struct buf *to = &b->events;
+	size_t cut = n < RUN_LINE_MAX ? n : RUN_LINE_MAX;
+	/* the most the event can take (text fully escaped), so no piece of
+	 * it fails once it is started */
+	size_t most = 256 + strlen(r->id) + strlen(t->path) + strlen(stream) +
+		      6 * cut;
+
+	if (to->cap - to->len < most)
+		return -EFBIG;
+	l->at = to->len;
+	ev_head(to, r, "line");
+	ev_task(to, t);
+	ev_str(to, "stream", stream, strlen(stream));
+	if (buf_addstr(to, ",\"text\":") < 0)
+		return -EFBIG;
+	l->text_at = to->len - l->at;
+	l->text = cut;
+	l->log_off = b->log.len;
+	if (json_quote(to, text, cut) < 0 || buf_addstr(to, "}\n") < 0)
+		return -EFBIG;
+	l->len = to->len - l->at;
+	return 0;
+}
+
+int run_lines_add(struct run *r, struct run_lines *b,
+		  const struct run_task *t, const char *stream,
+		  const char *text, size_t n)
+{
+	size_t ev0 = b->events.len, log0 = b->log.len;
+	bool ev = r->events && !r->events_full;
+	int rc = ev ? lines_room(b) : 0;
+
+	if (!rc && ev)
+		rc = line_event(r, b, t, stream, text, n, &b->l[b->n]);
+	if (!rc && (buf_add(&b->log, text, n) < 0 ||
+		    buf_addc(&b->log, '\n') < 0))
+		rc = -EFBIG;
+	if (rc) {
+		buf_truncate(&b->events, ev0);
+		buf_truncate(&b->log, log0);
+		return rc;
+	}
+	b->n += ev;
+	return 0;
+}
+
+/* Keep the events whose text is in the log (it landed from @at on, for
+ * @landed bytes), at their log offsets; the others become plain bytes. */
+static size_t lines_landed(struct run_lines *b, uint64_t at, uint64_t landed)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		struct sink_line *l = &b->l[i];
+
+		if (l->log_off + l->text > landed)
+			continue;
+		l->log_off += at;
+		b->l[j++] = *l;
+	}
+	return j;
+}
+
+static void events_lines(struct run *r, const struct run_lines *b, size_t nl)
+{
+	if (!b->events.len || !r->events || r->events_full)
 		return;
-	if (sink_room(r->events) >= RUN_EVENTS_EXTRA + lines->len &&
-	    sink_append(r->events, lines->data, lines->len) == 0)
+	if (sink_room(r->events) >= RUN_EVENTS_EXTRA + b->events.len &&
+	    sink_append_lines(r->events, b->events.data, b->events.len, b->l,
+			      nl) == 0)
 		return;
 	r->events_full = true;
 	ev_dropped(r, "events", "the events cap was reached: later line "
 		   "events are not kept");
+}
+
+void run_lines_send(struct run *r, struct run_lines *b)
+{
+	uint64_t at = r->log ? sink_size(r->log) : 0;
+	uint64_t landed;
+
+	run_log(r, b->log.data, b->log.len);
+	landed = r->log ? sink_size(r->log) - at : 0;
+	events_lines(r, b, lines_landed(b, at, landed));
+	buf_reset(&b->log);
+	buf_reset(&b->events);
+	b->n = 0;
 }
 
 void run_event_msg(struct run *r, const char *type, const char *task,

@@ -111,7 +111,8 @@ enum store_op {
 	STORE_DEL,	/* delete the record hdr.id and every chunk of
 			   its streams */
 	STORE_APPEND,	/* add @len bytes of @body to stream @stream of
-			   the record whose serial is hdr.serial */
+			   the record whose serial is hdr.serial (to
+			   STORE_CODED: a chunk standing for @vlen) */
 	STORE_META,	/* set the store's note named hdr.id (a short
 			   name) to @len (1..STORE_NOTE_MAX) bytes of
 			   @body; no precondition */
@@ -126,7 +127,13 @@ enum store_op {
 
 #define STORE_NOTE_MAX 256	/* bytes of one note */
 
-#define STORE_STREAMS 2		/* stream numbers are 0 and 1 */
+#define STORE_STREAMS 3		/* stream numbers are 0, 1 and 2 */
+/*
+ * Stream STORE_CODED holds coded chunks: each stands for @vlen bytes of
+ * the stream (offsets and sizes count those), its @len bytes are what the
+ * caller decodes them from (store_stream_chunk()).
+ */
+#define STORE_CODED 2
 #define STORE_CHUNK_MAX (1u << 20)	/* bytes of one STORE_APPEND */
 
 struct store_change {
@@ -142,14 +149,16 @@ struct store_change {
 	 *   DEL with expect_gen 0: must exist (-ENOENT);
 	 *   DEL with expect_gen g: must exist with gen g (-ESTALE).
 	 *   APPEND: @off must equal the stream's stored size (-ESTALE),
-	 *     @len must be 1..STORE_CHUNK_MAX and @stream below
-	 *     STORE_STREAMS (-EINVAL); the record itself is not checked
+	 *     @len must be 1..STORE_CHUNK_MAX, @stream below
+	 *     STORE_STREAMS and, for STORE_CODED, @vlen at least 1
+	 *     (-EINVAL); the record itself is not checked
 	 *     (the run that writes a stream may outlive a delete: its
 	 *     chunks are then dropped by the next DEL of that serial or
 	 *     never read). */
 	uint64_t expect_gen;
 	unsigned stream;	/* APPEND */
 	uint64_t off;		/* APPEND */
+	uint64_t vlen;		/* APPEND to STORE_CODED */
 };
 
 /**
@@ -180,10 +189,22 @@ int store_stream_size(struct store *st, uint64_t serial, unsigned stream,
 /**
  * store_stream_read() - append to @out up to @max bytes of stream @stream
  * of @serial, from offset @off (a read may span chunks).
- * Return: bytes appended (0 at or past the end); -EINVAL; -EIO; buf errors.
+ * Return: bytes appended (0 at or past the end); -EINVAL (also for
+ *   STORE_CODED); -EIO; buf errors.
  */
 ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
 			  uint64_t off, size_t max, struct buf *out);
+
+/**
+ * store_stream_chunk() - the chunk of the coded stream @stream of @serial
+ * that holds offset @off: its bytes appended to @out, *start the offset
+ * it begins at and *vlen the bytes it stands for.
+ * Return: 1; 0 when @off is at or past the end (nothing appended);
+ *   -EINVAL (@stream is not coded); -EIO; buf errors.
+ */
+int store_stream_chunk(struct store *st, uint64_t serial, unsigned stream,
+		       uint64_t off, struct buf *out, uint64_t *start,
+		       uint64_t *vlen);
 
 /*
  * The audit log: lines kept in their own database, each keyed by its

@@ -151,6 +151,15 @@ size_t store_slug_key(unsigned char out[STORE_SLUGKEY_MAX], unsigned kind,
 void store_chunk_key(unsigned char out[STORE_CHUNKKEY_LEN], uint64_t serial,
 		     unsigned stream, uint64_t off);
 
+/* A coded chunk's value: the bytes it stands for (8, BE), its payload. */
+#define STORE_CODED_HDR 8
+
+/**
+ * store_chunk_vlen() - the stream bytes the chunk value @v of @stream
+ * stands for: its size, or for STORE_CODED its header's count.
+ */
+uint64_t store_chunk_vlen(unsigned stream, const MDB_val *v);
+
 /** store_chunk_off() - the offset in a chunk key (STORE_CHUNKKEY_LEN bytes). */
 uint64_t store_chunk_off(const unsigned char *key);
 

@@ -282,7 +282,7 @@ int store_chunk_size(struct store *st, MDB_txn *txn, uint64_t serial,
 	}
 	if (rc)
 		return store_errno(rc);
-	*size = store_chunk_off(k.mv_data) + v.mv_size;
+	*size = store_chunk_off(k.mv_data) + store_chunk_vlen(stream, &v);
 	return 0;
 }
 
@@ -346,7 +346,7 @@ ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
 	ssize_t n;
 	int rc;
 
-	if (stream >= STORE_STREAMS)
+	if (stream >= STORE_STREAMS || stream == STORE_CODED)
 		return -EINVAL;
 	if (max > SSIZE_MAX)
 		max = SSIZE_MAX;
@@ -367,4 +367,50 @@ ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
 	if (n < 0)
 		buf_truncate(out, len0);
 	return n;
+}
+
+/* Append the payload of the coded chunk @k/@v if it holds @off. */
+static int coded_take(const MDB_val *k, const MDB_val *v, uint64_t off,
+		      struct buf *out, uint64_t *start, uint64_t *vlen)
+{
+	uint64_t at = store_chunk_off(k->mv_data);
+	uint64_t n = store_chunk_vlen(STORE_CODED, v);
+	int rc;
+
+	if (v->mv_size <= STORE_CODED_HDR || off - at >= n)
+		return 0;
+	rc = buf_add(out, (const char *)v->mv_data + STORE_CODED_HDR,
+		     v->mv_size - STORE_CODED_HDR);
+	if (rc)
+		return rc;
+	*start = at;
+	*vlen = n;
+	return 1;
+}
+
+int store_stream_chunk(struct store *st, uint64_t serial, unsigned stream,
+		       uint64_t off, struct buf *out, uint64_t *start,
+		       uint64_t *vlen)
+{
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	if (stream != STORE_CODED)
+		return -EINVAL;
+	rc = store_rd_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, st->chunk, &cur);
+	if (!rc)
+		rc = chunk_seek(cur, serial, stream, off, &k, &v);
+	if (rc == 0)
+		rc = coded_take(&k, &v, off, out, start, vlen);
+	else
+		rc = rc == MDB_NOTFOUND ? 0 : store_errno(rc);
+	if (cur)
+		mdb_cursor_close(cur);
+	store_rd_end(st, txn);
+	return rc;
 }

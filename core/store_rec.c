@@ -156,3 +156,17 @@ int store_rec_decode(const MDB_val *k, const MDB_val *v, struct store_rec *h,
 	*body_off = fixed + slen;
 	return 0;
 }
+
+uint64_t store_chunk_vlen(unsigned stream, const MDB_val *v)
+{
+	const unsigned char *p = v->mv_data;
+	uint64_t n = 0;
+
+	if (stream != STORE_CODED)
+		return v->mv_size;
+	if (v->mv_size < STORE_CODED_HDR)
+		return 0;
+	for (int i = 0; i < STORE_CODED_HDR; i++)
+		n = n << 8 | p[i];
+	return n;
+}

@@ -262,12 +262,25 @@ static int del_apply(struct batch *b, MDB_txn *txn,
 	return chunks_drop(b, txn, old.serial, e, c->hdr.id);
 }
 
+/* The value of @c's chunk into @to (reserved in the map): for a coded
+ * stream its header first. */
+static void chunk_fill(unsigned char *to, const struct store_change *c)
+{
+	if (c->stream == STORE_CODED) {
+		store_serial_key(to, c->vlen);
+		to += STORE_CODED_HDR;
+	}
+	memcpy(to, c->body, c->len);
+}
+
 /* Add a chunk at the stream's end; @c->off must be that end. */
 static int append_apply(struct batch *b, MDB_txn *txn,
 			const struct store_change *c, struct err *e)
 {
 	unsigned char key[STORE_CHUNKKEY_LEN];
-	MDB_val k = {sizeof(key), key}, v = {c->len, (void *)c->body};
+	bool coded = c->stream == STORE_CODED;
+	MDB_val k = {sizeof(key), key};
+	MDB_val v = {c->len + (coded ? STORE_CODED_HDR : 0), NULL};
 	uint64_t size = 0;
 	int rc = store_chunk_size(b->st, txn, c->hdr.serial, c->stream, &size);
 
@@ -283,7 +296,9 @@ static int append_apply(struct batch *b, MDB_txn *txn,
 			       " does not follow",
 			       c->stream, c->hdr.serial, size, c->off);
 	store_chunk_key(key, c->hdr.serial, c->stream, c->off);
-	rc = mdb_put(txn, b->st->chunk, &k, &v, MDB_NOOVERWRITE);
+	rc = mdb_put(txn, b->st->chunk, &k, &v, MDB_NOOVERWRITE | MDB_RESERVE);
+	if (rc == 0)
+		chunk_fill(v.mv_data, c);
 	if (rc == MDB_MAP_FULL)
 		b->full = true;
 	if (rc > 0)
@@ -681,6 +696,11 @@ static int append_check(const struct store_change *c, struct err *e)
 	if (!c->body)
 		return err_set(e, -EINVAL,
 			       "stream %u of serial %" PRIu64 ": no bytes",
+			       c->stream, c->hdr.serial);
+	if (c->stream == STORE_CODED && c->vlen == 0)
+		return err_set(e, -EINVAL,
+			       "stream %u of serial %" PRIu64 ": a coded "
+			       "chunk standing for no bytes",
 			       c->stream, c->hdr.serial);
 	return 0;
 }

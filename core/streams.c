@@ -20,7 +20,7 @@
  * from there; the flusher keeps trying the ones that are not broken and
  * drops each once persisted.  The rest go at streams_free().
  */
-#include "streams.h"
+#include "streams_i.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -30,48 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-_Static_assert(PLANE_STREAMS <= STORE_STREAMS,
-	       "every plane stream needs a store stream");
-
-#define STREAMS_TRIM (1u << 20)	/* persisted bytes kept before a trim */
-
-struct sink {
-	struct streams *ss;
-	uint64_t serial;
-	enum plane_stream s;
-	uint64_t base;	       /* offset of mem's first byte: the stored
-				  size at open, then advanced as persisted
-				  bytes leave memory; protected by ss->mu */
-	struct buf mem;	       /* bytes from @base on; protected by ss->mu */
-	uint64_t flushed;      /* persisted up to here; protected by ss->mu */
-	struct timespec mtime; /* of the last append; protected by ss->mu */
-	bool done;	       /* protected by ss->mu */
-	bool broken;	       /* not persistable; protected by ss->mu */
-	struct sink *next;     /* protected by ss->mu */
-};
-
-struct streams {
-	struct store *st;
-	pthread_mutex_t mu;
-	pthread_mutex_t flush_mu; /* one flush at a time, across its commit */
-	pthread_cond_t wake;	  /* the flusher sleeps here (monotonic) */
-	bool stopping;		  /* protected by mu */
-	bool failing;		  /* last flusher round failed; flush_mu */
-	struct sink *live;	  /* open sinks; protected by mu */
-	struct sink *closed;	  /* closed, not persisted; protected by mu */
-	plane_stream_fn notify;	  /* set once before use */
-	void *notify_ctx;
-	pthread_t flusher;
-	bool started;
-};
-
-/* The unpersisted tail of one sink, copied for a commit. */
-struct pend {
-	struct sink *k;
-	uint64_t from, to;
-	char *bytes;
-};
 
 static const char *stream_name(enum plane_stream s)
 {
@@ -89,6 +47,7 @@ static void sink_free(struct sink *k)
 	if (!k)
 		return;
 	buf_release(&k->mem);
+	code_free(k);
 	free(k);
 }
 
@@ -153,6 +112,8 @@ static int pend_take(struct pend *p, struct sink *k)
 	size_t from = (size_t)(k->flushed - k->base);
 	size_t len = k->mem.len - from;
 
+	if (k->coded)
+		return code_take(p, k);
 	p->bytes = malloc(len);
 	if (!p->bytes)
 		return -ENOMEM;
@@ -165,8 +126,10 @@ static int pend_take(struct pend *p, struct sink *k)
 
 static void pend_free(struct pend *p, size_t n)
 {
-	for (size_t i = 0; p && i < n; i++)
+	for (size_t i = 0; p && i < n; i++) {
 		free(p[i].bytes);
+		free(p[i].segs);
+	}
 	free(p);
 }
 
@@ -229,12 +192,18 @@ static struct store_change *pend_changes(const struct pend *p, size_t n,
 	size_t m = 0, j = 0;
 
 	for (size_t i = 0; i < n; i++)
-		m += (size_t)((p[i].to - p[i].from + STORE_CHUNK_MAX - 1) /
-			      STORE_CHUNK_MAX);
-	c = calloc(m, sizeof(*c));
+		m += p[i].k->coded ? p[i].nseg
+				   : (size_t)((p[i].to - p[i].from +
+					       STORE_CHUNK_MAX - 1) /
+					      STORE_CHUNK_MAX);
+	c = calloc(m ? m : 1, sizeof(*c));
 	if (!c)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
+		if (p[i].k->coded) {
+			j += code_changes(&p[i], c + j);
+			continue;
+		}
 		for (uint64_t at = p[i].from; at < p[i].to; at += c[j++].len) {
 			c[j].op = STORE_APPEND;
 			c[j].hdr.serial = p[i].k->serial;
@@ -246,7 +215,7 @@ static struct store_change *pend_changes(const struct pend *p, size_t n,
 				       : (size_t)(p[i].to - at);
 		}
 	}
-	*nc = m;
+	*nc = j;
 	return c;
 }
 
@@ -276,12 +245,14 @@ static int pend_commit(struct streams *ss, struct pend *p, size_t n,
 	c = pend_changes(p, n, &nc);
 	if (!c)
 		return err_set(e, -ENOMEM, "out of memory flushing streams");
-	rc = store_commit(ss->st, c, nc, e);
+	rc = nc ? store_commit(ss->st, c, nc, e) : 0;
 	free(c);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&ss->mu);
 	for (size_t i = 0; i < n; i++) {
+		if (p[i].k->coded)
+			code_done(p[i].k, &p[i]);
 		p[i].k->flushed = p[i].to;
 		sink_trim(p[i].k);
 	}
@@ -490,6 +461,20 @@ static int open_claim(struct streams *ss, uint64_t serial, enum plane_stream s)
 	return rc;
 }
 
+/* The stored size of @s of @serial, and whether it is coded: events are,
+ * unless an older version of execfs stored some plainly. */
+static int stored_size(struct streams *ss, uint64_t serial,
+		       enum plane_stream s, uint64_t *size, bool *coded)
+{
+	int rc = store_stream_size(ss->st, serial, (unsigned)s, size);
+
+	*coded = false;
+	if (rc || s != PLANE_EVENTS || *size)
+		return rc;
+	*coded = true;
+	return store_stream_size(ss->st, serial, STORE_CODED, size);
+}
+
 int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
 		 uint64_t cap, struct sink **out)
 {
@@ -507,7 +492,7 @@ int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
 	pthread_mutex_lock(&ss->flush_mu);
 	rc = open_claim(ss, serial, s);
 	if (!rc)
-		rc = store_stream_size(ss->st, serial, (unsigned)s, &base);
+		rc = stored_size(ss, serial, s, &base, &k->coded);
 	if (!rc) {
 		k->ss = ss;
 		k->serial = serial;
@@ -515,6 +500,7 @@ int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
 		k->base = k->flushed = base;
 		cap = cap > base ? cap - base : 0;
 		buf_init(&k->mem, cap > SIZE_MAX ? SIZE_MAX : (size_t)cap);
+		buf_init(&k->code, SIZE_MAX);	/* bounded by k->mem's cap */
 		pthread_mutex_lock(&ss->mu);
 		k->next = ss->live;
 		ss->live = k;
@@ -529,21 +515,34 @@ int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
 	return 0;
 }
 
-int sink_append(struct sink *k, const void *data, size_t n)
+int sink_append_lines(struct sink *k, const char *data, size_t n,
+		      const struct sink_line *lines, size_t nl)
 {
 	struct streams *ss = k->ss;
+	size_t len0;
 	int rc;
 
 	if (n == 0)
 		return 0;
 	pthread_mutex_lock(&ss->mu);
+	len0 = k->mem.len;
 	rc = buf_add(&k->mem, data, n);
-	if (!rc)
+	if (!rc && k->coded)
+		rc = nl ? code_lines(k, data, n, lines, nl)
+			: code_lit(k, data, n);
+	if (rc)
+		buf_truncate(&k->mem, len0);
+	else
 		clock_gettime(CLOCK_REALTIME, &k->mtime);
 	pthread_mutex_unlock(&ss->mu);
 	if (!rc)
 		notify(ss, k->serial, k->s);
 	return rc;
+}
+
+int sink_append(struct sink *k, const void *data, size_t n)
+{
+	return sink_append_lines(k, data, n, NULL, 0);
 }
 
 uint64_t sink_size(const struct sink *k)
@@ -632,6 +631,7 @@ int streams_stat(struct streams *ss, uint64_t serial, enum plane_stream s,
 	struct timespec zero = {0, 0};
 	struct sink *k;
 	uint64_t n = 0;
+	bool coded;
 	int rc;
 
 	if ((unsigned)s >= PLANE_STREAMS)
@@ -646,7 +646,7 @@ int streams_stat(struct streams *ss, uint64_t serial, enum plane_stream s,
 	pthread_mutex_unlock(&ss->mu);
 	if (k)
 		return 0;
-	rc = store_stream_size(ss->st, serial, (unsigned)s, &n);
+	rc = stored_size(ss, serial, s, &n, &coded);
 	if (rc)
 		return -EIO;
 	*size = n;
@@ -672,6 +672,20 @@ static ssize_t mem_copy(const struct sink *k, uint64_t off, size_t size,
 	return rc ? rc : (ssize_t)n;
 }
 
+/* Read the store's bytes of @s: events plain (an older version's), else
+ * coded. */
+static ssize_t stored_read(struct streams *ss, uint64_t serial,
+			   enum plane_stream s, uint64_t off, size_t size,
+			   struct buf *out)
+{
+	ssize_t n = store_stream_read(ss->st, serial, (unsigned)s, off, size,
+				      out);
+
+	if (n != 0 || s != PLANE_EVENTS)
+		return n;
+	return code_read(ss, serial, off, size, out);
+}
+
 ssize_t streams_read(struct streams *ss, uint64_t serial, enum plane_stream s,
 		     uint64_t off, size_t size, struct buf *out)
 {
@@ -692,13 +706,12 @@ ssize_t streams_read(struct streams *ss, uint64_t serial, enum plane_stream s,
 		n = mem_copy(k, off, size, out);
 	pthread_mutex_unlock(&ss->mu);
 	if (!k)
-		return store_stream_read(ss->st, serial, (unsigned)s, off, size,
-					 out);
+		return stored_read(ss, serial, s, off, size, out);
 	if (off >= base)
 		return n;
 	/* Before the sink's base the bytes are in the store only. */
 	want = base - off < size ? (size_t)(base - off) : size;
-	n = store_stream_read(ss->st, serial, (unsigned)s, off, want, out);
+	n = stored_read(ss, serial, s, off, want, out);
 	if (n < 0 || (size_t)n < want || want == size)
 		return n;
 	m = streams_read(ss, serial, s, off + want, size - want, out);

@@ -2,6 +2,11 @@
  * streams.h - the log and events of executions (DESIGN 1.6): byte streams
  * that grow while a run writes them and are read back by offset.
  *
+ * The events are stored coded (evcode.h): a line event as a reference to
+ * its text in the log, so output is stored once; readers see the events'
+ * bytes either way.  (Executions written before that keep their events as
+ * plain bytes in store stream 1 and are read as such.)
+ *
  * While a run is going, each of its streams is a sink: the bytes live in
  * memory (up to the sink's cap) and a flusher thread persists what is new
  * every STREAMS_FLUSH_MS, all sinks together in one store_commit() (chunks
@@ -70,6 +75,26 @@ int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
  *   -ENOMEM.
  */
 int sink_append(struct sink *k, const void *data, size_t n);
+
+/*
+ * One line event in a batch for sink_append_lines(): @len bytes at @at of
+ * the batch, its quoted text at @text_at (from the event's start); that
+ * text is @text bytes of the execution's log at @log_off.
+ */
+struct sink_line {
+	size_t at, len, text_at, text;
+	uint64_t log_off;
+};
+
+/**
+ * sink_append_lines() - sink_append() of @n bytes holding the line events
+ * @lines (@nl of them, in order); other bytes may lie between them.  The
+ * events stream stores such an event as a reference to the log's bytes
+ * (evcode.h): the caller must have appended them to the log's sink first.
+ * Return: as sink_append().
+ */
+int sink_append_lines(struct sink *k, const char *data, size_t n,
+		      const struct sink_line *lines, size_t nl);
 
 /** sink_size() - bytes in the stream so far (stored + in memory). */
 uint64_t sink_size(const struct sink *k);

@@ -710,9 +710,33 @@ static int append(struct store *st, uint64_t serial, unsigned stream,
 	c.off = off;
 	c.body = p;
 	c.len = len;
+	c.vlen = stream == STORE_CODED ? len : 0;
 	rc = store_commit(st, &c, 1, e);
 	free(p);
 	return rc;
+}
+
+/* A coded stream's chunks (standing for as many bytes as they hold,
+ * as append() writes them) hold @size pattern bytes. */
+static void expect_coded(struct store *st, uint64_t serial, uint64_t size)
+{
+	struct buf b = BUF_INIT(8u << 20);
+	uint64_t off = 0, start = 1, vlen = 0;
+
+	while (store_stream_chunk(st, serial, STORE_CODED, off, &b, &start,
+				  &vlen) == 1) {
+		assert_int_equal(start, off);
+		assert_int_equal(b.len, vlen);
+		for (size_t i = 0; i < b.len; i++)
+			if ((unsigned char)b.data[i] !=
+			    pat(serial, STORE_CODED, off + i))
+				fail_msg("coded byte %" PRIu64 " differs",
+					 off + i);
+		off += vlen;
+		buf_reset(&b);
+	}
+	assert_int_equal(off, size);
+	buf_release(&b);
 }
 
 /* Stream @stream of @serial holds exactly @size pattern bytes. */
@@ -724,6 +748,11 @@ static void expect_stream(struct store *st, uint64_t serial, unsigned stream,
 
 	assert_int_equal(store_stream_size(st, serial, stream, &got), 0);
 	assert_int_equal(got, size);
+	if (stream == STORE_CODED) {
+		expect_coded(st, serial, size);
+		buf_release(&b);
+		return;
+	}
 	assert_int_equal(
 	    store_stream_read(st, serial, stream, 0, size + 10, &b),
 	    (ssize_t)size);
@@ -762,7 +791,7 @@ static const struct app_case app_cases[] = {
     {"too large", 7, 1, 3 + STORE_CHUNK_MAX, STORE_CHUNK_MAX + 1, -EINVAL,
      "1..1048576"},
     {"empty", 7, 0, 1015, 0, -EINVAL, "0 bytes"},
-    {"no stream 2", 7, 2, 0, 1, -EINVAL, "no stream 2"},
+    {"no stream 3", 7, 3, 0, 1, -EINVAL, "no stream 3"},
     {"serial 0", 0, 0, 0, 1, -EINVAL, "serial 0"},
 };
 
@@ -839,8 +868,8 @@ static void stream_chunks(void **state)
 	expect_stream(f->st, 8, 1, 0);
 	expect_stream(f->st, 0x107, 0, 2);
 	check_reads(f->st);
-	assert_int_equal(store_stream_size(f->st, 7, 2, &size), -EINVAL);
-	assert_int_equal(store_stream_read(f->st, 7, 2, 0, 1, &small), -EINVAL);
+	assert_int_equal(store_stream_size(f->st, 7, 3, &size), -EINVAL);
+	assert_int_equal(store_stream_read(f->st, 7, 3, 0, 1, &small), -EINVAL);
 	/* A read that does not fit the buffer adds nothing. */
 	assert_int_equal(store_stream_read(f->st, 7, 0, 0, 100, &small),
 			 -EFBIG);
@@ -914,6 +943,59 @@ static void stream_delete(void **state)
 }
 
 /* Chunks survive a reopen, also in a directory from before streams. */
+/* A coded chunk stands for vlen bytes: sizes and offsets count those;
+ * its payload is read back whole by any offset inside it. */
+static void coded_chunks(void **state)
+{
+	struct fx *f = *state;
+	struct store_change c = {.op = STORE_APPEND, .hdr = {.serial = 9},
+				 .stream = STORE_CODED, .body = "0123456789",
+				 .len = 10, .vlen = 100};
+	struct buf b = BUF_INIT(64);
+	uint64_t size = 0, start = 0, vlen = 0;
+	struct err e;
+
+	assert_int_equal(store_commit(f->st, &c, 1, NULL), 0);
+	assert_int_equal(store_stream_size(f->st, 9, STORE_CODED, &size), 0);
+	assert_int_equal(size, 100);
+	c.off = 10;	/* a raw size would say 10: it is 100 */
+	assert_int_equal(store_commit(f->st, &c, 1, NULL), -ESTALE);
+	c.off = 100;
+	c.body = "abc";
+	c.len = 3;
+	c.vlen = 7;
+	assert_int_equal(store_commit(f->st, &c, 1, NULL), 0);
+	assert_int_equal(store_stream_chunk(f->st, 9, STORE_CODED, 99, &b,
+					    &start, &vlen), 1);
+	assert_int_equal(start, 0);
+	assert_int_equal(vlen, 100);
+	assert_int_equal(b.len, 10);
+	assert_memory_equal(b.data, "0123456789", 10);
+	buf_reset(&b);
+	assert_int_equal(store_stream_chunk(f->st, 9, STORE_CODED, 106, &b,
+					    &start, &vlen), 1);
+	assert_int_equal(start, 100);
+	assert_int_equal(vlen, 7);
+	assert_memory_equal(b.data, "abc", 3);
+	buf_reset(&b);
+	assert_int_equal(store_stream_chunk(f->st, 9, STORE_CODED, 107, &b,
+					    &start, &vlen), 0);
+	assert_int_equal(store_stream_chunk(f->st, 8, STORE_CODED, 0, &b,
+					    &start, &vlen), 0);
+	assert_int_equal(b.len, 0);
+	/* not a coded stream; a raw read of a coded one; no bytes stood for */
+	assert_int_equal(store_stream_chunk(f->st, 9, 1, 0, &b, &start, &vlen),
+			 -EINVAL);
+	assert_int_equal(store_stream_read(f->st, 9, STORE_CODED, 0, 10, &b),
+			 -EINVAL);
+	c.off = 107;
+	c.vlen = 0;
+	err_clear(&e);
+	assert_int_equal(store_commit(f->st, &c, 1, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "standing for no bytes"));
+	buf_release(&b);
+}
+
 static void stream_reopen(void **state)
 {
 	struct fx *f = *state;
@@ -1221,6 +1303,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(stream_sets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stream_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(stream_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(coded_chunks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(crash_durability, setup, teardown),
 	    cmocka_unit_test(room_errno),
 	    cmocka_unit_test_setup_teardown(full_filesystem, setup,

@@ -3,7 +3,9 @@
  * notifications, the flusher persisting on its own, close handing reads
  * over to the store byte for byte, a reopened sink continuing at the
  * stored size, a reader racing a writer, the end of every stream at
- * shutdown, and a sink whose execution was deleted under it.
+ * shutdown, a sink whose execution was deleted under it, and events
+ * stored coded (line events referring to the log) or, from an older
+ * version, plainly.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/streams.h"
+#include "core/yaml.h"
 #include "fx.h"
 
 #define NSERIAL 8
@@ -119,6 +122,11 @@ static void expect_pat(const struct buf *got, uint64_t serial, uint64_t off)
 				 serial, off + i);
 }
 
+static unsigned store_of(enum plane_stream s)
+{
+	return s == PLANE_EVENTS ? STORE_CODED : (unsigned)s;
+}
+
 /* Stream @s of @serial reads back as @size pattern bytes, through the
  * streams and, when @stored, straight from the store. */
 static void expect_stream(struct fx *f, uint64_t serial, enum plane_stream s,
@@ -133,8 +141,11 @@ static void expect_stream(struct fx *f, uint64_t serial, enum plane_stream s,
 	buf_reset(&b);
 	if (!stored)
 		goto out;
-	assert_int_equal(store_stream_size(f->st, serial, s, &n), 0);
+	/* events are stored coded: the store's size counts their bytes */
+	assert_int_equal(store_stream_size(f->st, serial, store_of(s), &n), 0);
 	assert_int_equal(n, size);
+	if (s == PLANE_EVENTS)
+		goto out;
 	assert_int_equal(store_stream_read(f->st, serial, s, 0, size + 1, &b),
 			 (ssize_t)size);
 	expect_pat(&b, serial, 0);
@@ -241,7 +252,7 @@ static uint64_t stored(struct fx *f, uint64_t serial, enum plane_stream s)
 {
 	uint64_t n = 0;
 
-	assert_int_equal(store_stream_size(f->st, serial, s, &n), 0);
+	assert_int_equal(store_stream_size(f->st, serial, store_of(s), &n), 0);
 	return n;
 }
 
@@ -516,6 +527,197 @@ static void deleted_under_sink(void **state)
 	sink_close(k);
 }
 
+/* ---- events stored coded: line events refer to the log ------------------ */
+
+/* What a run writes: the log's lines and their events, one batch. */
+struct lines_fx {
+	struct buf log, ev, want;	/* want: every event so far */
+	struct sink_line l[64];
+	size_t n;
+	uint64_t log_at;		/* the log sink's size */
+};
+
+static void batch_line(struct lines_fx *x, const char *task, int i)
+{
+	struct sink_line *l = &x->l[x->n++];
+	char text[96];
+	int n = snprintf(text, sizeof(text),
+			 "line %d of %s: \"quoted\"\tand base64 "
+			 "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", i, task);
+
+	l->at = x->ev.len;
+	buf_addf(&x->ev, "{\"type\":\"line\",\"executionId\":\"wex-x\","
+		 "\"timestamp\":\"2026-12-07T12:00:%02d.%03dZ\",\"task\":"
+		 "\"%s\",\"stream\":\"%s\",\"text\":", i / 1000 % 60, i % 1000,
+		 task, i % 3 ? "stdout" : "stderr");
+	l->text_at = x->ev.len - l->at;
+	l->log_off = x->log_at + x->log.len;
+	l->text = (size_t)n;
+	json_quote(&x->ev, text, (size_t)n);
+	buf_addstr(&x->ev, "}\n");
+	l->len = x->ev.len - l->at;
+	buf_add(&x->log, text, (size_t)n);
+	buf_addc(&x->log, '\n');
+}
+
+/* Send the batch: the log first, then the events referring to it. */
+static void batch_send(struct lines_fx *x, struct sink *log, struct sink *ev)
+{
+	assert_int_equal(sink_append(log, x->log.data, x->log.len), 0);
+	assert_int_equal(sink_append_lines(ev, x->ev.data, x->ev.len, x->l,
+					   x->n), 0);
+	buf_add(&x->want, x->ev.data, x->ev.len);
+	x->log_at += x->log.len;
+	buf_reset(&x->log);
+	buf_reset(&x->ev);
+	x->n = 0;
+}
+
+/* Every window of the events reads back as @x->want. */
+static void expect_events(struct fx *f, uint64_t serial, struct lines_fx *x,
+			  size_t step)
+{
+	static const size_t sizes[] = {1, 5, 333, 4096, 1u << 20};
+	struct buf b = BUF_INIT(8u << 20);
+	size_t all = x->want.len;
+
+	for (size_t off = 0; off <= all; off += step) {
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+			size_t want = all - off < sizes[i] ? all - off
+							   : sizes[i];
+
+			buf_reset(&b);
+			assert_int_equal(streams_read(f->ss, serial,
+						      PLANE_EVENTS, off,
+						      sizes[i], &b),
+					 (ssize_t)want);
+			if (want && memcmp(b.data, x->want.data + off, want))
+				fail_msg("events differ at %zu (+%zu)", off,
+					 sizes[i]);
+		}
+	}
+	buf_release(&b);
+}
+
+static void lines_fx_init(struct lines_fx *x)
+{
+	memset(x, 0, sizeof(*x));
+	buf_init(&x->log, SIZE_MAX);
+	buf_init(&x->ev, SIZE_MAX);
+	buf_init(&x->want, SIZE_MAX);
+}
+
+static void lines_fx_release(struct lines_fx *x)
+{
+	buf_release(&x->log);
+	buf_release(&x->ev);
+	buf_release(&x->want);
+}
+
+/* Live, after close (several chunks) and after a reopen, the events read
+ * the same bytes; the store holds a few bytes per line beside the log. */
+static void coded_lines_once(void **state)
+{
+	struct fx *f = *state;
+	struct sink *log = NULL, *ev = NULL;
+	struct lines_fx x;
+	uint64_t coded = 0, stored = 0;
+	struct buf chunk = BUF_INIT(8u << 20);
+	uint64_t start, vlen;
+	struct err e;
+
+	lines_fx_init(&x);
+	assert_int_equal(streams_open(f->ss, 4, PLANE_LOG, 64u << 20, &log), 0);
+	assert_int_equal(streams_open(f->ss, 4, PLANE_EVENTS, 64u << 20, &ev),
+			 0);
+	for (int round = 0; round < 40; round++) {
+		assert_int_equal(sink_append(ev, "{\"type\":\"phase\"}\n", 17),
+				 0);
+		buf_addstr(&x.want, "{\"type\":\"phase\"}\n");
+		for (int i = 0; i < 50; i++)
+			batch_line(&x, round % 2 ? "build" : "test/0",
+				   round * 50 + i);
+		batch_send(&x, log, ev);
+		if (round % 7 == 0) {	/* more chunks */
+			assert_int_equal(sink_flush(log, &e), 0);
+			assert_int_equal(sink_flush(ev, &e), 0);
+		}
+	}
+	expect_events(f, 4, &x, 997);
+	sink_close(log);
+	sink_close(ev);
+	expect_events(f, 4, &x, 997);
+	/* what the store holds for the events, beside the log */
+	while (store_stream_chunk(f->st, 4, STORE_CODED, coded, &chunk, &start,
+				  &vlen) == 1) {
+		stored += chunk.len;
+		coded += vlen;
+		buf_reset(&chunk);
+	}
+	assert_int_equal(coded, x.want.len);
+	/* ~10 bytes per line of ~77 (1.3 per byte printed is the goal) */
+	assert_true(stored * 4 < x.log_at);
+	/* a restart: the sinks continue at the stored sizes */
+	assert_int_equal(streams_open(f->ss, 4, PLANE_LOG, 64u << 20, &log), 0);
+	assert_int_equal(streams_open(f->ss, 4, PLANE_EVENTS, 64u << 20, &ev),
+			 0);
+	assert_int_equal(sink_size(ev), x.want.len);
+	for (int i = 0; i < 30; i++)
+		batch_line(&x, "after", 9000 + i);
+	batch_send(&x, log, ev);
+	sink_close(log);
+	sink_close(ev);
+	expect_events(f, 4, &x, 311);
+	buf_release(&chunk);
+	lines_fx_release(&x);
+}
+
+/* A line the log did not take (its cap) is stored as it is. */
+static void coded_line_not_in_log(void **state)
+{
+	struct fx *f = *state;
+	struct sink *ev = NULL;
+	struct lines_fx x;
+
+	lines_fx_init(&x);
+	assert_int_equal(streams_open(f->ss, 5, PLANE_EVENTS, 1u << 20, &ev),
+			 0);
+	batch_line(&x, "t", 1);
+	/* no log at all: sent without references */
+	assert_int_equal(sink_append_lines(ev, x.ev.data, x.ev.len, x.l, 0),
+			 0);
+	buf_add(&x.want, x.ev.data, x.ev.len);
+	sink_close(ev);
+	expect_events(f, 5, &x, 1);
+	lines_fx_release(&x);
+}
+
+/* Events an older execfs stored plainly are read, and continued, so. */
+static void plain_events_kept(void **state)
+{
+	struct fx *f = *state;
+	struct store_change c = {.op = STORE_APPEND, .hdr = {.serial = 6},
+				 .stream = PLANE_EVENTS, .body = "{\"old\":1}\n",
+				 .len = 10};
+	struct sink *ev = NULL;
+	struct buf b = BUF_INIT(1024);
+	uint64_t n = 0;
+
+	assert_int_equal(store_commit(f->st, &c, 1, NULL), 0);
+	assert_int_equal(streams_open(f->ss, 6, PLANE_EVENTS, 1u << 20, &ev),
+			 0);
+	assert_int_equal(sink_size(ev), 10);
+	assert_int_equal(sink_append(ev, "{\"new\":2}\n", 10), 0);
+	sink_close(ev);
+	assert_int_equal(store_stream_size(f->st, 6, PLANE_EVENTS, &n), 0);
+	assert_int_equal(n, 20);
+	assert_int_equal(store_stream_size(f->st, 6, STORE_CODED, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(streams_read(f->ss, 6, PLANE_EVENTS, 0, 100, &b), 20);
+	assert_memory_equal(b.data, "{\"old\":1}\n{\"new\":2}\n", 20);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +729,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(reader_races_writer, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(end_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(coded_lines_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(coded_line_not_in_log, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(plain_events_kept, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(deleted_under_sink, setup,
 					    teardown),
 	};

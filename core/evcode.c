@@ -1,0 +1,432 @@
+/*
+ * evcode.c - line events coded as references into the log (evcode.h).
+ *
+ * The coder and the decoder keep the same heads in the same slots: the
+ * coder names the slot it diffed against and the slot the new head goes
+ * to, so the decoder needs no rule of its own.  The coder diffs against
+ * the slot sharing most bytes with the new head; the new head replaces
+ * it when they differ by little (the same task and stream, a later
+ * time), else the slot used least recently, so lines of two streams or
+ * tasks taking turns keep a slot each.
+ */
+#include "evcode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yaml.h"
+
+enum { EVC_LIT = 1, EVC_LINE = 3 };
+
+#define NUM_MAX 10		/* bytes of one LEB128 uint64 */
+#define SAME_HEAD 16		/* heads this close share a slot */
+#define PREFETCH_SLACK (256u << 10) /* log bytes read at once past @size */
+
+/* ---- coding ------------------------------------------------------------ */
+
+static int put_num(struct buf *b, uint64_t v)
+{
+	unsigned char t[NUM_MAX];
+	size_t i = 0;
+
+	do {
+		t[i] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			t[i] |= 0x80;
+		i++;
+	} while (v);
+	return buf_add(b, t, i);
+}
+
+void evenc_reset(struct evenc *en)
+{
+	for (int s = 0; s < EVC_SLOTS; s++)
+		free(en->head[s]);
+	memset(en, 0, sizeof(*en));
+}
+
+int evenc_lit(struct evenc *en, struct buf *code, const char *p, size_t n)
+{
+	size_t at = code->len;
+	int rc;
+
+	(void)en;
+	if (n == 0)
+		return 0;
+	rc = buf_addc(code, EVC_LIT);
+	if (!rc)
+		rc = put_num(code, n);
+	if (!rc)
+		rc = buf_add(code, p, n);
+	if (rc)
+		buf_truncate(code, at);
+	return rc;
+}
+
+/* Bytes @a and @b share at their start, and then at their end (not
+ * counting those again). */
+static void common(const char *a, size_t an, const char *b, size_t bn,
+		   size_t *head, size_t *tail)
+{
+	size_t most = an < bn ? an : bn, h = 0, t = 0;
+
+	while (h < most && a[h] == b[h])
+		h++;
+	while (t < most - h && a[an - 1 - t] == b[bn - 1 - t])
+		t++;
+	*head = h;
+	*tail = t;
+}
+
+/* The slot to diff head @p against, with what it shares, and in *@to
+ * the slot the head goes to. */
+static int pick(const struct evenc *en, const char *p, size_t n,
+		size_t *head, size_t *tail, int *to)
+{
+	size_t h, t, best = 0;
+	int s, bs = 0, lru = 0;
+
+	*head = *tail = 0;
+	for (s = 0; s < EVC_SLOTS; s++) {
+		if (en->used[s] < en->used[lru])
+			lru = s;
+		if (!en->head[s])
+			continue;
+		common(en->head[s], en->hlen[s], p, n, &h, &t);
+		if (h + t > best) {
+			best = h + t;
+			bs = s;
+			*head = h;
+			*tail = t;
+		}
+	}
+	*to = n - best <= SAME_HEAD ? bs : lru;
+	return bs;
+}
+
+/* Whether @ev is a line event coder can refer to the log for. */
+static bool line_shape(const struct evenc *en, const char *ev, size_t n,
+		       size_t text_at, uint64_t log_off, size_t len)
+{
+	return text_at > 0 && text_at <= EVC_HEAD_MAX &&
+	       n >= text_at + 4 && n - text_at - 2 >= len + 2 &&
+	       ev[text_at] == '"' && ev[n - 3] == '"' &&
+	       ev[n - 2] == '}' && ev[n - 1] == '\n' &&
+	       log_off >= en->log_next;
+}
+
+static int put_line(struct buf *code, int s, int to, size_t h, size_t t,
+		    const char *p, size_t n, uint64_t skip, size_t len,
+		    size_t qx)
+{
+	int rc = buf_addc(code, EVC_LINE);
+
+	if (!rc)
+		rc = put_num(code, (uint64_t)(s * EVC_SLOTS + to));
+	if (!rc)
+		rc = put_num(code, h);
+	if (!rc)
+		rc = put_num(code, t);
+	if (!rc)
+		rc = put_num(code, n - h - t);
+	if (!rc)
+		rc = buf_add(code, p + h, n - h - t);
+	if (!rc)
+		rc = put_num(code, skip);
+	if (!rc)
+		rc = put_num(code, len);
+	if (!rc)
+		rc = put_num(code, qx);
+	return rc;
+}
+
+int evenc_line(struct evenc *en, struct buf *code, const char *ev, size_t n,
+	       size_t text_at, uint64_t log_off, size_t len)
+{
+	size_t at = code->len, h, t;
+	char *copy;
+	int s, to, rc;
+
+	if (!line_shape(en, ev, n, text_at, log_off, len))
+		return evenc_lit(en, code, ev, n);
+	s = pick(en, ev, text_at, &h, &t, &to);
+	copy = malloc(text_at);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, ev, text_at);
+	rc = put_line(code, s, to, h, t, ev, text_at, log_off - en->log_next,
+		      len, n - text_at - 2 - len);
+	if (rc) {
+		buf_truncate(code, at);
+		free(copy);
+		return rc;
+	}
+	free(en->head[to]);
+	en->head[to] = copy;
+	en->hlen[to] = text_at;
+	en->used[to] = ++en->clock;
+	en->log_next = log_off + len;
+	return 0;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+struct dec {
+	const unsigned char *p, *end;
+	char head[EVC_SLOTS][EVC_HEAD_MAX];
+	size_t hlen[EVC_SLOTS];
+	uint64_t log_next;
+};
+
+/* One decoded record: its bytes in the stream, and what renders them. */
+struct rec {
+	int type;
+	uint64_t len;		/* stream bytes */
+	const char *lit;	/* LIT */
+	int slot;		/* LINE: the head is in d->head[slot] */
+	uint64_t log_off;	/* LINE */
+	size_t text;		/* LINE: log bytes */
+};
+
+static int get_num(struct dec *d, uint64_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (d->p < d->end && shift < 64) {
+		unsigned char c = *d->p++;
+
+		*v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return 0;
+		shift += 7;
+	}
+	return -EIO;
+}
+
+/* The new head: @h bytes of the one in @from, @m new ones, @t of the
+ * old again; it goes to slot @to. */
+static int head_next(struct dec *d, uint64_t from, uint64_t to, uint64_t h,
+		     uint64_t t, uint64_t m)
+{
+	char tmp[EVC_HEAD_MAX];
+	size_t old = d->hlen[from];
+
+	if (h + t > old || m > EVC_HEAD_MAX || h + m + t > EVC_HEAD_MAX ||
+	    m > (uint64_t)(d->end - d->p))
+		return -EIO;
+	memcpy(tmp, d->head[from], h);
+	memcpy(tmp + h, d->p, m);
+	memcpy(tmp + h + m, d->head[from] + old - t, t);
+	d->p += m;
+	memcpy(d->head[to], tmp, h + m + t);
+	d->hlen[to] = h + m + t;
+	return 0;
+}
+
+static int next_line(struct dec *d, struct rec *r)
+{
+	uint64_t s, h, t, m, skip, len, qx;
+
+	if (get_num(d, &s) || s >= EVC_SLOTS * EVC_SLOTS || get_num(d, &h) ||
+	    get_num(d, &t) || get_num(d, &m) ||
+	    head_next(d, s / EVC_SLOTS, s % EVC_SLOTS, h, t, m) ||
+	    get_num(d, &skip) || get_num(d, &len) || get_num(d, &qx))
+		return -EIO;
+	if (skip > UINT64_MAX - d->log_next ||
+	    len > UINT64_MAX - d->log_next - skip || len > SIZE_MAX ||
+	    qx < 2 || len + qx > UINT64_MAX - EVC_HEAD_MAX - 2)
+		return -EIO;
+	r->slot = (int)(s % EVC_SLOTS);
+	r->log_off = d->log_next + skip;
+	r->text = (size_t)len;
+	r->len = d->hlen[r->slot] + len + qx + 2;
+	d->log_next = r->log_off + len;
+	return 0;
+}
+
+/* Read the next record.  Return: 1; 0 at the end; -EIO. */
+static int next_rec(struct dec *d, struct rec *r)
+{
+	uint64_t n;
+
+	if (d->p == d->end)
+		return 0;
+	r->type = *d->p++;
+	if (r->type == EVC_LINE)
+		return next_line(d, r) ? -EIO : 1;
+	if (r->type != EVC_LIT || get_num(d, &n) || n == 0 ||
+	    n > (uint64_t)(d->end - d->p))
+		return -EIO;
+	r->lit = (const char *)d->p;
+	r->len = n;
+	d->p += n;
+	return 1;
+}
+
+/* Log bytes read ahead for the lines a render needs. */
+struct ahead {
+	evc_log_fn log;
+	void *ctx;
+	struct buf b;
+	uint64_t from;		/* log offset of b's first byte */
+};
+
+static void dec_init(struct dec *d, const char *code, size_t n)
+{
+	d->p = (const unsigned char *)code;
+	d->end = d->p + n;
+	memset(d->hlen, 0, sizeof(d->hlen));
+	d->log_next = 0;
+}
+
+/* The log span of the lines overlapping [off, stop) of the chunk; one
+ * read when it is not much larger than the render. */
+static int prefetch(struct dec *d, uint64_t start, uint64_t off,
+		    uint64_t stop, struct ahead *a)
+{
+	uint64_t pos = start, lo = UINT64_MAX, hi = 0;
+	struct rec r;
+	ssize_t got;
+	int rc = 0;
+
+	while (pos < stop && (rc = next_rec(d, &r)) == 1) {
+		if (r.type == EVC_LINE && pos + r.len > off) {
+			lo = lo < r.log_off ? lo : r.log_off;
+			hi = r.log_off + r.text;
+		}
+		pos += r.len;
+	}
+	if (pos < stop && rc < 0)
+		return -EIO;
+	if (lo >= hi || hi - lo > (stop - off) * 4 + PREFETCH_SLACK)
+		return 0;
+	a->from = lo;
+	got = a->log(a->ctx, lo, (size_t)(hi - lo), &a->b);
+	return got < 0 ? (int)got : 0;
+}
+
+/* The text of a line: from the read-ahead, else read alone into @tmp. */
+static int line_text(struct ahead *a, const struct rec *r, struct buf *tmp,
+		     const char **p, size_t *n)
+{
+	ssize_t got;
+
+	if (r->log_off >= a->from && r->log_off - a->from < a->b.len) {
+		uint64_t at = r->log_off - a->from;
+
+		*p = a->b.data + at;
+		*n = a->b.len - at < r->text ? (size_t)(a->b.len - at) : r->text;
+		return 0;
+	}
+	buf_reset(tmp);
+	got = a->log(a->ctx, r->log_off, r->text, tmp);
+	if (got < 0)
+		return (int)got;
+	*p = tmp->data ? tmp->data : "";
+	*n = tmp->len;
+	return 0;
+}
+
+/* A line whose text is lost: "" and blanks, the same length. */
+static int placeholder(struct buf *ev, size_t hlen, uint64_t len)
+{
+	buf_truncate(ev, hlen);
+	if (len < hlen + 4) {
+		while (ev->len + 1 < len)
+			if (buf_addc(ev, ' '))
+				return -ENOMEM;
+		return buf_addc(ev, '\n');
+	}
+	if (buf_add(ev, "\"\"", 2))
+		return -ENOMEM;
+	while (ev->len + 2 < len)
+		if (buf_addc(ev, ' '))
+			return -ENOMEM;
+	return buf_add(ev, "}\n", 2);
+}
+
+/* The whole event of line @r into @ev. */
+static int line_event(const struct dec *d, const struct rec *r,
+		      struct ahead *a, struct buf *tmp, struct buf *ev)
+{
+	size_t hlen = d->hlen[r->slot], n = 0;
+	const char *p = NULL;
+	int rc;
+
+	buf_reset(ev);
+	rc = buf_add(ev, d->head[r->slot], hlen);
+	if (!rc)
+		rc = line_text(a, r, tmp, &p, &n);
+	if (rc)
+		return rc;
+	if (n == r->text && json_quote(ev, p, n) == 0 &&
+	    buf_add(ev, "}\n", 2) == 0 && ev->len == r->len)
+		return 0;
+	return placeholder(ev, hlen, r->len);
+}
+
+/* Append the part of [pos, pos+n) of @p within [off, stop). */
+static int clip(struct buf *out, const char *p, uint64_t pos, uint64_t n,
+		uint64_t off, uint64_t stop)
+{
+	uint64_t from = pos < off ? off - pos : 0;
+	uint64_t to = pos + n > stop ? stop - pos : n;
+
+	return from < to ? buf_add(out, p + from, (size_t)(to - from)) : 0;
+}
+
+static int render_all(struct dec *d, uint64_t start, uint64_t off,
+		      uint64_t stop, struct ahead *a, struct buf *out)
+{
+	struct buf tmp = BUF_INIT(SIZE_MAX), ev = BUF_INIT(SIZE_MAX);
+	uint64_t pos = start;
+	struct rec r;
+	int rc = 0, more = 0;
+
+	while (!rc && pos < stop && (more = next_rec(d, &r)) == 1) {
+		if (pos + r.len > off && r.type == EVC_LIT)
+			rc = clip(out, r.lit, pos, r.len, off, stop);
+		else if (pos + r.len > off &&
+			 (rc = line_event(d, &r, a, &tmp, &ev)) == 0)
+			rc = clip(out, ev.data, pos, r.len, off, stop);
+		pos += r.len;
+	}
+	if (!rc && pos < stop && more < 0)
+		rc = -EIO;
+	buf_release(&tmp);
+	buf_release(&ev);
+	return rc;
+}
+
+ssize_t evc_render(const char *code, size_t n, uint64_t start, uint64_t off,
+		   size_t size, evc_log_fn log, void *ctx, struct buf *out)
+{
+	struct ahead a = {log, ctx, BUF_INIT(SIZE_MAX), 0};
+	size_t len0 = out->len;
+	uint64_t stop;
+	struct dec *d;
+	int rc;
+
+	if (off < start || size == 0)
+		return 0;
+	stop = off + size < off ? UINT64_MAX : off + size;
+	d = malloc(sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	dec_init(d, code, n);
+	rc = prefetch(d, start, off, stop, &a);
+	if (!rc) {
+		dec_init(d, code, n);
+		rc = render_all(d, start, off, stop, &a, out);
+	}
+	buf_release(&a.b);
+	free(d);
+	if (rc) {
+		buf_truncate(out, len0);
+		return rc;
+	}
+	return (ssize_t)(out->len - len0);
+}

@@ -1,0 +1,255 @@
+/*
+ * test_evcode.c - line events coded as references into the log: every
+ * window of a chunk renders the events' own bytes, a lost text keeps the
+ * length, bad code never crashes.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../core/evcode.h"
+#include "../../core/yaml.h"
+
+/* A log and the events built over it, as a run writes them. */
+struct fixture {
+	struct buf log, events, code;
+	struct evenc en;
+	size_t lost_from;	/* the log reads short from here */
+};
+
+static struct fixture fx;
+
+static ssize_t log_read(void *ctx, uint64_t off, size_t n, struct buf *out)
+{
+	struct fixture *f = ctx;
+	size_t end = f->log.len < f->lost_from ? f->log.len : f->lost_from;
+
+	if (off >= end)
+		return 0;
+	if (n > end - off)
+		n = end - (size_t)off;
+	return buf_add(out, f->log.data + off, n) ? -ENOMEM : (ssize_t)n;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&fx, 0, sizeof(fx));
+	buf_init(&fx.log, SIZE_MAX);
+	buf_init(&fx.events, SIZE_MAX);
+	buf_init(&fx.code, SIZE_MAX);
+	fx.lost_from = SIZE_MAX;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	buf_release(&fx.log);
+	buf_release(&fx.events);
+	buf_release(&fx.code);
+	evenc_reset(&fx.en);
+	return 0;
+}
+
+/* A line of @text by @task on @stream at @ms: to the log (whole, with a
+ * newline) and as an event (its text cut at @cut bytes), coded. */
+static void line(const char *task, const char *stream, long ms,
+		 const char *text, size_t n, size_t cut)
+{
+	size_t at = fx.events.len, text_at;
+	uint64_t log_off = fx.log.len;
+
+	buf_addf(&fx.events,
+		 "{\"type\":\"line\",\"executionId\":\"wex-1\",\"timestamp\":"
+		 "\"2026-12-07T11:%02ld:%02ld.%03ldZ\",\"task\":\"%s\","
+		 "\"stream\":\"%s\",\"text\":",
+		 ms / 60000 % 60, ms / 1000 % 60, ms % 1000, task, stream);
+	text_at = fx.events.len - at;
+	json_quote(&fx.events, text, n < cut ? n : cut);
+	buf_addstr(&fx.events, "}\n");
+	buf_add(&fx.log, text, n);
+	buf_addc(&fx.log, '\n');
+	assert_int_equal(evenc_line(&fx.en, &fx.code, fx.events.data + at,
+				    fx.events.len - at, text_at, log_off,
+				    n < cut ? n : cut),
+			 0);
+}
+
+static void lit(const char *s)
+{
+	buf_addstr(&fx.events, s);
+	assert_int_equal(evenc_lit(&fx.en, &fx.code, s, strlen(s)), 0);
+}
+
+/* Every window [off, off+size) renders the events' bytes. */
+static void check_windows(uint64_t start, size_t step)
+{
+	static const size_t sizes[] = {1, 2, 7, 100, 4096, SIZE_MAX};
+	struct buf got = BUF_INIT(SIZE_MAX);
+	size_t all = fx.events.len;
+
+	for (size_t off = 0; off <= all; off += step) {
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+			size_t size = sizes[i];
+			size_t want = all - off < size ? all - off : size;
+			ssize_t n;
+
+			buf_reset(&got);
+			n = evc_render(fx.code.data, fx.code.len, start,
+				       start + off, size, log_read, &fx, &got);
+			assert_int_equal(n, (ssize_t)want);
+			assert_int_equal(got.len, want);
+			if (want)
+				assert_memory_equal(got.data,
+						    fx.events.data + off, want);
+		}
+	}
+	buf_release(&got);
+}
+
+static void test_round_trip(void **state)
+{
+	char big[300];
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	lit("{\"type\":\"state\",\"phase\":\"EXECUTION_IN_PROGRESS\"}\n");
+	line("build", "stdout", 1000, "hello", 5, 64);
+	line("build", "stdout", 1000, "world", 5, 64);
+	line("build", "stderr", 1003, "warn: \"quoted\"\ttab", 18, 64);
+	line("build", "stdout", 1004, "", 0, 64);
+	line("test/0", "stdout", 2000, "caf\xc3\xa9 \x01", 7, 64);
+	lit("{\"type\":\"phase\",\"task\":\"build\"}\n");
+	line("build", "stderr", 2500, big, sizeof(big), 64); /* cut */
+	line("build", "stdout", 2501, "after the cut", 13, 64);
+	line("a", "stdout", 3000, "1", 1, 64);
+	line("b", "stdout", 3000, "2", 1, 64);
+	line("c", "stdout", 3000, "3", 1, 64);
+	line("d", "stdout", 3000, "4", 1, 64);
+	line("e", "stdout", 3001, "5", 1, 64);	/* more tasks than slots */
+	line("a", "stdout", 3002, "6", 1, 64);
+	lit("{\"type\":\"complete\"}\n");
+	check_windows(0, 1);
+	check_windows(1234567, 13);
+}
+
+/* A task's lines cost a few bytes each beside their text. */
+static void test_compact(void **state)
+{
+	char text[77];
+	size_t texts = 0;
+
+	(void)state;
+	memset(text, 'Q', 76);
+	for (long i = 0; i < 1000; i++) {
+		text[0] = (char)('A' + i % 26);
+		line("make", i % 10 ? "stdout" : "stderr", 5000 + i / 7, text,
+		     76, 65536);
+		texts += 76;
+	}
+	assert_true(fx.code.len < 1000 * 16);
+	check_windows(0, 997);
+	(void)texts;
+}
+
+/* A text the log lost reads as "" and blanks, the event's length kept. */
+static void test_lost_text(void **state)
+{
+	struct buf got = BUF_INIT(SIZE_MAX);
+	ssize_t n;
+
+	(void)state;
+	line("t", "stdout", 1, "kept", 4, 64);
+	line("t", "stdout", 2, "lost line", 9, 64);
+	fx.lost_from = 5;	/* "kept\n" */
+	n = evc_render(fx.code.data, fx.code.len, 0, 0, SIZE_MAX, log_read,
+		       &fx, &got);
+	assert_int_equal(n, (ssize_t)fx.events.len);
+	assert_non_null(strstr(got.data, "\"kept\"}\n"));
+	assert_non_null(strstr(got.data, "\"text\":\"\"         }\n"));
+	buf_release(&got);
+}
+
+/* What cannot refer to the log is kept as it is. */
+static void test_as_lit(void **state)
+{
+	char head[EVC_HEAD_MAX + 100];
+	size_t at;
+
+	(void)state;
+	line("t", "stdout", 1, "later", 5, 64);
+	/* a log offset behind the last line's */
+	at = fx.events.len;
+	buf_addstr(&fx.events, "{\"text\":\"hello\"}\n");
+	assert_int_equal(evenc_line(&fx.en, &fx.code, fx.events.data + at,
+				    fx.events.len - at, 8, 0, 5), 0);
+	/* a head longer than EVC_HEAD_MAX */
+	memset(head, 'h', sizeof(head));
+	at = fx.events.len;
+	buf_add(&fx.events, head, sizeof(head));
+	buf_addstr(&fx.events, "\"later\"}\n");
+	assert_int_equal(evenc_line(&fx.en, &fx.code, fx.events.data + at,
+				    fx.events.len - at, sizeof(head), 0, 5),
+			 0);
+	/* not the shape of a line event */
+	at = fx.events.len;
+	buf_addstr(&fx.events, "{\"text\":5}\n");
+	assert_int_equal(evenc_line(&fx.en, &fx.code, fx.events.data + at,
+				    fx.events.len - at, 8, 6, 1), 0);
+	check_windows(0, 1);
+}
+
+/* Cut or scrambled code never crashes a reader and never reads past. */
+static void test_bad_code(void **state)
+{
+	struct buf got = BUF_INIT(SIZE_MAX);
+	unsigned seed = 7;
+
+	(void)state;
+	for (int i = 0; i < 20; i++)
+		line("t", i % 2 ? "stdout" : "stderr", i, "some text", 9, 64);
+	for (size_t cut = 0; cut < fx.code.len; cut++) {
+		buf_reset(&got);
+		assert_true(evc_render(fx.code.data, cut, 0, 0, SIZE_MAX,
+				       log_read, &fx, &got) >= -EIO);
+	}
+	for (int round = 0; round < 2000; round++) {
+		char junk[200];
+
+		for (size_t k = 0; k < sizeof(junk); k++)
+			junk[k] = (char)(rand_r(&seed) & 0xff);
+		junk[0] = (char)(round % 2 ? 3 : 1);
+		buf_reset(&got);
+		assert_true(evc_render(junk, sizeof(junk), 0, 0, 1 << 20,
+				       log_read, &fx, &got) >= -ENOMEM);
+	}
+	/* before the chunk's start, nothing */
+	buf_reset(&got);
+	assert_int_equal(evc_render(fx.code.data, fx.code.len, 100, 99, 10,
+				    log_read, &fx, &got), 0);
+	buf_release(&got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_text, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_as_lit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_code, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
