@@ -124,6 +124,80 @@ EOF
 	assert_contains "$TDIR/tailev" '"text":"drip-2"'
 }
 
+size_at_least() { [ "$(stat -c %s "$1")" -ge "$2" ]; }
+
+# Line events are stored as references to the log (issue 12), yet every
+# reader sees the same bytes at the same offsets: follow/events while the
+# run goes, tail -f, cat after it ended, reads at any offset, and cat
+# after a restart; a line longer than 64 KiB is cut in its event only.
+t_streams_events_same_everywhere() {
+	run_strict
+	local d p1 p2 size
+	wf_put chatty <<'EOF'
+    - name: loop
+      kind: FOR
+      taskConfig:
+        each: n
+        in: '${ [1, 2] }'
+        do:
+          - name: talk
+            kind: RUN
+            taskConfig:
+              script:
+                language: bash
+                code: |
+                  for i in $(seq 400); do
+                    printf 'out %s "q"\tcaf\xc3\xa9\n' "$i"
+                    echo "err $i" >&2
+                    [ "$i" = 200 ] && sleep 0.3
+                  done
+                  head -c 70000 /dev/zero | tr '\0' x; echo
+    - name: last
+      kind: RUN
+      taskConfig: {shell: {command: "sleep 0.2; echo done"}}
+EOF
+	wex_start ev1 chatty
+	d=$(wx ev1)
+	cat "$d/follow/events" >"$TDIR/follow" &
+	p1=$!
+	bg_track $p1
+	tail -c +1 -f "$d/events" >"$TDIR/tailf" 2>/dev/null &
+	p2=$!
+	bg_track $p2
+	wait_phase ev1 COMPLETED 30
+	wait_pid $p1 10
+	cat "$d/events" >"$TDIR/after"
+	size=$(stat -c %s "$d/events")
+	assert_eq "$(wc -c <"$TDIR/after")" "$size" "events size"
+	cmp "$TDIR/follow" "$TDIR/after" || die "follow/events differs from events"
+	wait_until 5 size_at_least "$TDIR/tailf" "$size"
+	kill $p2 2>/dev/null
+	cmp "$TDIR/tailf" "$TDIR/after" || die "tail -f differs from events"
+	jq -s -e 'length > 1600' "$TDIR/after" >/dev/null ||
+		die "events do not parse as JSON lines"
+	assert_eq "$(jq -r -s '[.[] | select(.type == "line" and .stream == "stdout")][0].text' "$TDIR/after")" \
+		"$(printf 'out 1 "q"\tcaf\xc3\xa9')"
+	assert_eq "$(jq -r -s '[.[] | select(.type == "line" and (.text | startswith("xxx")))][0].text | length' "$TDIR/after")" \
+		65536 "the long line's event text"
+	assert_eq "$(tr -cd x <"$d/log" | wc -c)" 140000 \
+		"the long lines in the log"
+	# reads at odd offsets, of odd sizes, get the same bytes
+	python3 - "$d/events" "$TDIR/after" <<'PY' || die "a read at an offset differs"
+import os, sys
+f = os.open(sys.argv[1], os.O_RDONLY)
+want = open(sys.argv[2], 'rb').read()
+for off in (0, 1, 777, 4095, 4096, 65537, len(want) // 2, len(want) - 3):
+    for n in (1, 13, 4096, 131072):
+        got = os.pread(f, n, off)
+        if got != want[off:off + n]:
+            sys.exit("offset %d size %d differs" % (off, n))
+PY
+	remount_execfs
+	cmp "$d/events" "$TDIR/after" || die "events differ after a restart"
+	cmp "$d/follow/events" "$TDIR/after" ||
+		die "follow/events differs after a restart"
+}
+
 # A reader parked at the end of a long run is interrupted promptly:
 # `timeout 1 cat follow/events` exits 124 within ~3 s, after printing what
 # was there; SIGINT (Ctrl-C) likewise.
