@@ -6,8 +6,10 @@
  * sprinkled in, some raw, some base64-embedded, URL- or JSON-encoded, then
  * feeds it through redact_stream_write() in 64 KiB chunks and prints MB/s,
  * next to the memchr('\n') floor.  Prints only; never fails on a timing.
+ * With -f FILE the corpus is FILE's bytes instead (scripts/bench feeds it
+ * the very output a task printed; the secrets are then not in it).
  *
- * Usage: redactbench [megabytes]
+ * Usage: redactbench [megabytes] | redactbench -f FILE
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 #define NSECRETS 20
 #define CHUNK (64u << 10)
+#define FILE_MAX ((size_t)2 << 30)	/* bytes of a -f corpus */
 
 struct corpus {
 	char *p;
@@ -113,25 +116,56 @@ static void put_line(struct corpus *c, size_t i)
 	put(c, "\n", 1);
 }
 
-static int make_corpus(struct corpus *c, size_t bytes)
+static void make_secrets(struct corpus *c)
 {
 	static const char alpha[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	size_t i, k;
 
-	c->p = malloc(bytes);
-	if (!c->p)
-		return -1;
-	c->cap = bytes;
 	c->rng = 42;
 	for (k = 0; k < NSECRETS; k++) {
 		c->sec_len[k] = 20 + rnd(c) % 21;
 		for (i = 0; i < c->sec_len[k]; i++)
 			c->sec[k][i] = alpha[rnd(c) % (sizeof(alpha) - 1)];
 	}
+}
+
+static int make_corpus(struct corpus *c, size_t bytes)
+{
+	size_t i;
+
+	c->p = malloc(bytes);
+	if (!c->p)
+		return -1;
+	c->cap = bytes;
+	make_secrets(c);
 	for (i = 0; c->len + 512 < c->cap; i++)
 		put_line(c, i);
 	return 0;
+}
+
+/* The corpus is the bytes of @path (at most FILE_MAX). */
+static int load_corpus(struct corpus *c, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long size;
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) <= 0 ||
+	    (size_t)size > FILE_MAX || fseek(f, 0, SEEK_SET) != 0)
+		goto out;
+	c->p = malloc((size_t)size);
+	if (!c->p)
+		goto out;
+	c->cap = (size_t)size;
+	c->len = fread(c->p, 1, c->cap, f);
+	make_secrets(c);
+	rc = c->len == c->cap ? 0 : -1;
+out:
+	fclose(f);
+	return rc;
 }
 
 /* Redact the whole corpus; returns seconds, or -1. */
@@ -187,10 +221,13 @@ static double memchr_floor(const struct corpus *c, size_t *lines)
 int main(int argc, char **argv)
 {
 	struct corpus c = { 0 };
-	size_t mb = argc > 1 ? strtoul(argv[1], NULL, 10) : 200, lines, outn;
+	bool from_file = argc > 2 && !strcmp(argv[1], "-f");
+	size_t mb = argc > 1 && !from_file ? strtoul(argv[1], NULL, 10) : 200;
+	size_t lines, outn;
 	double t, mbytes;
 
-	if (mb == 0 || sodium_init() < 0 || make_corpus(&c, mb << 20) < 0) {
+	if (mb == 0 || sodium_init() < 0 ||
+	    (from_file ? load_corpus(&c, argv[2]) : make_corpus(&c, mb << 20)) < 0) {
 		fprintf(stderr, "redactbench: setup failed\n");
 		return 1;
 	}
