@@ -15,7 +15,7 @@
  * It prints one line of key=value pairs, like fsbench:
  *
  *   op=chunkstat serial=S psize=P chunks=N value_bytes=V map_bytes=M
- *     s0_chunks= s0_bytes= s1_chunks= s1_bytes= db_pages= db_bytes=
+ *     s0_chunks= s0_bytes= s1_chunks= s1_bytes= s2_chunks= s2_bytes= db_pages= db_bytes=
  *     db_entries= map_used_bytes=
  *
  * (on one line; sK: stream K, 0 the log and 1 the events of core/plane.h;
@@ -109,7 +109,7 @@ static void print_line(uint64_t serial, const MDB_stat *db,
 	printf("op=chunkstat serial=%" PRIu64 " psize=%u chunks=%" PRIu64
 	       " value_bytes=%" PRIu64 " map_bytes=%" PRIu64,
 	       serial, psize, s->chunks, s->value_bytes, s->map_bytes);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		printf(" s%d_chunks=%" PRIu64 " s%d_bytes=%" PRIu64, i,
 		       s->s_chunks[i], i, s->s_bytes[i]);
 	printf(" db_pages=%" PRIu64 " db_bytes=%" PRIu64 " db_entries=%zu"
