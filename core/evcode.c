@@ -94,6 +94,12 @@ static int pick(const struct evenc *en, const char *p, size_t n,
 			lru = s;
 		if (!en->head[s])
 			continue;
+		if (en->hlen[s] == n && !memcmp(en->head[s], p, n)) {
+			*head = n;	/* the same head again */
+			*tail = 0;
+			*to = s;
+			return s;
+		}
 		common(en->head[s], en->hlen[s], p, n, &h, &t);
 		if (h + t > best) {
 			best = h + t;
@@ -146,25 +152,21 @@ int evenc_line(struct evenc *en, struct buf *code, const char *ev, size_t n,
 	       size_t text_at, uint64_t log_off, size_t len)
 {
 	size_t at = code->len, h, t;
-	char *copy;
 	int s, to, rc;
 
 	if (!line_shape(en, ev, n, text_at, log_off, len))
 		return evenc_lit(en, code, ev, n);
 	s = pick(en, ev, text_at, &h, &t, &to);
-	copy = malloc(text_at);
-	if (!copy)
+	if (!en->head[to] && !(en->head[to] = malloc(EVC_HEAD_MAX)))
 		return -ENOMEM;
-	memcpy(copy, ev, text_at);
 	rc = put_line(code, s, to, h, t, ev, text_at, log_off - en->log_next,
 		      len, n - text_at - 2 - len);
 	if (rc) {
 		buf_truncate(code, at);
-		free(copy);
 		return rc;
 	}
-	free(en->head[to]);
-	en->head[to] = copy;
+	if (h != text_at || to != s)
+		memcpy(en->head[to], ev, text_at);
 	en->hlen[to] = text_at;
 	en->used[to] = ++en->clock;
 	en->log_next = log_off + len;

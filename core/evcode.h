@@ -36,7 +36,7 @@
 
 /* The coder's state for the chunk being written. */
 struct evenc {
-	char *head[EVC_SLOTS];	/* copies; NULL: empty */
+	char *head[EVC_SLOTS];	/* EVC_HEAD_MAX bytes each; NULL: empty */
 	size_t hlen[EVC_SLOTS];
 	uint64_t used[EVC_SLOTS]; /* when each slot was last used */
 	uint64_t clock;

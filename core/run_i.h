@@ -42,6 +42,7 @@
 					   together, as JSON */
 #define RUN_RETURN_MAX (1u << 20)	/* a stream a RUN returns (its output) */
 #define RUN_LINE_MAX (64u << 10)	/* longest line event; longer are cut */
+#define RUN_HEAD_MAX (64u << 10)	/* a line event's head (its task path) */
 #define RUN_TASK_TIMEOUT_MAX 86400	/* taskConfig.timeout, s */
 #define RUN_SWEEP_S 60			/* context sweeper period */
 #define RUN_EVENTS_EXTRA (1u << 20)	/* events cap: 2 * log_limit + this */
@@ -320,6 +321,12 @@ struct run_lines {
 	struct buf events;	/* their line events */
 	struct sink_line *l;	/* the events; log_off: offset in @log */
 	size_t n, cap;
+	/* the last event's head (up to its text), kept while its
+	 * millisecond, stream and task are the same */
+	struct buf head;
+	int64_t head_ms;
+	const char *head_stream;
+	const struct run_task *head_task;
 };
 void run_lines_init(struct run_lines *b, size_t log_cap, size_t ev_cap);
 void run_lines_release(struct run_lines *b);

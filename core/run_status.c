@@ -489,14 +489,22 @@ void run_touch(struct run *r)
 
 /* ---- events ---------------------------------------------------------- */
 
-static void ev_head(struct buf *b, struct run *r, const char *type)
+static void ev_head_at(struct buf *b, struct run *r, const char *type,
+		       int64_t ns)
 {
 	char now[96];
-	int64_t ns;
 
-	plane_now(&ns, now, sizeof(now));
+	plane_fmt_time(ns, now, sizeof(now));
 	buf_addf(b, "{\"type\":\"%s\",\"executionId\":\"%s\","
 		 "\"timestamp\":\"%s\"", type, r->id, now);
+}
+
+static void ev_head(struct buf *b, struct run *r, const char *type)
+{
+	int64_t ns;
+
+	plane_now(&ns, NULL, 0);
+	ev_head_at(b, r, type, ns);
 }
 
 static void ev_str(struct buf *b, const char *key, const char *v, size_t n)
@@ -570,6 +578,8 @@ void run_lines_init(struct run_lines *b, size_t log_cap, size_t ev_cap)
 {
 	buf_init(&b->log, log_cap);
 	buf_init(&b->events, ev_cap);
+	buf_init(&b->head, RUN_HEAD_MAX);
+	b->head_task = NULL;
 	b->l = NULL;
 	b->n = b->cap = 0;
 }
@@ -578,6 +588,7 @@ void run_lines_release(struct run_lines *b)
 {
 	buf_release(&b->log);
 	buf_release(&b->events);
+	buf_release(&b->head);
 	free(b->l);
 	b->l = NULL;
 	b->n = b->cap = 0;
@@ -600,6 +611,28 @@ static int lines_room(struct run_lines *b)
 	return 0;
 }
 
+/* b->head: a line event's bytes up to its text, made again only when
+ * the millisecond or the stream changed (the task is the batch's). */
+static int line_head(struct run *r, struct run_lines *b,
+		     const struct run_task *t, const char *stream)
+{
+	int64_t ns, ms;
+
+	plane_now(&ns, NULL, 0);
+	ms = ns / 1000000;
+	if (b->head.len && b->head_ms == ms && b->head_stream == stream &&
+	    b->head_task == t)
+		return 0;
+	buf_reset(&b->head);
+	ev_head_at(&b->head, r, "line", ns);
+	ev_task(&b->head, t);
+	ev_str(&b->head, "stream", stream, strlen(stream));
+	b->head_ms = ms;
+	b->head_stream = stream;
+	b->head_task = t;
+	return buf_addstr(&b->head, ",\"text\":");
+}
+
 /* The line event of @text to @b->events, described in *@l. */
 static int line_event(struct run *r, struct run_lines *b,
 		      const struct run_task *t, const char *stream,
@@ -615,10 +648,8 @@ static int line_event(struct run *r, struct run_lines *b,
 	if (to->cap - to->len < most)
 		return -EFBIG;
 	l->at = to->len;
-	ev_head(to, r, "line");
-	ev_task(to, t);
-	ev_str(to, "stream", stream, strlen(stream));
-	if (buf_addstr(to, ",\"text\":") < 0)
+	if (line_head(r, b, t, stream) < 0 ||
+	    buf_add(to, b->head.data, b->head.len) < 0)
 		return -EFBIG;
 	l->text_at = to->len - l->at;
 	l->text = cut;

@@ -137,6 +137,12 @@ static void json_str(struct em *w, const char *s, size_t n)
 
 	put(w, "\"", 1);
 	while (k < n) {
+		/* printable ASCII, the common case, needs no decoding */
+		if (u[k] >= 0x20 && u[k] < 0x7f && u[k] != '"' &&
+		    u[k] != '\\') {
+			k++;
+			continue;
+		}
 		len = utf8_seq(u + k, n - k, &c);
 		if (len && c >= 0x20 && c != '"' && c != '\\') {
 			k += len;
@@ -297,6 +303,12 @@ static bool bad_chars(const char *s, size_t n)
 	uint32_t c;
 
 	while (k < n) {
+		/* printable ASCII, the common case, needs no decoding */
+		if (u[k] >= 0x20 && u[k] < 0x7f && u[k] != '"' &&
+		    u[k] != '\\') {
+			k++;
+			continue;
+		}
 		len = utf8_seq(u + k, n - k, &c);
 		if (!len || yaml_unprintable(c))
 			return true;
@@ -362,6 +374,12 @@ static void yaml_quoted(struct em *w, const char *s, size_t n)
 
 	put(w, "\"", 1);
 	while (k < n) {
+		/* printable ASCII, the common case, needs no decoding */
+		if (u[k] >= 0x20 && u[k] < 0x7f && u[k] != '"' &&
+		    u[k] != '\\') {
+			k++;
+			continue;
+		}
 		len = utf8_seq(u + k, n - k, &c);
 		if (len && !yaml_unprintable(c) && c != '"' && c != '\\') {
 			k += len;
