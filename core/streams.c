@@ -274,14 +274,19 @@ static void sink_break(struct streams *ss, struct sink *k, const char *why)
 		stream_name(k->s), k->serial, why);
 }
 
-/* The batch failed: commit sink by sink, to find the stale ones. */
+/* The batch failed: commit sink by sink, to find the stale ones; the
+ * logs first, as the events refer to them. */
 static int pend_each(struct streams *ss, struct pend *p, size_t n,
 		     struct err *e)
 {
 	struct err one;
 	int rc = 0, r;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t j = 0; j < 2 * n; j++) {
+		size_t i = j % n;
+
+		if ((p[i].k->s == PLANE_LOG) != (j < n))
+			continue;
 		err_clear(&one);
 		r = pend_commit(ss, &p[i], 1, &one);
 		if (r == -ESTALE)
