@@ -118,6 +118,15 @@ struct expr_wait {
 int expr_cache_new(struct expr_cache **out);
 
 /**
+ * expr_cache_new_lazy() - an empty cache whose evaluator starts at its
+ * first evaluation (expr_eval(), expr_render() of a template), as one
+ * that died is replaced: a run without expressions never starts one.  A
+ * failure to start is that evaluation's (its message says why).
+ * Return: 0 and *out; -ENOMEM.
+ */
+int expr_cache_new_lazy(struct expr_cache **out);
+
+/**
  * expr_cache_free() - free @c, killing and reaping its evaluator.
  * NULL-safe.
  */

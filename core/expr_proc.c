@@ -482,7 +482,8 @@ int expr_eval(struct expr_cache *c, const char *s, size_t n,
 
 /* ---- the cache --------------------------------------------------------- */
 
-int expr_cache_new(struct expr_cache **out)
+/* A cache with input {}, its evaluator started now when @now. */
+static int cache_new(struct expr_cache **out, bool now)
 {
 	struct expr_cache *c = calloc(1, sizeof(*c));
 	int rc = c ? 0 : -ENOMEM;
@@ -492,7 +493,7 @@ int expr_cache_new(struct expr_cache **out)
 		c->pid = -1;
 		c->req = (struct buf)BUF_INIT(EXPR_REQ_MAX);
 		c->input = doc_new(DOC_MAP);
-		rc = c->input ? spawn(c) : -ENOMEM;
+		rc = !c->input ? -ENOMEM : now ? spawn(c) : 0;
 	}
 	if (rc < 0) {
 		expr_cache_free(c);
@@ -500,6 +501,16 @@ int expr_cache_new(struct expr_cache **out)
 	}
 	*out = c;
 	return 0;
+}
+
+int expr_cache_new(struct expr_cache **out)
+{
+	return cache_new(out, true);
+}
+
+int expr_cache_new_lazy(struct expr_cache **out)
+{
+	return cache_new(out, false);
 }
 
 void expr_cache_free(struct expr_cache *c)

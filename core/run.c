@@ -390,7 +390,8 @@ static void task_init(struct run_scope *sc, struct run_task *t,
 	t->def = def;
 	t->name = doc_get_str(def, "name");
 	t->kind = doc_get_str(def, "kind");
-	t->st = run_task_entry(sc->r, def);
+	t->plan = run_task_plan(sc->r, def);
+	t->st = t->plan ? t->plan->entry : NULL;
 	t->input = sc->last ? sc->last : sc->input;
 	t->attempt = sc->attempt;
 	run_fmt(t->path, sizeof(t->path), "%s%s", sc->path,

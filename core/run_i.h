@@ -127,6 +127,8 @@ struct run_fault {
 	char detail[512];
 };
 
+struct run_plan;
+
 /* One task's record while it runs. */
 struct run_task {
 	struct run_scope *sc;		/* the list it runs in */
@@ -138,6 +140,8 @@ struct run_task {
 	char ref[RUN_REF_MAX];		/* its JSON Pointer */
 	struct doc *cfg;		/* taskConfig, expressions evaluated
 					   (owned; NULL until rendered) */
+	struct run_plan *plan;		/* its definition's plan, found once
+					   (borrowed; NULL: none) */
 	struct doc *st;			/* its entry in status.tasks (borrowed) */
 	char path[RUN_PATH_MAX];
 	int64_t start_ns;
@@ -287,8 +291,8 @@ int run_limit(struct run *r, const char *fmt, ...)
 
 /* run_status.c: the status document and the events stream */
 int run_status_init(struct run *r);
-/* the status entry of task definition @def, or NULL */
-struct doc *run_task_entry(struct run *r, const struct doc *def);
+/* the plan of task definition @def (its status entry), or NULL */
+struct run_plan *run_task_plan(struct run *r, const struct doc *def);
 int run_status_progress(struct run *r);
 int run_task_set(struct run *r, struct run_task *t, const char *status);
 int run_set_phase(struct run *r, const char *phase);

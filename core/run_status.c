@@ -139,8 +139,8 @@ int run_status_init(struct run *r)
 	return rc < 0 ? rc : run_status_progress(r);
 }
 
-/* The plan of task definition @def, or NULL. */
-static struct run_plan *plan_of(struct run *r, const struct doc *def)
+/* A linear scan: a task's start looks its plan up once (t->plan). */
+struct run_plan *run_task_plan(struct run *r, const struct doc *def)
 {
 	size_t i;
 
@@ -148,13 +148,6 @@ static struct run_plan *plan_of(struct run *r, const struct doc *def)
 		if (r->plan[i].def == def)
 			return &r->plan[i];
 	return NULL;
-}
-
-struct doc *run_task_entry(struct run *r, const struct doc *def)
-{
-	struct run_plan *pl = plan_of(r, def);
-
-	return pl ? pl->entry : NULL;
 }
 
 /* progress: top-level tasks that ended, of all top-level tasks. */
@@ -249,7 +242,7 @@ static int task_end(struct run *r, struct doc *e, struct run_task *t)
 		run_redact_text(r, t->error, t->error, sizeof(t->error));
 		rc = doc_map_setstr(e, "error", t->error);
 	}
-	pl = plan_of(r, t->def);
+	pl = t->plan;
 	if (rc == 0 && t->output && pl)
 		rc = doc_map_set(e, "output", kept_output(r, t->output,
 							  &pl->out_bytes));

@@ -1191,6 +1191,29 @@ static struct expr_cache *cache_k(void)
 	return c;
 }
 
+/* A lazy cache starts no evaluator until a template needs one, and that
+   one has the whole input, updates made before it included; a text
+   without an expression starts none. */
+static void test_lazy(void **state)
+{
+	struct expr_cache *c = NULL;
+	struct doc *in = J("{\"a\": 1}"), *v = doc_int(7), *d;
+
+	(void)state;
+	assert_int_equal(expr_cache_new_lazy(&c), 0);
+	assert_int_equal(expr_cache_pid(c), -1);
+	assert_int_equal(set_input(c, in), 0);
+	assert_int_equal(set_key(c, "k", v), 0);
+	d = eval_z(c, "plain text", NULL);
+	assert_string_equal(d->u.s, "plain text");
+	doc_free(d);
+	assert_int_equal(expr_cache_pid(c), -1);
+	still_works(c, 7);
+	doc_free(in);
+	doc_free(v);
+	expr_cache_free(c);
+}
+
 /* A failed allocation kills the evaluator, not us; the next one has the
    whole input, updates made while none ran included. */
 static void test_out_of_memory(void **state)
@@ -1610,6 +1633,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_render, td),
 	    cmocka_unit_test_teardown(test_truthy, td),
 	    cmocka_unit_test_teardown(test_wire, td),
+	    cmocka_unit_test_teardown(test_lazy, td),
 	    cmocka_unit_test_teardown(test_out_of_memory, td),
 	    cmocka_unit_test_teardown(test_outlives_thread, td),
 	    cmocka_unit_test_teardown(test_deadline, td),
