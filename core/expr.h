@@ -122,8 +122,8 @@ int expr_cache_new(struct expr_cache **out);
 /**
  * expr_pool_new() - a pool of up to @size (1..EXPR_POOL_MAX) idle
  * evaluators, spawned before a run needs one by a thread of the pool:
- * filled now, and refilled after each take and each death of an idle
- * one.  With no takes it does no work after its first fill.  Evaluators
+ * filled now, and refilled after each death of an idle one and, 100 ms
+ * later (not to slow the run that took it), after each take.  With no takes it does no work after its first fill.  Evaluators
  * are warm: each has compiled a program (libjq 1.6 binds its builtins
  * again at every compile, so what warming saves is the process, libjq's
  * one-time set-up and the first touch of its pages, not the compile of a

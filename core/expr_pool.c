@@ -9,7 +9,10 @@
  * evaluator has no input and has been sent nothing; it never writes, so
  * its socket turning readable means it died: the thread reaps it and
  * spawns another.  Only takes and deaths wake the thread: with no runs,
- * the pool does nothing after its first fill.  Evaluators that keep dying
+ * the pool does nothing after its first fill.  A take's refill waits
+ * POOL_DELAY_MS: the new process (its exec and its warm-up compile) would
+ * otherwise take the CPU from the run that just took one, as it starts its
+ * first task.  Evaluators that keep dying
  * while idle are replaced up to `size` deaths until the next take, and a
  * spawn that fails stops the refill until then.  An idle evaluator ends
  * with the daemon: its socket reads EOF, or expr_pool_free() kills it.
@@ -24,7 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
+
+#define POOL_DELAY_MS 100 /* from a take to its refill */
 
 struct idle {
 	pid_t pid;
@@ -38,6 +44,7 @@ struct expr_pool {
 	unsigned deaths;		 /* protected by mu: since a take */
 	bool stuck;			 /* protected by mu: a spawn failed */
 	bool stopping;			 /* protected by mu */
+	int64_t refill_ns;		 /* protected by mu: none before */
 	unsigned size;
 	int wake_fd;			 /* eventfd: a take, or the end */
 	pthread_t thr;
@@ -52,11 +59,25 @@ static void wake(struct expr_pool *p)
 	}
 }
 
-/* Whether the thread should spawn one now; the caller holds mu. */
-static bool wants_one(const struct expr_pool *p)
+static int64_t now_ns(void)
 {
-	return !p->stopping && !p->stuck && p->n < p->size &&
-	       p->deaths <= p->size;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* In how many ms the thread should spawn one: 0 now, -1 not until it is
+   woken; the caller holds mu. */
+static int refill_in_ms(const struct expr_pool *p)
+{
+	int64_t left;
+
+	if (p->stopping || p->stuck || p->n >= p->size ||
+	    p->deaths > p->size)
+		return -1;
+	left = p->refill_ns - now_ns();
+	return left <= 0 ? 0 : (int)((left + 999999) / 1000000);
 }
 
 /* Spawn one idle evaluator into the pool (not under mu: a spawn forks). */
@@ -100,8 +121,9 @@ static void drop_dead(struct expr_pool *p, pid_t pid)
 	expr_proc_end(gone.pid, gone.sock);
 }
 
-/* Sleep until a take, the end, or the death of an idle evaluator. */
-static void wait_event(struct expr_pool *p)
+/* Sleep until a take, the end, the death of an idle evaluator, or @ms
+   (-1: no time) pass. */
+static void wait_event(struct expr_pool *p, int ms)
 {
 	struct pollfd pfd[1 + EXPR_POOL_MAX];
 	pid_t pids[1 + EXPR_POOL_MAX];
@@ -117,7 +139,7 @@ static void wait_event(struct expr_pool *p)
 	}
 	pthread_mutex_unlock(&p->mu);
 	pfd[0] = (struct pollfd){.fd = p->wake_fd, .events = POLLIN};
-	if (poll(pfd, 1 + n, -1) <= 0)
+	if (poll(pfd, 1 + n, ms) <= 0)
 		return;
 	if (pfd[0].revents && read(p->wake_fd, &count, sizeof(count)) < 0) {
 		/* nothing to read: another wake-up took it */
@@ -130,19 +152,20 @@ static void wait_event(struct expr_pool *p)
 static void *keep(void *arg)
 {
 	struct expr_pool *p = arg;
-	bool stop, want;
+	bool stop;
+	int ms;
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
 		stop = p->stopping;
-		want = wants_one(p);
+		ms = refill_in_ms(p);
 		pthread_mutex_unlock(&p->mu);
 		if (stop)
 			break;
-		if (want)
+		if (ms == 0)
 			refill_one(p);
 		else
-			wait_event(p);
+			wait_event(p, ms);
 	}
 	return NULL;
 }
@@ -216,6 +239,7 @@ static bool pop(struct expr_pool *p, struct idle *one)
 		*one = p->idle[--p->n];
 	p->deaths = 0;
 	p->stuck = false;
+	p->refill_ns = now_ns() + (int64_t)POOL_DELAY_MS * 1000000;
 	pthread_mutex_unlock(&p->mu);
 	wake(p);
 	return got;
