@@ -46,7 +46,7 @@ struct expr_pool {
 	bool stopping;			 /* protected by mu */
 	int64_t refill_ns;		 /* protected by mu: none before */
 	unsigned size;
-	int wake_fd;			 /* eventfd: a take, or the end */
+	int wake_fd; /* eventfd: a take, or the end */
 	pthread_t thr;
 };
 
@@ -73,8 +73,7 @@ static int refill_in_ms(const struct expr_pool *p)
 {
 	int64_t left;
 
-	if (p->stopping || p->stuck || p->n >= p->size ||
-	    p->deaths > p->size)
+	if (p->stopping || p->stuck || p->n >= p->size || p->deaths > p->size)
 		return -1;
 	left = p->refill_ns - now_ns();
 	return left <= 0 ? 0 : (int)((left + 999999) / 1000000);
@@ -96,8 +95,10 @@ static void refill_one(struct expr_pool *p)
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (rc < 0)
-		fprintf(stderr, "execfs: cannot spawn an idle expression "
-			"evaluator: %s\n", strerror(-rc));
+		fprintf(stderr,
+			"execfs: cannot spawn an idle expression "
+			"evaluator: %s\n",
+			strerror(-rc));
 	else if (!kept)
 		expr_proc_end(pid, sock);
 }
@@ -133,8 +134,8 @@ static void wait_event(struct expr_pool *p, int ms)
 	pthread_mutex_lock(&p->mu);
 	n = p->n;
 	for (k = 0; k < n; k++) {
-		pfd[1 + k] = (struct pollfd){.fd = p->idle[k].sock,
-					     .events = POLLIN};
+		pfd[1 + k] =
+		    (struct pollfd){.fd = p->idle[k].sock, .events = POLLIN};
 		pids[1 + k] = p->idle[k].pid;
 	}
 	pthread_mutex_unlock(&p->mu);

@@ -190,8 +190,10 @@ static void one_run(const char *mnt, const char *wf, const char *name,
 
 	snprintf(path, sizeof(path), "%s/workflowexecutions/%s.yaml", mnt,
 		 name);
-	snprintf(doc, sizeof(doc), "metadata: {name: %s}\nspec: {workflowId: "
-		 "%s}\n", name, wf);
+	snprintf(doc, sizeof(doc),
+		 "metadata: {name: %s}\nspec: {workflowId: "
+		 "%s}\n",
+		 name, wf);
 	t0 = now_ns();
 	t1 = put(path, doc);
 	if (t1 < 0)
@@ -208,9 +210,11 @@ static void one_env(const char *mnt, int i, struct row *cp)
 	int64_t t0, t1;
 
 	snprintf(path, sizeof(path), "%s/environments/sl-env-%d.yaml", mnt, i);
-	snprintf(doc, sizeof(doc), "apiVersion: agentic.stigmer.ai/v1\nkind: "
+	snprintf(doc, sizeof(doc),
+		 "apiVersion: agentic.stigmer.ai/v1\nkind: "
 		 "Environment\nmetadata: {name: sl-env-%d}\nspec:\n  data:\n"
-		 "    A: {value: x}\n", i);
+		 "    A: {value: x}\n",
+		 i);
 	t0 = now_ns();
 	t1 = put(path, doc);
 	if (t1 >= 0)
@@ -228,8 +232,7 @@ static struct row rows[6] = {
 
 /* One round: an Environment, then each workflow's execution, 200 ms
    apart (no overlap: the previous run has ended, the pool refilled). */
-static void round_of(const char *mnt, const char *self, const char *dir,
-		     int i)
+static void round_of(const char *mnt, const char *self, const char *dir, int i)
 {
 	char name[64], file[PATH_MAX];
 
