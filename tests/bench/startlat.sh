@@ -33,5 +33,28 @@ sleep 1	# the daemon's start-up work (its evaluator pool, if any) is done
 echo "startlat: $rounds rounds, $EXECFS (state on $(df --output=fstype "$work" | tail -1))"
 "$STARTLAT" "$work/mnt" "$rounds" "$stamps"
 rc=$?
+# The same copies with the cp program (its own start included), after
+# the helper's runs: the median of ROUNDS each, 200 ms apart.
+cp_ms() {
+	local a b
+	a=$EPOCHREALTIME
+	cp "$1" "$2"
+	b=$EPOCHREALTIME
+	awk -v a="$a" -v b="$b" 'BEGIN{printf "%.3f\n", (b-a)*1000}'
+}
+median() { sort -n | awk '{v[NR]=$1} END{if (NR) print v[int((NR+1)/2)]; else print "n/a"}'; }
+printf 'apiVersion: agentic.stigmer.ai/v1\nkind: Environment\nmetadata: {name: cpenv}\nspec:\n  data:\n    A: {value: x}\n' >"$work/env.yaml"
+for i in $(seq 1 "$rounds"); do
+	sed "s/cpenv/cpenv-$i/" "$work/env.yaml" >"$work/env-$i.yaml"
+	printf 'metadata: {name: cpx-%s}\nspec: {workflowId: sl-plain}\n' "$i" >"$work/x-$i.yaml"
+done
+for i in $(seq 1 "$rounds"); do
+	cp_ms "$work/env-$i.yaml" "$work/mnt/environments/" >>"$work/env.ms"
+	sleep 0.2
+	cp_ms "$work/x-$i.yaml" "$work/mnt/workflowexecutions/" >>"$work/x.ms"
+	sleep 0.2
+done
+printf '  %-34s median %7s\n' "cp program, Environment (ms)" "$(median <"$work/env.ms")" \
+	"cp program, execution (ms)" "$(median <"$work/x.ms")"
 [ "$rc" -eq 0 ] || tail -n 20 "$work/execfs.log" >&2
 exit "$rc"
