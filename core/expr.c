@@ -568,6 +568,14 @@ void expr_eng_free(struct expr_eng *c)
 	free(c);
 }
 
+void expr_eng_warm(struct expr_eng *e)
+{
+	struct jq_msg jm = {.got = false};
+
+	(void)e;
+	compile_check("[.[]? | tostring] | length", &jm);
+}
+
 size_t expr_eng_size(const struct expr_eng *c)
 {
 	return c ? c->n : 0;

@@ -63,10 +63,12 @@
 	(8u << 20) /* a value converted to a doc, bytes                        \
 		      of text (bigger: -EFBIG) */
 #define EXPR_DATA_MAX (1ull << 30) /* an evaluator's own data, bytes */
+#define EXPR_POOL_MAX 8	/* idle evaluators a pool may keep */
 #define EXPR_CPU_MAX 600 /* an evaluator's CPU seconds (RLIMIT_CPU); past it
 			   it ends and the next evaluation starts another */
 
 struct expr_cache;
+struct expr_pool;
 
 /* One template to check, and the variable names in scope (without $). */
 struct expr_src {
@@ -120,11 +122,42 @@ int expr_cache_new(struct expr_cache **out);
 /**
  * expr_cache_new_lazy() - an empty cache whose evaluator starts at its
  * first evaluation (expr_eval(), expr_render() of a template), as one
- * that died is replaced: a run without expressions never starts one.  A
- * failure to start is that evaluation's (its message says why).
+ * that died is replaced: a run without expressions never starts one.  It
+ * is an idle one of @p when @p has one (NULL: none), else spawned then.
+ * A failure to start is that evaluation's (its message says why).  @p
+ * must outlive the cache.
  * Return: 0 and *out; -ENOMEM.
  */
-int expr_cache_new_lazy(struct expr_cache **out);
+int expr_cache_new_lazy(struct expr_pool *p, struct expr_cache **out);
+
+/**
+ * expr_pool_new() - a pool of up to @size (1..EXPR_POOL_MAX) idle
+ * evaluators, spawned before a run needs one by a thread of the pool:
+ * filled now, and refilled after each death of an idle one and, 100 ms
+ * later (not to slow the run that took it), after each take.  With no
+ * takes it does no work after its first fill.  Evaluators
+ * are warm: each has compiled a program (libjq 1.6 binds its builtins
+ * again at every compile, so what warming saves is the process, libjq's
+ * one-time set-up and the first touch of its pages, not the compile of a
+ * run's first program).  Return: 0 and *out (free with expr_pool_free());
+ * -EINVAL (@size); -ENOMEM; -errno of eventfd() or pthread_create().
+ */
+int expr_pool_new(unsigned size, struct expr_pool **out);
+
+/**
+ * expr_pool_free() - stop @p's thread, kill and reap its idle evaluators,
+ * free it.  Caches taken from it live on.  NULL-safe.  Not while another
+ * thread is in expr_pool_take() on @p.
+ */
+void expr_pool_free(struct expr_pool *p);
+
+/**
+ * expr_pool_take() - as expr_cache_new(), with an idle evaluator of @p
+ * when it has one (taken out of the pool for good: an evaluator serves one
+ * cache only); with none, or @p NULL, one is spawned now.
+ * Return: as expr_cache_new().  Safe from any thread.
+ */
+int expr_pool_take(struct expr_pool *p, struct expr_cache **out);
 
 /**
  * expr_cache_free() - free @c, killing and reaping its evaluator.

@@ -11,6 +11,7 @@
 #ifndef EXECFS_EXPR_I_H
 #define EXECFS_EXPR_I_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -126,9 +127,11 @@ int expr_wire_send(int fd, const struct expr_hdr *h, const void *p);
 
 /* ---- the evaluator process (expr_serve.c) ------------------------------ */
 
-/* The evaluator's socket in the spawned program, and its argv[0]. */
+/* The evaluator's socket in the spawned program, its argv[0], and its
+   argv[1] when it compiles a program before it serves (a warm one). */
 #define EXPR_SERVE_FD 3
 #define EXPR_SERVE_ARGV0 "execfs-eval"
+#define EXPR_SERVE_WARM "warm"
 
 /*
  * expr_serve_env() - the "NAME=VALUE" environment entry, into @buf of
@@ -138,9 +141,47 @@ int expr_wire_send(int fd, const struct expr_hdr *h, const void *p);
  */
 int expr_serve_env(char *buf, size_t cap);
 
+/*
+ * expr_eng_warm() - compile and drop one program, so that what libjq
+ * sets up once per process (and the pages of its compiler) is ready
+ * before the first request.  Keeps nothing in @e.
+ */
+void expr_eng_warm(struct expr_eng *e);
+
+/* ---- bare evaluators (expr_proc.c), for the pool (expr_pool.c) ---------- */
+
+/*
+ * expr_proc_start() - spawn an evaluator with no input yet (its engine
+ * holds {}); @warm: it compiles a program first (EXPR_SERVE_WARM).
+ * Return: 0, *pid and *sock (the daemon's end, close-on-exec); -errno of
+ * socketpair() or posix_spawn(); -ENAMETOOLONG.
+ */
+int expr_proc_start(bool warm, pid_t *pid, int *sock);
+
+/* expr_proc_end() - kill and reap evaluator @pid (> 0), close @sock
+   (>= 0); either may be absent (-1).  Never leaves a zombie. */
+void expr_proc_end(pid_t pid, int sock);
+
+/*
+ * expr_cache_adopt() - a new empty cache that owns evaluator @pid on
+ * @sock (both taken, even on failure) and sends it the input {}.
+ * Return: 0 and *out; -EPIPE (the evaluator is gone: it was reaped);
+ * -ENOMEM.
+ */
+int expr_cache_adopt(pid_t pid, int sock, struct expr_cache **out);
+
 /* ---- test hooks (expr_proc.c) ------------------------------------------ */
 
 /* The evaluator's pid, or -1 when none runs. */
 pid_t expr_cache_pid(const struct expr_cache *c);
+
+/* An idle evaluator of @p (NULL: none), taken out of it for good.
+   Return: whether there was one. */
+bool expr_pool_pop(struct expr_pool *p, pid_t *pid, int *sock);
+
+/* ---- test hooks (expr_pool.c) ------------------------------------------ */
+
+/* How many idle evaluators @p holds now (0 for NULL). */
+unsigned expr_pool_idle(struct expr_pool *p);
 
 #endif

@@ -40,6 +40,7 @@ struct expr_cache {
 	struct doc *input;  /* the state, a map: sent again on respawn */
 	struct expr_wait w; /* w.fds NULL: no stop fds */
 	const struct doc *dot; /* `.` of evaluations (borrowed) or NULL */
+	struct expr_pool *pool; /* idle evaluators to start from, or NULL */
 	struct buf req;	    /* one request, reused */
 	char *rb;	    /* one reply, reused: rlen of ralloc bytes */
 	size_t rlen, ralloc;
@@ -82,13 +83,7 @@ static void wipe_buf(struct buf *b)
 /* Kill and reap the evaluator, if one runs: never a zombie. */
 static void stop_child(struct expr_cache *c)
 {
-	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (c->sock >= 0)
-		close(c->sock);
+	expr_proc_end(c->pid, c->sock);
 	c->pid = -1;
 	c->sock = -1;
 	c->nprog = 0;
@@ -152,10 +147,13 @@ static int spawn_env(char *marker, size_t cap, char **envp)
 }
 
 /* posix_spawn a copy of this program as an evaluator on socket @fd, in
-   its own process group, signals at their defaults.  Return: pid; -errno. */
-static pid_t spawn_image(int fd)
+   its own process group, signals at their defaults; @warm: it compiles a
+   program before it serves.  Return: pid; -errno. */
+static pid_t spawn_image(int fd, bool warm)
 {
 	static char *const argv[] = {EXPR_SERVE_ARGV0, NULL};
+	static char *const argv_warm[] = {EXPR_SERVE_ARGV0, EXPR_SERVE_WARM,
+					  NULL};
 	char marker[64], *envp[N_KEPT + 2];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -186,10 +184,55 @@ static pid_t spawn_image(int fd)
 	if (!rc)
 		rc = posix_spawnattr_setsigmask(&at, &none);
 	if (!rc)
-		rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, envp);
+		rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at,
+				 warm ? argv_warm : argv, envp);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc ? -rc : pid;
+}
+
+int expr_proc_start(bool warm, pid_t *pid, int *sock)
+{
+	int sv[2];
+	pid_t p;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	p = spawn_image(sv[1], warm);
+	close(sv[1]);
+	if (p < 0) {
+		close(sv[0]);
+		return p;
+	}
+	*pid = p;
+	*sock = sv[0];
+	return 0;
+}
+
+void expr_proc_end(pid_t pid, int sock)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (sock >= 0)
+		close(sock);
+}
+
+/* Take evaluator @pid on @sock and give it the input.  Return: 0; -EPIPE
+   (it is gone: reaped). */
+static int adopt(struct expr_cache *c, pid_t pid, int sock)
+{
+	int rc;
+
+	c->sock = sock;
+	c->pid = pid;
+	c->nprog = 0;
+	rc = send_input(c);
+	if (rc < 0)	/* never an evaluator without its input */
+		stop_child(c);
+	return rc;
 }
 
 /*
@@ -199,24 +242,18 @@ static pid_t spawn_image(int fd)
  */
 static int spawn(struct expr_cache *c)
 {
-	int sv[2], rc;
 	pid_t pid;
+	int sock, rc;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	pid = spawn_image(sv[1]);
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		return pid;
+	/* An idle one of the pool first; one that died while idle fails
+	   its first send: the next one. */
+	while (expr_pool_pop(c->pool, &pid, &sock)) {
+		rc = adopt(c, pid, sock);
+		if (rc != -EPIPE)
+			return rc;
 	}
-	c->sock = sv[0];
-	c->pid = pid;
-	c->nprog = 0;
-	rc = send_input(c);
-	if (rc < 0)	/* never an evaluator without its input */
-		stop_child(c);
-	return rc;
+	rc = expr_proc_start(false, &pid, &sock);
+	return rc < 0 ? rc : adopt(c, pid, sock);
 }
 
 /* ---- waiting ----------------------------------------------------------- */
@@ -482,19 +519,29 @@ int expr_eval(struct expr_cache *c, const char *s, size_t n,
 
 /* ---- the cache --------------------------------------------------------- */
 
-/* A cache with input {}, its evaluator started now when @now. */
-static int cache_new(struct expr_cache **out, bool now)
+/* An empty cache with no evaluator.  Return: it; NULL (no memory). */
+static struct expr_cache *cache_alloc(void)
 {
 	struct expr_cache *c = calloc(1, sizeof(*c));
-	int rc = c ? 0 : -ENOMEM;
 
-	if (c) {
-		c->sock = -1;
-		c->pid = -1;
-		c->req = (struct buf)BUF_INIT(EXPR_REQ_MAX);
-		c->input = doc_new(DOC_MAP);
-		rc = !c->input ? -ENOMEM : now ? spawn(c) : 0;
+	if (!c)
+		return NULL;
+	c->sock = -1;
+	c->pid = -1;
+	c->req = (struct buf)BUF_INIT(EXPR_REQ_MAX);
+	c->input = doc_new(DOC_MAP);
+	if (!c->input) {
+		free(c);
+		return NULL;
 	}
+	return c;
+}
+
+int expr_cache_new(struct expr_cache **out)
+{
+	struct expr_cache *c = cache_alloc();
+	int rc = c ? spawn(c) : -ENOMEM;
+
 	if (rc < 0) {
 		expr_cache_free(c);
 		return rc == -EPIPE ? -EAGAIN : rc;
@@ -503,14 +550,33 @@ static int cache_new(struct expr_cache **out, bool now)
 	return 0;
 }
 
-int expr_cache_new(struct expr_cache **out)
+int expr_cache_new_lazy(struct expr_pool *p, struct expr_cache **out)
 {
-	return cache_new(out, true);
+	struct expr_cache *c = cache_alloc();
+
+	if (!c)
+		return -ENOMEM;
+	c->pool = p;
+	*out = c;
+	return 0;
 }
 
-int expr_cache_new_lazy(struct expr_cache **out)
+int expr_cache_adopt(pid_t pid, int sock, struct expr_cache **out)
 {
-	return cache_new(out, false);
+	struct expr_cache *c = cache_alloc();
+	int rc;
+
+	if (!c) {
+		expr_proc_end(pid, sock);
+		return -ENOMEM;
+	}
+	rc = adopt(c, pid, sock);
+	if (rc < 0) {
+		expr_cache_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
 }
 
 void expr_cache_free(struct expr_cache *c)

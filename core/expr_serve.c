@@ -13,7 +13,9 @@
  * the evaluator in a constructor, before main(), when its argv[0] is
  * EXPR_SERVE_ARGV0 and its environment carries SERVE_ENV naming its
  * parent; so the daemon and every test program that links this file can
- * serve.
+ * serve.  A pooled evaluator (expr_pool.c) is spawned before any run
+ * needs it, with EXPR_SERVE_WARM as its argv[1]: it compiles a program
+ * while it waits, so a run's first compile does not pay libjq's set-up.
  */
 #include "expr_i.h"
 
@@ -187,8 +189,9 @@ static void serve_one(struct expr_eng *e, const struct expr_hdr *h, char *p)
 	}
 }
 
-/* Serve requests on EXPR_SERVE_FD until the daemon closes it. */
-static void serve(void)
+/* Serve requests on EXPR_SERVE_FD until the daemon closes it; @warm:
+   compile a program first (a pooled evaluator waits for its run). */
+static void serve(bool warm)
 {
 	struct expr_eng *e = NULL;
 	struct expr_hdr h;
@@ -196,6 +199,8 @@ static void serve(void)
 
 	if (expr_eng_new(&e) < 0)
 		_exit(1);
+	if (warm)
+		expr_eng_warm(e);
 	for (;;) {
 		read_all(&h, sizeof(h));
 		p = h.len <= EXPR_REQ_MAX ? malloc((size_t)h.len + 1) : NULL;
@@ -236,7 +241,7 @@ __attribute__((constructor)) static void serve_if_spawned(int argc,
 	reset_signals();
 	tidy_fds();
 	set_limits(data_now() + EXPR_DATA_MAX);
-	serve();
+	serve(argc > 1 && argv[1] && !strcmp(argv[1], EXPR_SERVE_WARM));
 }
 
 int expr_serve_env(char *buf, size_t cap)

@@ -144,10 +144,13 @@ static int prepare(struct run *r, struct err *e)
 		rc = open_sinks(r);
 	if (rc == 0)
 		rc = run_status_init(r);
-	if (rc == 0)
-		rc = run_commit(r, e);
 	if (rc < 0)
 		return rc;
+	/* IN_PROGRESS is stored with the first task's start (run_touch()
+	 * commits the first change at once), or at the end: one commit
+	 * less before the first task.  A daemon killed before it finds the
+	 * run PENDING, with no task started, and runs it again. */
+	r->dirty = true;
 	run_event_state(r, "IN_PROGRESS");
 	r->start_ns = run_now();
 	r->tree = r->link.tree ? r->link.tree : &r->own_tree;

@@ -125,7 +125,8 @@ int run_expr_init(struct run *r, struct err *e)
 {
 	const char *msg = doc_get_str(r->exec, "spec.triggerMessage");
 	struct doc *st = doc_new(DOC_MAP);
-	int rc = st ? expr_cache_new_lazy(&r->ex) : -ENOMEM;
+	int rc = st ? expr_cache_new_lazy(r->rr ? r->rr->pool : NULL, &r->ex)
+		    : -ENOMEM;
 
 	r->input = rc == 0 ? input_of(msg) : NULL;
 	if (rc == 0 && !r->input)

@@ -45,6 +45,7 @@
 #define RUN_HEAD_MAX (64u << 10)	/* a line event's head (its task path) */
 #define RUN_TASK_TIMEOUT_MAX 86400	/* taskConfig.timeout, s */
 #define RUN_SWEEP_S 60			/* context sweeper period */
+#define RUN_EVAL_POOL 2			/* idle expression evaluators kept */
 #define RUN_EVENTS_EXTRA (1u << 20)	/* events cap: 2 * log_limit + this */
 #define RUN_PATH_MAX 512		/* a task's path, "fork1/branchA/step2" */
 #define RUN_REF_MAX 1024		/* its JSON Pointer, "/do/0/fork1/fork/
@@ -71,6 +72,7 @@ struct runner {
 	bool stopping;			/* protected by mu */
 	bool started;
 	pthread_t sweeper;
+	struct expr_pool *pool;		/* idle evaluators; NULL: none */
 };
 
 /* What a whole tree of runs shares: a run and the runs of its

@@ -46,7 +46,6 @@ struct task_io {
 	struct proc pr;
 	struct ostream out[2];
 	bool exited, stopping, timed_out, is_task_limit;
-	bool start_stored;		/* status committed since the start */
 	int64_t kill_at;		/* SIGKILL time once stopping */
 	int code;
 	bool signaled;
@@ -352,13 +351,8 @@ static void step(struct task_io *io, int64_t deadline, bool is_task)
 
 	if (io->exited)
 		until = run_now() + DRAIN_MS * 1000000LL;
-	/* The task's start is on disk before its output can be (the
-	 * streams' flusher runs every 50 ms): a kill -9 then finds it
-	 * IN_PROGRESS, not PENDING.  Later changes wait for their commit
-	 * slot. */
-	if (!io->start_stored)
-		run_flush(io->r);
-	io->start_stored = true;
+	/* The task's start was stored before its process ran (start());
+	 * later changes wait for their commit slot. */
 	if (run_commit_due(io->r) < until)
 		until = run_commit_due(io->r);
 	pthread_mutex_unlock(&io->r->mu);
@@ -578,6 +572,9 @@ static int start(struct task_io *io, const struct doc *cfg)
 		ps.cwd = io->r->workdir;
 		as_creator(&ps, io->r);
 		stdin_of(cfg, &ps);
+		/* The task's start is on disk before its process runs: a
+		 * kill -9 never finds a started task PENDING. */
+		run_flush(io->r);
 		rc = proc_spawn(&io->pr, &ps, &e);
 	}
 	if (rc < 0)

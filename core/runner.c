@@ -1,8 +1,9 @@
 /*
  * runner.c - the registry of runs going on: one thread per run (run.c),
  * found by execution serial for cancel and delete; recovery of what a
- * stopped daemon left in the store; and the sweeper thread that deletes
- * expired ExecutionContexts.
+ * stopped daemon left in the store; the pool of expression evaluators
+ * that runs take from; and the sweeper thread that deletes expired
+ * ExecutionContexts.
  */
 #include "run_i.h"
 
@@ -311,6 +312,11 @@ int runner_start(struct runner *rr, struct err *e)
 	 * directory. */
 	if (run_dir_prepare(rr->p, &de) < 0)
 		fprintf(stderr, "execfs: %s\n", de.msg);
+	/* Not fatal either: without a pool each run spawns its evaluator. */
+	rc = expr_pool_new(RUN_EVAL_POOL, &rr->pool);
+	if (rc < 0)
+		fprintf(stderr, "execfs: no pool of expression evaluators: "
+			"%s\n", strerror(-rc));
 	rc = recover(rr);
 	if (rc < 0)
 		return err_set(e, rc, "cannot recover the executions in the "
@@ -337,6 +343,9 @@ void runner_stop(struct runner *rr)
 	if (rr->started)
 		pthread_join(rr->sweeper, NULL);
 	rr->started = false;
+	/* No run is left to take from it. */
+	expr_pool_free(rr->pool);
+	rr->pool = NULL;
 }
 
 void runner_free(struct runner *rr)

@@ -82,6 +82,35 @@ t_restart_kill9_during_run() {
 	a_new_run_works
 }
 
+# kill -9 as soon as the first task's process runs (no line printed, no
+# other change since): its start was stored before the process ran, so
+# the restart finds it started (then FAILED), never PENDING, and the run
+# is not started again.
+t_restart_kill9_at_first_task() {
+	run_strict
+	local m
+	m=$(new_marker)
+	wf_put quick <<EOF
+    - name: sleeper
+      kind: RUN
+      taskConfig:
+        script: {language: bash, code: "exec -a $m sleep 600"}
+    - name: later
+      kind: RUN
+      taskConfig: {shell: {command: "echo later-ran"}}
+EOF
+	wex_start q1 quick
+	wait_proc "$m" 10
+	kill -9 "$DPID"
+	wait_no_proc "$m" 5
+	unmount_execfs
+	mount_execfs
+	check_interrupted q1 "$m" noline
+	# Not run again after the restart.
+	sleep 0.5
+	wait_no_proc "$m" 1
+}
+
 # SIGTERM: parked readers are answered with ENOTCONN (the run did not
 # end), task groups are killed, the run is FAILED before the daemon exits
 # (status 0).

@@ -1200,7 +1200,7 @@ static void test_lazy(void **state)
 	struct doc *in = J("{\"a\": 1}"), *v = doc_int(7), *d;
 
 	(void)state;
-	assert_int_equal(expr_cache_new_lazy(&c), 0);
+	assert_int_equal(expr_cache_new_lazy(NULL, &c), 0);
 	assert_int_equal(expr_cache_pid(c), -1);
 	assert_int_equal(set_input(c, in), 0);
 	assert_int_equal(set_key(c, "k", v), 0);
