@@ -157,3 +157,18 @@ char *buf_detach(struct buf *b, size_t *len)
 	buf_init(b, b->cap);
 	return p;
 }
+
+int buf_addvarint(struct buf *b, uint64_t v)
+{
+	unsigned char t[10];
+	size_t n = 0;
+
+	do {
+		t[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			t[n] |= 0x80;
+		n++;
+	} while (v);
+	return buf_add(b, t, n);
+}

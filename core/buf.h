@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *data;	/* NULL until the first byte is added */
@@ -42,6 +43,10 @@ int buf_addstr(struct buf *b, const char *s);
 
 /** buf_addc() - append one byte.  Errors as buf_add(). */
 int buf_addc(struct buf *b, char c);
+
+/** buf_addvarint() - append @v as unsigned LEB128 (1-10 bytes).  Errors as
+ * buf_add(). */
+int buf_addvarint(struct buf *b, uint64_t v);
 
 /** buf_addf() - append printf output.  Errors as buf_add(). */
 int buf_addf(struct buf *b, const char *fmt, ...)

@@ -26,24 +26,9 @@
 
 /* ---- encoding ---- */
 
-static int put_varint(struct buf *out, uint64_t v)
-{
-	unsigned char tmp[10];
-	size_t n = 0;
-
-	do {
-		tmp[n] = (unsigned char)(v & 0x7f);
-		v >>= 7;
-		if (v)
-			tmp[n] |= 0x80;
-		n++;
-	} while (v);
-	return buf_add(out, tmp, n);
-}
-
 static int put_bytes(struct buf *out, const char *p, size_t n)
 {
-	int rc = put_varint(out, n);
+	int rc = buf_addvarint(out, n);
 
 	return rc < 0 ? rc : buf_add(out, p, n);
 }
@@ -53,7 +38,7 @@ static int encode_node(const struct doc *d, struct buf *out, int depth);
 static int encode_children(const struct doc *d, struct buf *out, int depth)
 {
 	size_t k;
-	int rc = put_varint(out, d->n);
+	int rc = buf_addvarint(out, d->n);
 
 	for (k = 0; rc == 0 && k < d->n; k++) {
 		if (d->type == DOC_LIST) {
@@ -87,7 +72,7 @@ static int encode_node(const struct doc *d, struct buf *out, int depth)
 		return buf_addc(out, d->i ? 1 : 0);
 	case DOC_INT:
 		z = ((uint64_t)d->i << 1) ^ (uint64_t)(d->i < 0 ? -1 : 0);
-		return put_varint(out, z);
+		return buf_addvarint(out, z);
 	case DOC_LIST:
 	case DOC_MAP:
 		return encode_children(d, out, depth);

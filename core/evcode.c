@@ -19,26 +19,10 @@
 
 enum { EVC_LIT = 1, EVC_LINE = 3 };
 
-#define NUM_MAX 10		/* bytes of one LEB128 uint64 */
 #define SAME_HEAD 16		/* heads this close share a slot */
 #define PREFETCH_SLACK (256u << 10) /* log bytes read at once past @size */
 
 /* ---- coding ------------------------------------------------------------ */
-
-static int put_num(struct buf *b, uint64_t v)
-{
-	unsigned char t[NUM_MAX];
-	size_t i = 0;
-
-	do {
-		t[i] = (unsigned char)(v & 0x7f);
-		v >>= 7;
-		if (v)
-			t[i] |= 0x80;
-		i++;
-	} while (v);
-	return buf_add(b, t, i);
-}
 
 void evenc_reset(struct evenc *en)
 {
@@ -57,7 +41,7 @@ int evenc_lit(struct evenc *en, struct buf *code, const char *p, size_t n)
 		return 0;
 	rc = buf_addc(code, EVC_LIT);
 	if (!rc)
-		rc = put_num(code, n);
+		rc = buf_addvarint(code, n);
 	if (!rc)
 		rc = buf_add(code, p, n);
 	if (rc)
@@ -130,21 +114,21 @@ static int put_line(struct buf *code, int s, int to, size_t h, size_t t,
 	int rc = buf_addc(code, EVC_LINE);
 
 	if (!rc)
-		rc = put_num(code, (uint64_t)(s * EVC_SLOTS + to));
+		rc = buf_addvarint(code, (uint64_t)(s * EVC_SLOTS + to));
 	if (!rc)
-		rc = put_num(code, h);
+		rc = buf_addvarint(code, h);
 	if (!rc)
-		rc = put_num(code, t);
+		rc = buf_addvarint(code, t);
 	if (!rc)
-		rc = put_num(code, n - h - t);
+		rc = buf_addvarint(code, n - h - t);
 	if (!rc)
 		rc = buf_add(code, p + h, n - h - t);
 	if (!rc)
-		rc = put_num(code, skip);
+		rc = buf_addvarint(code, skip);
 	if (!rc)
-		rc = put_num(code, len);
+		rc = buf_addvarint(code, len);
 	if (!rc)
-		rc = put_num(code, qx);
+		rc = buf_addvarint(code, qx);
 	return rc;
 }
 

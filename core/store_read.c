@@ -336,55 +336,82 @@ static ssize_t chunk_copy(MDB_cursor *cur, MDB_val *k, MDB_val *v,
 	return (ssize_t)done;
 }
 
-ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
-			  uint64_t off, size_t max, struct buf *out)
+/* What a read does with the chunk at or before its offset. */
+struct at_chunk {
+	uint64_t serial, off;
+	unsigned stream;
+	size_t max;		/* plain reads */
+	struct buf *out;
+	uint64_t *start, *vlen;	/* coded reads */
+};
+
+static ssize_t coded_take(const MDB_val *k, const MDB_val *v,
+			  const struct at_chunk *a);
+
+/* Open a read, put a cursor on the chunk of @a at or before its offset,
+ * and copy from there (@coded: that chunk's payload alone).
+ * Return: as the copy; 0 when there is no such chunk. */
+static ssize_t read_at(struct store *st, const struct at_chunk *a,
+		       bool coded)
 {
-	size_t len0 = out->len;
 	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
 	MDB_val k, v;
 	ssize_t n;
-	int rc;
+	int rc = store_rd_begin(st, &txn);
 
-	if (stream >= STORE_STREAMS || stream == STORE_CODED)
-		return -EINVAL;
-	if (max > SSIZE_MAX)
-		max = SSIZE_MAX;
-	rc = store_rd_begin(st, &txn);
 	if (rc)
 		return rc;
 	rc = mdb_cursor_open(txn, st->chunk, &cur);
 	if (!rc)
-		rc = chunk_seek(cur, serial, stream, off, &k, &v);
-	if (rc == 0)
-		n = chunk_copy(cur, &k, &v, serial, stream, off, max, out);
+		rc = chunk_seek(cur, a->serial, a->stream, a->off, &k, &v);
+	if (rc == 0 && coded)
+		n = coded_take(&k, &v, a);
+	else if (rc == 0)
+		n = chunk_copy(cur, &k, &v, a->serial, a->stream, a->off,
+			       a->max, a->out);
 	else
 		n = rc == MDB_NOTFOUND ? 0 : store_errno(rc);
 	if (cur)
 		mdb_cursor_close(cur);
 	store_rd_end(st, txn);
+	return n;
+}
+
+ssize_t store_stream_read(struct store *st, uint64_t serial, unsigned stream,
+			  uint64_t off, size_t max, struct buf *out)
+{
+	struct at_chunk a = {serial, off, stream, max, out, NULL, NULL};
+	size_t len0 = out->len;
+	ssize_t n;
+
+	if (stream >= STORE_STREAMS || stream == STORE_CODED)
+		return -EINVAL;
+	if (max > SSIZE_MAX)
+		a.max = SSIZE_MAX;
+	n = read_at(st, &a, false);
 	/* All or nothing: a buf error leaves @out as it was. */
 	if (n < 0)
 		buf_truncate(out, len0);
 	return n;
 }
 
-/* Append the payload of the coded chunk @k/@v if it holds @off. */
-static int coded_take(const MDB_val *k, const MDB_val *v, uint64_t off,
-		      struct buf *out, uint64_t *start, uint64_t *vlen)
+/* Append the payload of the coded chunk @k/@v if it holds the offset. */
+static ssize_t coded_take(const MDB_val *k, const MDB_val *v,
+			  const struct at_chunk *a)
 {
 	uint64_t at = store_chunk_off(k->mv_data);
 	uint64_t n = store_chunk_vlen(STORE_CODED, v);
 	int rc;
 
-	if (v->mv_size <= STORE_CODED_HDR || off - at >= n)
+	if (v->mv_size <= STORE_CODED_HDR || a->off - at >= n)
 		return 0;
-	rc = buf_add(out, (const char *)v->mv_data + STORE_CODED_HDR,
+	rc = buf_add(a->out, (const char *)v->mv_data + STORE_CODED_HDR,
 		     v->mv_size - STORE_CODED_HDR);
 	if (rc)
 		return rc;
-	*start = at;
-	*vlen = n;
+	*a->start = at;
+	*a->vlen = n;
 	return 1;
 }
 
@@ -392,25 +419,9 @@ int store_stream_chunk(struct store *st, uint64_t serial, unsigned stream,
 		       uint64_t off, struct buf *out, uint64_t *start,
 		       uint64_t *vlen)
 {
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc;
+	struct at_chunk a = {serial, off, stream, 0, out, start, vlen};
 
 	if (stream != STORE_CODED)
 		return -EINVAL;
-	rc = store_rd_begin(st, &txn);
-	if (rc)
-		return rc;
-	rc = mdb_cursor_open(txn, st->chunk, &cur);
-	if (!rc)
-		rc = chunk_seek(cur, serial, stream, off, &k, &v);
-	if (rc == 0)
-		rc = coded_take(&k, &v, off, out, start, vlen);
-	else
-		rc = rc == MDB_NOTFOUND ? 0 : store_errno(rc);
-	if (cur)
-		mdb_cursor_close(cur);
-	store_rd_end(st, txn);
-	return rc;
+	return (int)read_at(st, &a, true);
 }

@@ -167,6 +167,36 @@ static void test_binary_bytes(void **state)
 	buf_release(&b);
 }
 
+/* LEB128: 7 bits a byte, low first, the high bit on all but the last. */
+static void test_varint(void **state)
+{
+	static const struct {
+		uint64_t v;
+		size_t n;
+		const char *bytes;
+	} cases[] = {
+	    {0, 1, "\x00"},
+	    {127, 1, "\x7f"},
+	    {128, 2, "\x80\x01"},
+	    {300, 2, "\xac\x02"},
+	    {UINT64_MAX, 10, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"},
+	};
+	struct buf b = BUF_INIT(64), small = BUF_INIT(1);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		assert_int_equal(buf_addvarint(&b, cases[i].v), 0);
+		assert_int_equal(b.len, cases[i].n);
+		assert_memory_equal(b.data, cases[i].bytes, cases[i].n);
+	}
+	/* all or nothing at the cap */
+	assert_int_equal(buf_addvarint(&small, 300), -EFBIG);
+	assert_int_equal(small.len, 0);
+	buf_release(&b);
+	buf_release(&small);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +208,7 @@ int main(void)
 	    cmocka_unit_test(test_truncate_reset),
 	    cmocka_unit_test(test_detach),
 	    cmocka_unit_test(test_binary_bytes),
+	    cmocka_unit_test(test_varint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
