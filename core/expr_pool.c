@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "thread.h"
+
 #define POOL_DELAY_MS 100 /* from a take to its refill */
 
 struct idle {
@@ -171,18 +173,10 @@ static void *keep(void *arg)
 	return NULL;
 }
 
-/* pthread_create() with every signal blocked in the new thread: signals
-   belong to the daemon's main thread.  Return: 0; -errno. */
+/* The pool's thread.  Return: 0; -errno. */
 static int start_thread(struct expr_pool *p)
 {
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&p->thr, NULL, keep, p);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return -rc;
+	return -thread_start(&p->thr, NULL, keep, p);
 }
 
 int expr_pool_new(unsigned size, struct expr_pool **out)

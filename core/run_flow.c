@@ -317,7 +317,7 @@ static int branch_start(struct fork *fk, size_t i, const struct doc *def)
 	fk->t->sc->r->branches = &b->sc;
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, RUN_BRANCH_STACK);
-	rc = run_thread_create(&b->thr, &a, branch_main, b);
+	rc = thread_start(&b->thr, &a, branch_main, b);
 	pthread_attr_destroy(&a);
 	b->started = rc == 0;
 	return -rc;

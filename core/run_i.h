@@ -35,6 +35,7 @@
 #include "run_env.h"
 #include "runner.h"
 #include "streams.h"
+#include "thread.h"
 
 #define RUN_GRACE_S 5			/* SIGTERM to SIGKILL on cancel */
 #define RUN_TAIL_MAX (16u << 10)	/* stdout/stderr kept in task output */
@@ -241,9 +242,6 @@ enum run_stop run_stopping(struct run *r);
 /* start a child run linked to its parent (RUN workflow); -ESHUTDOWN ... */
 int runner_launch_child(struct runner *rr, const char *id, uint64_t serial,
 			uid_t uid, const struct run_link *link);
-/* pthread_create() with every signal blocked in the new thread */
-int run_thread_create(pthread_t *t, const pthread_attr_t *a,
-		      void *(*fn)(void *), void *arg);
 
 /* run.c */
 void *run_main(void *arg);

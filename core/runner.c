@@ -124,20 +124,6 @@ static struct run *run_alloc(struct runner *rr, const char *id,
 	return r;
 }
 
-/* pthread_create() with every signal blocked in the new thread: signals
- * belong to the daemon's main thread. */
-int run_thread_create(pthread_t *t, const pthread_attr_t *a,
-		      void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(t, a, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc;
-}
 
 /* Start @r's thread detached; the caller holds rr->mu. */
 static int spawn(struct runner *rr, struct run *r)
@@ -147,7 +133,7 @@ static int spawn(struct runner *rr, struct run *r)
 
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	rc = run_thread_create(&r->thr, &a, run_thread, r);
+	rc = thread_start(&r->thr, &a, run_thread, r);
 	pthread_attr_destroy(&a);
 	if (rc)
 		return -rc;
@@ -321,7 +307,7 @@ int runner_start(struct runner *rr, struct err *e)
 	if (rc < 0)
 		return err_set(e, rc, "cannot recover the executions in the "
 			       "store");
-	rc = run_thread_create(&rr->sweeper, NULL, sweeper, rr);
+	rc = thread_start(&rr->sweeper, NULL, sweeper, rr);
 	if (rc)
 		return err_set(e, -rc, "cannot start the context sweeper");
 	rr->started = true;

@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "thread.h"
+
 /* One attempt at a batch: its top transaction and what it learned. */
 struct batch {
 	struct store *st;
@@ -650,14 +652,8 @@ static void *writer_main(void *arg)
 
 int store_writer_start(struct store *st, struct err *e)
 {
-	sigset_t all, old;
-	int rc;
+	int rc = thread_start(&st->writer, NULL, writer_main, st);
 
-	/* Signals belong to the daemon's main thread, not the writer. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&st->writer, NULL, writer_main, st);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc)
 		return err_set(e, -rc, "cannot start the store writer: %s",
 			       strerror(rc));

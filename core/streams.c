@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "thread.h"
+
 static const char *stream_name(enum plane_stream s)
 {
 	return s == PLANE_LOG ? "log" : "events";
@@ -388,7 +390,6 @@ static void sync_destroy(struct streams *ss)
 int streams_new(struct streams **out, struct store *st)
 {
 	struct streams *ss = calloc(1, sizeof(*ss));
-	sigset_t all, old;
 	int rc;
 
 	if (!ss)
@@ -399,11 +400,7 @@ int streams_new(struct streams **out, struct store *st)
 		free(ss);
 		return rc == -EAGAIN ? -EAGAIN : -ENOMEM;
 	}
-	/* Signals belong to the daemon's main thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&ss->flusher, NULL, flusher_main, ss);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = thread_start(&ss->flusher, NULL, flusher_main, ss);
 	if (rc) {
 		sync_destroy(ss);
 		free(ss);
