@@ -100,8 +100,9 @@ static int pick(const struct evenc *en, const char *p, size_t n,
 static bool line_shape(const struct evenc *en, const char *ev, size_t n,
 		       size_t text_at, uint64_t log_off, size_t len)
 {
-	return text_at > 0 && text_at <= EVC_HEAD_MAX &&
+	return text_at > 0 && text_at <= EVC_HEAD_MAX && len <= EVC_TEXT_MAX &&
 	       n >= text_at + 4 && n - text_at - 2 >= len + 2 &&
+	       n - text_at - 2 - len <= 5 * (uint64_t)len + 2 &&
 	       ev[text_at] == '"' && ev[n - 3] == '"' &&
 	       ev[n - 2] == '}' && ev[n - 1] == '\n' &&
 	       log_off >= en->log_next;
@@ -161,6 +162,8 @@ int evenc_line(struct evenc *en, struct buf *code, const char *ev, size_t n,
 
 struct dec {
 	const unsigned char *p, *end;
+	uint64_t pos, stop;	/* stream offsets: the next record's, the
+				   chunk's end */
 	char head[EVC_SLOTS][EVC_HEAD_MAX];
 	size_t hlen[EVC_SLOTS];
 	uint64_t log_next;
@@ -200,7 +203,8 @@ static int head_next(struct dec *d, uint64_t from, uint64_t to, uint64_t h,
 	char tmp[EVC_HEAD_MAX];
 	size_t old = d->hlen[from];
 
-	if (h + t > old || m > EVC_HEAD_MAX || h + m + t > EVC_HEAD_MAX ||
+	/* each bound before the sum it guards: varints are 64-bit */
+	if (h > old || t > old - h || m > EVC_HEAD_MAX - h - t ||
 	    m > (uint64_t)(d->end - d->p))
 		return -EIO;
 	memcpy(tmp, d->head[from], h);
@@ -221,9 +225,9 @@ static int next_line(struct dec *d, struct rec *r)
 	    head_next(d, s / EVC_SLOTS, s % EVC_SLOTS, h, t, m) ||
 	    get_num(d, &skip) || get_num(d, &len) || get_num(d, &qx))
 		return -EIO;
-	if (skip > UINT64_MAX - d->log_next ||
-	    len > UINT64_MAX - d->log_next - skip || len > SIZE_MAX ||
-	    qx < 2 || len + qx > UINT64_MAX - EVC_HEAD_MAX - 2)
+	/* a text is at most EVC_TEXT_MAX bytes, quoted at most 6 a byte */
+	if (skip > UINT64_MAX - d->log_next - EVC_TEXT_MAX ||
+	    len > EVC_TEXT_MAX || qx < 2 || qx > 5 * len + 2)
 		return -EIO;
 	r->slot = (int)(s % EVC_SLOTS);
 	r->log_off = d->log_next + skip;
@@ -233,22 +237,34 @@ static int next_line(struct dec *d, struct rec *r)
 	return 0;
 }
 
-/* Read the next record.  Return: 1; 0 at the end; -EIO. */
-static int next_rec(struct dec *d, struct rec *r)
+static int next_lit(struct dec *d, struct rec *r)
 {
 	uint64_t n;
+
+	if (get_num(d, &n) || n == 0 || n > (uint64_t)(d->end - d->p))
+		return -EIO;
+	r->lit = (const char *)d->p;
+	r->len = n;
+	d->p += n;
+	return 0;
+}
+
+/* Read the next record, which must end within the chunk's bytes.
+ * Return: 1; 0 at the end; -EIO. */
+static int next_rec(struct dec *d, struct rec *r)
+{
+	int rc;
 
 	if (d->p == d->end)
 		return 0;
 	r->type = *d->p++;
 	if (r->type == EVC_LINE)
-		return next_line(d, r) ? -EIO : 1;
-	if (r->type != EVC_LIT || get_num(d, &n) || n == 0 ||
-	    n > (uint64_t)(d->end - d->p))
+		rc = next_line(d, r);
+	else
+		rc = r->type == EVC_LIT ? next_lit(d, r) : -EIO;
+	if (rc || r->len > d->stop - d->pos)
 		return -EIO;
-	r->lit = (const char *)d->p;
-	r->len = n;
-	d->p += n;
+	d->pos += r->len;
 	return 1;
 }
 
@@ -260,10 +276,13 @@ struct ahead {
 	uint64_t from;		/* log offset of b's first byte */
 };
 
-static void dec_init(struct dec *d, const char *code, size_t n)
+static void dec_init(struct dec *d, const char *code, size_t n,
+		     uint64_t start, uint64_t vlen)
 {
 	d->p = (const unsigned char *)code;
 	d->end = d->p + n;
+	d->pos = start;
+	d->stop = start + vlen;
 	memset(d->hlen, 0, sizeof(d->hlen));
 	d->log_next = 0;
 }
@@ -287,7 +306,8 @@ static int prefetch(struct dec *d, uint64_t start, uint64_t off,
 	}
 	if (pos < stop && rc < 0)
 		return -EIO;
-	if (lo >= hi || hi - lo > (stop - off) * 4 + PREFETCH_SLACK)
+	if (lo >= hi || (hi - lo > PREFETCH_SLACK &&
+			 (hi - lo - PREFETCH_SLACK) / 4 > stop - off))
 		return 0;
 	a->from = lo;
 	got = a->log(a->ctx, lo, (size_t)(hi - lo), &a->b);
@@ -387,8 +407,9 @@ static int render_all(struct dec *d, uint64_t start, uint64_t off,
 	return rc;
 }
 
-ssize_t evc_render(const char *code, size_t n, uint64_t start, uint64_t off,
-		   size_t size, evc_log_fn log, void *ctx, struct buf *out)
+ssize_t evc_render(const char *code, size_t n, uint64_t start, uint64_t vlen,
+		   uint64_t off, size_t size, evc_log_fn log, void *ctx,
+		   struct buf *out)
 {
 	struct ahead a = {log, ctx, BUF_INIT(SIZE_MAX), 0};
 	size_t len0 = out->len;
@@ -396,16 +417,16 @@ ssize_t evc_render(const char *code, size_t n, uint64_t start, uint64_t off,
 	struct dec *d;
 	int rc;
 
-	if (off < start || size == 0)
+	if (off < start || size == 0 || vlen > UINT64_MAX - start)
 		return 0;
 	stop = off + size < off ? UINT64_MAX : off + size;
 	d = malloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	dec_init(d, code, n);
+	dec_init(d, code, n, start, vlen);
 	rc = prefetch(d, start, off, stop, &a);
 	if (!rc) {
-		dec_init(d, code, n);
+		dec_init(d, code, n, start, vlen);
 		rc = render_all(d, start, off, stop, &a, out);
 	}
 	buf_release(&a.b);

@@ -33,6 +33,7 @@
 
 #define EVC_SLOTS 4
 #define EVC_HEAD_MAX 4096	/* a longer head is kept as LIT */
+#define EVC_TEXT_MAX (1u << 20)	/* a longer text is kept as LIT */
 
 /* The coder's state for the chunk being written. */
 struct evenc {
@@ -71,13 +72,15 @@ typedef ssize_t (*evc_log_fn)(void *ctx, uint64_t off, size_t n,
 
 /**
  * evc_render() - append to @out the bytes from offset @off (at most @size)
- * of the chunk @code (@n bytes) that begins at stream offset @start,
+ * of the chunk @code (@n bytes) that stands for @vlen bytes from stream
+ * offset @start (a record past them does not decode),
  * reading line texts through @log.  A text the log does not have (it was
  * lost) reads as "" padded with blanks to the event's length.
  * Return: bytes appended (0 at or past the chunk's end); -EIO (the chunk
  *   does not decode); the log's or buf errors (then nothing is appended).
  */
-ssize_t evc_render(const char *code, size_t n, uint64_t start, uint64_t off,
-		   size_t size, evc_log_fn log, void *ctx, struct buf *out);
+ssize_t evc_render(const char *code, size_t n, uint64_t start, uint64_t vlen,
+		   uint64_t off, size_t size, evc_log_fn log, void *ctx,
+		   struct buf *out);
 
 #endif

@@ -620,10 +620,14 @@ static int line_head(struct run *r, struct run_lines *b,
 	ev_head_at(&b->head, r, "line", ns);
 	ev_task(&b->head, t);
 	ev_str(&b->head, "stream", stream, strlen(stream));
+	if (buf_addstr(&b->head, ",\"text\":") < 0) {
+		buf_reset(&b->head);	/* never a head cut short kept */
+		return -EFBIG;
+	}
 	b->head_ms = ms;
 	b->head_stream = stream;
 	b->head_task = t;
-	return buf_addstr(&b->head, ",\"text\":");
+	return 0;
 }
 
 /* The line event of @text to @b->events, described in *@l. */

@@ -144,11 +144,20 @@ static size_t pend_walk(struct streams *ss, struct sink *only, struct pend *p,
 	size_t n = 0;
 
 	if (only) {
-		if (!sink_due(only))
-			return 0;
-		if (p)
-			*rc = pend_take(p, only);
-		return *rc ? 0 : 1;
+		/* coded events go with the log they refer to, in one commit */
+		struct sink *both[2] = {
+		    only->coded ? sink_lookup(ss, only->serial, PLANE_LOG)
+				: NULL,
+		    only};
+
+		for (int i = 0; i < 2 && !*rc; i++) {
+			if (!both[i] || !sink_due(both[i]))
+				continue;
+			if (p)
+				*rc = pend_take(&p[n], both[i]);
+			n += !*rc;
+		}
+		return n;
 	}
 	for (int l = 0; l < 2; l++) {
 		for (struct sink *k = lists[l]; k && !*rc; k = k->next) {
@@ -276,28 +285,69 @@ static void sink_break(struct streams *ss, struct sink *k, const char *why)
 		stream_name(k->s), k->serial, why);
 }
 
+/* What pend_each() knows of each pend before any commit: a sink
+ * persisted in full may be freed by the commit (closed_reap()). */
+struct pend_of {
+	uint64_t serial;
+	bool log, coded;
+	int rc;
+};
+
+/* Whether the log of @serial failed in this round (events wait for it). */
+static bool log_failed(const struct pend_of *o, size_t n, uint64_t serial)
+{
+	for (size_t i = 0; i < n; i++)
+		if (o[i].log && o[i].serial == serial && o[i].rc)
+			return true;
+	return false;
+}
+
+/* Commit @p alone; a stale one breaks its sink.  Return: as pend_commit. */
+static int pend_one(struct streams *ss, struct pend *p, struct err *e,
+		    int *first)
+{
+	struct err one;
+	int r;
+
+	err_clear(&one);
+	r = pend_commit(ss, p, 1, &one);
+	if (r == -ESTALE)
+		sink_break(ss, p->k, one.msg);
+	else if (r && !*first && e)
+		*e = one;
+	if (r && r != -ESTALE && !*first)
+		*first = r;
+	return r;
+}
+
 /* The batch failed: commit sink by sink, to find the stale ones; the
- * logs first, as the events refer to them. */
+ * logs first, and coded events only when their log's commit did not
+ * fail (they refer to its bytes). */
 static int pend_each(struct streams *ss, struct pend *p, size_t n,
 		     struct err *e)
 {
-	struct err one;
-	int rc = 0, r;
+	struct pend_of *o = calloc(n, sizeof(*o));
+	int rc = 0;
 
-	for (size_t j = 0; j < 2 * n; j++) {
-		size_t i = j % n;
-
-		if ((p[i].k->s == PLANE_LOG) != (j < n))
+	if (!o)
+		return err_set(e, -ENOMEM, "out of memory flushing streams");
+	for (size_t i = 0; i < n; i++)
+		o[i] = (struct pend_of){p[i].k->serial, p[i].k->s == PLANE_LOG,
+					p[i].k->coded, 0};
+	for (size_t i = 0; i < n; i++)
+		if (o[i].log)
+			o[i].rc = pend_one(ss, &p[i], e, &rc);
+	for (size_t i = 0; i < n; i++) {
+		if (o[i].log)
 			continue;
-		err_clear(&one);
-		r = pend_commit(ss, &p[i], 1, &one);
-		if (r == -ESTALE)
-			sink_break(ss, p[i].k, one.msg);
-		else if (r && !rc && e)
-			*e = one;
-		if (r && r != -ESTALE && !rc)
-			rc = r;
+		if (o[i].coded && log_failed(o, n, o[i].serial))
+			rc = rc ? rc : err_set(e, -EIO, "events of execution "
+					       "serial %" PRIu64 " wait for "
+					       "its log", o[i].serial);
+		else
+			pend_one(ss, &p[i], e, &rc);
 	}
+	free(o);
 	return rc;
 }
 

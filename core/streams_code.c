@@ -258,7 +258,7 @@ ssize_t code_read(struct streams *ss, uint64_t serial, uint64_t off,
 			n = rc;
 			break;
 		}
-		n = evc_render(chunk.data, chunk.len, start, off + done,
+		n = evc_render(chunk.data, chunk.len, start, vlen, off + done,
 			       size - done, log_read, &l, out);
 		if (n <= 0)
 			break;

@@ -718,6 +718,129 @@ static void plain_events_kept(void **state)
 	buf_release(&b);
 }
 
+/* ---- a full store: the events never get ahead of their log -------------- */
+
+#define MIB (1u << 20)
+
+static struct store *small_store(char *dir, size_t cap)
+{
+	struct store_opts o = {NULL, 4 * MIB, 4 * MIB, 0};
+	struct store *st = NULL;
+
+	assert_int_equal(tmpdir_make(dir, cap, "streams-full"), 0);
+	o.dir = dir;
+	assert_int_equal(store_open(&st, &o, NULL), 0);
+	return st;
+}
+
+static int append_x(struct sink *k, size_t n)
+{
+	char *p = malloc(n);
+	int rc;
+
+	assert_non_null(p);
+	memset(p, 'x', n);
+	rc = sink_append(k, p, n);
+	free(p);
+	return rc;
+}
+
+/* The log cannot be stored (the map is full), its events could: they are
+ * held back with it, so a new daemon never reads an event whose text is
+ * lost (found by a review: sink_close() of the events flushed them
+ * alone, and a failed batch went on with the events). */
+static void events_wait_for_their_log(void **state)
+{
+	char dir[64];
+	struct store *st = small_store(dir, sizeof(dir));
+	struct streams *ss = NULL, *ss2 = NULL;
+	struct sink *log = NULL, *ev = NULL;
+	struct buf events = BUF_INIT(SIZE_MAX), got = BUF_INIT(SIZE_MAX);
+	struct sink_line l = {0};
+	const char *text = "a line of output";
+
+	(void)state;
+	assert_int_equal(streams_new(&ss, st), 0);
+	assert_int_equal(streams_open(ss, 7, PLANE_LOG, 64 * MIB, &log), 0);
+	assert_int_equal(streams_open(ss, 7, PLANE_EVENTS, 64 * MIB, &ev), 0);
+	assert_int_equal(sink_append(log, text, strlen(text)), 0);
+	assert_int_equal(append_x(log, 5 * MIB), 0);	/* never fits */
+	buf_addstr(&events, "{\"type\":\"line\",\"text\":");
+	l.text_at = events.len;
+	json_quote(&events, text, strlen(text));
+	buf_addstr(&events, "}\n");
+	l.len = events.len;
+	l.text = strlen(text);
+	assert_int_equal(sink_append_lines(ev, events.data, events.len, &l, 1),
+			 0);
+	sink_close(log);
+	sink_close(ev);
+	usleep(200 * 1000);	/* flusher rounds: the batch fails */
+	/* kill -9 now: a new daemon reads what the store has */
+	assert_int_equal(streams_new(&ss2, st), 0);
+	assert_true(streams_read(ss2, 7, PLANE_EVENTS, 0, 1000, &got) >= 0);
+	assert_true(got.len == 0 || (got.len == events.len &&
+				     !memcmp(got.data, events.data, got.len)));
+	streams_free(ss2);
+	/* the first daemon still serves them from memory */
+	buf_reset(&got);
+	assert_int_equal(streams_read(ss, 7, PLANE_EVENTS, 0, 1000, &got),
+			 (ssize_t)events.len);
+	streams_free(ss);
+	store_close(st);
+	tmpdir_remove(dir);
+	buf_release(&events);
+	buf_release(&got);
+}
+
+/* A failed batch retried sink by sink, where a closed sink persisted on
+ * the way is freed: the rest must not read it (found by a review; a
+ * use-after-free ASan reports). */
+static void failed_batch_with_closed_sink(void **state)
+{
+	char dir[64];
+	struct store *st = small_store(dir, sizeof(dir));
+	struct store_change rec = {.op = STORE_PUT,
+				   .hdr = {.kind = 1, .serial = 2,
+					   .id = "wex-2", .slug = "two"},
+				   .body = "x", .len = 1};
+	struct store_change del = {.op = STORE_DEL, .hdr = {.id = "wex-2"}};
+	struct streams *ss = NULL;
+	struct sink *k2 = NULL, *k3 = NULL, *k4 = NULL;
+	struct buf b = BUF_INIT(100);
+	struct timespec mt;
+	uint64_t n = 0;
+	bool live;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(streams_new(&ss, st), 0);
+	assert_int_equal(store_commit(st, &rec, 1, NULL), 0);
+	assert_int_equal(streams_open(ss, 2, PLANE_LOG, 64 * MIB, &k2), 0);
+	assert_int_equal(append_x(k2, 5 * MIB / 2), 0);
+	err_clear(&e);
+	assert_int_equal(sink_flush(k2, &e), 0);
+	assert_int_equal(streams_open(ss, 3, PLANE_LOG, 64 * MIB, &k3), 0);
+	assert_int_equal(append_x(k3, 16 * MIB / 10), 0);
+	sink_close(k3);		/* does not fit: kept, due */
+	assert_int_equal(streams_open(ss, 4, PLANE_LOG, 64 * MIB, &k4), 0);
+	assert_int_equal(append_x(k4, 5 * MIB), 0);	/* never fits */
+	usleep(200 * 1000);
+	/* room for serial 3; serial 2's sink goes stale */
+	assert_int_equal(store_commit(st, &del, 1, NULL), 0);
+	usleep(300 * 1000);	/* rounds that fail and retry sink by sink */
+	/* serial 3 reads whole, from the store or from memory */
+	assert_int_equal(streams_stat(ss, 3, PLANE_LOG, &n, &mt, &live), 0);
+	assert_int_equal(n, 16 * MIB / 10);
+	assert_int_equal(streams_read(ss, 3, PLANE_LOG, n - 10, 100, &b), 10);
+	sink_close(k2);
+	sink_close(k4);
+	streams_free(ss);
+	store_close(st);
+	tmpdir_remove(dir);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -734,6 +857,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(plain_events_kept, setup,
 					    teardown),
+	    cmocka_unit_test(events_wait_for_their_log),
+	    cmocka_unit_test(failed_batch_with_closed_sink),
 	    cmocka_unit_test_setup_teardown(deleted_under_sink, setup,
 					    teardown),
 	};
