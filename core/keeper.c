@@ -16,10 +16,13 @@
  * the program's stdin,
  * 1 and 2 its stdout and stderr pipes, fd 3 a pipe it closes once the
  * death signal is armed, and the working directory already entered.
+ * fd 6, when open, is a gate: the program is forked but runs only after
+ * a byte comes through it.
  * GROUPS is the number of supplementary gids, read as an array from fd 4
  * (- for none).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <signal.h>
@@ -34,6 +37,7 @@
 
 #define ARMED_FD 3
 #define GROUPS_FD 4
+#define GATE_FD 6	/* when open: run the program after a byte on it */
 #define GROUPS_MAX (1 << 20)	/* more than the kernel takes (65536) */
 
 /* Ignored so that the keeper outlives a group-wide signal and can tell
@@ -212,10 +216,27 @@ static void close_from(int from)
 		close(fd);
 }
 
+/* With a gate, wait for the daemon's byte: its EOF (the daemon died, or
+ * gave up) means the program must not run. */
+static void pass_gate(void)
+{
+	char c;
+	ssize_t n;
+
+	if (fcntl(GATE_FD, F_GETFD) < 0)
+		return;
+	do
+		n = read(GATE_FD, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+}
+
 __attribute__((noreturn)) static void program(const struct task *t)
 {
 	size_t i;
 
+	pass_gate();
 	close_from(ARMED_FD);
 	if (t->as_user && switch_user(t) < 0) {
 		say("cannot switch to uid ", t->uid_text, errno);

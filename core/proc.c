@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ struct launch {
 	int out[2];		/* stdout pipe: [0] the daemon's, [1] fd 1 */
 	int err[2];		/* stderr pipe, likewise fd 2 */
 	int armed[2];		/* EOF on [0]: the death signal is armed */
+	int gate[2];		/* a byte on [0] (fd 6): the program may run */
 	int groups_fd;		/* the supplementary gids, or -1 */
 	char num[6][24];	/* the daemon's pid, death signal, uid, gid,
 				   groups, program arguments */
@@ -70,6 +72,7 @@ static void launch_init(struct launch *l, const struct proc_spec *s)
 	l->null_fd = l->cwd_fd = -1;
 	l->out[0] = l->out[1] = l->err[0] = l->err[1] = -1;
 	l->armed[0] = l->armed[1] = l->groups_fd = -1;
+	l->gate[0] = l->gate[1] = -1;
 }
 
 static void launch_release(struct launch *l)
@@ -84,6 +87,8 @@ static void launch_release(struct launch *l)
 	proc_close_fd(&l->err[1]);
 	proc_close_fd(&l->armed[0]);
 	proc_close_fd(&l->armed[1]);
+	proc_close_fd(&l->gate[0]);
+	proc_close_fd(&l->gate[1]);
 }
 
 static int check_spec(const struct proc_spec *s, struct err *e)
@@ -187,7 +192,14 @@ static int launch_open(struct launch *l, struct err *e)
 		if (l->groups_fd < 0)
 			rc = fail(e, -errno, "cannot pass the groups", "");
 	}
-	if (rc == 0 && (l->armed[1] < 0 || l->out[1] < 0 || l->err[1] < 0))
+	/* a socket, so that a keeper gone early is EPIPE, not SIGPIPE */
+	if (rc == 0 && l->s->before &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, l->gate) < 0)
+		rc = fail(e, -errno, "cannot make a socket pair", "");
+	if (rc == 0 && l->s->before)
+		l->gate[0] = raise_fd(l->gate[0]);
+	if (rc == 0 && (l->armed[1] < 0 || l->out[1] < 0 || l->err[1] < 0 ||
+			(l->s->before && l->gate[0] < 0)))
 		rc = fail(e, -EMFILE, "cannot place a pipe", "");
 	return rc;
 }
@@ -325,10 +337,14 @@ static int keeper_fds(const struct launch *l, posix_spawn_file_actions_t *fa)
 	/* the keeper itself, executed through fd 5 (found at startup) */
 	if (!rc)
 		rc = posix_spawn_file_actions_adddup2(fa, keeper_fd, 5);
+	/* the gate, when there is one */
+	if (!rc && l->gate[0] >= 0)
+		rc = posix_spawn_file_actions_adddup2(fa, l->gate[0], 6);
 	/* no descriptor of the daemon's reaches the keeper (libcurl's
 	 * sockets, say, are not close-on-exec) */
 	if (!rc)
-		rc = posix_spawn_file_actions_addclosefrom_np(fa, 6);
+		rc = posix_spawn_file_actions_addclosefrom_np(
+		    fa, l->gate[0] >= 0 ? 7 : 6);
 	return rc;
 }
 
@@ -392,6 +408,16 @@ static void wait_armed(struct launch *l)
 		;
 }
 
+/* Let the program run: a byte through the gate (EOF instead, should the
+ * daemon die first: the program then never runs). */
+static void open_gate(struct launch *l)
+{
+	proc_close_fd(&l->gate[0]);
+	while (send(l->gate[1], "g", 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	proc_close_fd(&l->gate[1]);
+}
+
 /* The pidfd of our own unreaped child: its pid cannot be reused yet. */
 static int open_pidfd(pid_t pid, struct err *e)
 {
@@ -423,6 +449,10 @@ int proc_spawn(struct proc *out, const struct proc_spec *s, struct err *e)
 	if (pid < 0) {
 		rc = pid;
 		goto out;
+	}
+	if (s->before) {
+		s->before(s->before_ctx);
+		open_gate(&l);
 	}
 	wait_armed(&l);
 	rc = open_pidfd(pid, e);

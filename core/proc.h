@@ -82,6 +82,12 @@ struct proc_spec {
 	const char *stdin_data;	/* the program's standard input, stdin_len
 				   bytes; NULL: /dev/null */
 	size_t stdin_len;
+	/* Called once the keeper is started and before the program may
+	 * run (it waits for the return at a gate, before its execve), so
+	 * what it does overlaps the keeper's start: a task's start is
+	 * committed there.  NULL: none. */
+	void (*before)(void *ctx);
+	void *before_ctx;
 };
 
 /**

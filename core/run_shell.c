@@ -556,6 +556,11 @@ static void stdin_of(const struct doc *cfg, struct proc_spec *ps)
 	}
 }
 
+static void start_stored(void *r)
+{
+	run_flush(r);
+}
+
 static int start(struct task_io *io, const struct doc *cfg)
 {
 	char **argv = NULL, **envp = NULL, *display = NULL;
@@ -572,9 +577,11 @@ static int start(struct task_io *io, const struct doc *cfg)
 		ps.cwd = io->r->workdir;
 		as_creator(&ps, io->r);
 		stdin_of(cfg, &ps);
-		/* The task's start is on disk before its process runs: a
-		 * kill -9 never finds a started task PENDING. */
-		run_flush(io->r);
+		/* The task's start is on disk before its process runs (a
+		 * kill -9 never finds a started task PENDING); the commit
+		 * overlaps the keeper's start, the program waits for it. */
+		ps.before = start_stored;
+		ps.before_ctx = io->r;
 		rc = proc_spawn(&io->pr, &ps, &e);
 	}
 	if (rc < 0)

@@ -227,6 +227,53 @@ static void test_output_and_status(void **state)
 	}
 }
 
+/* What the gate's test saw in before(): whether the program had run. */
+struct gate_seen {
+	const char *marker;
+	bool ran_before;
+	int calls;
+};
+
+static void gate_before(void *ctx)
+{
+	struct gate_seen *g = ctx;
+
+	g->calls++;
+	usleep(300 * 1000);	/* the program would have run by now */
+	g->ran_before = access(g->marker, F_OK) == 0;
+}
+
+/* With before(), the program runs only after it returned (a task's
+ * start is committed there while the keeper starts). */
+static void test_gate(void **state)
+{
+	char dir[] = "/tmp/execfs-gate-XXXXXX", marker[64], script[128];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct gate_seen g = { marker, true, 0 };
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv, .envp = clean_env,
+		.before = gate_before, .before_ctx = &g,
+	};
+	struct err e = { 0 };
+	struct proc pr;
+	struct result r;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(marker, sizeof(marker), "%s/ran", dir);
+	snprintf(script, sizeof(script), "touch %s; echo gated", marker);
+	assert_int_equal(proc_spawn(&pr, &s, &e), 0);
+	run(&pr, &r);
+	assert_int_equal(g.calls, 1);
+	assert_false(g.ran_before);
+	assert_string_equal(text(&r.out), "gated\n");
+	assert_int_equal(r.code, 0);
+	assert_int_equal(access(marker, F_OK), 0);
+	result_release(&r);
+	unlink(marker);
+	rmdir(dir);
+}
+
 static void test_environment_is_envp(void **state)
 {
 	char *argv[] = { "/usr/bin/env", NULL };
@@ -709,6 +756,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_output_and_status),
 		cmocka_unit_test(test_environment_is_envp),
+		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_cwd),
 		cmocka_unit_test(test_program_not_found),
 		cmocka_unit_test(test_kill_term),
