@@ -196,8 +196,13 @@ static int launch_open(struct launch *l, struct err *e)
 	if (rc == 0 && l->s->before &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, l->gate) < 0)
 		rc = fail(e, -errno, "cannot make a socket pair", "");
-	if (rc == 0 && l->s->before)
-		l->gate[0] = raise_fd(l->gate[0]);
+	/* above 6: fds 5 and 6 are dup2 targets (the keeper, then this) */
+	if (rc == 0 && l->s->before && l->gate[0] < 7) {
+		int hi = fcntl(l->gate[0], F_DUPFD_CLOEXEC, 7);
+
+		close(l->gate[0]);
+		l->gate[0] = hi;
+	}
 	if (rc == 0 && (l->armed[1] < 0 || l->out[1] < 0 || l->err[1] < 0 ||
 			(l->s->before && l->gate[0] < 0)))
 		rc = fail(e, -EMFILE, "cannot place a pipe", "");
