@@ -162,14 +162,6 @@ int expr_proc_start(bool warm, pid_t *pid, int *sock);
    (>= 0); either may be absent (-1).  Never leaves a zombie. */
 void expr_proc_end(pid_t pid, int sock);
 
-/*
- * expr_cache_adopt() - a new empty cache that owns evaluator @pid on
- * @sock (both taken, even on failure) and sends it the input {}.
- * Return: 0 and *out; -EPIPE (the evaluator is gone: it was reaped);
- * -ENOMEM.
- */
-int expr_cache_adopt(pid_t pid, int sock, struct expr_cache **out);
-
 /* ---- test hooks (expr_proc.c) ------------------------------------------ */
 
 /* The evaluator's pid, or -1 when none runs. */

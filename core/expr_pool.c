@@ -251,20 +251,6 @@ bool expr_pool_pop(struct expr_pool *p, pid_t *pid, int *sock)
 	return true;
 }
 
-int expr_pool_take(struct expr_pool *p, struct expr_cache **out)
-{
-	struct idle one;
-	int rc;
-
-	/* One that died while idle fails its first send: the next one. */
-	while (p && pop(p, &one)) {
-		rc = expr_cache_adopt(one.pid, one.sock, out);
-		if (rc != -EPIPE)
-			return rc;
-	}
-	return expr_cache_new(out);
-}
-
 unsigned expr_pool_idle(struct expr_pool *p)
 {
 	unsigned n;

@@ -537,17 +537,34 @@ static struct expr_cache *cache_alloc(void)
 	return c;
 }
 
-int expr_cache_new(struct expr_cache **out)
+/* A cache with its evaluator started now, an idle one of @p first; @p
+ * is not kept (the cache outlives it). */
+static int cache_started(struct expr_pool *p, struct expr_cache **out)
 {
 	struct expr_cache *c = cache_alloc();
-	int rc = c ? spawn(c) : -ENOMEM;
+	int rc = -ENOMEM;
 
+	if (c) {
+		c->pool = p;
+		rc = spawn(c);
+		c->pool = NULL;
+	}
 	if (rc < 0) {
 		expr_cache_free(c);
 		return rc == -EPIPE ? -EAGAIN : rc;
 	}
 	*out = c;
 	return 0;
+}
+
+int expr_cache_new(struct expr_cache **out)
+{
+	return cache_started(NULL, out);
+}
+
+int expr_pool_take(struct expr_pool *p, struct expr_cache **out)
+{
+	return cache_started(p, out);
 }
 
 int expr_cache_new_lazy(struct expr_pool *p, struct expr_cache **out)
@@ -557,24 +574,6 @@ int expr_cache_new_lazy(struct expr_pool *p, struct expr_cache **out)
 	if (!c)
 		return -ENOMEM;
 	c->pool = p;
-	*out = c;
-	return 0;
-}
-
-int expr_cache_adopt(pid_t pid, int sock, struct expr_cache **out)
-{
-	struct expr_cache *c = cache_alloc();
-	int rc;
-
-	if (!c) {
-		expr_proc_end(pid, sock);
-		return -ENOMEM;
-	}
-	rc = adopt(c, pid, sock);
-	if (rc < 0) {
-		expr_cache_free(c);
-		return rc;
-	}
 	*out = c;
 	return 0;
 }
