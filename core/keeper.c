@@ -8,18 +8,17 @@
  * program ended.
  *
  * usage (from the daemon only):
- *   execfs-keeper DAEMON_PID DEATH_SIG UID|- GID GROUPS|- PATH NARGS
- *                 ARGV0 [ARG...] [NAME=VALUE...]
- * NARGS arguments are the program's argv, the rest its environment: the
- * keeper itself runs as root with an empty environment, so that nothing a
- * task's author writes (LD_PRELOAD, GLIBC_TUNABLES) reaches it.  fd 0 is
- * the program's stdin,
- * 1 and 2 its stdout and stderr pipes, fd 3 a pipe it closes once the
- * death signal is armed, and the working directory already entered.
- * fd 6, when open, is a gate: the program is forked but runs only after
- * a byte comes through it.
- * GROUPS is the number of supplementary gids, read as an array from fd 4
- * (- for none).
+ *   execfs-keeper DAEMON_PID DEATH_SIG UID|- GID NGROUPS PATH NARGS NENV
+ * fd 4 is a memory file holding NGROUPS supplementary gids (an array),
+ * then NARGS NUL-terminated strings, the program's argv, then NENV more,
+ * its environment.  Neither is on our command line: /proc/PID/cmdline is
+ * readable by every local user, and a task's environment holds its
+ * secrets.  The keeper itself runs as root with an empty environment, so
+ * that nothing a task's author writes (LD_PRELOAD, GLIBC_TUNABLES) reaches
+ * it.  fd 0 is the program's stdin, 1 and 2 its stdout and stderr pipes,
+ * fd 3 a pipe it closes once the death signal is armed, and the working
+ * directory already entered.  fd 6, when open, is a gate: the program is
+ * forked but runs only after a byte comes through it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,14 +30,16 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define ARMED_FD 3
-#define GROUPS_FD 4
+#define DATA_FD 4
 #define GATE_FD 6	/* when open: run the program after a byte on it */
 #define GROUPS_MAX (1 << 20)	/* more than the kernel takes (65536) */
+#define DATA_MAX (64u << 20)	/* far more than execve takes */
 
 /* Ignored so that the keeper outlives a group-wide signal and can tell
  * how the program ended.  SIGCHLD stays default: waitpid needs it. */
@@ -58,6 +59,8 @@ struct task {
 	size_t ngroups;
 	const char *uid_text;
 	char *path;
+	char *data;	/* DATA_FD's bytes: the strings of argv and envp */
+	size_t data_len;
 	char **argv;
 	char **envp;
 };
@@ -104,36 +107,79 @@ static int number(const char *s, long long max, long long *out)
 	return errno || end == s || *end || *out < 0 || *out > max ? -1 : 0;
 }
 
-/* @s gids from GROUPS_FD. */
-static int read_groups(const char *s, struct task *t)
+/* All of DATA_FD into t->data (NUL-terminated past its end). */
+static int read_data(struct task *t)
 {
-	long long n;
-	size_t want, got = 0;
+	struct stat st;
+	size_t got = 0;
 	ssize_t r;
 
-	if (!strcmp(s, "-"))
-		return 0;
-	if (number(s, GROUPS_MAX, &n) < 0)
+	if (fstat(DATA_FD, &st) < 0 || st.st_size < 0 ||
+	    (unsigned long long)st.st_size > DATA_MAX)
 		return -1;
-	want = (size_t)n * sizeof(*t->groups);
-	t->groups = malloc(want ? want : 1);
-	while (t->groups && got < want) {
-		r = read(GROUPS_FD, (char *)t->groups + got, want - got);
+	t->data_len = (size_t)st.st_size;
+	t->data = malloc(t->data_len + 1);
+	while (t->data && got < t->data_len) {
+		r = pread(DATA_FD, t->data + got, t->data_len - got,
+			  (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return -1;
 		got += (size_t)r;
 	}
-	t->ngroups = (size_t)n;
-	return t->groups ? 0 : -1;
+	if (!t->data)
+		return -1;
+	t->data[t->data_len] = '\0';
+	return 0;
+}
+
+/* @n strings from *@at into a NULL-terminated array; *@at moves past
+ * them.  Each must end with its NUL within the data. */
+static char **strings(struct task *t, size_t *at, size_t n)
+{
+	char **v = calloc(n + 1, sizeof(*v));
+	size_t i, len;
+
+	for (i = 0; v && i < n; i++) {
+		if (*at >= t->data_len)
+			break;
+		len = strnlen(t->data + *at, t->data_len - *at);
+		if (*at + len >= t->data_len)
+			break;
+		v[i] = t->data + *at;
+		*at += len + 1;
+	}
+	if (v && i < n) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The gids, argv and envp out of t->data: every byte accounted for. */
+static int split_data(struct task *t, size_t nargs, size_t nenv)
+{
+	size_t at = t->ngroups * sizeof(*t->groups);
+
+	if (at > t->data_len)
+		return -1;
+	if (t->ngroups) {
+		t->groups = malloc(at);
+		if (!t->groups)
+			return -1;
+		memcpy(t->groups, t->data, at);
+	}
+	t->argv = strings(t, &at, nargs);
+	t->envp = t->argv ? strings(t, &at, nenv) : NULL;
+	return t->envp && at == t->data_len ? 0 : -1;
 }
 
 static int parse(int argc, char **argv, struct task *t)
 {
-	long long v;
+	long long v, nargs, nenv;
 
-	if (argc < 8)
+	if (argc != 9)
 		return -1;
 	memset(t, 0, sizeof(*t));
 	if (number(argv[1], INT_MAX, &v) < 0)
@@ -151,19 +197,17 @@ static int parse(int argc, char **argv, struct task *t)
 		if (number(argv[4], UINT_MAX - 1, &v) < 0)
 			return -1;
 		t->gid = (gid_t)v;
-		if (read_groups(argv[5], t) < 0)
-			return -1;
 	}
-	t->path = argv[6];
-	if (number(argv[7], argc - 8, &v) < 0 || v < 1)
+	if (number(argv[5], GROUPS_MAX, &v) < 0 || (v && !t->as_user))
 		return -1;
-	/* argv[8 .. 8+v) the program's argv, then its environment: moved
-	 * down over NARGS so that both are NULL-terminated in place */
-	memmove(argv + 7, argv + 8, (size_t)v * sizeof(*argv));
-	argv[7 + v] = NULL;
-	t->argv = argv + 7;
-	t->envp = argv + 8 + v;
-	return t->path[0] == '/' ? 0 : -1;
+	t->ngroups = (size_t)v;
+	t->path = argv[6];
+	if (number(argv[7], DATA_MAX, &nargs) < 0 || nargs < 1 ||
+	    number(argv[8], DATA_MAX, &nenv) < 0)
+		return -1;
+	if (t->path[0] != '/' || read_data(t) < 0)
+		return -1;
+	return split_data(t, (size_t)nargs, (size_t)nenv);
 }
 
 /* Death signal and dispositions; -1 when the daemon died before the
@@ -299,6 +343,8 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0)
 		program(&t);
+	/* the program has its own copy: ours of its environment goes */
+	explicit_bzero(t.data, t.data_len);
 	close_from(ARMED_FD);
 	/* Pipes reach EOF when the program's side is gone, keeper or not. */
 	close(0);

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,10 +49,10 @@ struct launch {
 	int err[2];		/* stderr pipe, likewise fd 2 */
 	int armed[2];		/* EOF on [0]: the death signal is armed */
 	int gate[2];		/* a byte on [0] (fd 6): the program may run */
-	int groups_fd;		/* the supplementary gids, or -1 */
-	char num[6][24];	/* the daemon's pid, death signal, uid, gid,
-				   groups, program arguments */
-	char **argv;		/* the keeper's (owned; strings borrowed) */
+	int data_fd;		/* gids, argv and envp, for the keeper */
+	char num[7][24];	/* the daemon's pid, death signal, uid, gid,
+				   groups, arguments, environment */
+	char *argv[10];		/* the keeper's */
 };
 
 /* ---- in the daemon ---- */
@@ -71,14 +72,13 @@ static void launch_init(struct launch *l, const struct proc_spec *s)
 	l->death_sig = SIGRTMIN;
 	l->null_fd = l->cwd_fd = -1;
 	l->out[0] = l->out[1] = l->err[0] = l->err[1] = -1;
-	l->armed[0] = l->armed[1] = l->groups_fd = -1;
+	l->armed[0] = l->armed[1] = l->data_fd = -1;
 	l->gate[0] = l->gate[1] = -1;
 }
 
 static void launch_release(struct launch *l)
 {
-	free(l->argv);
-	proc_close_fd(&l->groups_fd);
+	proc_close_fd(&l->data_fd);
 	proc_close_fd(&l->null_fd);
 	proc_close_fd(&l->cwd_fd);
 	proc_close_fd(&l->out[0]);
@@ -159,11 +159,66 @@ static int data_file(const char *name, const void *data, size_t n)
 	return fd;
 }
 
-/* A memory file holding @s's supplementary gids, at offset 0. */
-static int groups_file(const struct proc_spec *s)
+static size_t count(char *const *v)
 {
-	return data_file("execfs-groups", s->groups,
-			 s->ngroups * sizeof(*s->groups));
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
+/* Write @cnt pieces to @fd, whatever the kernel takes per call. */
+static int write_all(int fd, struct iovec *iov, size_t cnt)
+{
+	ssize_t w;
+
+	while (cnt) {
+		w = writev(fd, iov, cnt > IOV_MAX ? IOV_MAX : (int)cnt);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		while (cnt && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* The keeper's fd 4 (see core/keeper.c): the gids, then argv and envp as
+ * NUL-terminated strings, never on its command line, which every local
+ * user can read; written from where they are, so no copy of a secret is
+ * made in the daemon.  Return: the fd; -errno. */
+static int data_file_for(const struct proc_spec *s)
+{
+	size_t n = count(s->argv), m = count(s->envp), i;
+	struct iovec *iov = calloc(n + m + 1, sizeof(*iov));
+	int fd = iov ? memfd_create("execfs-task", MFD_CLOEXEC) : -1;
+	int rc = iov ? (fd < 0 ? -errno : 0) : -ENOMEM;
+
+	if (rc == 0) {
+		iov[0].iov_base = s->as_user ? (void *)s->groups : NULL;
+		iov[0].iov_len = s->as_user ? s->ngroups * sizeof(*s->groups) :
+			0;
+		for (i = 0; i < n; i++)
+			iov[1 + i] = (struct iovec){ s->argv[i],
+						     strlen(s->argv[i]) + 1 };
+		for (i = 0; i < m; i++)
+			iov[1 + n + i] = (struct iovec){
+				s->envp[i], strlen(s->envp[i]) + 1 };
+		rc = write_all(fd, iov, n + m + 1);
+	}
+	free(iov);
+	if (rc < 0 && fd >= 0)
+		close(fd);
+	return rc < 0 ? rc : fd;
 }
 
 static int launch_open(struct launch *l, struct err *e)
@@ -187,10 +242,13 @@ static int launch_open(struct launch *l, struct err *e)
 	rc = open_pipe(l->out, e);
 	if (rc == 0)
 		rc = open_pipe(l->err, e);
-	if (rc == 0 && l->s->as_user && l->s->ngroups) {
-		l->groups_fd = raise_fd(groups_file(l->s));
-		if (l->groups_fd < 0)
-			rc = fail(e, -errno, "cannot pass the groups", "");
+	if (rc == 0) {
+		int fd = data_file_for(l->s);
+
+		l->data_fd = fd < 0 ? fd : raise_fd(fd);
+		if (fd < 0 || l->data_fd < 0)
+			rc = fail(e, fd < 0 ? fd : -EMFILE,
+				  "cannot pass the arguments of", l->s->path);
 	}
 	/* a socket, so that a keeper gone early is EPIPE, not SIGPIPE */
 	if (rc == 0 && l->s->before &&
@@ -289,39 +347,29 @@ const char *proc_keeper_find(void)
 	return keeper_fd >= 0 ? keeper_at : NULL;
 }
 
-/* The keeper's argv (see core/keeper.c): ids, then the program's argv and
- * environment (the keeper's own environment is empty). */
-static int keeper_argv(struct launch *l, const char *keeper)
+/* The keeper's argv (see core/keeper.c): ids and counts only. */
+static void keeper_argv(struct launch *l, const char *keeper)
 {
 	const struct proc_spec *s = l->s;
-	size_t n = 0, m = 0, i;
 
 	snprintf(l->num[0], sizeof(l->num[0]), "%ld", (long)l->daemon);
 	snprintf(l->num[1], sizeof(l->num[1]), "%d", l->death_sig);
 	snprintf(l->num[2], sizeof(l->num[2]), "%u", (unsigned)s->uid);
 	snprintf(l->num[3], sizeof(l->num[3]), "%u", (unsigned)s->gid);
-	snprintf(l->num[4], sizeof(l->num[4]), "%zu", s->ngroups);
-	while (s->argv[n])
-		n++;
-	while (s->envp[m])
-		m++;
-	snprintf(l->num[5], sizeof(l->num[5]), "%zu", n);
-	l->argv = calloc(n + m + 9, sizeof(*l->argv));
-	if (!l->argv)
-		return -ENOMEM;
+	snprintf(l->num[4], sizeof(l->num[4]), "%zu",
+		 s->as_user ? s->ngroups : 0);
+	snprintf(l->num[5], sizeof(l->num[5]), "%zu", count(s->argv));
+	snprintf(l->num[6], sizeof(l->num[6]), "%zu", count(s->envp));
 	l->argv[0] = (char *)keeper;
 	l->argv[1] = l->num[0];
 	l->argv[2] = l->num[1];
 	l->argv[3] = s->as_user ? l->num[2] : (char *)"-";
 	l->argv[4] = l->num[3];
-	l->argv[5] = s->as_user && s->ngroups ? l->num[4] : (char *)"-";
+	l->argv[5] = l->num[4];
 	l->argv[6] = (char *)s->path;
 	l->argv[7] = l->num[5];
-	for (i = 0; i < n; i++)
-		l->argv[8 + i] = s->argv[i];
-	for (i = 0; i < m; i++)
-		l->argv[8 + n + i] = s->envp[i];
-	return 0;
+	l->argv[8] = l->num[6];
+	l->argv[9] = NULL;
 }
 
 /* stdin, the pipes and the armed pipe on 0-3, the working directory. */
@@ -335,8 +383,8 @@ static int keeper_fds(const struct launch *l, posix_spawn_file_actions_t *fa)
 		rc = posix_spawn_file_actions_adddup2(fa, l->err[1], 2);
 	if (!rc)
 		rc = posix_spawn_file_actions_adddup2(fa, l->armed[1], 3);
-	if (!rc && l->groups_fd >= 0)
-		rc = posix_spawn_file_actions_adddup2(fa, l->groups_fd, 4);
+	if (!rc)
+		rc = posix_spawn_file_actions_adddup2(fa, l->data_fd, 4);
 	if (!rc)
 		rc = posix_spawn_file_actions_addfchdir_np(fa, l->cwd_fd);
 	/* the keeper itself, executed through fd 5 (found at startup) */
@@ -381,9 +429,7 @@ static pid_t spawn_keeper(struct launch *l, struct err *e)
 	if (!keeper)
 		return err_set(e, -ENOENT, "cannot find execfs-keeper (next "
 			       "to the daemon, or in %s)", EXECFS_LIBEXECDIR);
-	rc = -keeper_argv(l, keeper);
-	if (rc)
-		return fail(e, -rc, "cannot start", l->s->path);
+	keeper_argv(l, keeper);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&a);
 	rc = keeper_fds(l, &fa);

@@ -2,7 +2,8 @@
 # t_redact.sh - a run's secrets never show (DESIGN 1.5, 1.7): a task that
 # prints a runtimeEnv secret raw, base64, URL-encoded, inside JSON, one
 # byte at a time and as password=... leaves none of it in the log, events,
-# status, errors, the daemon log or the LMDB file; so does one printed in
+# status, errors, the daemon log, the LMDB file or any process's command
+# line (ps); so does one printed in
 # hex (xxd -p, upper and mixed case, hexdump, od, split across writes,
 # xxd's 60-digit lines of a longer value); the execution's
 # ephemeral context exists during the run and is gone after it; a short
@@ -99,6 +100,14 @@ EOF
 	assert_hidden "$s" $files
 	# The task did get the real value (else hiding it proves nothing).
 	assert_contains "$d/log" "length=${#s} sha=$sha"
+	# No command line shows it, as `ps` shows them to every local user:
+	# not the task's keeper's (which is there), not anyone's.
+	printf '%s\n' "$s" >"$TDIR/pattern"
+	ps -e -ww -o args >"$TDIR/ps"
+	assert_contains "$TDIR/ps" execfs-keeper
+	if grep -F -f "$TDIR/pattern" "$TDIR/ps"; then
+		die "the secret is on a command line"
+	fi
 	# End the run; everything again, and the context is gone.
 	touch "$TDIR/go"
 	wait_phase lk1 COMPLETED 20

@@ -585,6 +585,48 @@ static void test_keeper_env_empty(void **state)
 	result_release(&r);
 }
 
+/* A task's environment holds its secrets, and /proc/PID/cmdline is
+ * readable by every local user: the keeper's command line carries ids
+ * and counts only, argv and envp come through its fd 4.  Empty strings
+ * and more strings than one writev() takes (IOV_MAX) come through whole. */
+static void test_keeper_cmdline_bare(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c",
+			 "tr '\\0' ' ' < /proc/$PPID/cmdline; echo;"
+			 "printf '[%s]' \"$@\"; echo; echo \"$X\";"
+			 "env | grep -c '^V[0-9]*=v'",
+			 "sh", "", "two words", "", NULL };
+	enum { N_VARS = 3000 };
+	char **env = calloc(N_VARS + 3, sizeof(*env));
+	struct proc_spec s = { .path = argv[0], .argv = argv };
+	struct proc pr;
+	struct result r;
+	const char *nl;
+	int i;
+
+	(void)state;
+	assert_non_null(env);
+	env[0] = "PATH=/usr/bin:/bin";
+	env[1] = "X=hush-hush";
+	for (i = 0; i < N_VARS; i++)
+		assert_true(asprintf(&env[2 + i], "V%d=v%d", i, i) > 0);
+	s.envp = env;
+	assert_int_equal(proc_spawn(&pr, &s, NULL), 0);
+	run(&pr, &r);
+	assert_int_equal(r.code, 0);
+	nl = strchr(text(&r.out), '\n');
+	assert_non_null(nl);
+	assert_null(memmem(text(&r.out), (size_t)(nl - text(&r.out)),
+			   "hush", 4));
+	assert_null(memmem(text(&r.out), (size_t)(nl - text(&r.out)),
+			   "two words", 9));
+	assert_string_equal(nl + 1, "[][two words][]\nhush-hush\n3000\n");
+	result_release(&r);
+	for (i = 0; i < N_VARS; i++)
+		free(env[2 + i]);
+	free(env);
+}
+
 /*
  * The program sees fds 0, 1, 2 only (ls opens the directory as 3), stdin
  * is /dev/null, no signal is blocked or ignored, though the daemon has a
@@ -767,6 +809,7 @@ int main(void)
 		cmocka_unit_test(test_death_of_daemon_process),
 		cmocka_unit_test(test_clean_fds_and_signals),
 		cmocka_unit_test(test_keeper_env_empty),
+		cmocka_unit_test(test_keeper_cmdline_bare),
 		cmocka_unit_test(test_term_at_once),
 		cmocka_unit_test(test_daemon_without_std_fds),
 		cmocka_unit_test(test_as_user),

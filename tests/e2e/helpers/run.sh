@@ -126,8 +126,11 @@ new_marker() {
 	echo "$m"
 }
 
-proc_alive() { pgrep -f -- "$1" >/dev/null; }
-proc_dead() { ! pgrep -f -- "$1" >/dev/null; }
+# A marked process is the one that runs as the marker (exec -a MARKER):
+# the shell before its exec, whose -c script names the marker too, is not
+# (a test that signals it at once would catch the shell starting).
+proc_alive() { pgrep -f -- "^$1( |\$)" >/dev/null; }
+proc_dead() { ! pgrep -f -- "^$1( |\$)" >/dev/null; }
 
 # wait_proc MARKER [TIMEOUT=10]: until a process with MARKER exists.
 wait_proc() { wait_until "${2:-10}" proc_alive "$1" || die "no process $1"; }
