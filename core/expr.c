@@ -801,6 +801,16 @@ static int scope_init(struct scope *sc, const char *json, size_t len,
 	return 0;
 }
 
+/* The program of expression @e (@elen bytes) in scope @sc, into @text:
+ * the same text for the same expression and variable names. */
+static int prog_text(struct buf *text, const char *e, size_t elen,
+		     const struct scope *sc)
+{
+	int rc = buf_addstr(text, sandbox);
+
+	return rc ? rc : add_wrapped(text, e, elen, sc->names, sc->n, true);
+}
+
 /*
  * Evaluate expression @e (@elen bytes) with scope @sc: *out is its first
  * output.  Return: 0; -EINVAL with @msg; -ENOMEM.
@@ -812,10 +822,8 @@ static int eval_one(struct expr_eng *c, const char *e, size_t elen,
 	jq_state *jq = NULL;
 	struct prog *slot = NULL;
 	bool halted = false;
-	int rc = buf_addstr(&text, sandbox);
+	int rc = prog_text(&text, e, elen, sc);
 
-	if (!rc)
-		rc = add_wrapped(&text, e, elen, sc->names, sc->n, true);
 	if (!rc)
 		rc = get_prog(c, text.data, &jq, &slot, msg, cap);
 	if (!rc)
@@ -916,6 +924,42 @@ int expr_scan(const char *s, size_t n, const char **why)
 	if (n > EXPR_TEXT_MAX)
 		return *why = "expression too long", -EINVAL;
 	return next_span(s, n, &pos, &sp, why);
+}
+
+/* Compile expression @e of scope @sc into the cache, while fewer than
+ * EXPR_LEARN_MAX programs are kept (the rest of the cache stays for the
+ * programs a run compiles itself). */
+static void learn_one(struct expr_eng *c, const char *e, size_t elen,
+		      const struct scope *sc)
+{
+	struct buf text = BUF_INIT(PROG_MAX);
+	struct prog *slot = NULL;
+	jq_state *jq = NULL;
+
+	if (c->n < EXPR_LEARN_MAX && prog_text(&text, e, elen, sc) == 0 &&
+	    get_prog(c, text.data, &jq, &slot, NULL, 0) == 0 && !slot)
+		jq_teardown(&jq);
+	buf_release(&text);
+}
+
+int expr_eng_learn(struct expr_eng *c, const char *s, size_t n,
+		   const char *vars, size_t vlen)
+{
+	struct scope sc;
+	struct span sp;
+	const char *why = NULL;
+	size_t pos = 0;
+	int rc;
+
+	if (n > EXPR_TEXT_MAX)
+		return -EINVAL;
+	rc = scope_init(&sc, vars, vlen, NULL, 0);
+	while (!rc && (rc = next_span(s, n, &pos, &sp, &why)) > 0) {
+		learn_one(c, s + sp.eoff, sp.ecl - sp.eoff, &sc);
+		rc = 0;
+	}
+	scope_release(&sc);
+	return rc;
 }
 
 int expr_eng_eval(struct expr_eng *c, const char *s, size_t n,

@@ -44,6 +44,18 @@ int expr_eng_eval(struct expr_eng *e, const char *s, size_t n,
 		  const char *vars, size_t vlen, struct doc **out, char *msg,
 		  size_t cap);
 
+/*
+ * expr_eng_learn() - compile the expressions of template @s (@n bytes)
+ * for variables named as the keys of JSON object @vars (@vlen bytes, 0:
+ * none; the values are not looked at), and keep them, so that a later
+ * expr_eng_eval() of @s with those names finds them compiled.  Keeps at
+ * most EXPR_LEARN_MAX programs.  Runs nothing.
+ * Return: 0; -EINVAL (does not scan, or bad @vars).
+ */
+#define EXPR_LEARN_MAX (EXPR_CACHE_MAX / 2)
+int expr_eng_learn(struct expr_eng *e, const char *s, size_t n,
+		   const char *vars, size_t vlen);
+
 /* ---- checks that run no user code (expr.c) ----------------------------- */
 
 /* Whether @vars suits expr_eval().  Return: 0; -EINVAL with @msg. */
@@ -98,6 +110,10 @@ enum {
 	EXPR_OP_EVAL,	   /* payload: template length (4 bytes), template,
 			      JSON [vars, dot] or nothing */
 	EXPR_OP_SUB,	   /* payload: key, NUL, member, NUL, JSON */
+	EXPR_OP_LEARN,	   /* to a template: as EVAL; replied when kept */
+	EXPR_OP_FORK,	   /* to a template: no payload, a socket passed;
+			      the reply's rc is the new evaluator's pid,
+			      its pidfd passed */
 };
 
 struct expr_hdr {
@@ -125,6 +141,17 @@ int expr_wire_dump(const struct doc *d, int depth, struct buf *out);
  */
 int expr_wire_send(int fd, const struct expr_hdr *h, const void *p);
 
+/* expr_wire_send() of header @h alone (h->len 0), with descriptor @pass
+   (-1: none) attached.  Return: 0; -errno. */
+int expr_wire_send_fd(int fd, const struct expr_hdr *h, int pass);
+
+/*
+ * expr_wire_recv_hdr() - read one header from @fd, blocking; *@passed
+ * is a descriptor that came with it (close-on-exec) or -1.
+ * Return: 0; -EPIPE (EOF); -errno.
+ */
+int expr_wire_recv_hdr(int fd, struct expr_hdr *h, int *passed);
+
 /* ---- the evaluator process (expr_serve.c) ------------------------------ */
 
 /* The evaluator's socket in the spawned program, its argv[0], and its
@@ -132,6 +159,8 @@ int expr_wire_send(int fd, const struct expr_hdr *h, const void *p);
 #define EXPR_SERVE_FD 3
 #define EXPR_SERVE_ARGV0 "execfs-eval"
 #define EXPR_SERVE_WARM "warm"
+#define EXPR_SERVE_TEMPLATE "template"
+#define EXPR_SERVE_FORKED "run" /* a template's child's argv[1] */
 
 /*
  * expr_serve_env() - the "NAME=VALUE" environment entry, into @buf of
@@ -150,17 +179,42 @@ void expr_eng_warm(struct expr_eng *e);
 
 /* ---- bare evaluators (expr_proc.c), for the pool (expr_pool.c) ---------- */
 
+/* One evaluator process, as the daemon holds it. */
+struct expr_child {
+	pid_t pid;	/* -1: none */
+	int pidfd;	/* a template's child (not ours to reap): its pidfd;
+			   our own child: -1 */
+	int sock;	/* the daemon's end of its socket, or -1 */
+	size_t nprog;	/* programs it keeps */
+};
+
+#define EXPR_CHILD_NONE ((struct expr_child){-1, -1, -1, 0})
+#define EXPR_END_WAIT_MS 1000 /* for a killed template's child to end */
+
 /*
  * expr_proc_start() - spawn an evaluator with no input yet (its engine
- * holds {}); @warm: it compiles a program first (EXPR_SERVE_WARM).
- * Return: 0, *pid and *sock (the daemon's end, close-on-exec); -errno of
- * socketpair() or posix_spawn(); -ENAMETOOLONG.
+ * holds {}), a child of ours; @how: NULL, EXPR_SERVE_WARM (it compiles a
+ * program first) or EXPR_SERVE_TEMPLATE.
+ * Return: 0 and *@out; -errno of socketpair() or posix_spawn();
+ * -ENAMETOOLONG.
  */
-int expr_proc_start(bool warm, pid_t *pid, int *sock);
+int expr_proc_start(const char *how, struct expr_child *out);
 
-/* expr_proc_end() - kill and reap evaluator @pid (> 0), close @sock
-   (>= 0); either may be absent (-1).  Never leaves a zombie. */
-void expr_proc_end(pid_t pid, int sock);
+/* expr_proc_end() - kill evaluator @ch, reap it if it is ours (never a
+   zombie), wait (EXPR_END_WAIT_MS at most) for a template's child to
+   end; close its socket; *@ch becomes EXPR_CHILD_NONE. */
+void expr_proc_end(struct expr_child *ch);
+
+/* A LEARN request's payload at most: the template, its length, names. */
+#define EXPR_LEARN_REQ_MAX (EXPR_TEXT_MAX + (64u << 10))
+
+/*
+ * expr_pool_learn() - have @p's template compile the program of LEARN
+ * payload @req (@n bytes; see EXPR_OP_LEARN), in the background: the
+ * evaluators it forks later start with it.  Queued (a few); dropped when
+ * the queue is full, @p is NULL or @n is over EXPR_LEARN_REQ_MAX.
+ */
+void expr_pool_learn(struct expr_pool *p, const void *req, size_t n);
 
 /* ---- test hooks (expr_proc.c) ------------------------------------------ */
 
@@ -169,7 +223,7 @@ pid_t expr_cache_pid(const struct expr_cache *c);
 
 /* An idle evaluator of @p (NULL: none), taken out of it for good.
    Return: whether there was one. */
-bool expr_pool_pop(struct expr_pool *p, pid_t *pid, int *sock);
+bool expr_pool_pop(struct expr_pool *p, struct expr_child *out);
 
 /* ---- test hooks (expr_pool.c) ------------------------------------------ */
 

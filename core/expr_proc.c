@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,8 +36,7 @@ static const char msg_late[] = "expression did not finish before the deadline";
 static const char msg_cancel[] = "expression stopped: the run was cancelled";
 
 struct expr_cache {
-	int sock;	    /* to the evaluator; -1: none runs */
-	pid_t pid;	    /* the evaluator; -1: none */
+	struct expr_child ch; /* the evaluator; ch.pid -1: none runs */
 	size_t nprog;	    /* programs it keeps (its last reply) */
 	struct doc *input;  /* the state, a map: sent again on respawn */
 	struct expr_wait w; /* w.fds NULL: no stop fds */
@@ -83,9 +84,7 @@ static void wipe_buf(struct buf *b)
 /* Kill and reap the evaluator, if one runs: never a zombie. */
 static void stop_child(struct expr_cache *c)
 {
-	expr_proc_end(c->pid, c->sock);
-	c->pid = -1;
-	c->sock = -1;
+	expr_proc_end(&c->ch);
 	c->nprog = 0;
 }
 
@@ -95,7 +94,7 @@ static int send_req(struct expr_cache *c, uint32_t op, struct buf *b)
 {
 	struct expr_hdr h = {(uint32_t)b->len, op, 0, 0};
 	int rc = b->len > EXPR_REQ_MAX ? -EFBIG
-				       : expr_wire_send(c->sock, &h, b->data);
+				       : expr_wire_send(c->ch.sock, &h, b->data);
 
 	wipe_buf(b);
 	if (rc < 0 && rc != -EFBIG) {
@@ -147,13 +146,11 @@ static int spawn_env(char *marker, size_t cap, char **envp)
 }
 
 /* posix_spawn a copy of this program as an evaluator on socket @fd, in
-   its own process group, signals at their defaults; @warm: it compiles a
-   program before it serves.  Return: pid; -errno. */
-static pid_t spawn_image(int fd, bool warm)
+   its own process group, signals at their defaults; @how: as
+   expr_proc_start().  Return: pid; -errno. */
+static pid_t spawn_image(int fd, const char *how)
 {
-	static char *const argv[] = {EXPR_SERVE_ARGV0, NULL};
-	static char *const argv_warm[] = {EXPR_SERVE_ARGV0, EXPR_SERVE_WARM,
-					  NULL};
+	char *argv[] = {EXPR_SERVE_ARGV0, (char *)how, NULL};
 	char marker[64], *envp[N_KEPT + 2];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -184,51 +181,58 @@ static pid_t spawn_image(int fd, bool warm)
 	if (!rc)
 		rc = posix_spawnattr_setsigmask(&at, &none);
 	if (!rc)
-		rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at,
-				 warm ? argv_warm : argv, envp);
+		rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, envp);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc ? -rc : pid;
 }
 
-int expr_proc_start(bool warm, pid_t *pid, int *sock)
+int expr_proc_start(const char *how, struct expr_child *out)
 {
 	int sv[2];
 	pid_t p;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	p = spawn_image(sv[1], warm);
+	p = spawn_image(sv[1], how);
 	close(sv[1]);
 	if (p < 0) {
 		close(sv[0]);
 		return p;
 	}
-	*pid = p;
-	*sock = sv[0];
+	*out = (struct expr_child){p, -1, sv[0], 0};
 	return 0;
 }
 
-void expr_proc_end(pid_t pid, int sock)
+void expr_proc_end(struct expr_child *ch)
 {
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+	struct pollfd one = {.fd = ch->pidfd, .events = POLLIN};
+
+	if (ch->pidfd >= 0) {
+		/* a template's child: its pid may be another process's once
+		   the template reaped it, its pidfd never */
+		syscall(SYS_pidfd_send_signal, ch->pidfd, SIGKILL, NULL, 0);
+		while (poll(&one, 1, EXPR_END_WAIT_MS) < 0 && errno == EINTR)
+			;
+		close(ch->pidfd);
+	} else if (ch->pid > 0) {
+		kill(ch->pid, SIGKILL);
+		while (waitpid(ch->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (sock >= 0)
-		close(sock);
+	if (ch->sock >= 0)
+		close(ch->sock);
+	*ch = EXPR_CHILD_NONE;
 }
 
-/* Take evaluator @pid on @sock and give it the input.  Return: 0; -EPIPE
-   (it is gone: reaped). */
-static int adopt(struct expr_cache *c, pid_t pid, int sock)
+/* Take evaluator @ch and give it the input.  Return: 0; -EPIPE (it is
+   gone: ended). */
+static int adopt(struct expr_cache *c, const struct expr_child *ch)
 {
 	int rc;
 
-	c->sock = sock;
-	c->pid = pid;
-	c->nprog = 0;
+	c->ch = *ch;
+	c->nprog = ch->nprog;
 	rc = send_input(c);
 	if (rc < 0)	/* never an evaluator without its input */
 		stop_child(c);
@@ -242,18 +246,18 @@ static int adopt(struct expr_cache *c, pid_t pid, int sock)
  */
 static int spawn(struct expr_cache *c)
 {
-	pid_t pid;
-	int sock, rc;
+	struct expr_child ch;
+	int rc;
 
 	/* An idle one of the pool first; one that died while idle fails
 	   its first send: the next one. */
-	while (expr_pool_pop(c->pool, &pid, &sock)) {
-		rc = adopt(c, pid, sock);
+	while (expr_pool_pop(c->pool, &ch)) {
+		rc = adopt(c, &ch);
 		if (rc != -EPIPE)
 			return rc;
 	}
-	rc = expr_proc_start(false, &pid, &sock);
-	return rc < 0 ? rc : adopt(c, pid, sock);
+	rc = expr_proc_start(NULL, &ch);
+	return rc < 0 ? rc : adopt(c, &ch);
 }
 
 /* ---- waiting ----------------------------------------------------------- */
@@ -355,7 +359,7 @@ static int read_reply(struct expr_cache *c, struct pollfd *p, int np,
 		rc = wait_readable(c, p, np);
 		if (rc < 0)
 			return rc;
-		n = recv(c->sock, c->rb + c->rlen, c->ralloc - 1 - c->rlen,
+		n = recv(c->ch.sock, c->rb + c->rlen, c->ralloc - 1 - c->rlen,
 			 MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			return -EPIPE;
@@ -408,7 +412,7 @@ static int ready(struct expr_cache *c)
 {
 	int rc = timeout_ms(&c->w) == 0 ? -ETIME : 0;
 
-	if (!rc && c->pid < 0) {
+	if (!rc && c->ch.pid < 0) {
 		rc = stopped_now(c);
 		if (!rc)
 			rc = spawn(c);
@@ -429,7 +433,7 @@ static int exchange(struct expr_cache *c, struct expr_hdr *h)
 		rc = -ENOMEM;
 	for (k = 0; !rc && k < np; k++)
 		p[k] = (struct pollfd){
-		    .fd = k ? c->w.fds[k - 1].fd : c->sock, .events = POLLIN};
+		    .fd = k ? c->w.fds[k - 1].fd : c->ch.sock, .events = POLLIN};
 	if (!rc)
 		rc = send_req(c, EXPR_OP_EVAL, &c->req);
 	if (!rc)
@@ -487,11 +491,54 @@ static int no_start(char *msg, size_t cap, int rc)
 	return rc;
 }
 
+/* @vars' names, each with a null value.  Return: it; NULL (no memory). */
+static struct doc *names_of(const struct doc *vars)
+{
+	struct doc *m = doc_new(DOC_MAP);
+	size_t k;
+
+	for (k = 0; m && k < vars->n; k++)
+		if (expr_map_append(m, vars->u.kv[k].key,
+				    doc_new(DOC_NULL)) < 0) {
+			doc_free(m);
+			return NULL;
+		}
+	return m;
+}
+
+/* Template @s (@n bytes), which the evaluator compiled just now, taught
+ * to the pool's template with the names of @vars and never their values:
+ * the next run's evaluator starts with it compiled. */
+static void teach(struct expr_cache *c, const char *s, size_t n,
+		  const struct doc *vars)
+{
+	struct buf b = BUF_INIT(EXPR_LEARN_REQ_MAX);
+	struct doc *names = vars && vars->n ? names_of(vars) : NULL;
+	uint32_t tlen = (uint32_t)n;
+	int rc = vars && vars->n && !names ? -ENOMEM : 0;
+
+	if (!rc)
+		rc = buf_add(&b, &tlen, sizeof(tlen));
+	if (!rc)
+		rc = buf_add(&b, s, n);
+	if (!rc && names)
+		rc = buf_addc(&b, '[');
+	if (!rc && names)
+		rc = expr_wire_dump(names, 0, &b);
+	if (!rc && names)
+		rc = buf_addstr(&b, ",null]");
+	if (!rc)
+		expr_pool_learn(c->pool, b.data, b.len);
+	doc_free(names);
+	buf_release(&b);
+}
+
 int expr_eval(struct expr_cache *c, const char *s, size_t n,
 	      const struct doc *vars, struct doc **out, char *msg, size_t cap)
 {
 	struct expr_hdr h;
 	const char *why = NULL;
+	size_t before;
 	int rc = expr_scan(s, n, &why);
 
 	if (rc < 0)
@@ -510,11 +557,15 @@ int expr_eval(struct expr_cache *c, const char *s, size_t n,
 		rc = build_eval(c, s, n, vars);
 	if (rc == -EFBIG)
 		return say(msg, cap, rc, "variables too big or too deep");
+	before = c->nprog;
 	if (!rc)
 		rc = exchange(c, &h);
 	if (rc < 0)
 		return our_failure(rc, msg, cap);
-	return take_reply(c, &h, out, msg, cap);
+	rc = take_reply(c, &h, out, msg, cap);
+	if (c->pool && c->nprog > before)
+		teach(c, s, n, vars);
+	return rc;
 }
 
 /* ---- the cache --------------------------------------------------------- */
@@ -526,8 +577,7 @@ static struct expr_cache *cache_alloc(void)
 
 	if (!c)
 		return NULL;
-	c->sock = -1;
-	c->pid = -1;
+	c->ch = EXPR_CHILD_NONE;
 	c->req = (struct buf)BUF_INIT(EXPR_REQ_MAX);
 	c->input = doc_new(DOC_MAP);
 	if (!c->input) {
@@ -598,7 +648,7 @@ size_t expr_cache_size(const struct expr_cache *c)
 
 pid_t expr_cache_pid(const struct expr_cache *c)
 {
-	return c ? c->pid : -1;
+	return c ? c->ch.pid : -1;
 }
 
 void expr_set_wait(struct expr_cache *c, const struct expr_wait *w)
@@ -613,7 +663,7 @@ void expr_set_wait(struct expr_cache *c, const struct expr_wait *w)
    gets the whole input when it is replaced. */
 static void send_update(struct expr_cache *c, uint32_t op)
 {
-	if (c->pid > 0)
+	if (c->ch.pid > 0)
 		send_req(c, op, &c->req);
 	else
 		wipe_buf(&c->req);

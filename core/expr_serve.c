@@ -28,10 +28,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SERVE_ENV "EXECFS_EXPR_SERVE" /* its value: the parent's pid */
 #define SERVE_MSG_MAX 512 /* an error message sent back */
+
+static char *how_arg; /* our argv[1], in place (the template's) */
 
 /* Default dispositions, nothing blocked: the daemon's handlers are not ours. */
 static void reset_signals(void)
@@ -189,9 +192,121 @@ static void serve_one(struct expr_eng *e, const struct expr_hdr *h, char *p)
 	}
 }
 
-/* Serve requests on EXPR_SERVE_FD until the daemon closes it; @warm:
-   compile a program first (a pooled evaluator waits for its run). */
-static void serve(bool warm)
+/* A payload of @len bytes, NUL-terminated; the daemon gone ends us. */
+static char *read_payload(uint32_t len)
+{
+	char *p = len <= EXPR_REQ_MAX ? malloc((size_t)len + 1) : NULL;
+
+	if (!p)
+		_exit(1);
+	read_all(p, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* ---- the template ------------------------------------------------------ */
+
+/* Children that ended: reaped.  Until then each stays a zombie, so the
+   pid its pidfd names is never another process's. */
+static void reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/* In the new child: serve on @fd as an evaluator of its own.  It does
+   not die with the template (a run may be using it): like a spawned one,
+   it ends when the daemon closes its socket, or by RLIMIT_CPU. */
+static void become_evaluator(int fd)
+{
+	/* ps shows "execfs-eval run", not the template's argv[1] */
+	size_t n = how_arg ? strlen(how_arg) : 0;
+
+	if (n >= sizeof(EXPR_SERVE_FORKED) - 1) {
+		memset(how_arg, 0, n);
+		memcpy(how_arg, EXPR_SERVE_FORKED,
+		       sizeof(EXPR_SERVE_FORKED) - 1);
+	}
+	if (dup2(fd, EXPR_SERVE_FD) < 0)
+		_exit(1);
+	tidy_fds();
+	set_limits(data_now() + EXPR_DATA_MAX);
+}
+
+/* FORK: a child serving on @fd, with every program learned so far.
+   Return: true in the child. */
+static bool fork_one(const struct expr_eng *e, int fd)
+{
+	struct expr_hdr h = {0, 0, 0, (uint32_t)expr_eng_size(e)};
+	pid_t pid = fork();
+	int pidfd = -1;
+
+	if (pid == 0) {
+		become_evaluator(fd);
+		return true;
+	}
+	close(fd);
+	if (pid > 0)
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pid > 0 && pidfd < 0)
+		kill(pid, SIGKILL);	/* reaped by the next reap() */
+	h.rc = pidfd >= 0 ? (int32_t)pid : -errno;
+	if (expr_wire_send_fd(EXPR_SERVE_FD, &h, pidfd) < 0)
+		_exit(0);
+	if (pidfd >= 0)
+		close(pidfd);
+	return false;
+}
+
+/* LEARN: compile and keep; the reply says how many are kept. */
+static void learn(struct expr_eng *e, const char *p, size_t len)
+{
+	uint32_t tlen;
+	int rc = -EINVAL;
+
+	if (len >= sizeof(tlen)) {
+		memcpy(&tlen, p, sizeof(tlen));
+		if (tlen <= len - sizeof(tlen))
+			rc = expr_eng_learn(e, p + 4, tlen, p + 4 + tlen,
+					    len - 4 - tlen);
+	}
+	reply(e, rc, NULL, 0);
+}
+
+/*
+ * A template (EXPR_SERVE_TEMPLATE) compiles the programs it is taught
+ * and forks a ready evaluator for each FORK: a run's evaluator starts
+ * with its workflow's programs compiled, in a fraction of a spawn.  It is
+ * never given input, variables' values or secrets; only the pool's thread
+ * talks to it.  Returns only in a forked child.
+ */
+static void serve_template(struct expr_eng *e)
+{
+	struct expr_hdr h;
+	char *p;
+	int fd;
+
+	for (;;) {
+		reap();
+		if (expr_wire_recv_hdr(EXPR_SERVE_FD, &h, &fd) < 0)
+			_exit(0);
+		if (h.op == EXPR_OP_FORK && fd >= 0 && h.len == 0) {
+			if (fork_one(e, fd))
+				return;
+			continue;
+		}
+		if (h.op != EXPR_OP_LEARN || fd >= 0)
+			_exit(2);
+		p = read_payload(h.len);
+		learn(e, p, h.len);
+		free(p);
+	}
+}
+
+/* Serve requests on EXPR_SERVE_FD until the daemon closes it; @how:
+   NULL, EXPR_SERVE_WARM (compile a program first: a pooled evaluator
+   waits for its run) or EXPR_SERVE_TEMPLATE. */
+static void serve(const char *how)
 {
 	struct expr_eng *e = NULL;
 	struct expr_hdr h;
@@ -199,15 +314,13 @@ static void serve(bool warm)
 
 	if (expr_eng_new(&e) < 0)
 		_exit(1);
-	if (warm)
+	if (how && !strcmp(how, EXPR_SERVE_WARM))
 		expr_eng_warm(e);
+	if (how && !strcmp(how, EXPR_SERVE_TEMPLATE))
+		serve_template(e);
 	for (;;) {
 		read_all(&h, sizeof(h));
-		p = h.len <= EXPR_REQ_MAX ? malloc((size_t)h.len + 1) : NULL;
-		if (!p)
-			_exit(1);
-		read_all(p, h.len);
-		p[h.len] = '\0';
+		p = read_payload(h.len);
 		serve_one(e, &h, p);
 		free(p);
 	}
@@ -241,7 +354,8 @@ __attribute__((constructor)) static void serve_if_spawned(int argc,
 	reset_signals();
 	tidy_fds();
 	set_limits(data_now() + EXPR_DATA_MAX);
-	serve(argc > 1 && argv[1] && !strcmp(argv[1], EXPR_SERVE_WARM));
+	how_arg = argc > 1 ? argv[1] : NULL;
+	serve(how_arg);
 }
 
 int expr_serve_env(char *buf, size_t cap)

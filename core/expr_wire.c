@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <jq.h>
 
@@ -117,4 +118,96 @@ int expr_wire_send(int fd, const struct expr_hdr *h, const void *p)
 		}
 	}
 	return 0;
+}
+
+int expr_wire_send_fd(int fd, const struct expr_hdr *h, int pass)
+{
+	union {
+		struct cmsghdr c;
+		char room[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = {(void *)h, sizeof(*h)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (h->len)
+		return -EINVAL;
+	if (pass >= 0) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.room;
+		m.msg_controllen = sizeof(u.room);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* a header is far below a socket's buffer: never cut */
+	return n == (ssize_t)sizeof(*h) ? 0 : -EIO;
+}
+
+/* The descriptor @m carries, or -1; any other it carries is closed. */
+static int passed_fd(struct msghdr *m)
+{
+	struct cmsghdr *c;
+	int fd = -1, one;
+	size_t k, n;
+
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < n; k++) {
+			memcpy(&one, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			if (fd < 0)
+				fd = one;
+			else
+				close(one);
+		}
+	}
+	return fd;
+}
+
+int expr_wire_recv_hdr(int fd, struct expr_hdr *h, int *passed)
+{
+	union {
+		struct cmsghdr c;
+		char room[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	struct iovec iov;
+	struct msghdr m;
+	size_t got = 0;
+	ssize_t n;
+	int one;
+
+	*passed = -1;
+	while (got < sizeof(*h)) {
+		iov = (struct iovec){(char *)h + got, sizeof(*h) - got};
+		m = (struct msghdr){.msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = u.room,
+				    .msg_controllen = sizeof(u.room)};
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		one = passed_fd(&m);
+		if (one >= 0 && *passed < 0)
+			*passed = one;
+		else if (one >= 0)
+			close(one);
+		got += (size_t)n;
+	}
+	if (got == sizeof(*h))
+		return 0;
+	if (*passed >= 0)
+		close(*passed);
+	*passed = -1;
+	return n < 0 ? -errno : -EPIPE;
 }

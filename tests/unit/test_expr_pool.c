@@ -2,8 +2,10 @@
  * test_expr_pool.c - the pool of idle expression evaluators: it fills,
  * a take gets an evaluator no one else gets, an empty (or no) pool still
  * gives one, idle ones that die are reaped and replaced, the end of the
- * pool ends its idle ones, many takes at once, and a pooled evaluator
- * keeps the limits and the clean descriptors of a spawned one.
+ * pool ends its idle ones, many takes at once, a pooled evaluator keeps
+ * the limits and the clean descriptors of a spawned one; the idle ones
+ * are forked by a template that learns the programs runs compile (their
+ * variables' names, never values) and is replaced when it dies.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,13 +39,11 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Whether process @pid is a child of ours, and (out) a zombie. */
-static bool child_of_us(pid_t pid, bool *zombie)
+/* @pid's state and parent from /proc/PID/stat.  Return: whether read. */
+static bool stat_of(pid_t pid, char *st, int *ppid)
 {
 	char path[64], text[512], *p;
 	FILE *f;
-	int ppid = -1;
-	char st = '?';
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	f = fopen(path, "re");
@@ -52,42 +53,113 @@ static bool child_of_us(pid_t pid, bool *zombie)
 		text[0] = '\0';
 	fclose(f);
 	p = strrchr(text, ')');
-	if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2)
-		return false;
-	*zombie = st == 'Z';
-	return ppid == (int)getpid();
+	return p && sscanf(p + 1, " %c %d", st, ppid) == 2;
 }
 
-/* Whether @pid is a child of ours that has not died. */
+/* Up to @cap bytes of /proc/PID/@what, NULs and all.  Return: bytes. */
+static size_t proc_file(pid_t pid, const char *what, char *buf, size_t cap)
+{
+	char path[64];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	f = fopen(path, "re");
+	if (f) {
+		n = fread(buf, 1, cap, f);
+		fclose(f);
+	}
+	return n;
+}
+
+/* Whether @pid is an evaluator of ours (ours, or a template's child: its
+   environment names us), not dead; *@tpl: it is a template. */
+static bool evaluator_of_us(pid_t pid, bool *tpl)
+{
+	char env[8192], want[64], args[256];
+	size_t n = proc_file(pid, "environ", env, sizeof(env) - 1);
+	size_t m = proc_file(pid, "cmdline", args, sizeof(args) - 1);
+	int len = snprintf(want, sizeof(want), "EXECFS_EXPR_SERVE=%d",
+			   (int)getpid());
+	char st = '?';
+	int ppid;
+
+	if (!stat_of(pid, &st, &ppid) || st == 'Z')
+		return false;
+	env[n] = '\0';
+	args[m] = '\0';
+	*tpl = m > 12 && !strcmp(args + 12, EXPR_SERVE_TEMPLATE);
+	return memmem(env, n + 1, want, (size_t)len + 1) != NULL;
+}
+
+/* Whether @pid is a live evaluator of ours. */
 static bool live_child(pid_t pid)
 {
-	bool z = false;
+	bool t;
 
-	return child_of_us(pid, &z) && !z;
+	return evaluator_of_us(pid, &t);
 }
 
-/* Our children: evaluators and zombies.  Return: how many in @out. */
+/* Our evaluators (templates not counted), and (out) our zombies.
+   Return: how many in @out. */
 static int kids(pid_t *out, int cap, int *zombies)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
-	int n = 0;
-	bool z;
+	int n = 0, ppid;
+	char st;
+	bool tpl;
 
 	*zombies = 0;
 	assert_non_null(d);
 	while ((e = readdir(d)) && n < cap) {
 		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
 
-		if (pid <= 0 || !child_of_us(pid, &z))
+		if (pid <= 0)
 			continue;
-		if (z)
+		if (stat_of(pid, &st, &ppid) && st == 'Z' &&
+		    ppid == (int)getpid())
 			(*zombies)++;
-		else
+		else if (evaluator_of_us(pid, &tpl) && !tpl)
 			out[n++] = pid;
 	}
 	closedir(d);
 	return n;
+}
+
+/* Our template's pid, or -1. */
+static pid_t template_pid(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = -1;
+	bool tpl;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) && found < 0) {
+		pid_t pid = (pid_t)strtol(e->d_name, NULL, 10);
+
+		if (pid > 0 && evaluator_of_us(pid, &tpl) && tpl)
+			found = pid;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Until (20 s at most) no evaluator of ours is left but @keep (or -1). */
+static void wait_gone_but(pid_t keep)
+{
+	pid_t pid[KIDS_MAX];
+	int k, n, zombies;
+
+	for (k = 0; k < 2000; k++) {
+		n = kids(pid, KIDS_MAX, &zombies);
+		if (template_pid() < 0 && !zombies &&
+		    (n == 0 || (n == 1 && pid[0] == keep)))
+			return;
+		nap_ms(10);
+	}
+	fail_msg("evaluators left: %d (zombies %d)", n, zombies);
 }
 
 /* Wait (up to 20 s: a warm evaluator compiles first) until @p holds
@@ -225,9 +297,7 @@ static void test_idle_death(void **state)
 	evaluates(c, 42);
 	expr_cache_free(c);
 	expr_pool_free(p);
-	n = kids(pid, KIDS_MAX, &zombies);
-	assert_int_equal(n, 0);
-	assert_int_equal(zombies, 0);
+	wait_gone_but(-1);
 }
 
 /* The end of the pool ends its idle evaluators: none left, no zombie;
@@ -244,14 +314,13 @@ static void test_shutdown(void **state)
 	wait_idle(p, 3);
 	assert_int_equal(expr_pool_take(p, &c), 0);
 	expr_pool_free(p);
+	wait_gone_but(expr_cache_pid(c));
 	n = kids(pid, KIDS_MAX, &zombies);
-	assert_int_equal(zombies, 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(pid[0], expr_cache_pid(c));
 	evaluates(c, 5);
 	expr_cache_free(c);
-	n = kids(pid, KIDS_MAX, &zombies);
-	assert_int_equal(n + zombies, 0);
+	wait_gone_but(-1);
 }
 
 struct taker {
@@ -280,8 +349,7 @@ static void test_many(void **state)
 	struct taker t[TAKERS];
 	pthread_t thr[TAKERS];
 	struct expr_pool *p = NULL;
-	pid_t pid[KIDS_MAX];
-	int k, j, zombies;
+	int k, j;
 
 	(void)state;
 	assert_int_equal(expr_pool_new(2, &p), 0);
@@ -299,7 +367,7 @@ static void test_many(void **state)
 			assert_int_not_equal(t[k].pid, t[j].pid);
 	}
 	expr_pool_free(p);
-	assert_int_equal(kids(pid, KIDS_MAX, &zombies) + zombies, 0);
+	wait_gone_but(-1);
 }
 
 /* A pooled evaluator: RLIMIT_DATA set, fd 3 its only descriptor. */
@@ -343,6 +411,203 @@ static void test_limits_fds(void **state)
 	expr_pool_free(p);
 }
 
+/* The idle evaluators are forked by the template: its children, shown
+   as "execfs-eval run"; the template is ours. */
+static void test_template_forks(void **state)
+{
+	struct expr_pool *p = NULL;
+	struct expr_cache *c = NULL;
+	char st, args[64];
+	pid_t tpl;
+	int ppid;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(expr_pool_new(1, &p), 0);
+	wait_idle(p, 1);
+	tpl = template_pid();
+	assert_true(tpl > 0);
+	assert_true(stat_of(tpl, &st, &ppid));
+	assert_int_equal(ppid, (int)getpid());
+	assert_int_equal(expr_pool_take(p, &c), 0);
+	assert_true(stat_of(expr_cache_pid(c), &st, &ppid));
+	assert_int_equal(ppid, (int)tpl);
+	n = proc_file(expr_cache_pid(c), "cmdline", args, sizeof(args) - 1);
+	assert_true(n > 12);
+	assert_string_equal(args + 12, EXPR_SERVE_FORKED);
+	evaluates(c, 11);
+	expr_cache_free(c);
+	expr_pool_free(p);
+	wait_gone_but(-1);
+}
+
+/* `${ .v + $k }` with {k: @k} on @c over input {v: @v} gives v + k. */
+static void adds(struct expr_cache *c, long v, long k)
+{
+	struct doc *in = doc_new(DOC_MAP), *vars = doc_new(DOC_MAP);
+	struct doc *out = NULL;
+	char msg[256] = "";
+	static const char e[] = "${ .v + $k }";
+
+	assert_int_equal(doc_map_set(in, "v", doc_int(v)), 0);
+	assert_int_equal(doc_map_set(vars, "k", doc_int(k)), 0);
+	assert_int_equal(expr_set_input(c, in), 0);
+	expr_set_dot(c, in);
+	assert_int_equal(expr_eval(c, e, sizeof(e) - 1, vars, &out, msg,
+				   sizeof(msg)), 0);
+	assert_int_equal(out->type, DOC_INT);
+	assert_int_equal(out->i, v + k);
+	expr_set_dot(c, NULL);
+	doc_free(out);
+	doc_free(vars);
+	doc_free(in);
+}
+
+/* A program one run's evaluator compiled reaches the template: the next
+   run's evaluator starts with it (it compiles nothing more for it), and
+   computes on its own input. */
+static void test_learned(void **state)
+{
+	struct expr_pool *p = NULL;
+	struct expr_cache *a = NULL, *b = NULL;
+	int k;
+
+	(void)state;
+	assert_int_equal(expr_pool_new(2, &p), 0);
+	wait_idle(p, 2);
+	/* as a run does: its evaluator taken at its first expression */
+	assert_int_equal(expr_cache_new_lazy(p, &a), 0);
+	adds(a, 1, 2);
+	assert_int_equal(expr_cache_size(a), 1);
+	/* the idle ones are replaced by ones that have it */
+	for (k = 0; k < 2000; k++) {
+		assert_int_equal(expr_pool_take(p, &b), 0);
+		if (expr_cache_size(b) == 1)
+			break;
+		expr_cache_free(b);
+		b = NULL;
+		nap_ms(10);
+	}
+	assert_non_null(b);
+	assert_int_equal(expr_cache_size(b), 1);
+	adds(b, 40, 2);
+	assert_int_equal(expr_cache_size(b), 1);
+	adds(a, 5, 5);
+	expr_cache_free(a);
+	expr_cache_free(b);
+	expr_pool_free(p);
+	wait_gone_but(-1);
+}
+
+/* Whether @pid's writable memory holds @s (root, or our own child). */
+static bool memory_has(pid_t pid, const char *s)
+{
+	char path[64], line[512], *chunk;
+	unsigned long lo, hi;
+	char perms[8];
+	bool found = false;
+	FILE *maps;
+	int fd;
+	size_t len = strlen(s);
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	maps = fopen(path, "re");
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_non_null(maps);
+	assert_true(fd >= 0);
+	while (!found && fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
+		    perms[1] != 'w' || hi - lo > (256ul << 20))
+			continue;
+		chunk = malloc(hi - lo);
+		assert_non_null(chunk);
+		if (pread(fd, chunk, hi - lo, (off_t)lo) == (ssize_t)(hi - lo))
+			found = memmem(chunk, hi - lo, s, len) != NULL;
+		free(chunk);
+	}
+	fclose(maps);
+	close(fd);
+	return found;
+}
+
+/* What the template is taught holds the variables' names, never their
+   values: a run's secret stays in that run's evaluator. */
+static void test_learn_no_values(void **state)
+{
+	struct expr_pool *p = NULL;
+	struct expr_cache *a = NULL, *b = NULL;
+	struct doc *vars = doc_new(DOC_MAP), *out = NULL;
+	char msg[256] = "", secret[64];
+	static const char e[] = "${ $tok | length }";
+	pid_t tpl;
+	int k;
+
+	(void)state;
+	snprintf(secret, sizeof(secret), "s3cr3t-%d-%ld", (int)getpid(),
+		 (long)time(NULL));
+	assert_int_equal(doc_map_set(vars, "tok", doc_str(secret,
+						  strlen(secret))), 0);
+	assert_int_equal(expr_pool_new(1, &p), 0);
+	wait_idle(p, 1);
+	tpl = template_pid();
+	assert_int_equal(expr_cache_new_lazy(p, &a), 0);
+	assert_int_equal(expr_eval(a, e, sizeof(e) - 1, vars, &out, msg,
+				   sizeof(msg)), 0);
+	assert_int_equal(out->i, (long)strlen(secret));
+	for (k = 0; k < 2000; k++) {	/* until the lesson is in */
+		assert_int_equal(expr_pool_take(p, &b), 0);
+		if (expr_cache_size(b) == 1)
+			break;
+		expr_cache_free(b);
+		b = NULL;
+		nap_ms(10);
+	}
+	assert_non_null(b);
+	assert_int_equal(template_pid(), tpl);
+	assert_true(memory_has(expr_cache_pid(a), secret));
+	assert_false(memory_has(tpl, secret));
+	assert_false(memory_has(expr_cache_pid(b), secret));
+	doc_free(out);
+	doc_free(vars);
+	expr_cache_free(a);
+	expr_cache_free(b);
+	expr_pool_free(p);
+	wait_gone_but(-1);
+}
+
+/* A template that dies is replaced; a run's evaluator it forked lives on
+   (a run may be using it); takes go on giving working evaluators. */
+static void test_template_death(void **state)
+{
+	struct expr_pool *p = NULL;
+	struct expr_cache *a = NULL, *b = NULL;
+	pid_t tpl, now = -1;
+	int k;
+
+	(void)state;
+	assert_int_equal(expr_pool_new(1, &p), 0);
+	wait_idle(p, 1);
+	assert_int_equal(expr_pool_take(p, &a), 0);
+	tpl = template_pid();
+	assert_true(tpl > 0);
+	assert_int_equal(kill(tpl, SIGKILL), 0);
+	for (k = 0; k < 2000; k++) {
+		now = template_pid();
+		if (now > 0 && now != tpl && expr_pool_idle(p) == 1)
+			break;
+		nap_ms(10);
+	}
+	assert_true(now > 0 && now != tpl);
+	evaluates(a, 3);	/* lives on */
+	assert_int_equal(expr_pool_take(p, &b), 0);
+	evaluates(b, 4);
+	expr_cache_free(a);
+	expr_cache_free(b);
+	expr_pool_free(p);
+	wait_gone_but(-1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +618,10 @@ int main(void)
 	    cmocka_unit_test(test_shutdown),
 	    cmocka_unit_test(test_many),
 	    cmocka_unit_test(test_limits_fds),
+	    cmocka_unit_test(test_template_forks),
+	    cmocka_unit_test(test_learned),
+	    cmocka_unit_test(test_learn_no_values),
+	    cmocka_unit_test(test_template_death),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
