@@ -92,12 +92,14 @@ static bool evaluator_of_us(pid_t pid, bool *tpl)
 	return memmem(env, n + 1, want, (size_t)len + 1) != NULL;
 }
 
-/* Whether @pid is a live evaluator of ours. */
+/* Whether @pid has not died yet: its state, not its environment (which
+   goes before its descriptors do, as it exits). */
 static bool live_child(pid_t pid)
 {
-	bool t;
+	char st = '?';
+	int ppid;
 
-	return evaluator_of_us(pid, &t);
+	return stat_of(pid, &st, &ppid) && st != 'Z' && st != 'X';
 }
 
 /* Our evaluators (templates not counted), and (out) our zombies.
