@@ -202,6 +202,9 @@ int pctx_commit(struct pctx *c)
 		rc = store_commit(c->p->st, ch, n, c->e);
 	c->lost_race = rc == -ESTALE || rc == -EEXIST || rc == -ENOENT;
 	for (i = 0; i < c->nchanges; i++) {
+		if (rc == 0 && c->changes[i].ch.op == STORE_DEL)
+			render_cache_drop(c->p->cache,
+					  c->changes[i].ch.hdr.serial);
 		if (rc == 0)
 			plane_audit_copy(c->p, &lines[i]);
 		buf_release(&lines[i]);

@@ -221,6 +221,12 @@ void doc_wipe_free(struct doc *d);
 /* render.c */
 int render_cache_new(struct render_cache **out);
 void render_cache_free(struct render_cache *rc);
+/* Forget the views of @serial, whose record was deleted: serials are never
+ * reused, so they would only wait for another serial to take their slot
+ * (rm -r stats every file first: 300 executions removed left 1.3 MB).  A
+ * render that read the record before the delete may still keep its views
+ * afterwards; the slot is then reused as before. */
+void render_cache_drop(struct render_cache *rc, uint64_t serial);
 int render_view(struct plane *p, uint64_t serial, enum plane_view v,
 		struct plane_blob **out);
 

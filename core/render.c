@@ -64,6 +64,19 @@ void render_cache_free(struct render_cache *rc)
 	free(rc);
 }
 
+void render_cache_drop(struct render_cache *rc, uint64_t serial)
+{
+	struct slot *s = &rc->slots[serial % CACHE_SLOTS], old = { 0 };
+
+	pthread_mutex_lock(&rc->mu);
+	if (s->serial == serial) {
+		old = *s;
+		memset(s, 0, sizeof(*s));
+	}
+	pthread_mutex_unlock(&rc->mu);
+	slot_clear(&old);
+}
+
 void plane_blob_put(struct plane_blob *b)
 {
 	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)

@@ -1218,6 +1218,23 @@ static void workflow_tasks(void **state)
 
 /* ---- deleting ------------------------------------------------------- */
 
+/* A deleted resource's rendered views leave the cache with it (its
+ * serial never comes back): only the reader's reference is left. */
+static void delete_drops_views(void **state)
+{
+	struct fx_plane *f = *state;
+	struct plane_res env;
+	struct plane_blob *b = NULL;
+
+	mk_env(f, "prod", &env);
+	assert_int_equal(plane_view(f->p, env.serial, VIEW_SPEC, &b), 0);
+	assert_int_equal(__atomic_load_n(&b->refs, __ATOMIC_ACQUIRE), 2);
+	assert_int_equal(plane_delete(f->p, &f->who, KIND_ENVIRONMENT, "prod",
+				      &f->e), 0);
+	assert_int_equal(__atomic_load_n(&b->refs, __ATOMIC_ACQUIRE), 1);
+	plane_blob_put(b);
+}
+
 static void delete_cascade(void **state)
 {
 	struct fx_plane *f = *state;
@@ -2203,6 +2220,7 @@ int main(void)
 		T(workflow_tasks),
 		T(utc_breakdown),
 		T(delete_cascade),
+		T(delete_drops_views),
 		T(delete_busy),
 		T(failures_change_nothing),
 		T(errors_log),
