@@ -926,6 +926,21 @@ int expr_scan(const char *s, size_t n, const char **why)
 	return next_span(s, n, &pos, &sp, why);
 }
 
+int expr_spans_only(const char *s, size_t n, struct buf *out)
+{
+	struct span sp;
+	const char *why = NULL;
+	size_t pos = 0;
+	int rc;
+
+	if (n > EXPR_TEXT_MAX)
+		return -EINVAL;
+	while ((rc = next_span(s, n, &pos, &sp, &why)) > 0)
+		if ((rc = buf_add(out, s + sp.start, sp.end - sp.start)) < 0)
+			return rc;
+	return rc;
+}
+
 /* Compile expression @e of scope @sc into the cache, while fewer than
  * EXPR_LEARN_MAX programs are kept (the rest of the cache stays for the
  * programs a run compiles itself). */

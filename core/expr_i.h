@@ -56,6 +56,12 @@ int expr_eng_eval(struct expr_eng *e, const char *s, size_t n,
 int expr_eng_learn(struct expr_eng *e, const char *s, size_t n,
 		   const char *vars, size_t vlen);
 
+/* The `${ e }` spans of template @s (@n bytes), one after the other,
+   appended to @out: what expr_eng_learn() needs of it, without the text
+   around them (it may hold values).  Return: 0; -EINVAL; -ENOMEM. */
+struct buf;
+int expr_spans_only(const char *s, size_t n, struct buf *out);
+
 /* ---- checks that run no user code (expr.c) ----------------------------- */
 
 /* Whether @vars suits expr_eval().  Return: 0; -EINVAL with @msg. */

@@ -514,13 +514,16 @@ static void teach(struct expr_cache *c, const char *s, size_t n,
 {
 	struct buf b = BUF_INIT(EXPR_LEARN_REQ_MAX);
 	struct doc *names = vars && vars->n ? names_of(vars) : NULL;
-	uint32_t tlen = (uint32_t)n;
+	uint32_t tlen = 0;
 	int rc = vars && vars->n && !names ? -ENOMEM : 0;
 
 	if (!rc)
 		rc = buf_add(&b, &tlen, sizeof(tlen));
+	if (!rc)	/* the expressions alone: the text around may be a value */
+		rc = expr_spans_only(s, n, &b);
+	tlen = (uint32_t)(b.len - sizeof(tlen));
 	if (!rc)
-		rc = buf_add(&b, s, n);
+		memcpy(b.data, &tlen, sizeof(tlen));
 	if (!rc && names)
 		rc = buf_addc(&b, '[');
 	if (!rc && names)

@@ -610,6 +610,126 @@ static void test_template_death(void **state)
 	wait_gone_but(-1);
 }
 
+
+/* VmData and the RLIMIT_DATA soft limit of @pid, bytes. */
+static void data_of(pid_t pid, unsigned long long *vm, unsigned long long *lim)
+{
+	char text[8192], *line;
+	size_t n = proc_file(pid, "status", text, sizeof(text) - 1);
+
+	text[n] = '\0';
+	line = strstr(text, "\nVmData:");
+	assert_non_null(line);
+	*vm = strtoull(line + 8, NULL, 10) << 10;
+	n = proc_file(pid, "limits", text, sizeof(text) - 1);
+	text[n] = '\0';
+	line = strstr(text, "Max data size");
+	assert_non_null(line);
+	*lim = strtoull(line + 13, NULL, 10);
+}
+
+/* REVIEW: a forked evaluator's own data room is EXPR_DATA_MAX less what
+   the template learned (set_limits() only lowers the inherited limit). */
+static void test_review_data_room(void **state)
+{
+	struct expr_pool *p = NULL;
+	struct expr_cache *a = NULL, *b = NULL, *s = NULL;
+	struct doc *in = doc_new(DOC_MAP), *out = NULL;
+	unsigned long long vm, lim, svm, slim;
+	char e[128], msg[256];
+	int k, n;
+
+	(void)state;
+	assert_int_equal(doc_map_set(in, "v", doc_int(1)), 0);
+	assert_int_equal(expr_pool_new(1, &p), 0);
+	wait_idle(p, 1);
+	assert_int_equal(expr_cache_new_lazy(p, &a), 0);
+	assert_int_equal(expr_set_input(a, in), 0);
+	for (k = 0; k < 100; k++) {
+		n = snprintf(e, sizeof(e),
+			     "${ [range(%d)] | map(. * 2 + %d) | add }", k + 1,
+			     k);
+		assert_int_equal(expr_eval(a, e, (size_t)n, NULL, &out, msg,
+					   sizeof(msg)), 0);
+		doc_free(out);
+		if (k % 10 == 9)
+			nap_ms(200); /* the lessons' queue holds 16 */
+	}
+	for (k = 0; k < 2000; k++) {
+		assert_int_equal(expr_pool_take(p, &b), 0);
+		if (expr_cache_size(b) >= 100)
+			break;
+		expr_cache_free(b);
+		b = NULL;
+		nap_ms(10);
+	}
+	assert_non_null(b);
+	evaluates(b, 1);
+	data_of(expr_cache_pid(b), &vm, &lim);
+	assert_int_equal(expr_cache_new(&s), 0);
+	evaluates(s, 1);
+	data_of(expr_cache_pid(s), &svm, &slim);
+	fprintf(stderr, "forked: %zu programs, VmData %llu MiB, room %llu MiB; "
+		"spawned: VmData %llu MiB, room %llu MiB\n",
+		expr_cache_size(b), vm >> 20, (lim - vm) >> 20, svm >> 20,
+		(slim - svm) >> 20);
+	assert_true(lim - vm >= (unsigned long long)EXPR_DATA_MAX -
+				   (16ull << 20));
+	expr_cache_free(s);
+	expr_cache_free(a);
+	expr_cache_free(b);
+	doc_free(in);
+	expr_pool_free(p);
+}
+
+/* REVIEW: the literal text around a template's expressions (an HTTP
+   endpoint's expanded URI template holds the task input's values) is
+   sent to the template, and stays in its freed heap and in the evaluators
+   it forks for other runs. */
+static void test_review_literal_reaches_template(void **state)
+{
+	struct expr_pool *p = NULL;
+	struct expr_cache *a = NULL, *b = NULL;
+	struct doc *in = doc_new(DOC_MAP), *out = NULL;
+	char msg[256] = "", secret[64], e[256];
+	pid_t tpl;
+	int k, n;
+
+	(void)state;
+	snprintf(secret, sizeof(secret), "lit-s3cr3t-%d-%ld", (int)getpid(),
+		 (long)time(NULL));
+	n = snprintf(e, sizeof(e), "https://api.example/%s/x?q=${ .v }",
+		     secret);
+	assert_int_equal(doc_map_set(in, "v", doc_int(1)), 0);
+	assert_int_equal(expr_pool_new(1, &p), 0);
+	wait_idle(p, 1);
+	tpl = template_pid();
+	assert_int_equal(expr_cache_new_lazy(p, &a), 0);
+	assert_int_equal(expr_set_input(a, in), 0);
+	expr_set_dot(a, in);
+	assert_int_equal(expr_eval(a, e, (size_t)n, NULL, &out, msg,
+				   sizeof(msg)), 0);
+	expr_set_dot(a, NULL);
+	for (k = 0; k < 2000; k++) {
+		assert_int_equal(expr_pool_take(p, &b), 0);
+		if (expr_cache_size(b) == 1)
+			break;
+		expr_cache_free(b);
+		b = NULL;
+		nap_ms(10);
+	}
+	assert_non_null(b);
+	fprintf(stderr, "template has it: %d; another run's evaluator: %d\n",
+		memory_has(tpl, secret), memory_has(expr_cache_pid(b), secret));
+	assert_false(memory_has(tpl, secret));
+	assert_false(memory_has(expr_cache_pid(b), secret));
+	doc_free(out);
+	doc_free(in);
+	expr_cache_free(a);
+	expr_cache_free(b);
+	expr_pool_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +744,8 @@ int main(void)
 	    cmocka_unit_test(test_learned),
 	    cmocka_unit_test(test_learn_no_values),
 	    cmocka_unit_test(test_template_death),
+	    cmocka_unit_test(test_review_data_room),
+	    cmocka_unit_test(test_review_literal_reaches_template),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
