@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -90,7 +91,7 @@ static uint64_t data_now(void)
 /* No core file; at most @data bytes of data segment (not RLIMIT_AS: the
    sanitizer builds reserve terabytes of address space); at most
    EXPR_CPU_MAX s of CPU (an orphan in an endless program ends). */
-static void set_limits(uint64_t data)
+static void set_limits(uint64_t data, bool soft_only)
 {
 	struct rlimit core = {0, 0}, lim;
 	struct rlimit cpu = {EXPR_CPU_MAX, EXPR_CPU_MAX + 10};
@@ -99,6 +100,12 @@ static void set_limits(uint64_t data)
 	setrlimit(RLIMIT_CPU, &cpu);
 	if (getrlimit(RLIMIT_DATA, &lim) < 0)
 		return;
+	if (soft_only) { /* the template: its children set their own */
+		if (lim.rlim_max == RLIM_INFINITY || (rlim_t)data < lim.rlim_max)
+			lim.rlim_cur = (rlim_t)data;
+		setrlimit(RLIMIT_DATA, &lim);
+		return;
+	}
 	if (lim.rlim_max == RLIM_INFINITY || (rlim_t)data < lim.rlim_max)
 		lim.rlim_max = (rlim_t)data;
 	lim.rlim_cur = lim.rlim_max;
@@ -230,7 +237,7 @@ static void become_evaluator(int fd)
 	if (dup2(fd, EXPR_SERVE_FD) < 0)
 		_exit(1);
 	tidy_fds();
-	set_limits(data_now() + EXPR_DATA_MAX);
+	set_limits(data_now() + EXPR_DATA_MAX, false);
 }
 
 /* FORK: a child serving on @fd, with every program learned so far.
@@ -282,12 +289,16 @@ static void learn(struct expr_eng *e, const char *p, size_t len)
  */
 static void serve_template(struct expr_eng *e)
 {
+	struct pollfd in = {.fd = EXPR_SERVE_FD, .events = POLLIN};
 	struct expr_hdr h;
 	char *p;
 	int fd;
 
 	for (;;) {
 		reap();
+		/* children that ended are reaped each second, requests or not */
+		if (poll(&in, 1, 1000) <= 0)
+			continue;
 		if (expr_wire_recv_hdr(EXPR_SERVE_FD, &h, &fd) < 0)
 			_exit(0);
 		if (h.op == EXPR_OP_FORK && fd >= 0 && h.len == 0) {
@@ -353,8 +364,9 @@ __attribute__((constructor)) static void serve_if_spawned(int argc,
 		_exit(0);
 	reset_signals();
 	tidy_fds();
-	set_limits(data_now() + EXPR_DATA_MAX);
 	how_arg = argc > 1 ? argv[1] : NULL;
+	set_limits(data_now() + EXPR_DATA_MAX,
+		   how_arg && !strcmp(how_arg, EXPR_SERVE_TEMPLATE));
 	serve(how_arg);
 }
 

@@ -730,6 +730,35 @@ static void test_review_literal_reaches_template(void **state)
 	expr_pool_free(p);
 }
 
+/* REVIEW: a run's evaluator forked by the template, ended by the run,
+   stays a zombie of the template until the pool next talks to it. */
+static void test_review_zombie(void **state)
+{
+	struct expr_pool *p = NULL;
+	struct expr_cache *a = NULL;
+	char st = '?';
+	pid_t pid;
+	int ppid, k;
+
+	(void)state;
+	assert_int_equal(expr_pool_new(1, &p), 0);
+	wait_idle(p, 1);
+	assert_int_equal(expr_pool_take(p, &a), 0);
+	evaluates(a, 1);
+	wait_idle(p, 1);
+	pid = expr_cache_pid(a);
+	expr_cache_free(a);
+	for (k = 0; k < 100; k++) {
+		nap_ms(10);
+		if (!stat_of(pid, &st, &ppid) || st != 'Z')
+			break;
+	}
+	fprintf(stderr, "ended evaluator %d after 1 s: state %c\n", (int)pid,
+		stat_of(pid, &st, &ppid) ? st : '-');
+	assert_false(stat_of(pid, &st, &ppid) && st == 'Z');
+	expr_pool_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -746,6 +775,7 @@ int main(void)
 	    cmocka_unit_test(test_template_death),
 	    cmocka_unit_test(test_review_data_room),
 	    cmocka_unit_test(test_review_literal_reaches_template),
+	    cmocka_unit_test(test_review_zombie),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
