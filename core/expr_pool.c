@@ -341,6 +341,7 @@ static void *keep(void *arg)
 			break;
 		if (lesson) {
 			teach(p, &l);
+			explicit_bzero(l.req, l.n);
 			free(l.req);
 		} else if (tms == 0) {
 			template_ready(p);

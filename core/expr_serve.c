@@ -292,12 +292,15 @@ static void serve_template(struct expr_eng *e)
 	struct pollfd in = {.fd = EXPR_SERVE_FD, .events = POLLIN};
 	struct expr_hdr h;
 	char *p;
-	int fd;
+	int fd, n;
 
 	for (;;) {
 		reap();
 		/* children that ended are reaped each second, requests or not */
-		if (poll(&in, 1, 1000) <= 0)
+		n = poll(&in, 1, 1000);
+		if (n < 0 && errno != EINTR)
+			_exit(0);
+		if (n <= 0)
 			continue;
 		if (expr_wire_recv_hdr(EXPR_SERVE_FD, &h, &fd) < 0)
 			_exit(0);
@@ -310,6 +313,7 @@ static void serve_template(struct expr_eng *e)
 			_exit(2);
 		p = read_payload(h.len);
 		learn(e, p, h.len);
+		explicit_bzero(p, h.len);
 		free(p);
 	}
 }
