@@ -443,6 +443,24 @@ static void test_template_forks(void **state)
 	wait_gone_but(-1);
 }
 
+/* A take from @p whose evaluator starts with at least @nprog programs:
+   the lessons are in (20 s at most). */
+static struct expr_cache *take_with(struct expr_pool *p, size_t nprog)
+{
+	struct expr_cache *c = NULL;
+	int k;
+
+	for (k = 0; k < 2000; k++) {
+		assert_int_equal(expr_pool_take(p, &c), 0);
+		if (expr_cache_size(c) >= nprog)
+			return c;
+		expr_cache_free(c);
+		nap_ms(10);
+	}
+	fail_msg("no evaluator with %zu programs", nprog);
+	return NULL;
+}
+
 /* `${ .v + $k }` with {k: @k} on @c over input {v: @v} gives v + k. */
 static void adds(struct expr_cache *c, long v, long k)
 {
@@ -472,7 +490,6 @@ static void test_learned(void **state)
 {
 	struct expr_pool *p = NULL;
 	struct expr_cache *a = NULL, *b = NULL;
-	int k;
 
 	(void)state;
 	assert_int_equal(expr_pool_new(2, &p), 0);
@@ -482,15 +499,7 @@ static void test_learned(void **state)
 	adds(a, 1, 2);
 	assert_int_equal(expr_cache_size(a), 1);
 	/* the idle ones are replaced by ones that have it */
-	for (k = 0; k < 2000; k++) {
-		assert_int_equal(expr_pool_take(p, &b), 0);
-		if (expr_cache_size(b) == 1)
-			break;
-		expr_cache_free(b);
-		b = NULL;
-		nap_ms(10);
-	}
-	assert_non_null(b);
+	b = take_with(p, 1);
 	assert_int_equal(expr_cache_size(b), 1);
 	adds(b, 40, 2);
 	assert_int_equal(expr_cache_size(b), 1);
@@ -543,7 +552,6 @@ static void test_learn_no_values(void **state)
 	char msg[256] = "", secret[64];
 	static const char e[] = "${ $tok | length }";
 	pid_t tpl;
-	int k;
 
 	(void)state;
 	snprintf(secret, sizeof(secret), "s3cr3t-%d-%ld", (int)getpid(),
@@ -557,15 +565,7 @@ static void test_learn_no_values(void **state)
 	assert_int_equal(expr_eval(a, e, sizeof(e) - 1, vars, &out, msg,
 				   sizeof(msg)), 0);
 	assert_int_equal(out->i, (long)strlen(secret));
-	for (k = 0; k < 2000; k++) {	/* until the lesson is in */
-		assert_int_equal(expr_pool_take(p, &b), 0);
-		if (expr_cache_size(b) == 1)
-			break;
-		expr_cache_free(b);
-		b = NULL;
-		nap_ms(10);
-	}
-	assert_non_null(b);
+	b = take_with(p, 1);
 	assert_int_equal(template_pid(), tpl);
 	assert_true(memory_has(expr_cache_pid(a), secret));
 	assert_false(memory_has(tpl, secret));
@@ -655,15 +655,7 @@ static void test_forked_data_room(void **state)
 		if (k % 10 == 9)
 			nap_ms(200); /* the lessons' queue holds 16 */
 	}
-	for (k = 0; k < 2000; k++) {
-		assert_int_equal(expr_pool_take(p, &b), 0);
-		if (expr_cache_size(b) >= 100)
-			break;
-		expr_cache_free(b);
-		b = NULL;
-		nap_ms(10);
-	}
-	assert_non_null(b);
+	b = take_with(p, 100);
 	evaluates(b, 1);
 	data_of(expr_cache_pid(b), &vm, &lim);
 	assert_int_equal(expr_cache_new(&s), 0);
@@ -691,7 +683,7 @@ static void test_literal_not_taught(void **state)
 	struct doc *in = doc_new(DOC_MAP), *out = NULL;
 	char msg[256] = "", secret[64], e[256];
 	pid_t tpl;
-	int k, n;
+	int n;
 
 	(void)state;
 	snprintf(secret, sizeof(secret), "lit-s3cr3t-%d-%ld", (int)getpid(),
@@ -708,15 +700,7 @@ static void test_literal_not_taught(void **state)
 	assert_int_equal(expr_eval(a, e, (size_t)n, NULL, &out, msg,
 				   sizeof(msg)), 0);
 	expr_set_dot(a, NULL);
-	for (k = 0; k < 2000; k++) {
-		assert_int_equal(expr_pool_take(p, &b), 0);
-		if (expr_cache_size(b) == 1)
-			break;
-		expr_cache_free(b);
-		b = NULL;
-		nap_ms(10);
-	}
-	assert_non_null(b);
+	b = take_with(p, 1);
 	assert_false(memory_has(tpl, secret));
 	assert_false(memory_has(expr_cache_pid(b), secret));
 	doc_free(out);
