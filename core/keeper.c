@@ -324,7 +324,9 @@ int main(int argc, char **argv)
 	int status;
 
 	/* Started with every signal blocked and every disposition default
-	 * (posix_spawn attributes), in a session of its own. */
+	 * (posix_spawn attributes), in a session of its own; executed as
+	 * /proc/self/fd/5, so `ps` would call us "5". */
+	prctl(PR_SET_NAME, "execfs-keeper");
 	if (parse(argc, argv, &t) < 0) {
 		say("keeper: ", "bad arguments", EINVAL);
 		_exit(127);

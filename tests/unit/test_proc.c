@@ -588,13 +588,14 @@ static void test_keeper_env_empty(void **state)
 /* A task's environment holds its secrets, and /proc/PID/cmdline is
  * readable by every local user: the keeper's command line carries ids
  * and counts only, argv and envp come through its fd 4.  Empty strings
- * and more strings than one writev() takes (IOV_MAX) come through whole. */
+ * and more strings than one writev() takes (IOV_MAX) come through whole;
+ * `ps` names the keeper execfs-keeper (not "5", the fd it is run from). */
 static void test_keeper_cmdline_bare(void **state)
 {
 	char *argv[] = { "/bin/sh", "-c",
 			 "tr '\\0' ' ' < /proc/$PPID/cmdline; echo;"
 			 "printf '[%s]' \"$@\"; echo; echo \"$X\";"
-			 "env | grep -c '^V[0-9]*=v'",
+			 "env | grep -c '^V[0-9]*=v'; cat /proc/$PPID/comm",
 			 "sh", "", "two words", "", NULL };
 	enum { N_VARS = 3000 };
 	char **env = calloc(N_VARS + 3, sizeof(*env));
@@ -620,7 +621,8 @@ static void test_keeper_cmdline_bare(void **state)
 			   "hush", 4));
 	assert_null(memmem(text(&r.out), (size_t)(nl - text(&r.out)),
 			   "two words", 9));
-	assert_string_equal(nl + 1, "[][two words][]\nhush-hush\n3000\n");
+	assert_string_equal(nl + 1, "[][two words][]\nhush-hush\n3000\n"
+				    "execfs-keeper\n");
 	result_release(&r);
 	for (i = 0; i < N_VARS; i++)
 		free(env[2 + i]);
