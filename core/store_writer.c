@@ -3,9 +3,12 @@
  *
  * store_commit() checks a change set's shape on the caller's thread, queues
  * it and sleeps.  The writer takes everything queued, opens one write
- * transaction, and applies each change set in a nested transaction of its
- * own: a failed precondition aborts only that child, and only that caller
- * hears of it.  One mdb_txn_commit (LMDB's full sync) then makes the whole
+ * transaction and applies every change set in it.  Should one fail (a
+ * precondition), the batch is aborted and applied again with each change
+ * set in a nested transaction of its own: the failed one aborts only its
+ * child, and only its caller hears of it.  Nesting is not the first try
+ * because each child costs LMDB a 2 MiB and a 1 MiB list, malloc'd and
+ * freed (see malloc_tune() in fs/main.c).  One mdb_txn_commit (LMDB's full sync) then makes the whole
  * batch durable, and every caller is woken with its result.  Callers that
  * arrive while a commit is syncing simply form the next batch, so under
  * load the cost of a sync is shared.
@@ -42,6 +45,7 @@ struct batch {
 	uint64_t max_serial; /* highest serial in the batch so far */
 	bool full;	     /* the map is full: abort, grow, retry */
 	bool fsfull;	     /* the filesystem is full: abort (see why) */
+	bool nest;	     /* each change set in a child transaction */
 	struct err why;	     /* the message when fsfull */
 };
 
@@ -355,22 +359,24 @@ static int change_apply(struct batch *b, MDB_txn *txn,
 	return put_update(b, txn, c, e);
 }
 
-/* Apply one change set in a child of the batch's transaction. */
+/* Apply one change set: in a child of the batch's transaction when
+ * b->nest, else in it (a failure then spoils the whole attempt). */
 static int set_apply(struct batch *b, struct store_job *j)
 {
 	uint64_t max_serial = b->max_serial;
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(b->st->env, b->txn, 0, &txn);
+	MDB_txn *txn = b->txn;
+	int rc = b->nest ? mdb_txn_begin(b->st->env, b->txn, 0, &txn) : 0;
 
 	if (rc)
 		return lmdb_fail(b, rc, &j->err, j->c[0].hdr.id);
 	for (size_t i = 0; i < j->n && !rc; i++)
 		rc = change_apply(b, txn, &j->c[i], &max_serial, &j->err);
 	if (rc) {
-		mdb_txn_abort(txn);
+		if (b->nest)
+			mdb_txn_abort(txn);
 		return rc;
 	}
-	rc = mdb_txn_commit(txn);
+	rc = b->nest ? mdb_txn_commit(txn) : 0;
 	if (rc)
 		return lmdb_fail(b, rc, &j->err, j->c[0].hdr.id);
 	b->max_serial = max_serial;
@@ -433,29 +439,38 @@ static enum batch_end batch_end_of(const struct batch *b)
 }
 
 /*
- * One attempt at the batch @jobs.  Each job's rc says how its change set
- * fared.  Return: 0, or -errno for every job still at 0 (message in @e);
- * *end says whether the map or the filesystem filled (nothing was then
- * committed).
+ * One attempt at the batch @jobs, unnested unless @nest.  Each job's rc
+ * says how its change set fared.  Return: 0, or -errno for every job
+ * still at 0 (message in @e); *end says whether the map or the filesystem
+ * filled, *spoilt that one of several failed unnested (for either,
+ * nothing was committed).
  */
-static int batch_try(struct store *st, struct store_job *jobs,
-		     enum batch_end *end, struct err *e)
+static int batch_attempt(struct store *st, struct store_job *jobs,
+			 bool nest, enum batch_end *end, bool *spoilt,
+			 struct err *e)
 {
-	struct batch b = {.st = st, .max_serial = st->serial_hi};
+	struct batch b = {.st = st, .max_serial = st->serial_hi, .nest = nest};
 	size_t applied = 0;
 	int rc = mdb_txn_begin(st->env, NULL, 0, &b.txn);
 
 	*end = BATCH_DONE;
+	*spoilt = false;
 	if (rc)
 		return err_set(e, store_errno(rc),
 			       "cannot begin a store write: "
 			       "%s",
 			       mdb_strerror(rc));
-	for (struct store_job *j = jobs; j && !b.full && !b.fsfull;
+	for (struct store_job *j = jobs; j && !b.full && !b.fsfull && !*spoilt;
 	     j = j->next) {
 		err_clear(&j->err);
 		j->rc = set_apply(&b, j);
 		applied += j->rc == 0;
+		/* unnested, a failure took the others' changes with it */
+		*spoilt = j->rc && !nest && jobs->next;
+	}
+	if (*spoilt) {
+		mdb_txn_abort(b.txn);
+		return 0;
 	}
 	if (b.full || b.fsfull || applied == 0) {
 		mdb_txn_abort(b.txn);
@@ -472,6 +487,17 @@ static int batch_try(struct store *st, struct store_job *jobs,
 	rc = batch_commit(&b, applied, e);
 	*end = batch_end_of(&b);
 	return rc;
+}
+
+/* The batch @jobs in one transaction; one of several that fails: again,
+ * each in a child transaction. */
+static int batch_try(struct store *st, struct store_job *jobs,
+		     enum batch_end *end, struct err *e)
+{
+	bool spoilt;
+	int rc = batch_attempt(st, jobs, false, end, &spoilt, e);
+
+	return spoilt ? batch_attempt(st, jobs, true, end, &spoilt, e) : rc;
 }
 
 static void jobs_fail(struct store_job *jobs, int rc, const struct err *e)

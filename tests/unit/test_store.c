@@ -470,6 +470,57 @@ static void concurrent_group_commit(void **state)
 	assert_true(commits < sets);
 }
 
+/* Odd items race for one slug each with every other thread; even ones
+ * have their own. */
+static void *create_racing(void *arg)
+{
+	struct worker *w = arg;
+	char id[IDS_ID_MAX], slug[32];
+
+	for (unsigned i = 0; i < PER_THREAD; i++) {
+		mkid(id, w->base + i);
+		if (i % 2)
+			snprintf(slug, sizeof(slug), "shared%u", i);
+		else
+			snprintf(slug, sizeof(slug), "own%u", w->base + i);
+		if (create(w->st, 1, id, slug, slug) != 0)
+			w->failures++;
+	}
+	return NULL;
+}
+
+/* Change sets that fail in a batch (a slug taken by another of the same
+ * batch) fail alone: the batch is applied again, each change set nested,
+ * and every other one is committed, whole. */
+static void concurrent_failures_in_batch(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[NTHREADS];
+	pthread_t t[NTHREADS];
+	char id[IDS_ID_MAX];
+	unsigned i, j, failed = 0, won;
+
+	for (i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){f->st, i * 1000, 0};
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, create_racing, &w[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], NULL);
+		failed += (unsigned)w[i].failures;
+	}
+	assert_int_equal(failed, (NTHREADS - 1) * (PER_THREAD / 2));
+	assert_int_equal(store_count(f->st, 1),
+			 NTHREADS * (PER_THREAD / 2) + PER_THREAD / 2);
+	for (j = 0; j < PER_THREAD; j++) {
+		for (i = 0, won = 0; i < NTHREADS; i++) {
+			mkid(id, i * 1000 + j);
+			won += store_get(f->st, id, NULL, NULL) == 0;
+		}
+		assert_int_equal(won, j % 2 ? 1 : NTHREADS);
+	}
+}
+
 static off_t file_size(const char *dir, const char *name)
 {
 	char p[128];
@@ -1294,6 +1345,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(preconditions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(busy_and_dir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(concurrent_failures_in_batch, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(concurrent_group_commit, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(map_full, setup, teardown),
