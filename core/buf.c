@@ -14,6 +14,7 @@ void buf_init(struct buf *b, size_t cap)
 	b->len = 0;
 	b->alloc = 0;
 	b->cap = cap;
+	b->used = 0;
 }
 
 void buf_release(struct buf *b)
@@ -22,7 +23,7 @@ void buf_release(struct buf *b)
 		return;
 	/* Buffers carry documents, which may hold secret values. */
 	if (b->data)
-		explicit_bzero(b->data, b->alloc);
+		explicit_bzero(b->data, b->used);
 	free(b->data);
 	buf_init(b, b->cap);
 }
@@ -55,12 +56,20 @@ static int buf_grow(struct buf *b, size_t n)
 		return -ENOMEM;
 	if (b->data) {
 		memcpy(p, b->data, b->len + 1);
-		explicit_bzero(b->data, b->alloc);
+		explicit_bzero(b->data, b->used);
 		free(b->data);
 	}
 	b->data = p;
 	b->alloc = sz;
+	b->used = b->data ? b->len + 1 : 0;
 	return 0;
+}
+
+/* @b's bytes up to its NUL were written. */
+static void mark_used(struct buf *b)
+{
+	if (b->len + 1 > b->used)
+		b->used = b->len + 1;
 }
 
 int buf_add(struct buf *b, const void *p, size_t n)
@@ -73,6 +82,7 @@ int buf_add(struct buf *b, const void *p, size_t n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+	mark_used(b);
 	return 0;
 }
 
@@ -104,6 +114,7 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 		return rc;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
+	mark_used(b);
 	return 0;
 }
 

@@ -19,9 +19,11 @@ struct buf {
 	size_t len;	/* bytes used, excluding the NUL */
 	size_t alloc;	/* bytes allocated */
 	size_t cap;	/* maximum len */
+	size_t used;	/* bytes of data ever written: what is zeroed (the
+			   rest of a large block was never touched) */
 };
 
-#define BUF_INIT(c) { NULL, 0, 0, (c) }
+#define BUF_INIT(c) { NULL, 0, 0, (c), 0 }
 
 /** buf_init() - empty buffer that may hold at most @cap bytes. */
 void buf_init(struct buf *b, size_t cap);

@@ -39,6 +39,8 @@ struct redact_stream {
 	unsigned char *p;	/* held bytes; wiped on free */
 	size_t len;
 	size_t cap;
+	size_t used;		/* bytes of p ever written: what is wiped
+				   (most of a large p is never touched) */
 	uint64_t base;		/* absolute offset of p[0] */
 	uint64_t lit_next;	/* next literal start to look at */
 	uint64_t line_start;	/* start of the incomplete line */
@@ -74,7 +76,7 @@ void redact_stream_free(struct redact_stream *s)
 {
 	if (!s)
 		return;
-	sodium_memzero(s->p, s->cap);
+	sodium_memzero(s->p, s->used);
 	free(s->p);
 	free(s->lit.v);
 	free(s->key.v);
@@ -320,6 +322,8 @@ int redact_stream_write(struct redact_stream *s, const void *in, size_t n,
 
 		memcpy(s->p + s->len, p, take);
 		s->len += take;
+		if (s->len > s->used)
+			s->used = s->len;
 		p += take;
 		n -= take;
 		rc = process(s, false, out);

@@ -37,6 +37,32 @@ static void test_add_grows_and_terminates(void **state)
 	assert_int_equal(b.cap, 1 << 20);
 }
 
+/* `used` is the extent ever written (with the NUL): what release and
+ * growth zero.  A truncate or reset keeps it; growth starts it again at
+ * what was copied; the untouched rest of a large block is never zeroed
+ * (it would be faulted in just for that). */
+static void test_used_extent(void **state)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	char big[300];
+
+	(void)state;
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(buf_add(&b, "secret", 6), 0);
+	assert_int_equal(b.used, 7);
+	assert_true(b.alloc >= b.used);
+	assert_int_equal(buf_addf(&b, "%.*s", (int)sizeof(big), big), 0);
+	assert_int_equal(b.used, 307);
+	buf_truncate(&b, 2);
+	buf_reset(&b);
+	assert_int_equal(buf_add(&b, "ab", 2), 0);
+	assert_int_equal(b.used, 307);
+	assert_true(b.used <= b.alloc);
+	buf_release(&b);
+	assert_int_equal(b.used, 0);
+	assert_null(b.data);
+}
+
 static void test_cap_exact_and_over(void **state)
 {
 	struct buf b;
@@ -201,6 +227,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_grows_and_terminates),
+	    cmocka_unit_test(test_used_extent),
 	    cmocka_unit_test(test_cap_exact_and_over),
 	    cmocka_unit_test(test_cap_zero),
 	    cmocka_unit_test(test_addf_short_and_long),
