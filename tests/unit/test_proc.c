@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -629,6 +631,58 @@ static void test_keeper_cmdline_bare(void **state)
 	free(env);
 }
 
+/* In a forked child: the keeper run by hand, its gate (fd 6) a socket
+ * whose other end is already closed, as when the daemon dies between the
+ * keeper's start and the byte; the program would create @mark. */
+static void keeper_gate_closed(const char *mark)
+{
+	static const char data_fmt[] = "/bin/sh%c-c%ctouch %s%c";
+	char data[PATH_MAX + 32], pid[16];
+	int gate[2], armed[2], fd, n;
+	char *argv[] = { (char *)proc_keeper_find(), pid, "34", "-", "0",
+			 "0", "/bin/sh", "3", "0", NULL };
+
+	n = snprintf(data, sizeof(data), data_fmt, 0, 0, mark, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)getppid());
+	fd = memfd_create("t", 0);
+	if (!argv[0] || fd < 0 || write(fd, data, (size_t)n) != n ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, gate) < 0 || pipe(armed) < 0)
+		_exit(3);
+	close(gate[1]);	/* the daemon gone: EOF, no byte */
+	/* above the targets first, so no dup2 overwrites another's source */
+	armed[1] = fcntl(armed[1], F_DUPFD, 10);
+	fd = fcntl(fd, F_DUPFD, 10);
+	gate[0] = fcntl(gate[0], F_DUPFD, 10);
+	if (dup2(armed[1], 3) < 0 || dup2(fd, 4) < 0 || dup2(gate[0], 6) < 0)
+		_exit(3);
+	execv(argv[0], argv);
+	_exit(3);
+}
+
+/* The gate's EOF (the daemon died before its byte): the program never
+ * runs, and the keeper ends 127. */
+static void test_gate_closed_program_never_runs(void **state)
+{
+	char mark[PATH_MAX];
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(proc_keeper_find());
+	snprintf(mark, sizeof(mark), "/tmp/execfs-gate-%d", (int)getpid());
+	unlink(mark);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		keeper_gate_closed(mark);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 127);
+	assert_int_equal(stat(mark, &st), -1);
+	unlink(mark);
+}
+
 /*
  * The program sees fds 0, 1, 2 only (ls opens the directory as 3), stdin
  * is /dev/null, no signal is blocked or ignored, though the daemon has a
@@ -812,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_clean_fds_and_signals),
 		cmocka_unit_test(test_keeper_env_empty),
 		cmocka_unit_test(test_keeper_cmdline_bare),
+		cmocka_unit_test(test_gate_closed_program_never_runs),
 		cmocka_unit_test(test_term_at_once),
 		cmocka_unit_test(test_daemon_without_std_fds),
 		cmocka_unit_test(test_as_user),
