@@ -138,7 +138,8 @@ static int read_data(struct task *t)
  * them.  Each must end with its NUL within the data. */
 static char **strings(struct task *t, size_t *at, size_t n)
 {
-	char **v = calloc(n + 1, sizeof(*v));
+	/* every string takes a byte at least: a count past that is a lie */
+	char **v = n <= t->data_len - *at ? calloc(n + 1, sizeof(*v)) : NULL;
 	size_t i, len;
 
 	for (i = 0; v && i < n; i++) {

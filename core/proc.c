@@ -131,10 +131,24 @@ static int open_pipe(int p[2], struct err *e)
 	return 0;
 }
 
+/* A close-on-exec memory file; never executable where the kernel can
+ * say so (with vm.memfd_noexec=2, Linux 6.3-6.5 refuse one without
+ * MFD_NOEXEC_SEAL; kernels before 6.3 do not know the flag). */
+static int memfd(const char *name)
+{
+#ifdef MFD_NOEXEC_SEAL
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+#endif
+	return memfd_create(name, MFD_CLOEXEC);
+}
+
 /* A memory file holding @n bytes of @data, at offset 0. */
 static int data_file(const char *name, const void *data, size_t n)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC);
+	int fd = memfd(name);
 	size_t done = 0;
 	ssize_t w;
 
@@ -200,7 +214,7 @@ static int data_file_for(const struct proc_spec *s)
 {
 	size_t n = count(s->argv), m = count(s->envp), i;
 	struct iovec *iov = calloc(n + m + 1, sizeof(*iov));
-	int fd = iov ? memfd_create("execfs-task", MFD_CLOEXEC) : -1;
+	int fd = iov ? memfd("execfs-task") : -1;
 	int rc = iov ? (fd < 0 ? -errno : 0) : -ENOMEM;
 
 	if (rc == 0) {

@@ -6,12 +6,12 @@
  * transaction and applies every change set in it.  Should one fail (a
  * precondition), the batch is aborted and applied again with each change
  * set in a nested transaction of its own: the failed one aborts only its
- * child, and only its caller hears of it.  Nesting is not the first try
- * because each child costs LMDB a 2 MiB and a 1 MiB list, malloc'd and
- * freed (see malloc_tune() in fs/main.c).  One mdb_txn_commit (LMDB's full sync) then makes the whole
- * batch durable, and every caller is woken with its result.  Callers that
- * arrive while a commit is syncing simply form the next batch, so under
- * load the cost of a sync is shared.
+ * child, and only its caller hears of it.  Nesting is not the first try:
+ * each child costs LMDB a 2 MiB and a 1 MiB list, malloc'd and freed
+ * (see malloc_tune() in fs/main.c).  One mdb_txn_commit (LMDB's full
+ * sync) then makes the whole batch durable, and every caller is woken
+ * with its result.  Callers that arrive while a commit is syncing simply
+ * form the next batch, so under load the cost of a sync is shared.
  *
  * When the map fills, the batch is aborted, the map doubled (up to the
  * configured maximum) and the batch retried.  LMDB allows resizing only
@@ -25,8 +25,8 @@
  * deletes alone is retried once with the reserve file's room released.
  *
  * A stream append is a chunk put at the stream's current size, checked in
- * the same nested transaction, so appends in one change set (or batch)
- * see each other and a stale offset fails only its own change set.
+ * the same transaction, so appends in one change set (or batch) see each
+ * other, and a stale offset fails only its own change set (once nested).
  */
 #include "store_i.h"
 
@@ -466,7 +466,8 @@ static int batch_attempt(struct store *st, struct store_job *jobs,
 		j->rc = set_apply(&b, j);
 		applied += j->rc == 0;
 		/* unnested, a failure took the others' changes with it */
-		*spoilt = j->rc && !nest && jobs->next;
+		*spoilt = j->rc && !nest && jobs->next && !b.full &&
+			  !b.fsfull;
 	}
 	if (*spoilt) {
 		mdb_txn_abort(b.txn);

@@ -33,7 +33,7 @@ void fh_free(struct fs *fs, struct fh *h)
 	if (h->node)
 		tree_put(fs->tree, h->node);
 	if (h->buf.data)
-		seal_wipe(h->buf.data, h->buf.alloc);
+		seal_wipe(h->buf.data, h->buf.used);
 	buf_release(&h->buf);
 	follow_release(fs->follow, h->follow);
 	pthread_cond_destroy(&h->cond);

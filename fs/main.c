@@ -293,16 +293,17 @@ static int rotate(const struct fs_opts *o)
  * behind, 2.5 MB of RssAnon grew to 16 MB after 300 runs and stayed; with
  * two 5 MB, no slower (scripts/bench --runs-only, R4).
  *
- * A fixed mmap threshold, glibc's default 128 KiB: every change set is a
- * nested LMDB transaction, which mallocs and frees a 2 MiB dirty list and
- * a 1 MiB free-page list.  Left dynamic, the first of those frees raises
- * the threshold to 2 MiB and the trim threshold to 4 MiB, so they (and
- * libfuse's 1 MiB receive buffers) come from the arenas from then on,
- * and a thread arena's top below 4 MiB is never given back (malloc_trim()
- * does not trim it either): after a burst of 300 runs 1-2 MB more stayed
- * resident.  Mapped, those lists cost only their touched pages, but two
- * mmaps and two munmaps per change set: creates with 8 writers measured
- * 0-10% slower (a loaded 2 vCPU machine), with 1 writer no slower.
+ * A fixed mmap threshold, glibc's default 128 KiB: an LMDB child
+ * transaction mallocs and frees a 2 MiB dirty list and a 1 MiB free-page
+ * list.  Left dynamic, the first of those frees raises the threshold to
+ * 2 MiB and the trim threshold to 4 MiB, so they (and libfuse's 1 MiB
+ * receive buffers) come from the arenas from then on, and a thread
+ * arena's top below 4 MiB is never given back (malloc_trim() does not
+ * trim it either): after a burst of 300 runs 1-2 MB more stayed resident.
+ * Mapped, each child costs two mmaps and two munmaps, so the store nests
+ * change sets only when one of a batch failed (store_writer.c), and
+ * buffers wipe only what was written (a large block's untouched pages
+ * are not faulted in to be zeroed).
  */
 static void malloc_tune(void)
 {

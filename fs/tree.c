@@ -59,7 +59,7 @@ static void node_free(struct node *n)
 {
 	/* Documents may hold secret values in plain text. */
 	if (n->data.data)
-		seal_wipe(n->data.data, n->data.alloc);
+		seal_wipe(n->data.data, n->data.used);
 	buf_release(&n->data);
 	free(n->name);
 	free(n);
