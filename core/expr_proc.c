@@ -36,8 +36,8 @@ static const char msg_late[] = "expression did not finish before the deadline";
 static const char msg_cancel[] = "expression stopped: the run was cancelled";
 
 struct expr_cache {
-	struct expr_child ch; /* the evaluator; ch.pid -1: none runs */
-	size_t nprog;	    /* programs it keeps (its last reply) */
+	struct expr_child ch; /* the evaluator (ch.pid -1: none runs);
+				 ch.nprog as of its last reply */
 	struct doc *input;  /* the state, a map: sent again on respawn */
 	struct expr_wait w; /* w.fds NULL: no stop fds */
 	const struct doc *dot; /* `.` of evaluations (borrowed) or NULL */
@@ -85,7 +85,6 @@ static void wipe_buf(struct buf *b)
 static void stop_child(struct expr_cache *c)
 {
 	expr_proc_end(&c->ch);
-	c->nprog = 0;
 }
 
 /* Send request @op with payload @b (zeroed after: it may hold secrets).
@@ -232,7 +231,6 @@ static int adopt(struct expr_cache *c, const struct expr_child *ch)
 	int rc;
 
 	c->ch = *ch;
-	c->nprog = ch->nprog;
 	rc = send_input(c);
 	if (rc < 0)	/* never an evaluator without its input */
 		stop_child(c);
@@ -453,7 +451,7 @@ static int take_reply(struct expr_cache *c, const struct expr_hdr *h,
 	const char *body = c->rb + sizeof(*h);
 	int rc = h->rc;
 
-	c->nprog = h->nprog;
+	c->ch.nprog = h->nprog;
 	if (rc == 0)
 		rc = expr_json_parse(body, h->len, out);
 	else if (rc != -EINVAL && rc != -EFBIG && rc != -ENOMEM)
@@ -560,13 +558,13 @@ int expr_eval(struct expr_cache *c, const char *s, size_t n,
 		rc = build_eval(c, s, n, vars);
 	if (rc == -EFBIG)
 		return say(msg, cap, rc, "variables too big or too deep");
-	before = c->nprog;
+	before = c->ch.nprog;
 	if (!rc)
 		rc = exchange(c, &h);
 	if (rc < 0)
 		return our_failure(rc, msg, cap);
 	rc = take_reply(c, &h, out, msg, cap);
-	if (c->pool && c->nprog > before)
+	if (c->pool && c->ch.nprog > before)
 		teach(c, s, n, vars);
 	return rc;
 }
@@ -646,7 +644,7 @@ void expr_cache_free(struct expr_cache *c)
 
 size_t expr_cache_size(const struct expr_cache *c)
 {
-	return c ? c->nprog : 0;
+	return c ? c->ch.nprog : 0;
 }
 
 pid_t expr_cache_pid(const struct expr_cache *c)

@@ -145,43 +145,6 @@ static int memfd(const char *name)
 	return memfd_create(name, MFD_CLOEXEC);
 }
 
-/* A memory file holding @n bytes of @data, at offset 0. */
-static int data_file(const char *name, const void *data, size_t n)
-{
-	int fd = memfd(name);
-	size_t done = 0;
-	ssize_t w;
-
-	while (fd >= 0 && done < n) {
-		w = write(fd, (const char *)data + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			w = errno ? errno : EIO;
-			close(fd);
-			errno = (int)w;
-			return -1;
-		}
-		done += (size_t)w;
-	}
-	if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
-		w = errno;
-		close(fd);
-		errno = (int)w;
-		return -1;
-	}
-	return fd;
-}
-
-static size_t count(char *const *v)
-{
-	size_t n = 0;
-
-	while (v[n])
-		n++;
-	return n;
-}
-
 /* Write @cnt pieces to @fd, whatever the kernel takes per call. */
 static int write_all(int fd, struct iovec *iov, size_t cnt)
 {
@@ -204,6 +167,31 @@ static int write_all(int fd, struct iovec *iov, size_t cnt)
 		}
 	}
 	return 0;
+}
+
+/* A memory file holding @n bytes of @data, at offset 0.  Return: the
+   fd; -1 and errno. */
+static int data_file(const char *name, const void *data, size_t n)
+{
+	struct iovec one = {(void *)data, n};
+	int fd = memfd(name), rc = fd < 0 ? -errno : write_all(fd, &one, 1);
+
+	if (!rc && lseek(fd, 0, SEEK_SET) < 0)
+		rc = -errno;
+	if (rc < 0 && fd >= 0)
+		close(fd);
+	if (rc < 0)
+		errno = -rc;
+	return rc < 0 ? -1 : fd;
+}
+
+static size_t count(char *const *v)
+{
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
 }
 
 /* The keeper's fd 4 (see core/keeper.c): the gids, then argv and envp as
