@@ -1,66 +1,67 @@
 /*
- * keeper.c - execfs-keeper, the small program each task process runs
- * under (core/proc.c starts it with posix_spawn, so the daemon is never
- * copied by fork).  It leads a session of its own, so the task is its
- * process group; it dies with the daemon, killing the group first, even
- * when the daemon is killed by SIGKILL (the parent-death signal); it
- * starts the program as the execution's creator and ends the way the
- * program ended.
+ * keeper.c - execfs-keeper, the one small process every task program is
+ * forked from.  The daemon starts it once (core/proc.c, posix_spawn) and
+ * sends it a request per task (core/keeper.h); forking this small
+ * process costs little, and the daemon's own memory is never copied.
  *
- * usage (from the daemon only):
- *   execfs-keeper DAEMON_PID DEATH_SIG UID|- GID NGROUPS PATH NARGS NENV
- * fd 4 is a memory file holding NGROUPS supplementary gids (an array),
- * then NARGS NUL-terminated strings, the program's argv, then NENV more,
- * its environment.  Neither is on our command line: /proc/PID/cmdline is
- * readable by every local user, and a task's environment holds its
- * secrets.  The keeper itself runs as root with an empty environment, so
- * that nothing a task's author writes (LD_PRELOAD, GLIBC_TUNABLES) reaches
- * it.  fd 0 is the program's stdin, 1 and 2 its stdout and stderr pipes,
- * fd 3 a pipe it closes once the death signal is armed, and the working
- * directory already entered.  fd 6, when open, is a gate: the program is
- * forked but runs only after a byte comes through it.
+ * Each program leads a session of its own (its process group), starts
+ * with every disposition default, an empty signal mask and fds 0-2 alone,
+ * as the execution's creator when asked, after the daemon's byte on the
+ * gate when there is one.  When it ends, the keeper kills what is left of
+ * its group before it reaps it (so the group id cannot have been reused),
+ * then reports the wait status.  When the daemon is gone (EOF on the
+ * request socket, even after a SIGKILL), the keeper kills every group and
+ * exits; should the keeper itself be killed, each program gets SIGKILL
+ * (its parent-death signal).
+ *
+ * The keeper runs as root with an empty environment, so nothing a task's
+ * author writes (LD_PRELOAD, GLIBC_TUNABLES) reaches it, and with every
+ * signal blocked: a stray signal never ends it, and SIGCHLD comes through
+ * a signalfd.  A program's argv and environment (its secrets) come in a
+ * memory file that only the forked child reads; they are never on a
+ * command line, which every local user can read.
  */
+#include "keeper.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ARMED_FD 3
-#define DATA_FD 4
-#define GATE_FD 6	/* when open: run the program after a byte on it */
-#define GROUPS_MAX (1 << 20)	/* more than the kernel takes (65536) */
-#define DATA_MAX (64u << 20)	/* far more than execve takes */
+#define KIDS_MAX 65536
+#define GATE_FD 3	/* in the child, between its fork and execve */
 
-/* Ignored so that the keeper outlives a group-wide signal and can tell
- * how the program ended.  SIGCHLD stays default: waitpid needs it. */
-static const int ignored[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGUSR1, SIGUSR2,
+struct kid {
+	pid_t pid;	/* the program; also its group and session id */
+	int sock;	/* the task's socket; -1 once the daemon let go */
 };
 
-#define N_IGNORED (sizeof(ignored) / sizeof(ignored[0]))
+static struct kid *kids;
+static size_t n_kids, cap_kids;
+static int sig_fd = -1;
+
+/* ---- in the child, between fork and execve ----------------------------- */
 
 struct task {
-	pid_t daemon;
-	int death_sig;
-	int as_user;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;
-	size_t ngroups;
-	const char *uid_text;
-	char *path;
-	char *data;	/* DATA_FD's bytes: the strings of argv and envp */
+	struct keeper_req req;
+	int fds[KEEPER_NFDS];
+	char *data;	/* the memory file's bytes: gids, then strings */
 	size_t data_len;
+	gid_t *groups;
+	char *path;
 	char **argv;
 	char **envp;
 };
@@ -71,57 +72,28 @@ static void say(const char *what, const char *arg, int err)
 	dprintf(2, "execfs: %s%s: %s\n", what, arg, strerror(err));
 }
 
-static void set_disposition(int sig, void (*fn)(int))
+__attribute__((noreturn)) static void fail(const char *what,
+					   const char *arg, int err)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sigfillset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
+	say(what, arg, err);
+	_exit(127);
 }
 
-static void set_mask_empty(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-/* The daemon is gone: nothing of the task may outlive it.  The keeper is
- * in the group too, so this is also its end. */
-static void on_death(int sig)
-{
-	(void)sig;
-	kill(-getpid(), SIGKILL);
-	_exit(128 + SIGKILL);
-}
-
-static int number(const char *s, long long max, long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return errno || end == s || *end || *out < 0 || *out > max ? -1 : 0;
-}
-
-/* All of DATA_FD into t->data (NUL-terminated past its end). */
+/* All of the memory file into t->data (NUL-terminated past its end). */
 static int read_data(struct task *t)
 {
+	int fd = t->fds[KEEPER_FD_DATA];
 	struct stat st;
 	size_t got = 0;
 	ssize_t r;
 
-	if (fstat(DATA_FD, &st) < 0 || st.st_size < 0 ||
-	    (unsigned long long)st.st_size > DATA_MAX)
+	if (fstat(fd, &st) < 0 || st.st_size < 0 ||
+	    (unsigned long long)st.st_size > KEEPER_DATA_MAX)
 		return -1;
 	t->data_len = (size_t)st.st_size;
 	t->data = malloc(t->data_len + 1);
 	while (t->data && got < t->data_len) {
-		r = pread(DATA_FD, t->data + got, t->data_len - got,
-			  (off_t)got);
+		r = pread(fd, t->data + got, t->data_len - got, (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -136,7 +108,7 @@ static int read_data(struct task *t)
 
 /* @n strings from *@at into a NULL-terminated array; *@at moves past
  * them.  Each must end with its NUL within the data. */
-static char **strings(struct task *t, size_t *at, size_t n)
+static char **strings(struct task *t, size_t *at, uint64_t n)
 {
 	/* every string takes a byte at least: a count past that is a lie */
 	char **v = n <= t->data_len - *at ? calloc(n + 1, sizeof(*v)) : NULL;
@@ -158,107 +130,33 @@ static char **strings(struct task *t, size_t *at, size_t n)
 	return v;
 }
 
-/* The gids, argv and envp out of t->data: every byte accounted for. */
-static int split_data(struct task *t, size_t nargs, size_t nenv)
+/* The gids, path, argv and envp out of t->data: every byte accounted. */
+static int split_data(struct task *t)
 {
-	size_t at = t->ngroups * sizeof(*t->groups);
+	size_t at = t->req.ngroups * sizeof(*t->groups);
+	char **path;
 
 	if (at > t->data_len)
 		return -1;
-	if (t->ngroups) {
-		t->groups = malloc(at);
-		if (!t->groups)
-			return -1;
-		memcpy(t->groups, t->data, at);
-	}
-	t->argv = strings(t, &at, nargs);
-	t->envp = t->argv ? strings(t, &at, nenv) : NULL;
-	return t->envp && at == t->data_len ? 0 : -1;
+	t->groups = (gid_t *)(void *)t->data;	/* malloc'd: aligned */
+	path = strings(t, &at, 1);
+	if (!path || path[0][0] != '/')
+		return -1;
+	t->path = path[0];
+	t->argv = strings(t, &at, t->req.nargs);
+	t->envp = t->argv ? strings(t, &at, t->req.nenv) : NULL;
+	return t->envp && t->argv[0] && at == t->data_len ? 0 : -1;
 }
 
-static int parse(int argc, char **argv, struct task *t)
-{
-	long long v, nargs, nenv;
-
-	if (argc != 9)
-		return -1;
-	memset(t, 0, sizeof(*t));
-	if (number(argv[1], INT_MAX, &v) < 0)
-		return -1;
-	t->daemon = (pid_t)v;
-	if (number(argv[2], SIGRTMAX, &v) < 0 || v < 1)
-		return -1;
-	t->death_sig = (int)v;
-	t->as_user = strcmp(argv[3], "-") != 0;
-	t->uid_text = argv[3];
-	if (t->as_user) {
-		if (number(argv[3], UINT_MAX - 1, &v) < 0)
-			return -1;
-		t->uid = (uid_t)v;
-		if (number(argv[4], UINT_MAX - 1, &v) < 0)
-			return -1;
-		t->gid = (gid_t)v;
-	}
-	if (number(argv[5], GROUPS_MAX, &v) < 0 || (v && !t->as_user))
-		return -1;
-	t->ngroups = (size_t)v;
-	t->path = argv[6];
-	if (number(argv[7], DATA_MAX, &nargs) < 0 || nargs < 1 ||
-	    number(argv[8], DATA_MAX, &nenv) < 0)
-		return -1;
-	if (t->path[0] != '/' || read_data(t) < 0)
-		return -1;
-	return split_data(t, (size_t)nargs, (size_t)nenv);
-}
-
-/* Death signal and dispositions; -1 when the daemon died before the
- * signal was armed (it would never come).  posix_spawn leaves glibc's
- * own signals (32, 33) ignored when the daemon had handlers for them, and
- * glibc's sigaction() refuses to touch them: the raw call resets them, or
- * the program would inherit them ignored. */
-static int arm(const struct task *t)
-{
-	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an
-	 * empty mask, whatever the architecture's field order (sparc and
-	 * alpha, whose call takes one more argument, are not supported). */
-	static const unsigned long dfl[8];
-	int sig;
-	size_t i;
-
-	for (sig = 32; sig < SIGRTMIN; sig++)
-		syscall(SYS_rt_sigaction, sig, dfl, NULL, (size_t)(_NSIG / 8));
-	set_disposition(t->death_sig, on_death);
-	for (i = 0; i < N_IGNORED; i++)
-		set_disposition(ignored[i], SIG_IGN);
-	if (prctl(PR_SET_PDEATHSIG, t->death_sig) < 0)
-		return -1;
-	return getppid() == t->daemon ? 0 : -1;
-}
-
-/* Become t->uid: the groups first, while that is still allowed, the uid
- * last, since it gives up the right to change the others. */
+/* Become the creator: the groups first, while that is still allowed, the
+ * uid last, since it gives up the right to change the others. */
 static int switch_user(const struct task *t)
 {
-	if (setgroups(t->ngroups, t->groups) < 0 ||
-	    setresgid(t->gid, t->gid, t->gid) < 0 ||
-	    setresuid(t->uid, t->uid, t->uid) < 0)
+	if (setgroups(t->req.ngroups, t->groups) < 0 ||
+	    setresgid(t->req.gid, t->req.gid, t->req.gid) < 0 ||
+	    setresuid(t->req.uid, t->req.uid, t->req.uid) < 0)
 		return -1;
 	return 0;
-}
-
-/* Close every fd from @from up (close_range, else one by one). */
-static void close_from(int from)
-{
-	struct rlimit nofile;
-	int fd, max = 65536;
-
-	if (syscall(SYS_close_range, (unsigned)from, ~0U, 0U) == 0)
-		return;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
-	    nofile.rlim_cur < (rlim_t)max)
-		max = (int)nofile.rlim_cur;
-	for (fd = from; fd < max; fd++)
-		close(fd);
 }
 
 /* With a gate, wait for the daemon's byte: its EOF (the daemon died, or
@@ -268,94 +166,330 @@ static void pass_gate(void)
 	char c;
 	ssize_t n;
 
-	if (fcntl(GATE_FD, F_GETFD) < 0)
-		return;
 	do
 		n = read(GATE_FD, &c, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(127);
+	close(GATE_FD);
 }
 
-__attribute__((noreturn)) static void program(const struct task *t)
+/* stdin, stdout, stderr on 0-2 and the gate on 3 (every source is above
+ * 4: 0-4 were open when the request came), the working directory. */
+static void place_fds(struct task *t)
+{
+	bool gated = t->req.flags & KEEPER_GATED;
+
+	if (dup2(t->fds[KEEPER_FD_IN], 0) < 0 ||
+	    dup2(t->fds[KEEPER_FD_OUT], 1) < 0 ||
+	    dup2(t->fds[KEEPER_FD_ERR], 2) < 0 ||
+	    (gated && dup2(t->fds[KEEPER_FD_GATE], GATE_FD) < 0))
+		_exit(127);
+	if (fchdir(t->fds[KEEPER_FD_CWD]) < 0)
+		fail("cannot enter the working directory", "", errno);
+	if (read_data(t) < 0 || split_data(t) < 0)
+		fail("keeper: ", "bad task data", EINVAL);
+	if (syscall(SYS_close_range, gated ? 4u : 3u, ~0U, 0U) < 0)
+		fail("keeper: ", "close_range", errno);
+}
+
+__attribute__((noreturn)) static void program(struct task *t, pid_t keeper)
+{
+	sigset_t none;
+	char uid[16];
+
+	setsid();
+	place_fds(t);
+	if (t->req.flags & KEEPER_GATED)
+		pass_gate();
+	if ((t->req.flags & KEEPER_AS_USER) && switch_user(t) < 0) {
+		snprintf(uid, sizeof(uid), "%u", t->req.uid);
+		fail("cannot switch to uid ", uid, errno);
+	}
+	/* after the switch, which clears it; the keeper may be gone */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != keeper)
+		_exit(127);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(t->path, t->argv, t->envp);
+	fail("cannot execute ", t->path, errno);
+}
+
+/* ---- in the keeper ----------------------------------------------------- */
+
+static void close_fds(int *fds, size_t n)
 {
 	size_t i;
 
-	pass_gate();
-	close_from(ARMED_FD);
-	if (t->as_user && switch_user(t) < 0) {
-		say("cannot switch to uid ", t->uid_text, errno);
-		_exit(127);
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static void reply(int sock, int32_t v)
+{
+	while (send(sock, &v, sizeof(v), MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+}
+
+/* The descriptors of a request, in order; how many came. */
+static size_t take_fds(struct msghdr *m, int *fds)
+{
+	struct cmsghdr *c;
+	size_t n = 0, k, i;
+
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (n < KEEPER_NFDS)
+				fds[n++] = fd;
+			else
+				close(fd);
+		}
 	}
-	/* Ignored signals would stay ignored across execve. */
-	for (i = 0; i < N_IGNORED; i++)
-		set_disposition(ignored[i], SIG_DFL);
-	set_disposition(t->death_sig, SIG_DFL);
-	set_mask_empty();
-	execve(t->path, t->argv, t->envp);
-	say("cannot execute ", t->path, errno);
-	_exit(127);
+	return n;
 }
 
-/* End the way the program ended.  A signal that does not kill us (none
- * should survive the reset) falls back to 128 + sig. */
-__attribute__((noreturn)) static void relay(int status)
+static bool valid(const struct task *t, ssize_t len, size_t nfds, int flags)
 {
-	struct rlimit no_core = {0, 0};
-	sigset_t one;
-	int sig;
+	size_t want = t->req.flags & KEEPER_GATED ? KEEPER_NFDS :
+		      KEEPER_NFDS - 1;
 
-	if (WIFEXITED(status))
-		_exit(WEXITSTATUS(status));
-	sig = WTERMSIG(status);
-	/* Dying of SIGSEGV or SIGABRT must not leave a core of ours. */
-	setrlimit(RLIMIT_CORE, &no_core);
-	set_disposition(sig, SIG_DFL);
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	sigprocmask(SIG_UNBLOCK, &one, NULL);
-	kill(getpid(), sig);
-	_exit(128 + sig);
+	return len == (ssize_t)sizeof(t->req) && !(flags & MSG_CTRUNC) &&
+	       t->req.magic == KEEPER_MAGIC && nfds == want &&
+	       !(t->req.flags & ~(KEEPER_AS_USER | KEEPER_GATED)) &&
+	       t->req.ngroups <= KEEPER_GROUPS_MAX &&
+	       ((t->req.flags & KEEPER_AS_USER) || !t->req.ngroups) &&
+	       t->req.nargs >= 1 && t->req.nargs <= KEEPER_DATA_MAX &&
+	       t->req.nenv <= KEEPER_DATA_MAX;
 }
 
-int main(int argc, char **argv)
+static int add_kid(pid_t pid, int sock)
 {
-	struct task t;
-	pid_t pid;
+	struct kid *k;
+
+	if (n_kids == cap_kids) {
+		k = realloc(kids, (cap_kids ? 2 * cap_kids : 64) * sizeof(*k));
+		if (!k)
+			return -1;
+		kids = k;
+		cap_kids = cap_kids ? 2 * cap_kids : 64;
+	}
+	kids[n_kids++] = (struct kid){ pid, sock };
+	return 0;
+}
+
+/* Fork the task's program; the task's socket stays, the rest goes. */
+static void start(struct task *t)
+{
+	int sock = t->fds[KEEPER_FD_TASK];
+	pid_t pid = n_kids < KIDS_MAX ? fork() : (errno = EAGAIN, -1);
+
+	if (pid == 0)
+		program(t, getppid());
+	t->fds[KEEPER_FD_TASK] = -1;
+	close_fds(t->fds, KEEPER_NFDS);
+	if (pid > 0 && add_kid(pid, sock) < 0) {
+		kill(pid, SIGKILL);	/* reaped and told as any other */
+		pid = -1;
+		errno = ENOMEM;
+	}
+	if (pid < 0) {
+		reply(sock, -errno);
+		close(sock);
+		return;
+	}
+	reply(sock, pid);
+}
+
+/* One request from the daemon.  Return: -1 at EOF (the daemon is gone). */
+static int request(int ctl)
+{
+	union {
+		char buf[CMSG_SPACE(KEEPER_NFDS * sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct task t = { 0 };
+	struct iovec io = { &t.req, sizeof(t.req) };
+	struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1,
+			    .msg_control = cm.buf,
+			    .msg_controllen = sizeof(cm.buf) };
+	ssize_t len = recvmsg(ctl, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	size_t n;
+
+	if (len < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	memset(t.fds, -1, sizeof(t.fds));
+	n = take_fds(&m, t.fds);
+	if (len == 0 && n == 0)
+		return -1;
+	if (!valid(&t, len, n, m.msg_flags)) {
+		if (n > KEEPER_FD_TASK)
+			reply(t.fds[KEEPER_FD_TASK], -EINVAL);
+		close_fds(t.fds, KEEPER_NFDS);
+		return 0;
+	}
+	start(&t);
+	return 0;
+}
+
+/* Signal @k's group; before the program made its session, the program. */
+static void signal_kid(const struct kid *k, int sig)
+{
+	if (kill(-k->pid, sig) < 0 && errno == ESRCH)
+		kill(k->pid, sig);
+}
+
+/* A signal number from the daemon, or its end closed: kill the group. */
+static void from_daemon(struct kid *k)
+{
+	int32_t sig;
+	ssize_t n = recv(k->sock, &sig, sizeof(sig), MSG_DONTWAIT);
+
+	if (n == (ssize_t)sizeof(sig) && sig > 0 && sig < NSIG)
+		signal_kid(k, sig);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		signal_kid(k, SIGKILL);
+		close(k->sock);
+		k->sock = -1;
+	}
+}
+
+static struct kid *find_kid(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n_kids; i++)
+		if (kids[i].pid == pid)
+			return &kids[i];
+	return NULL;
+}
+
+/* Every program that ended: kill its group while it is a zombie (its id
+ * not yet free), reap it, report its status. */
+static void reap(void)
+{
+	struct signalfd_siginfo ssi;
+	struct kid *k;
+	siginfo_t si;
 	int status;
 
-	/* Started with every signal blocked and every disposition default
-	 * (posix_spawn attributes), in a session of its own; executed as
-	 * /proc/self/fd/5, so `ps` would call us "5". */
+	while (read(sig_fd, &ssi, sizeof(ssi)) > 0)
+		;
+	for (;;) {
+		si.si_pid = 0;
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid == 0)
+			return;
+		kill(-si.si_pid, SIGKILL);
+		while (waitpid(si.si_pid, &status, 0) < 0 && errno == EINTR)
+			;
+		k = find_kid(si.si_pid);
+		if (!k)
+			continue;
+		if (k->sock >= 0) {
+			reply(k->sock, status);
+			close(k->sock);
+		}
+		*k = kids[--n_kids];
+	}
+}
+
+/* The daemon is gone: nothing of its tasks may outlive it. */
+__attribute__((noreturn)) static void end_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < n_kids; i++)
+		signal_kid(&kids[i], SIGKILL);
+	_exit(0);
+}
+
+static struct pollfd *poll_set(int ctl, struct pollfd *p, size_t *cap)
+{
+	size_t i;
+
+	if (*cap < n_kids + 2) {
+		free(p);
+		*cap = 2 * (n_kids + 2);
+		p = malloc(*cap * sizeof(*p));
+		if (!p)
+			return NULL;
+	}
+	p[0] = (struct pollfd){ ctl, POLLIN, 0 };
+	p[1] = (struct pollfd){ sig_fd, POLLIN, 0 };
+	for (i = 0; i < n_kids; i++)
+		p[2 + i] = (struct pollfd){ kids[i].sock, POLLIN, 0 };
+	return p;
+}
+
+static void serve(int ctl)
+{
+	struct pollfd *p = NULL;
+	size_t cap = 0, i, n;
+
+	for (;;) {
+		p = poll_set(ctl, p, &cap);
+		n = n_kids;
+		if (!p || poll(p, n + 2, -1) < 0) {
+			if (p && errno == EINTR)
+				continue;
+			end_all();
+		}
+		/* kids[] changes only below, after its sockets are read */
+		for (i = 0; i < n; i++)
+			if (p[2 + i].revents)
+				from_daemon(&kids[i]);
+		if (p[1].revents)
+			reap();
+		if (p[0].revents & POLLIN) {
+			if (request(ctl) < 0)
+				end_all();
+		} else if (p[0].revents) {
+			end_all();
+		}
+	}
+}
+
+/*
+ * Started by posix_spawn with every signal blocked and every disposition
+ * default, in a session of its own.  glibc's own signals (32, 33) may be
+ * left ignored (the daemon had handlers) and glibc's sigaction() refuses
+ * to touch them: the raw call resets them, or every program would
+ * inherit them ignored.
+ */
+static void setup(void)
+{
+	/* The kernel's struct sigaction, all zero: SIG_DFL, no flags, an
+	 * empty mask, whatever the architecture's field order (sparc and
+	 * alpha, whose call takes one more argument, are not supported). */
+	static const unsigned long dfl[8];
+	sigset_t all, chld;
+	int sig;
+
+	for (sig = 32; sig < SIGRTMIN; sig++)
+		syscall(SYS_rt_sigaction, sig, dfl, NULL, (size_t)(_NSIG / 8));
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0 || fcntl(KEEPER_CTL_FD, F_SETFD, FD_CLOEXEC) < 0) {
+		say("keeper: ", "start", errno);
+		_exit(127);
+	}
+}
+
+int main(void)
+{
+	/* executed as /proc/self/fd/N, `ps` would call us "N" */
 	prctl(PR_SET_NAME, "execfs-keeper");
-	if (parse(argc, argv, &t) < 0) {
-		say("keeper: ", "bad arguments", EINVAL);
-		_exit(127);
-	}
-	if (arm(&t) < 0) {
-		kill(-getpid(), SIGKILL);
-		_exit(128 + SIGKILL);
-	}
-	/* The program exists before the daemon hears we are armed: a stop
-	 * it sends at once finds it (blocked, hence queued, until it resets
-	 * its dispositions). */
-	pid = fork();
-	if (pid < 0) {
-		say("cannot fork for ", t.path, errno);
-		_exit(127);
-	}
-	if (pid == 0)
-		program(&t);
-	/* the program has its own copy: ours of its environment goes */
-	explicit_bzero(t.data, t.data_len);
-	close_from(ARMED_FD);
-	/* Pipes reach EOF when the program's side is gone, keeper or not. */
-	close(0);
-	close(1);
-	close(2);
-	set_mask_empty();
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			_exit(127);
-	relay(status);
+	setup();
+	serve(KEEPER_CTL_FD);
+	return 0;
 }

@@ -1,9 +1,10 @@
 /*
  * test_proc.c - task processes: output on the right pipes, exit codes and
  * signals, a clean environment, process groups killed as a whole (by
- * proc_kill, by proc_wait, and by the death of the spawning thread or
- * process), no descriptor or signal state leaking into the program, the
- * program (not its keeper) switched to another user when asked.
+ * proc_kill, at the program's end, when the daemon lets go of a task or
+ * dies), one keeper for every program (replaced when it dies, refusing a
+ * bad request), no descriptor or signal state leaking into the program,
+ * the program (not its keeper) switched to another user when asked.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/keeper.h"
 #include "core/proc.h"
 
 static char *const clean_env[] = { "PATH=/usr/bin:/bin", NULL };
@@ -75,9 +77,8 @@ static void drain_one(int *fd, struct buf *b)
 		assert_int_equal(n, -EAGAIN);
 }
 
-/* Read both pipes until EOF; once the keeper exited (pid_fd readable and
- * @r non-NULL), reap it, which also ends the stragglers that keep the pipes
- * open.  False on timeout after @ms. */
+/* Read both pipes until EOF; once the program ended (pid_fd readable and
+ * @r non-NULL), take its status.  False on timeout after @ms. */
 static bool drain_wait(struct proc *pr, struct buf *out, struct buf *err,
 		       struct result *r, int ms)
 {
@@ -416,8 +417,8 @@ static void test_kill_group(void **state)
 	(void)state;
 	spawn_sh(&pr, "sleep 600 & sleep 600", NULL);
 	pgid = pr.pid;
-	/* keeper, the two sleeps, and sh unless it exec'd the last one */
-	assert_true(group_reaches(pgid, 3, 4, 2000));
+	/* the two sleeps, and sh unless it exec'd the last one */
+	assert_true(group_reaches(pgid, 2, 3, 2000));
 	assert_int_equal(proc_kill(&pr, SIGKILL), 0);
 	run(&pr, &r);
 	assert_int_equal(r.code, 128 + SIGKILL);
@@ -426,7 +427,9 @@ static void test_kill_group(void **state)
 	result_release(&r);
 }
 
-static void test_straggler_killed_by_wait(void **state)
+/* What the program leaves in the background is killed when it ends:
+ * the pipes reach EOF before anyone waits. */
+static void test_straggler_killed_at_exit(void **state)
 {
 	struct proc pr;
 	struct buf out = BUF_INIT(1024), err = BUF_INIT(1024);
@@ -436,16 +439,12 @@ static void test_straggler_killed_by_wait(void **state)
 	(void)state;
 	spawn_sh(&pr, "sleep 600 & echo started; exit 0", NULL);
 	assert_true(exited_within(&pr, 2000));
-	/* The keeper is a zombie now; the background sleep still runs and
-	 * holds the pipes open. */
-	assert_true(group_reaches(pr.pid, 1, 1, 1000));
-	assert_false(drain(&pr, &out, &err, 200));
+	assert_true(group_reaches(pr.pid, 0, 0, 1000));
+	assert_true(drain(&pr, &out, &err, 2000));
+	assert_string_equal(text(&out), "started\n");
 	assert_int_equal(proc_wait(&pr, &code, &sig), 0);
 	assert_int_equal(code, 0);
 	assert_false(sig);
-	assert_true(drain(&pr, &out, &err, 2000));
-	assert_string_equal(text(&out), "started\n");
-	assert_true(group_reaches(pr.pid, 0, 0, 1000));
 	proc_release(&pr);
 	buf_release(&out);
 	buf_release(&err);
@@ -454,8 +453,8 @@ static void test_straggler_killed_by_wait(void **state)
 /* Spawn and end the thread; cmocka asserts stay in the main thread. */
 static void *spawn_and_leave(void *arg)
 {
-	static char *argv[] = { "/bin/sh", "-c", "sleep 600 & sleep 600",
-				NULL };
+	static char *argv[] = { "/bin/sh", "-c",
+				"echo hi; sleep 0.3; echo done", NULL };
 	struct proc_spec s = {
 		.path = "/bin/sh", .argv = argv,
 		.envp = clean_env, .cwd = NULL,
@@ -467,7 +466,8 @@ static void *spawn_and_leave(void *arg)
 	return NULL;
 }
 
-static void test_death_of_spawning_thread(void **state)
+/* A task does not depend on the thread that spawned it. */
+static void test_outlives_spawning_thread(void **state)
 {
 	pthread_t t;
 	struct proc pr;
@@ -477,11 +477,82 @@ static void test_death_of_spawning_thread(void **state)
 	assert_int_equal(pthread_create(&t, NULL, spawn_and_leave, &pr), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_true(pr.pid > 1);
-	assert_true(exited_within(&pr, 1000));
-	assert_true(group_reaches(pr.pid, 0, 0, 1000));
 	run(&pr, &r);
-	assert_int_equal(r.code, 128 + SIGKILL);
-	assert_true(r.signaled);
+	assert_string_equal(text(&r.out), "hi\ndone\n");
+	assert_int_equal(r.code, 0);
+	assert_false(r.signaled);
+	result_release(&r);
+}
+
+/* Let go of a task without waiting: its group is killed. */
+static void test_release_kills(void **state)
+{
+	struct proc pr;
+	pid_t pgid;
+
+	(void)state;
+	spawn_sh(&pr, "sleep 600 & sleep 600", NULL);
+	pgid = pr.pid;
+	assert_true(group_reaches(pgid, 2, 3, 2000));
+	proc_release(&pr);
+	assert_true(group_reaches(pgid, 0, 0, 1000));
+}
+
+/* Field 4 (ppid) of /proc/@pid/stat; -1 if gone. */
+static long parent_of(pid_t pid)
+{
+	char path[64], line[1024];
+	const char *rp;
+	long ppid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f) && (rp = strrchr(line, ')')))
+		sscanf(rp + 1, " %*c %ld", &ppid);
+	fclose(f);
+	return ppid;
+}
+
+static bool gone_within(pid_t pid, int ms)
+{
+	long end = now_ms() + ms;
+
+	while (kill(pid, 0) == 0 && now_ms() < end)
+		usleep(10000);
+	return kill(pid, 0) < 0;
+}
+
+/* One keeper forks every program; killed, it takes its programs with it
+ * (their status is unknown), and the next spawn starts another. */
+static void test_one_keeper(void **state)
+{
+	struct proc a, b, c;
+	struct result r;
+	long keeper;
+	int code;
+	bool sig;
+
+	(void)state;
+	spawn_sh(&a, "exec sleep 600", NULL);
+	spawn_sh(&b, "exec sleep 600", NULL);
+	keeper = parent_of(a.pid);
+	assert_true(keeper > 1 && keeper != getpid());
+	assert_int_equal(parent_of(b.pid), keeper);
+	assert_int_equal(kill((pid_t)keeper, SIGKILL), 0);
+	assert_true(exited_within(&a, 2000));
+	assert_int_equal(proc_wait(&a, &code, &sig), -EPIPE);
+	assert_true(gone_within(a.pid, 2000));
+	assert_true(gone_within(b.pid, 2000));
+	proc_release(&a);
+	proc_release(&b);
+	spawn_sh(&c, "echo again", NULL);
+	assert_true(parent_of(c.pid) != keeper);
+	run(&c, &r);
+	assert_string_equal(text(&r.out), "again\n");
+	assert_int_equal(r.code, 0);
 	result_release(&r);
 }
 
@@ -518,7 +589,7 @@ static void test_death_of_daemon_process(void **state)
 	close(p[1]);
 	assert_int_equal(read(p[0], &pgid, sizeof(pgid)), sizeof(pgid));
 	close(p[0]);
-	assert_true(group_reaches(pgid, 3, 4, 2000));
+	assert_true(group_reaches(pgid, 2, 3, 2000));
 	assert_int_equal(kill(daemon, SIGKILL), 0);
 	assert_int_equal(waitpid(daemon, &status, 0), daemon);
 	assert_true(group_reaches(pgid, 0, 0, 1000));
@@ -541,8 +612,8 @@ static void expect_output(char *const *argv, const char *out)
 }
 
 /* A stop sent the moment proc_spawn() returns reaches the program (it
- * exists by then), not only the keeper, which ignores SIGTERM: the task
- * ends of SIGTERM at once, not at a later SIGKILL. */
+ * exists by then, perhaps before its own session): the task ends of
+ * SIGTERM at once, not at a later SIGKILL. */
 static void test_term_at_once(void **state)
 {
 	char *argv[] = { "/bin/sleep", "30", NULL };
@@ -588,10 +659,10 @@ static void test_keeper_env_empty(void **state)
 }
 
 /* A task's environment holds its secrets, and /proc/PID/cmdline is
- * readable by every local user: the keeper's command line carries ids
- * and counts only, argv and envp come through its fd 4.  Empty strings
- * and more strings than one writev() takes (IOV_MAX) come through whole;
- * `ps` names the keeper execfs-keeper (not "5", the fd it is run from). */
+ * readable by every local user: argv and envp come through a memory
+ * file, never a command line.  Empty strings and more strings than one
+ * writev() takes (IOV_MAX) come through whole; `ps` names the keeper
+ * execfs-keeper (not "4", the fd it is run from). */
 static void test_keeper_cmdline_bare(void **state)
 {
 	char *argv[] = { "/bin/sh", "-c",
@@ -631,36 +702,32 @@ static void test_keeper_cmdline_bare(void **state)
 	free(env);
 }
 
-/* In a forked child: the keeper run by hand, its gate (fd 6) a socket
- * whose other end is already closed, as when the daemon dies between the
- * keeper's start and the byte; the program would create @mark. */
-static void keeper_gate_closed(const char *mark)
+/* In a forked daemon stand-in: die while the task's start would be
+ * committed, before the gate's byte. */
+static void die_at_gate(void *ctx)
 {
-	static const char data_fmt[] = "/bin/sh%c-c%ctouch %s%c";
-	char data[PATH_MAX + 32], pid[16];
-	int gate[2], armed[2], fd, n;
-	char *argv[] = { (char *)proc_keeper_find(), pid, "34", "-", "0",
-			 "0", "/bin/sh", "3", "0", NULL };
+	(void)ctx;
+	_exit(0);
+}
 
-	n = snprintf(data, sizeof(data), data_fmt, 0, 0, mark, 0);
-	snprintf(pid, sizeof(pid), "%d", (int)getppid());
-	fd = memfd_create("t", 0);
-	if (!argv[0] || fd < 0 || write(fd, data, (size_t)n) != n ||
-	    socketpair(AF_UNIX, SOCK_STREAM, 0, gate) < 0 || pipe(armed) < 0)
-		_exit(3);
-	close(gate[1]);	/* the daemon gone: EOF, no byte */
-	/* above the targets first, so no dup2 overwrites another's source */
-	armed[1] = fcntl(armed[1], F_DUPFD, 10);
-	fd = fcntl(fd, F_DUPFD, 10);
-	gate[0] = fcntl(gate[0], F_DUPFD, 10);
-	if (dup2(armed[1], 3) < 0 || dup2(fd, 4) < 0 || dup2(gate[0], 6) < 0)
-		_exit(3);
-	execv(argv[0], argv);
-	_exit(3);
+__attribute__((noreturn))
+static void stand_in_dying(const char *mark)
+{
+	char script[PATH_MAX + 16];
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct proc_spec s = {
+		.path = "/bin/sh", .argv = argv, .envp = clean_env,
+		.before = die_at_gate,
+	};
+	struct proc pr;
+
+	snprintf(script, sizeof(script), "touch %s", mark);
+	proc_spawn(&pr, &s, NULL);
+	_exit(1);
 }
 
 /* The gate's EOF (the daemon died before its byte): the program never
- * runs, and the keeper ends 127. */
+ * runs. */
 static void test_gate_closed_program_never_runs(void **state)
 {
 	char mark[PATH_MAX];
@@ -669,18 +736,101 @@ static void test_gate_closed_program_never_runs(void **state)
 	pid_t pid;
 
 	(void)state;
-	assert_non_null(proc_keeper_find());
 	snprintf(mark, sizeof(mark), "/tmp/execfs-gate-%d", (int)getpid());
 	unlink(mark);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		keeper_gate_closed(mark);
+		stand_in_dying(mark);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 127);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	usleep(300 * 1000);	/* the program would have run by now */
 	assert_int_equal(stat(mark, &st), -1);
 	unlink(mark);
+}
+
+/* The keeper by hand, its request socket on fd 3. */
+static pid_t keeper_by_hand(int *ctl)
+{
+	int sv[2];
+	pid_t pid;
+
+	assert_non_null(proc_keeper_find());
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (dup2(sv[1], KEEPER_CTL_FD) < 0)
+			_exit(3);
+		execl(proc_keeper_find(), "execfs-keeper", (char *)NULL);
+		_exit(3);
+	}
+	close(sv[1]);
+	*ctl = sv[0];
+	return pid;
+}
+
+/* A request with @nfds copies of a task socket; what came back on it. */
+static int32_t ask(int ctl, const struct keeper_req *q, size_t len,
+		   size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(KEEPER_NFDS * sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec io = { (void *)q, len };
+	struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	int task[2], fds[KEEPER_NFDS];
+	int32_t v = 0;
+	size_t i;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, task), 0);
+	for (i = 0; i < nfds; i++)
+		fds[i] = task[1];
+	memset(&cm, 0, sizeof(cm));
+	if (nfds) {
+		m.msg_control = cm.buf;
+		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	assert_int_equal(sendmsg(ctl, &m, 0), (ssize_t)len);
+	close(task[1]);
+	assert_int_equal(recv(task[0], &v, sizeof(v), 0), sizeof(v));
+	close(task[0]);
+	return v;
+}
+
+/* A bad request is refused (-EINVAL on its task socket) and the keeper
+ * goes on; at the EOF of its request socket it exits. */
+static void test_keeper_refuses_bad_requests(void **state)
+{
+	struct keeper_req q = { .magic = KEEPER_MAGIC, .nargs = 1 };
+	int ctl, status;
+	pid_t pid = keeper_by_hand(&ctl);
+
+	(void)state;
+	q.magic = 1;
+	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS - 1), -EINVAL);
+	q.magic = KEEPER_MAGIC;
+	assert_int_equal(ask(ctl, &q, sizeof(q), 2), -EINVAL);
+	assert_int_equal(ask(ctl, &q, sizeof(q) - 1, KEEPER_NFDS - 1),
+			 -EINVAL);
+	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS), -EINVAL);
+	q.flags = 8;
+	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS - 1), -EINVAL);
+	q.flags = 0;
+	q.ngroups = 1;	/* groups without as_user */
+	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS - 1), -EINVAL);
+	close(ctl);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /*
@@ -860,8 +1010,11 @@ int main(void)
 		cmocka_unit_test(test_kill_term),
 		cmocka_unit_test(test_term_handled_by_program),
 		cmocka_unit_test(test_kill_group),
-		cmocka_unit_test(test_straggler_killed_by_wait),
-		cmocka_unit_test(test_death_of_spawning_thread),
+		cmocka_unit_test(test_straggler_killed_at_exit),
+		cmocka_unit_test(test_outlives_spawning_thread),
+		cmocka_unit_test(test_release_kills),
+		cmocka_unit_test(test_one_keeper),
+		cmocka_unit_test(test_keeper_refuses_bad_requests),
 		cmocka_unit_test(test_death_of_daemon_process),
 		cmocka_unit_test(test_clean_fds_and_signals),
 		cmocka_unit_test(test_keeper_env_empty),
