@@ -180,31 +180,41 @@ int pctx_add_change(struct pctx *c, enum store_op op,
 	return 0;
 }
 
+bool pctx_starts_run(const struct pctx *c)
+{
+	return c->run_after && !c->exists &&
+	       c->k->id == KIND_WORKFLOW_EXECUTION;
+}
+
 /* The change set, with an audit line per record (DESIGN 1.8) in the same
- * commit: an acknowledged change always has its line, a refused one
- * leaves neither. */
+ * commit, and the "run" line of an execution that starts: an acknowledged
+ * change always has its lines, a refused one leaves none (and one commit
+ * is one sync on the way of the writer's close). */
 int pctx_commit(struct pctx *c)
 {
-	struct store_change ch[2 * PLANE_CHANGES_MAX];
-	struct buf lines[PLANE_CHANGES_MAX];
-	size_t i, n = c->nchanges;
+	struct store_change ch[2 * PLANE_CHANGES_MAX + 1];
+	struct buf lines[PLANE_CHANGES_MAX + 1];
+	size_t i, n = c->nchanges, nl = c->nchanges + pctx_starts_run(c);
 	int rc = 0;
 
-	for (i = 0; i < c->nchanges; i++) {
-		ch[i] = c->changes[i].ch;
+	for (i = 0; i < nl; i++)
 		buf_init(&lines[i], STORE_AUDIT_LINE_MAX);
-	}
+	for (i = 0; i < c->nchanges; i++)
+		ch[i] = c->changes[i].ch;
 	for (i = 0; rc == 0 && i < c->nchanges; i++)
 		rc = plane_audit_change(c, &c->changes[i], &lines[i], &ch[n++]);
+	if (rc == 0 && nl > c->nchanges)
+		rc = plane_audit_run(c, &lines[c->nchanges], &ch[n++]);
 	if (rc < 0)
 		rc = err_set(c->e, rc, "cannot write the audit line");
 	else
 		rc = store_commit(c->p->st, ch, n, c->e);
 	c->lost_race = rc == -ESTALE || rc == -EEXIST || rc == -ENOENT;
-	for (i = 0; i < c->nchanges; i++) {
+	for (i = 0; i < c->nchanges; i++)
 		if (rc == 0 && c->changes[i].ch.op == STORE_DEL)
 			render_cache_drop(c->p->cache,
 					  c->changes[i].ch.hdr.serial);
+	for (i = 0; i < nl; i++) {
 		if (rc == 0)
 			plane_audit_copy(c->p, &lines[i]);
 		buf_release(&lines[i]);

@@ -210,13 +210,6 @@ static int table_errno(int rc, struct err *e)
 	}
 }
 
-/* A write that created a WorkflowExecution: its run starts now. */
-static bool started_run(const struct pctx *c, int (*pipeline)(struct pctx *))
-{
-	return pipeline == steps_write && !c->exists &&
-	       c->k->id == KIND_WORKFLOW_EXECUTION;
-}
-
 /* Start the new execution's run; one that cannot start is FAILED, not
  * left PENDING (a stopping daemon leaves it PENDING for the next start). */
 static void launch(struct plane *p, const struct pctx *c, uid_t uid)
@@ -250,17 +243,16 @@ static int run_retried(struct plane *p, const struct kind *k,
 		ctx.name = tmpl->name;
 		ctx.text = tmpl->text;
 		ctx.len = tmpl->len;
+		/* a write that creates an execution starts its run */
+		ctx.run_after = pipeline == steps_write && !p->hold_runs &&
+				tmpl->mode != PLANE_WRITE_CHILD;
 		rc = pipeline(&ctx);
 		if (rc == 0 && out)
 			plane_res_from_hdr(out, &ctx.hdr);
 		if (rc == 0)
 			pctx_notify(&ctx);
-		if (rc == 0 && !p->hold_runs && tmpl->mode != PLANE_WRITE_CHILD &&
-		    started_run(&ctx, pipeline)) {
-			plane_audit_event(p, c, "run", ctx.k->id, ctx.slug,
-					  ctx.id, 0, NULL, NULL, 0);
-			launch(p, &ctx, c->uid);
-		}
+		if (rc == 0 && pctx_starts_run(&ctx))
+			launch(p, &ctx, c->uid);	/* "run" is stored */
 		pctx_release(&ctx);
 		if (rc == 0 || !ctx.lost_race)
 			return table_errno(rc, e);

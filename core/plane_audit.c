@@ -1,7 +1,8 @@
 /*
  * plane_audit.c - the plane's side of the audit log (DESIGN 1.8): the
- * line of each change goes into the change's own commit (pctx_commit);
- * refusals, runs, cancels and uses of secrets get a commit of their own
+ * line of each change, and the "run" of an execution it creates, go into
+ * the change's own commit (pctx_commit); refusals, a sub-workflow's run,
+ * cancels and uses of secrets get a commit of their own
  * (the store's group commit shares the sync).  Lines hold names, ids,
  * errnos and the errors line's message, never a value.
  */
@@ -41,8 +42,10 @@ static void user_of(const char *actor, uid_t uid, char *out, size_t cap)
 		snprintf(out, cap, "%s", actor);
 }
 
-int plane_audit_change(struct pctx *c, const struct pchange *pc,
-		       struct buf *line, struct store_change *out)
+/* @verb of @kind @name (@id) by @c's caller, as a STORE_AUDIT change. */
+static int change_line(struct pctx *c, const char *verb, unsigned kind,
+		       const char *name, const char *id, struct buf *line,
+		       struct store_change *out)
 {
 	char user[64];
 	struct audit_rec r = {
@@ -50,10 +53,10 @@ int plane_audit_change(struct pctx *c, const struct pchange *pc,
 		.uid = c->caller ? c->caller->uid : getuid(),
 		.user = user,
 		.pid = c->caller ? c->caller->pid : 0,
-		.verb = verb_of(pc->what),
-		.kind = kind_name(pc->ch.hdr.kind),
-		.name = pc->ch.hdr.slug,
-		.id = pc->ch.hdr.id,
+		.verb = verb,
+		.kind = kind_name(kind),
+		.name = name,
+		.id = id,
 	};
 	int rc;
 
@@ -66,6 +69,20 @@ int plane_audit_change(struct pctx *c, const struct pchange *pc,
 	out->body = line->data;
 	out->len = line->len;
 	return 0;
+}
+
+int plane_audit_change(struct pctx *c, const struct pchange *pc,
+		       struct buf *line, struct store_change *out)
+{
+	return change_line(c, verb_of(pc->what), pc->ch.hdr.kind,
+			   pc->ch.hdr.slug, pc->ch.hdr.id, line, out);
+}
+
+int plane_audit_run(struct pctx *c, struct buf *line,
+		    struct store_change *out)
+{
+	return change_line(c, "run", KIND_WORKFLOW_EXECUTION, c->slug, c->id,
+			   line, out);
 }
 
 void plane_audit_copy(struct plane *p, const struct buf *line)

@@ -115,6 +115,8 @@ struct pctx {
 	struct pchange changes[PLANE_CHANGES_MAX];
 	size_t nchanges;
 	bool lost_race;			/* the commit found the store moved on */
+	bool run_after;			/* a new execution written here starts
+					   its run (pctx_starts_run) */
 	struct err *e;
 };
 
@@ -138,6 +140,9 @@ int pctx_add_change(struct pctx *c, enum store_op op,
  * first) sets c->lost_race, so the caller may run the pipeline again. */
 int pctx_commit(struct pctx *c);
 void pctx_notify(struct pctx *c);
+/* Whether @c creates an execution whose run starts once it is committed
+ * (its "run" audit line is in that commit). */
+bool pctx_starts_run(const struct pctx *c);
 
 /* steps.c: the pipelines (write = create/update/apply, delete). */
 int steps_write(struct pctx *c);
@@ -254,10 +259,13 @@ struct audit_src;
  * that writes it (borrowing @line) into @out.  Return: 0, buf errors. */
 int plane_audit_change(struct pctx *c, const struct pchange *pc,
 		       struct buf *line, struct store_change *out);
+/* The "run" line of the execution @c creates, likewise. */
+int plane_audit_run(struct pctx *c, struct buf *line,
+		    struct store_change *out);
 /* Hand a committed line to the audit sink (syslog). */
 void plane_audit_copy(struct plane *p, const struct buf *line);
-/* A line in a commit of its own: a refusal (@result < 0, @reason), run,
- * cancel, or use-secrets (@src).  @c NULL: the daemon (pid 0).  Failures
+/* A line in a commit of its own: a refusal (@result < 0, @reason), a
+ * sub-workflow's run, cancel, or use-secrets (@src).  @c NULL: the daemon (pid 0).  Failures
  * are logged. */
 void plane_audit_event(struct plane *p, const struct plane_caller *c,
 		       const char *verb, enum kind_id kind, const char *name,

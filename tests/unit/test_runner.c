@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,6 +30,7 @@
 
 #include "core/plane.h"
 #include "core/plane_i.h"
+#include "core/store.h"
 #include "fx_plane.h"
 #include "fx_run.h"
 
@@ -44,6 +46,55 @@ static const char three[] =
 	"{GREET: '${ $context.init.greeting }'}}}}, "
 	"{name: py, kind: RUN, taskConfig: {script: {language: python, "
 	"code: 'import os; print(os.environ[\"EXECFS_TASK\"])'}}}]";
+
+/* The audit lines the plane hands its sink, in order. */
+struct seen_lines {
+	pthread_mutex_t mu;
+	char text[8192];
+	size_t len;
+};
+
+static void keep_line(void *ctx, const char *line, size_t len)
+{
+	struct seen_lines *s = ctx;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->len + len < sizeof(s->text)) {
+		memcpy(s->text + s->len, line, len);
+		s->len += len;
+		s->text[s->len] = '\0';
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* An execution's create and the "run" line of its run are one commit:
+ * one sync on the way of the writer's close, the create's line first. */
+static void create_and_run_one_commit(void **state)
+{
+	struct fx_plane *f = *state;
+	static struct seen_lines seen = { PTHREAD_MUTEX_INITIALIZER, "", 0 };
+	uint64_t c0, c1, sets;
+	const char *create, *run;
+
+	rx_open(f);
+	plane_set_audit_sink(f->p, keep_line, &seen);
+	rx_workflow(f, "wf", "[{name: a, kind: SET, "
+		    "taskConfig: {variables: {x: 1}}}]");
+	store_stats(f->p->st, &c0, &sets);
+	rx_execution(f, "one", "wf", NULL);
+	store_stats(f->p->st, &c1, &sets);
+	assert_int_equal(c1 - c0, 1);
+	pthread_mutex_lock(&seen.mu);
+	create = strstr(seen.text, "\"verb\": \"create\", "
+			"\"kind\": \"WorkflowExecution\", \"name\": \"one\"");
+	run = strstr(seen.text, "\"verb\": \"run\", "
+		     "\"kind\": \"WorkflowExecution\", \"name\": \"one\"");
+	assert_non_null(create);
+	assert_non_null(run);
+	assert_true(create < run);
+	pthread_mutex_unlock(&seen.mu);
+	assert_string_equal(rx_wait_end(f, "one"), "COMPLETED");
+}
 
 static void three_tasks(void **state)
 {
@@ -631,6 +682,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(three_tasks, rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(create_and_run_one_commit,
+						rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(failing_task, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(long_line_output, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(huge_output, rx_setup, rx_teardown),
