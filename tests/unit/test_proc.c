@@ -408,6 +408,14 @@ static void test_term_handled_by_program(void **state)
 	result_release(&r);
 }
 
+/* A group of two sleeps (and sh, unless it exec'd the last one). */
+static pid_t spawn_group(struct proc *pr)
+{
+	spawn_sh(pr, "sleep 600 & sleep 600", NULL);
+	assert_true(group_reaches(pr->pid, 2, 3, 2000));
+	return pr->pid;
+}
+
 static void test_kill_group(void **state)
 {
 	struct proc pr;
@@ -415,10 +423,7 @@ static void test_kill_group(void **state)
 	pid_t pgid;
 
 	(void)state;
-	spawn_sh(&pr, "sleep 600 & sleep 600", NULL);
-	pgid = pr.pid;
-	/* the two sleeps, and sh unless it exec'd the last one */
-	assert_true(group_reaches(pgid, 2, 3, 2000));
+	pgid = spawn_group(&pr);
 	assert_int_equal(proc_kill(&pr, SIGKILL), 0);
 	run(&pr, &r);
 	assert_int_equal(r.code, 128 + SIGKILL);
@@ -491,9 +496,7 @@ static void test_release_kills(void **state)
 	pid_t pgid;
 
 	(void)state;
-	spawn_sh(&pr, "sleep 600 & sleep 600", NULL);
-	pgid = pr.pid;
-	assert_true(group_reaches(pgid, 2, 3, 2000));
+	pgid = spawn_group(&pr);
 	proc_release(&pr);
 	assert_true(group_reaches(pgid, 0, 0, 1000));
 }
