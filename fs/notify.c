@@ -71,38 +71,39 @@ static void send_note(struct fuse_session *se, const struct note *n)
 	}
 }
 
-/* Takes the next note, waiting for one; NULL when stopping and empty. */
-static struct note *next_note(struct notifier *nf)
+/* Takes every queued note, oldest first, waiting for one; NULL when
+ * stopping and empty.  One wake-up serves a whole change's notes. */
+static struct note *next_notes(struct notifier *nf)
 {
-	struct note *n;
+	struct note *head, *n;
 
 	pthread_mutex_lock(&nf->mu);
 	while (!nf->head && !nf->stopping)
 		pthread_cond_wait(&nf->cond, &nf->mu);
-	n = nf->head;
-	if (n) {
-		nf->head = n->next;
-		if (!nf->head)
-			nf->tail = NULL;
-		nf->len--;
-		/* Taken before it is sent: a change from now on queues a
-		   note of its own. */
+	head = nf->head;
+	nf->head = nf->tail = NULL;
+	nf->len = 0;
+	/* Taken before they are sent: a change from now on queues notes
+	   of its own. */
+	for (n = head; n; n = n->next)
 		if (n->type == NOTE_INODE &&
 		    nf->queued[queued_slot(n->ino)] == n->ino)
 			nf->queued[queued_slot(n->ino)] = 0;
-	}
 	pthread_mutex_unlock(&nf->mu);
-	return n;
+	return head;
 }
 
 static void *notify_main(void *arg)
 {
 	struct notifier *nf = arg;
-	struct note *n;
+	struct note *n, *next;
 
-	while ((n = next_note(nf)) != NULL) {
-		send_note(nf->se, n);
-		free(n);
+	while ((n = next_notes(nf)) != NULL) {
+		for (; n; n = next) {
+			next = n->next;
+			send_note(nf->se, n);
+			free(n);
+		}
 	}
 	return NULL;
 }
@@ -192,25 +193,16 @@ static bool queued_already(struct notifier *nf, const struct note *n)
 	return false;
 }
 
-static void enqueue(struct notifier *nf, struct note *n)
+/* Queues @n (with mu), or returns false: the caller frees it. */
+static bool append_locked(struct notifier *nf, struct note *n, bool *warn)
 {
-	bool warn = false;
-
-	pthread_mutex_lock(&nf->mu);
 	if (nf->detached || (!nf->stopping && nf->len < NOTIFY_QUEUE_MAX &&
-			     queued_already(nf, n))) {
-		pthread_mutex_unlock(&nf->mu);
-		free(n);
-		return;
-	}
+			     queued_already(nf, n)))
+		return false;
 	if (nf->stopping || nf->len >= NOTIFY_QUEUE_MAX) {
-		warn = !nf->stopping && !nf->warned;
-		nf->warned = nf->warned || warn;
-		pthread_mutex_unlock(&nf->mu);
-		free(n);
-		if (warn)
-			fs_log("notify queue full: dropping invalidations");
-		return;
+		*warn = *warn || (!nf->stopping && !nf->warned);
+		nf->warned = nf->warned || *warn;
+		return false;
 	}
 	if (nf->tail)
 		nf->tail->next = n;
@@ -218,8 +210,30 @@ static void enqueue(struct notifier *nf, struct note *n)
 		nf->head = n;
 	nf->tail = n;
 	nf->len++;
-	pthread_cond_signal(&nf->cond);
+	return true;
+}
+
+/* Queues the @n notes of one change under one lock and one wake-up;
+ * v[i] is set to NULL when it was queued, so the rest are freed here. */
+static void enqueue(struct notifier *nf, struct note **v, size_t n)
+{
+	bool warn = false, any = false;
+	size_t i;
+
+	pthread_mutex_lock(&nf->mu);
+	for (i = 0; i < n; i++) {
+		if (v[i] && append_locked(nf, v[i], &warn)) {
+			v[i] = NULL;
+			any = true;
+		}
+	}
+	if (any)
+		pthread_cond_signal(&nf->cond);
 	pthread_mutex_unlock(&nf->mu);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	if (warn)
+		fs_log("notify queue full: dropping invalidations");
 }
 
 static struct note *note_new(enum note_type type, fuse_ino_t parent,
@@ -248,7 +262,7 @@ void notify_entry(struct notifier *nf, fuse_ino_t parent, const char *name)
 		return;
 	n = note_new(NOTE_ENTRY, parent, 0, name);
 	if (n)
-		enqueue(nf, n);
+		enqueue(nf, &n, 1);
 }
 
 void notify_delete(struct notifier *nf, fuse_ino_t parent, fuse_ino_t child,
@@ -260,19 +274,24 @@ void notify_delete(struct notifier *nf, fuse_ino_t parent, fuse_ino_t child,
 		return;
 	n = note_new(NOTE_DELETE, parent, child, name);
 	if (n)
-		enqueue(nf, n);
+		enqueue(nf, &n, 1);
+}
+
+void notify_inodes(struct notifier *nf, const fuse_ino_t *inos, size_t n)
+{
+	struct note *v[NOTIFY_BATCH_MAX];
+	size_t i;
+
+	if (!nf || n > NOTIFY_BATCH_MAX)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = note_new(NOTE_INODE, 0, inos[i], NULL);
+	enqueue(nf, v, n);
 }
 
 void notify_inode(struct notifier *nf, fuse_ino_t ino)
 {
-	struct note *n;
-
-	if (!nf)
-		return;
-	n = note_new(NOTE_INODE, 0, ino, NULL);
-	if (!n)
-		return;
-	enqueue(nf, n);
+	notify_inodes(nf, &ino, 1);
 }
 
 /*
@@ -310,15 +329,18 @@ static void changed_deleted(struct fs *fs, const struct plane_res *r)
 
 static void changed_updated(struct fs *fs, const struct plane_res *r)
 {
+	fuse_ino_t inos[SLOT_ID - SLOT_DIR + 3];
+	size_t n = 0;
 	int slot;
 
 	for (slot = SLOT_DIR; slot <= SLOT_ID; slot++)
-		notify_inode(fs->notify, fs_res_ino(r->serial, slot));
+		inos[n++] = fs_res_ino(r->serial, slot);
 	/* Their mtime is the execution's until the stream has its own. */
 	if (r->kind == KIND_WORKFLOW_EXECUTION) {
-		notify_inode(fs->notify, fs_res_ino(r->serial, SLOT_LOG));
-		notify_inode(fs->notify, fs_res_ino(r->serial, SLOT_EVENTS));
+		inos[n++] = fs_res_ino(r->serial, SLOT_LOG);
+		inos[n++] = fs_res_ino(r->serial, SLOT_EVENTS);
 	}
+	notify_inodes(fs->notify, inos, n);
 }
 
 void fs_plane_changed(void *ctx, enum plane_change what,

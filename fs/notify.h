@@ -49,6 +49,15 @@ void notify_delete(struct notifier *n, fuse_ino_t parent, fuse_ino_t child,
  */
 void notify_inode(struct notifier *n, fuse_ino_t ino);
 
+#define NOTIFY_BATCH_MAX 16
+
+/**
+ * notify_inodes() - notify_inode() for each of the @n (at most
+ * NOTIFY_BATCH_MAX; more are dropped) inodes of @inos, in order, queued
+ * together: the sending thread is woken once for them all.
+ */
+void notify_inodes(struct notifier *n, const fuse_ino_t *inos, size_t n_inos);
+
 /**
  * fs_deleting() - mark the resource (serial; 0 clears) that the calling
  * thread is removing with rmdir: the kernel drops that entry itself, so

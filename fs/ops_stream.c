@@ -21,12 +21,13 @@ void fs_stream_changed(void *ctx, uint64_t serial, enum plane_stream s)
 {
 	struct fs *fs = ctx;
 	bool log = s == PLANE_LOG;
+	fuse_ino_t inos[2] = {
+		fs_res_ino(serial, log ? SLOT_LOG : SLOT_EVENTS),
+		fs_res_ino(serial, log ? SLOT_FOLLOW_LOG : SLOT_FOLLOW_EVENTS),
+	};
 
 	/* tail -f polls fstat: the size it sees must not be a cached one. */
-	notify_inode(fs->notify, fs_res_ino(serial, log ? SLOT_LOG
-							: SLOT_EVENTS));
-	notify_inode(fs->notify, fs_res_ino(serial, log ? SLOT_FOLLOW_LOG
-							: SLOT_FOLLOW_EVENTS));
+	notify_inodes(fs->notify, inos, 2);
 	follow_wake(fs->follow, serial, (int)s);
 }
 
