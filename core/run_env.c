@@ -203,24 +203,58 @@ static size_t strings_size(const struct run_var **m, size_t n)
 }
 
 /*
- * One sodium_malloc'd block holds the pointer array and then the strings,
- * so a secret copied into it is locked and wiped like its source, and one
- * seal_secure_free() releases it all.
+ * The block before an envp: how it was allocated and how large it is.
+ * 16 bytes, so the pointer array after it stays aligned.
  */
+struct envp_head {
+	size_t size;	/* of the whole block, head included */
+	size_t secure;	/* 1: seal_secure_alloc()'d */
+};
+
+static bool any_secret(const struct run_var **m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i]->secret)
+			return true;
+	return false;
+}
+
+/*
+ * One block holds a head, the pointer array and then the strings.  With
+ * a secret in it, the block is sodium_malloc'd, so the copy is locked and
+ * wiped like its source; without, it is malloc'd like the values it
+ * copies (and wiped too): guarded memory costs seven system calls and a
+ * TLB shootdown per task.
+ */
+static struct envp_head *envp_block(size_t size, bool secret)
+{
+	struct envp_head *h = secret ? seal_secure_alloc(size) : malloc(size);
+
+	if (h) {
+		h->size = size;
+		h->secure = secret;
+	}
+	return h;
+}
+
 static char **envp_fill(const struct run_var **m, size_t n, bool path)
 {
 	size_t slots = n + 1 + path, strs = strings_size(m, n), size, i;
 	size_t j = 0, nl;
+	struct envp_head *h;
 	char **envp, *at;
 
 	if (strs == SIZE_MAX || slots > (SIZE_MAX / 4 - strs) / sizeof(char *))
 		return NULL;
 	/* seal_secure_alloc() puts the block at the end of a page: a size that
-	 * is a multiple of 16 keeps the pointer array aligned. */
-	size = (slots * sizeof(char *) + strs + 15) & ~(size_t)15;
-	envp = seal_secure_alloc(size);
-	if (!envp)
+	 * is a multiple of 16 keeps the head and the pointer array aligned. */
+	size = (sizeof(*h) + slots * sizeof(char *) + strs + 15) & ~(size_t)15;
+	h = envp_block(size, any_secret(m, n));
+	if (!h)
 		return NULL;
+	envp = (char **)(h + 1);
 	at = (char *)(envp + slots);
 	if (path) {
 		memcpy(at, DEFAULT_PATH, sizeof(DEFAULT_PATH));
@@ -261,8 +295,17 @@ int run_env_envp(const struct run_env *base, const struct run_env *extra,
 
 void run_env_envp_free(char **envp)
 {
-	if (envp)
-		seal_secure_free(envp);	/* zeroes the block before unmapping */
+	struct envp_head *h;
+
+	if (!envp)
+		return;
+	h = (struct envp_head *)envp - 1;
+	if (h->secure) {
+		seal_secure_free(h);	/* zeroes the block, then unmaps */
+		return;
+	}
+	seal_wipe(h, h->size);
+	free(h);
 }
 
 /* ---- building -------------------------------------------------------- */

@@ -111,7 +111,8 @@ int run_env_build(struct plane *p, const struct plane_caller *who,
  * @base with @extra (may be NULL; it wins) on top.  PATH is set to
  * "/usr/local/bin:/usr/bin:/bin" when neither defines it (it then comes
  * first); the others follow in order of first definition.  The array and
- * its strings are one sodium_malloc'd block.
+ * its strings are one block: sodium_malloc'd when a variable is secret,
+ * else malloc'd (as the values it copies); wiped when freed either way.
  * Return: 0 and *out (free with run_env_envp_free(), which wipes);
  *   -ENOMEM.
  */
