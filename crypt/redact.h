@@ -116,7 +116,8 @@ void redact_stream_free(struct redact_stream *s);
  * redact_stream_write() - feed @n bytes of @in.
  * Appends to @out the redacted bytes that can no longer be part of a match;
  * the rest is held in the stream.
- * Return: 0; -EFBIG or -ENOMEM when @out cannot take the output.  On
+ * Return: 0; -EFBIG or -ENOMEM when @out cannot take the output;
+ *         -ENOMEM when the stream cannot grow its buffer.  On
  *         failure @out is left as it was and the stream is broken: it
  *         fails closed, every later call returning the same error and
  *         nothing more being emitted.

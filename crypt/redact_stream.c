@@ -2,8 +2,13 @@
  * redact_stream.c - the stream filter: literal forms and key-name patterns
  * over a byte stream cut at arbitrary points.
  *
- * The stream keeps the bytes not yet emitted in one fixed buffer that
- * starts at absolute offset base.  Literal matches are looked for at every
+ * The stream keeps the bytes not yet emitted in one buffer that starts at
+ * absolute offset base.  It is allocated at the first byte and grows as
+ * the bytes held need, up to the fixed size that makes progress certain
+ * (the longest form or line held, plus a slice of input): most tasks
+ * print little or nothing, and a buffer of that size would be mapped and
+ * unmapped for each of their streams.  Input is taken in the same pieces
+ * as with the full buffer, so the output does not depend on growth.  Literal matches are looked for at every
  * start position whose longest possible form fits in the buffer; key
  * patterns are looked for in every complete line.  Both produce ranges
  * (two queues, each sorted by start).  Bytes before the first position that
@@ -21,6 +26,7 @@
 #include "redact_i.h"
 
 #define SLICE (64u << 10)	/* input taken per round */
+#define FIRST_CAP 4096		/* the buffer's size at the first byte */
 
 struct range {
 	uint64_t start;
@@ -38,7 +44,8 @@ struct redact_stream {
 	struct redactor *r;
 	unsigned char *p;	/* held bytes; wiped on free */
 	size_t len;
-	size_t cap;
+	size_t cap;		/* 0 until the first byte */
+	size_t full;		/* cap at most: the longest hold + SLICE */
 	size_t used;		/* bytes of p ever written: what is wiped
 				   (most of a large p is never touched) */
 	uint64_t base;		/* absolute offset of p[0] */
@@ -60,12 +67,7 @@ int redactor_stream_new(struct redactor *r, struct redact_stream **out)
 
 	if (!s)
 		return -ENOMEM;
-	s->cap = hold + SLICE;
-	s->p = malloc(s->cap);
-	if (!s->p) {
-		free(s);
-		return -ENOMEM;
-	}
+	s->full = hold + SLICE;
 	s->r = r;
 	atomic_fetch_add(&r->nstreams, 1);
 	*out = s;
@@ -76,7 +78,8 @@ void redact_stream_free(struct redact_stream *s)
 {
 	if (!s)
 		return;
-	sodium_memzero(s->p, s->used);
+	if (s->p)
+		sodium_memzero(s->p, s->used);
 	free(s->p);
 	free(s->lit.v);
 	free(s->key.v);
@@ -276,7 +279,8 @@ static int emit(struct redact_stream *s, uint64_t limit, struct buf *out)
 	if (rc < 0)
 		return rc;
 	done = (size_t)(limit - s->base);
-	memmove(s->p, s->p + done, s->len - done);
+	if (s->len > done)
+		memmove(s->p, s->p + done, s->len - done);
 	s->len -= done;
 	s->base = limit;
 	rq_compact(&s->lit);
@@ -300,6 +304,31 @@ static int process(struct redact_stream *s, bool final, struct buf *out)
 	return emit(s, limit, out);
 }
 
+/* A buffer of at least @want bytes (at most s->full): the held bytes are
+ * copied over and the old buffer wiped. */
+static int grow(struct redact_stream *s, size_t want)
+{
+	size_t cap = s->cap ? 2 * s->cap : FIRST_CAP;
+	unsigned char *p;
+
+	if (cap < want)
+		cap = want;
+	if (cap > s->full)
+		cap = s->full;
+	p = malloc(cap);
+	if (!p)
+		return -ENOMEM;
+	if (s->len)
+		memcpy(p, s->p, s->len);
+	if (s->p)
+		sodium_memzero(s->p, s->used);
+	free(s->p);
+	s->p = p;
+	s->cap = cap;
+	s->used = s->len;
+	return 0;
+}
+
 /* Record a failure: @out back as it was, the stream closed. */
 static int fail(struct redact_stream *s, struct buf *out, size_t len, int rc)
 {
@@ -318,8 +347,14 @@ int redact_stream_write(struct redact_stream *s, const void *in, size_t n,
 	if (s->err)
 		return s->err;
 	while (n > 0) {
-		size_t take = s->cap - s->len < n ? s->cap - s->len : n;
+		size_t take;
 
+		if (s->cap - s->len < n && s->cap < s->full) {
+			rc = grow(s, s->len + n);
+			if (rc < 0)
+				return fail(s, out, out_len, rc);
+		}
+		take = s->cap - s->len < n ? s->cap - s->len : n;
 		memcpy(s->p + s->len, p, take);
 		s->len += take;
 		if (s->len > s->used)
