@@ -156,6 +156,15 @@ const char *doc_type_name(enum doc_type t);
 int doc_encode(const struct doc *d, struct buf *out);
 
 /**
+ * doc_encode_map() - append the encoding of a map of @n pairs, @keys[i]
+ * to @vals[i], in that order: the bytes doc_encode() gives for that map,
+ * without building it (the values are borrowed, not copied).
+ * Errors as doc_encode().
+ */
+int doc_encode_map(const char *const *keys, const struct doc *const *vals,
+		   size_t n, struct buf *out);
+
+/**
  * doc_decode() - decode @n bytes.
  * @used: may be NULL; receives the number of bytes consumed.
  * Return: 0 and *out (caller frees with doc_free()), -EBADMSG, -ENOMEM.

@@ -99,6 +99,36 @@ int doc_encode(const struct doc *d, struct buf *out)
 	return rc;
 }
 
+static int encode_pairs(const char *const *keys,
+			const struct doc *const *vals, size_t n,
+			struct buf *out)
+{
+	size_t k;
+	int rc = buf_addc(out, (char)DOC_MAP);
+
+	if (rc == 0)
+		rc = buf_addvarint(out, n);
+	for (k = 0; rc == 0 && k < n; k++) {
+		rc = put_bytes(out, keys[k], strlen(keys[k]));
+		if (rc == 0)
+			rc = encode_node(vals[k], out, 1);
+	}
+	return rc;
+}
+
+int doc_encode_map(const char *const *keys, const struct doc *const *vals,
+		   size_t n, struct buf *out)
+{
+	size_t start = out->len;
+	int rc = buf_addc(out, DOC_ENC_VERSION);
+
+	if (rc == 0)
+		rc = encode_pairs(keys, vals, n, out);
+	if (rc < 0)
+		buf_truncate(out, start);
+	return rc;
+}
+
 /* ---- decoding ---- */
 
 struct rd {

@@ -13,25 +13,24 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The map {r, s} encoded from @res itself: a commit encodes the whole
+ * record, and a copy of it only to put it in a map cost as much again. */
 int record_encode(const struct doc *res, const struct buf *src,
 		  struct buf *out)
 {
-	struct doc *m = doc_new(DOC_MAP), *r = NULL, *s = NULL;
-	int rc = -ENOMEM;
+	static const char *const keys[] = { "r", "s" };
+	const struct doc *vals[2] = { res, NULL };
+	struct doc *s = NULL;
+	int rc;
 
-	if (!m)
-		return -ENOMEM;
-	r = doc_clone(res);
-	if (!r || doc_map_set(m, "r", r) < 0)
-		goto out;
 	if (src && src->len) {
 		s = doc_str(src->data, src->len);
-		if (!s || doc_map_set(m, "s", s) < 0)
-			goto out;
+		if (!s)
+			return -ENOMEM;
+		vals[1] = s;
 	}
-	rc = doc_encode(m, out);
-out:
-	doc_free(m);
+	rc = doc_encode_map(keys, vals, s ? 2 : 1, out);
+	doc_free(s);
 	return rc;
 }
 

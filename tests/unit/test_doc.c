@@ -367,6 +367,35 @@ static void test_encode_errors(void **state)
 	doc_free(deep);
 }
 
+/* doc_encode_map() writes the bytes of the map it does not build, and
+ * keeps a failed append out of @out like doc_encode(). */
+static void test_encode_map_borrowed(void **state)
+{
+	static const char *const keys[] = { "r", "s" };
+	struct buf want = BUF_INIT(1 << 16), got = BUF_INIT(1 << 16);
+	struct buf small = BUF_INIT(8);
+	struct doc *r = sample(), *s = doc_strz("kept: source\n");
+	const struct doc *vals[2] = { r, s };
+	struct doc *m = doc_new(DOC_MAP);
+
+	(void)state;
+	assert_int_equal(doc_map_set(m, "r", doc_clone(r)), 0);
+	assert_int_equal(doc_map_set(m, "s", doc_clone(s)), 0);
+	assert_int_equal(doc_encode(m, &want), 0);
+	assert_int_equal(doc_encode_map(keys, vals, 2, &got), 0);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, want.len);
+	buf_addstr(&small, "ab");
+	assert_int_equal(doc_encode_map(keys, vals, 2, &small), -EFBIG);
+	assert_int_equal(small.len, 2);
+	buf_release(&small);
+	buf_release(&got);
+	buf_release(&want);
+	doc_free(m);
+	doc_free(s);
+	doc_free(r);
+}
+
 struct bad_case {
 	const char *name;
 	const char *bytes;
@@ -550,6 +579,7 @@ int main(void)
 	    cmocka_unit_test(test_encode_roundtrip),
 	    cmocka_unit_test(test_encode_appends_and_trailing),
 	    cmocka_unit_test(test_encode_errors),
+	    cmocka_unit_test(test_encode_map_borrowed),
 	    cmocka_unit_test(test_decode_malformed),
 	    cmocka_unit_test(test_decode_duplicate_big_map),
 	    cmocka_unit_test(test_decode_depth_cap),
