@@ -68,6 +68,7 @@ struct tree;
 struct notifier;
 struct follow;
 struct gone;
+struct known;
 struct groups;
 
 /* One per mount, reached through fuse_req_userdata(). */
@@ -78,6 +79,8 @@ struct fs {
 	struct notifier *notify;	/* kernel cache invalidation thread */
 	struct follow *follow;		/* parked reads of follow/ files */
 	struct gone *gone;		/* specs just unlinked, own lock */
+	struct known *known;		/* resource inodes given to the
+					   kernel, own lock */
 	struct groups *groups;		/* callers' groups, own lock */
 	bool shared;			/* -o allow_other: perm.h checks */
 	uid_t uid;			/* the daemon's user and group */
@@ -95,6 +98,10 @@ static inline bool fs_ino_is_res(fuse_ino_t ino)
 {
 	return ino >= (1u << FS_SLOT_BITS) && ino < FS_INO_MEM;
 }
+
+/** fs_ino_known() - whether the kernel may hold resource inode @ino
+ * (known.h); non-resource inodes always. */
+bool fs_ino_known(struct fs *fs, fuse_ino_t ino);
 
 static inline fuse_ino_t fs_kind_ino(enum kind_id k)
 {

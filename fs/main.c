@@ -26,6 +26,7 @@
 #include "crypt/seal.h"
 #include "follow.h"
 #include "gone.h"
+#include "known.h"
 #include "notify.h"
 #include "ops.h"
 #include "opts.h"
@@ -231,7 +232,8 @@ static int run(struct fs_opts *o)
 	}
 	if (!co.foreground && preflight(o) < 0)
 		goto out;
-	if (tree_new(&fs.tree) < 0 || gone_new(&fs.gone) < 0)
+	if (tree_new(&fs.tree) < 0 || gone_new(&fs.gone) < 0 ||
+	    known_new(&fs.known) < 0)
 		goto out;
 	fs.shared = o->allow_other;
 	fs.uid = getuid();
@@ -243,6 +245,7 @@ static int run(struct fs_opts *o)
 	rc = serve(&fs, o, &co);
 out:
 	fs_groups_free(&fs);
+	known_free(fs.known);
 	gone_free(fs.gone);
 	tree_free(fs.tree);
 	free(co.mountpoint);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "follow.h"
+#include "known.h"
 #include "notify.h"
 
 #define NOTIFY_QUEUE_MAX 65536
@@ -325,6 +326,26 @@ static void changed_deleted(struct fs *fs, const struct plane_res *r)
 			      fs_res_ino(r->serial, SLOT_DIR), r->slug);
 	notify_delete(fs->notify, FS_INO_BYID,
 		      fs_res_ino(r->serial, SLOT_LINK), r->id);
+	known_drop(fs->known, r->serial);
+}
+
+bool fs_ino_known(struct fs *fs, fuse_ino_t ino)
+{
+	return !fs_ino_is_res(ino) ||
+	       known_has(fs->known, ino >> FS_SLOT_BITS,
+			 (unsigned)(ino & ((1u << FS_SLOT_BITS) - 1)));
+}
+
+void fs_notify_attrs(struct fs *fs, const fuse_ino_t *inos, size_t n)
+{
+	fuse_ino_t v[NOTIFY_BATCH_MAX];
+	size_t i, k = 0;
+
+	for (i = 0; i < n && i < NOTIFY_BATCH_MAX; i++)
+		if (fs_ino_known(fs, inos[i]))
+			v[k++] = inos[i];
+	if (k)
+		notify_inodes(fs->notify, v, k);
 }
 
 static void changed_updated(struct fs *fs, const struct plane_res *r)
@@ -340,7 +361,7 @@ static void changed_updated(struct fs *fs, const struct plane_res *r)
 		inos[n++] = fs_res_ino(r->serial, SLOT_LOG);
 		inos[n++] = fs_res_ino(r->serial, SLOT_EVENTS);
 	}
-	notify_inodes(fs->notify, inos, n);
+	fs_notify_attrs(fs, inos, n);
 }
 
 void fs_plane_changed(void *ctx, enum plane_change what,

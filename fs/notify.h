@@ -59,6 +59,13 @@ void notify_inode(struct notifier *n, fuse_ino_t ino);
 void notify_inodes(struct notifier *n, const fuse_ino_t *inos, size_t n_inos);
 
 /**
+ * fs_notify_attrs() - notify_inodes() for those of the @n inodes of @inos
+ * the kernel may hold (fs_ino_known()): nothing is queued, and the thread
+ * not woken, for files no one has looked up.
+ */
+void fs_notify_attrs(struct fs *fs, const fuse_ino_t *inos, size_t n);
+
+/**
  * fs_deleting() - mark the resource (serial; 0 clears) that the calling
  * thread is removing with rmdir: the kernel drops that entry itself, so
  * fs_plane_changed() sends no invalidation for it.

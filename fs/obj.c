@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gone.h"
+#include "known.h"
 #include "obj.h"
 
 /* The files of a resource directory and of its follow/ directory. */
@@ -597,6 +598,11 @@ int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		 struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
+	/* Before its attributes are read: a change from then on is
+	   invalidated (notify.c skips inodes the kernel was never given). */
+	if (fs_ino_is_res(o->ino))
+		known_add(fs->known, o->ino >> FS_SLOT_BITS,
+			  (unsigned)(o->ino & ((1u << FS_SLOT_BITS) - 1)));
 	e->ino = o->ino;
 	e->generation = 1;
 	e->attr_timeout = fs_obj_timeout(o);

@@ -27,7 +27,7 @@ void fs_stream_changed(void *ctx, uint64_t serial, enum plane_stream s)
 	};
 
 	/* tail -f polls fstat: the size it sees must not be a cached one. */
-	notify_inodes(fs->notify, inos, 2);
+	fs_notify_attrs(fs, inos, 2);
 	follow_wake(fs->follow, serial, (int)s);
 }
 
