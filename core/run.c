@@ -681,6 +681,7 @@ static void cleanup(struct run *r)
 	doc_free(r->exec);
 	doc_free(r->wf);
 	doc_free(r->status);
+	run_rec_release(&r->rec);
 	doc_free(r->input);
 	doc_free(r->output);
 	expr_cache_free(r->ex);
@@ -724,6 +725,7 @@ int run_interrupt_stored(struct plane *p, const char *id, struct err *e)
 
 	memset(&r, 0, sizeof(r));
 	r.p = p;
+	r.rec = (struct run_rec)RUN_REC_INIT;
 	r.wake_fd = -1;
 	snprintf(r.id, sizeof(r.id), "%s", id);
 	atomic_store(&r.stop, RUN_SHUTDOWN);

@@ -171,6 +171,16 @@ struct run_plan {
 	size_t out_bytes;		/* its output's JSON, of r->out_used */
 };
 
+/* The record a run committed last (run_commit.c), to start the next
+ * commit from; res NULL: none. */
+struct run_rec {
+	struct doc *res;
+	struct buf src;			/* its kept source text */
+	struct store_rec hdr;
+};
+
+#define RUN_REC_INIT { NULL, BUF_INIT(STORE_BODY_MAX), { 0 } }
+
 struct run {
 	struct runner *rr;
 	struct plane *p;
@@ -214,6 +224,7 @@ struct run {
 	size_t nplan;
 	bool dirty;			/* status changed since the commit */
 	int64_t commit_ns;		/* last status commit */
+	struct run_rec rec;		/* the record as last committed */
 	struct run_env env;
 	struct redactor *red;
 	struct redactor *red_lit;	/* the secrets alone, no key patterns */
@@ -288,6 +299,9 @@ void run_fmt(char *out, size_t cap, const char *fmt, ...)
 /* fail the run with limit message @msg: -ETIME */
 int run_limit(struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* run_commit.c: the status commits */
+void run_rec_release(struct run_rec *rec);
 
 /* run_status.c: the status document and the events stream */
 int run_status_init(struct run *r);

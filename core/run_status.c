@@ -20,8 +20,6 @@
 
 #include "yaml.h"
 
-#define COMMIT_TRIES 16
-
 static const char *const ended[] = { "COMPLETED", "FAILED", "SKIPPED",
 				     "CANCELLED" };
 
@@ -361,123 +359,6 @@ int run_summary(struct run *r, int64_t end_ns)
 		return rc;
 	}
 	return doc_map_set(r->status, "summary", s);
-}
-
-/* ---- commits --------------------------------------------------------- */
-
-/* One attempt: load, change, write back if nothing moved meanwhile. */
-static int commit_once(struct plane *p, const char *id,
-		       int (*fn)(void *ctx, struct doc *res), void *ctx,
-		       struct plane_res *out, struct err *e)
-{
-	struct buf src = BUF_INIT(STORE_BODY_MAX), body = BUF_INIT(STORE_BODY_MAX);
-	struct store_change ch = { .op = STORE_PUT };
-	struct doc *res = NULL;
-	int rc;
-
-	rc = record_load_src(p, id, &ch.hdr, &res, &src);
-	if (rc == 0)
-		rc = fn(ctx, res);
-	if (rc == 0)
-		rc = res_order(model_kind(ch.hdr.kind), res);
-	if (rc == 0)
-		rc = record_encode(res, &src, &body);
-	if (rc < 0 && rc != -ENOENT)
-		err_set(e, rc, "cannot store the status of %s (%s)", id,
-			rc == -EFBIG ? "too large" : "out of memory");
-	if (rc == 0) {
-		ch.expect_gen = ch.hdr.gen++;
-		plane_now(&ch.hdr.mtime_ns, NULL, 0);
-		ch.body = body.data;
-		ch.len = body.len;
-		rc = store_commit(p->st, &ch, 1, e);
-	}
-	if (rc == 0)
-		plane_res_from_hdr(out, &ch.hdr);
-	doc_free(res);
-	buf_release(&src);
-	buf_release(&body);
-	return rc;
-}
-
-int run_commit_with(struct plane *p, const char *id,
-		    int (*fn)(void *ctx, struct doc *res), void *ctx,
-		    struct err *e)
-{
-	struct plane_res res;
-	unsigned tries = 0;
-	int rc;
-
-	do
-		rc = commit_once(p, id, fn, ctx, &res, e);
-	while (rc == -ESTALE && ++tries < COMMIT_TRIES);
-	if (rc == 0 && p->notify)
-		p->notify(p->notify_ctx, PLANE_UPDATED, &res);
-	return rc;
-}
-
-/* Replace the record's status with the run's, keeping its audit. */
-static int put_status(void *ctx, struct doc *res)
-{
-	struct run *r = ctx;
-	struct doc *audit = doc_map_take(doc_map_get(res, "status"), "audit");
-	struct doc *st = doc_clone(r->status);
-	int rc;
-
-	if (!st) {
-		doc_free(audit);
-		return -ENOMEM;
-	}
-	doc_map_del(st, "audit");
-	rc = audit ? doc_map_set(st, "audit", audit) : 0;
-	if (rc < 0) {
-		doc_free(st);
-		return rc;
-	}
-	return doc_map_set(res, "status", st);
-}
-
-int run_commit(struct run *r, struct err *e)
-{
-	int rc = run_commit_with(r->p, r->id, put_status, r, e);
-
-	if (rc == 0) {
-		r->dirty = false;
-		r->commit_ns = run_now();
-	}
-	return rc;
-}
-
-void run_flush(struct run *r)
-{
-	struct err e = { 0 };
-
-	if (r->dirty && run_commit(r, &e) < 0) {
-		r->dirty = false;	/* the next change tries again */
-		fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
-	}
-}
-
-/* A loop of quick tasks would commit the status twice per task: commits
- * are spaced RUN_COMMIT_MS apart, and made before every blocking wait, so
- * a task that waits is shown as running. */
-int64_t run_commit_due(const struct run *r)
-{
-	return r->dirty ? r->commit_ns + (int64_t)RUN_COMMIT_MS * 1000000 :
-	       INT64_MAX;
-}
-
-void run_flush_due(struct run *r)
-{
-	if (run_now() >= run_commit_due(r))
-		run_flush(r);
-}
-
-void run_touch(struct run *r)
-{
-	r->dirty = true;
-	if (run_now() - r->commit_ns >= (int64_t)RUN_COMMIT_MS * 1000000)
-		run_flush(r);
 }
 
 /* ---- events ---------------------------------------------------------- */

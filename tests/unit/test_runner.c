@@ -30,6 +30,7 @@
 
 #include "core/plane.h"
 #include "core/plane_i.h"
+#include "core/run_i.h"
 #include "core/store.h"
 #include "fx_plane.h"
 #include "fx_run.h"
@@ -225,6 +226,40 @@ static void cancel_run(void **state)
 	assert_int_equal(plane_ctl(f->p, &f->who, r.serial, "cancel", 6,
 				   &f->e), -EINVAL);
 	assert_non_null(strstr(f->e.msg, "already ended (CANCELLED)"));
+}
+
+/* Someone else's change to the record while it runs. */
+static int put_marker(void *ctx, struct doc *res)
+{
+	struct doc *md = doc_map_child(res, "metadata");
+
+	(void)ctx;
+	return doc_map_setstr(doc_map_child(md, "labels"), "marker", "kept");
+}
+
+/* A run's commits start from the record it committed last: one changed
+ * meanwhile by another writer is loaded again, never overwritten. */
+static void other_change_kept(void **state)
+{
+	struct fx_plane *f = *state;
+	struct plane_res r;
+	int i;
+
+	rx_open(f);
+	rx_workflow(f, "wf", "[{name: s, kind: RUN, taskConfig: {shell: {command: "
+		 "'echo started; sleep 1'}}}, {name: t, kind: RUN, "
+		 "taskConfig: {shell: {command: 'true'}}}]");
+	r = rx_execution(f, "run1", "wf", NULL);
+	for (i = 0; i < 200 && !strstr(rx_stream(f, &r, PLANE_LOG), "started");
+	     i++)
+		usleep(50000);
+	assert_int_equal(run_commit_with(f->p, r.id, put_marker, NULL, NULL),
+			 0);
+	assert_string_equal(rx_wait_end(f, "run1"), "COMPLETED");
+	assert_string_equal(rx_field(f, "run1", "metadata.labels.marker"),
+			    "kept");
+	assert_string_equal(rx_task_field(f, "run1", 1, "status"),
+			    "COMPLETED");
 }
 
 static void workflow_timeout(void **state)
@@ -689,6 +724,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(huge_output, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(raise_fails, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(cancel_run, rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(other_change_kept, rx_setup,
+						rx_teardown),
 		cmocka_unit_test_setup_teardown(workflow_timeout, rx_setup,
 						rx_teardown),
 		cmocka_unit_test_setup_teardown(task_timeout, rx_setup, rx_teardown),
