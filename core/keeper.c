@@ -42,7 +42,10 @@
 #include <unistd.h>
 
 #define KIDS_MAX 65536
-#define GATE_FD 3	/* in the child, between its fork and execve */
+/* in the child, between its fork and execve */
+#define GATE_FD 3
+#define CWD_FD 4
+#define DATA_FD 5
 
 struct kid {
 	pid_t pid;	/* the program; also its group and session id */
@@ -174,8 +177,10 @@ static void pass_gate(void)
 	close(GATE_FD);
 }
 
-/* stdin, stdout, stderr on 0-2 and the gate on 3 (every source is above
- * 4: 0-4 were open when the request came), the working directory. */
+/* stdin, stdout, stderr on 0-2, the gate on 3, the working directory and
+ * the data on 4 and 5 (every source is above 5: 0-5 were open when the
+ * request came), and nothing else: not the keeper's sockets, nor other
+ * tasks', while this child may stall (a working directory on NFS). */
 static void place_fds(struct task *t)
 {
 	bool gated = t->req.flags & KEEPER_GATED;
@@ -183,14 +188,21 @@ static void place_fds(struct task *t)
 	if (dup2(t->fds[KEEPER_FD_IN], 0) < 0 ||
 	    dup2(t->fds[KEEPER_FD_OUT], 1) < 0 ||
 	    dup2(t->fds[KEEPER_FD_ERR], 2) < 0 ||
-	    (gated && dup2(t->fds[KEEPER_FD_GATE], GATE_FD) < 0))
+	    dup2(gated ? t->fds[KEEPER_FD_GATE] : t->fds[KEEPER_FD_IN],
+		 GATE_FD) < 0 ||
+	    dup2(t->fds[KEEPER_FD_CWD], CWD_FD) < 0 ||
+	    dup2(t->fds[KEEPER_FD_DATA], DATA_FD) < 0 ||
+	    syscall(SYS_close_range, DATA_FD + 1u, ~0U, 0U) < 0)
 		_exit(127);
-	if (fchdir(t->fds[KEEPER_FD_CWD]) < 0)
+	if (!gated)
+		close(GATE_FD);
+	t->fds[KEEPER_FD_DATA] = DATA_FD;
+	if (fchdir(CWD_FD) < 0)
 		fail("cannot enter the working directory", "", errno);
 	if (read_data(t) < 0 || split_data(t) < 0)
 		fail("keeper: ", "bad task data", EINVAL);
-	if (syscall(SYS_close_range, gated ? 4u : 3u, ~0U, 0U) < 0)
-		fail("keeper: ", "close_range", errno);
+	close(CWD_FD);
+	close(DATA_FD);
 }
 
 __attribute__((noreturn)) static void program(struct task *t, pid_t keeper)
@@ -262,6 +274,7 @@ static bool valid(const struct task *t, ssize_t len, size_t nfds, int flags)
 
 	return len == (ssize_t)sizeof(t->req) && !(flags & MSG_CTRUNC) &&
 	       t->req.magic == KEEPER_MAGIC && nfds == want &&
+	       t->req.uid != (uint32_t)-1 && t->req.gid != (uint32_t)-1 &&
 	       !(t->req.flags & ~(KEEPER_AS_USER | KEEPER_GATED)) &&
 	       t->req.ngroups <= KEEPER_GROUPS_MAX &&
 	       ((t->req.flags & KEEPER_AS_USER) || !t->req.ngroups) &&
@@ -288,10 +301,11 @@ static int add_kid(pid_t pid, int sock)
 static void start(struct task *t)
 {
 	int sock = t->fds[KEEPER_FD_TASK];
+	pid_t self = getpid();	/* not getppid() in the child: we may die */
 	pid_t pid = n_kids < KIDS_MAX ? fork() : (errno = EAGAIN, -1);
 
 	if (pid == 0)
-		program(t, getppid());
+		program(t, self);
 	t->fds[KEEPER_FD_TASK] = -1;
 	close_fds(t->fds, KEEPER_NFDS);
 	if (pid > 0 && add_kid(pid, sock) < 0) {
@@ -329,8 +343,10 @@ static int request(int ctl)
 	if (len == 0 && n == 0)
 		return -1;
 	if (!valid(&t, len, n, m.msg_flags)) {
+		/* descriptors cut short: our table is full */
 		if (n > KEEPER_FD_TASK)
-			reply(t.fds[KEEPER_FD_TASK], -EINVAL);
+			reply(t.fds[KEEPER_FD_TASK], m.msg_flags & MSG_CTRUNC ?
+			      -EMFILE : -EINVAL);
 		close_fds(t.fds, KEEPER_NFDS);
 		return 0;
 	}
@@ -358,6 +374,16 @@ static void from_daemon(struct kid *k)
 		close(k->sock);
 		k->sock = -1;
 	}
+}
+
+/* Read what the daemon sent and we did not: a socket closed with unread
+ * data resets the daemon's end, which would hide the status. */
+static void drain(int sock)
+{
+	int32_t sig;
+
+	while (recv(sock, &sig, sizeof(sig), MSG_DONTWAIT) > 0)
+		;
 }
 
 static struct kid *find_kid(pid_t pid)
@@ -394,6 +420,7 @@ static void reap(void)
 			continue;
 		if (k->sock >= 0) {
 			reply(k->sock, status);
+			drain(k->sock);
 			close(k->sock);
 		}
 		*k = kids[--n_kids];

@@ -88,6 +88,9 @@ static int check_spec(const struct proc_spec *s, struct err *e)
 	if (s->as_user && s->ngroups && !s->groups)
 		return err_set(e, -EINVAL, "program %s: no groups for uid %u",
 			       s->path, (unsigned)s->uid);
+	if (s->as_user && (s->uid == (uid_t)-1 || s->gid == (gid_t)-1))
+		return err_set(e, -EINVAL, "program %s: no user to run as",
+			       s->path);
 	if (s->as_user && s->ngroups > KEEPER_GROUPS_MAX)
 		return err_set(e, -E2BIG, "program %s: %zu groups for uid %u",
 			       s->path, s->ngroups, (unsigned)s->uid);
@@ -271,14 +274,18 @@ static void open_gate(struct launch *l)
 }
 
 /* One int32 from the task's socket.  Return: 0; -EPIPE at its EOF (the
- * keeper is gone); -errno. */
+ * keeper is gone); -errno.  The keeper closing its end with a signal of
+ * ours unread resets ours once (ECONNRESET); what it sent before is still
+ * there to read. */
 static int recv_int(int fd, int32_t *v)
 {
+	bool reset = false;
 	ssize_t n;
 
 	do
 		n = recv(fd, v, sizeof(*v), 0);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR ||
+			 (errno == ECONNRESET && !reset && (reset = true))));
 	if (n < 0)
 		return -errno;
 	return n == (ssize_t)sizeof(*v) ? 0 : -EPIPE;
@@ -340,8 +347,9 @@ int proc_kill(const struct proc *pr, int sig)
 	if (pr->pid_fd < 0 || sig <= 0 || sig >= NSIG)
 		return 0;
 	/* the keeper signals the group only while the program is unreaped;
-	 * a closed socket means it ended */
-	while (send(pr->pid_fd, &v, sizeof(v), MSG_NOSIGNAL) < 0)
+	 * a closed socket means it ended; a full one, that the keeper is
+	 * behind (the caller sends a signal or two per task) */
+	while (send(pr->pid_fd, &v, sizeof(v), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		if (errno != EINTR)
 			return errno == EPIPE || errno == ECONNRESET ? 0 :
 			       -errno;

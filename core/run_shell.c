@@ -369,8 +369,12 @@ static void step(struct task_io *io, int64_t deadline, bool is_task)
 		begin_stop(io, false, false);
 	else if (run_now() >= deadline)
 		begin_stop(io, true, is_task);
-	if (io->stopping && run_now() >= io->kill_at)
+	/* once: then the keeper reports the end (a signal per pass would
+	 * flood it while an unkillable process lingers) */
+	if (io->stopping && run_now() >= io->kill_at) {
 		proc_kill(&io->pr, SIGKILL);
+		io->kill_at = INT64_MAX;
+	}
 }
 
 static void supervise(struct task_io *io)

@@ -597,12 +597,21 @@ double fs_obj_timeout(const struct fs_obj *o)
 int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
 		 struct fuse_entry_param *e)
 {
+	struct fs_obj fresh;
+
 	memset(e, 0, sizeof(*e));
-	/* Before its attributes are read: a change from then on is
-	   invalidated (notify.c skips inodes the kernel was never given). */
-	if (fs_ino_is_res(o->ino))
+	/* Recorded, then its header read again: a change from then on is
+	   invalidated (notify.c skips inodes the kernel was never given),
+	   and one the notes skipped before is in this reply (o->res was
+	   read when @o was resolved). */
+	if (fs_ino_is_res(o->ino)) {
 		known_add(fs->known, o->ino >> FS_SLOT_BITS,
 			  (unsigned)(o->ino & ((1u << FS_SLOT_BITS) - 1)));
+		fresh = *o;
+		if (plane_lookup_serial(fs->plane, o->ino >> FS_SLOT_BITS,
+					&fresh.res) == 0)
+			o = &fresh;
+	}
 	e->ino = o->ino;
 	e->generation = 1;
 	e->attr_timeout = fs_obj_timeout(o);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -753,9 +754,11 @@ static void test_gate_closed_program_never_runs(void **state)
 	unlink(mark);
 }
 
-/* The keeper by hand, its request socket on fd 3. */
-static pid_t keeper_by_hand(int *ctl)
+/* The keeper by hand, its request socket on fd 3, at most @nofile fds
+ * (0: as ours). */
+static pid_t keeper_by_hand(int *ctl, rlim_t nofile)
 {
+	struct rlimit lim = { nofile, nofile };
 	int sv[2];
 	pid_t pid;
 
@@ -764,7 +767,9 @@ static pid_t keeper_by_hand(int *ctl)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		if (dup2(sv[1], KEEPER_CTL_FD) < 0)
+		if (dup2(sv[1], KEEPER_CTL_FD) < 0 ||
+		    close_range(KEEPER_CTL_FD + 1, ~0U, 0) < 0 ||
+		    (nofile && setrlimit(RLIMIT_NOFILE, &lim) < 0))
 			_exit(3);
 		execl(proc_keeper_find(), "execfs-keeper", (char *)NULL);
 		_exit(3);
@@ -815,7 +820,7 @@ static void test_keeper_refuses_bad_requests(void **state)
 {
 	struct keeper_req q = { .magic = KEEPER_MAGIC, .nargs = 1 };
 	int ctl, status;
-	pid_t pid = keeper_by_hand(&ctl);
+	pid_t pid = keeper_by_hand(&ctl, 0);
 
 	(void)state;
 	q.magic = 1;
@@ -830,10 +835,77 @@ static void test_keeper_refuses_bad_requests(void **state)
 	q.flags = 0;
 	q.ngroups = 1;	/* groups without as_user */
 	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS - 1), -EINVAL);
+	q.ngroups = 0;
+	q.flags = KEEPER_AS_USER;
+	q.uid = (uint32_t)-1;	/* setresuid(-1...) would leave it root */
+	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS - 1), -EINVAL);
+	q.uid = 0;
+	q.gid = (uint32_t)-1;
+	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS - 1), -EINVAL);
 	close(ctl);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* @pid is a zombie or gone, within @ms. */
+static bool ended_within(pid_t pid, int ms)
+{
+	char path[64];
+	long end = now_ms() + ms;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while (live_pgrp(path) >= 0 && now_ms() < end)
+		usleep(10000);
+	return live_pgrp(path) < 0;
+}
+
+/* A request whose descriptors do not fit the keeper's table: -EMFILE,
+ * and the keeper goes on. */
+static void test_keeper_fd_table_full(void **state)
+{
+	struct keeper_req q = { .magic = KEEPER_MAGIC, .nargs = 1 };
+	int ctl, status;
+	/* 0-4 open (4 its signalfd), room for two of the six */
+	pid_t pid = keeper_by_hand(&ctl, 7);
+
+	(void)state;
+	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS - 1), -EMFILE);
+	assert_int_equal(ask(ctl, &q, sizeof(q), KEEPER_NFDS - 1), -EMFILE);
+	close(ctl);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* The keeper closes a task's socket with signals of ours unread (the
+ * program ended while they were on their way): the status still comes,
+ * though our end of the socket was reset (a wait already blocked when it
+ * happens sees ECONNRESET first: five rounds make that likely). */
+static void test_status_after_unread_signals(void **state)
+{
+	struct proc pr;
+	long keeper;
+	int i, code;
+	bool sig;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		spawn_sh(&pr, "exit 3", NULL);
+		keeper = parent_of(pr.pid);
+		assert_true(keeper > 1);
+		assert_int_equal(kill((pid_t)keeper, SIGSTOP), 0);
+		/* the program ends; the stopped keeper reads nothing */
+		assert_true(ended_within(pr.pid, 2000));
+		assert_int_equal(proc_kill(&pr, SIGTERM), 0);
+		assert_int_equal(proc_kill(&pr, SIGKILL), 0);
+		assert_int_equal(kill((pid_t)keeper, SIGCONT), 0);
+		code = -1;
+		assert_int_equal(proc_wait(&pr, &code, &sig), 0);
+		assert_int_equal(code, 3);
+		assert_false(sig);
+		proc_release(&pr);
+	}
 }
 
 /*
@@ -1018,6 +1090,8 @@ int main(void)
 		cmocka_unit_test(test_release_kills),
 		cmocka_unit_test(test_one_keeper),
 		cmocka_unit_test(test_keeper_refuses_bad_requests),
+		cmocka_unit_test(test_keeper_fd_table_full),
+		cmocka_unit_test(test_status_after_unread_signals),
 		cmocka_unit_test(test_death_of_daemon_process),
 		cmocka_unit_test(test_clean_fds_and_signals),
 		cmocka_unit_test(test_keeper_env_empty),
