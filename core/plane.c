@@ -210,17 +210,55 @@ static int table_errno(int rc, struct err *e)
 	}
 }
 
-/* Start the new execution's run; one that cannot start is FAILED, not
+/* Start a new execution's run; one that cannot start is FAILED, not
  * left PENDING (a stopping daemon leaves it PENDING for the next start). */
-static void launch(struct plane *p, const struct pctx *c, uid_t uid)
+static void launch_run(struct plane *p, const char *id, const char *slug,
+		       uint64_t serial, uid_t uid)
 {
 	struct err e = { 0 };
-	int rc = runner_launch(p->runner, c->id, c->hdr.serial, uid);
+	int rc = runner_launch(p->runner, id, serial, uid);
 
 	if (rc < 0 && rc != -ESHUTDOWN &&
-	    run_fail_stored(p, c->id, "FAILED", "cannot start the run: no "
+	    run_fail_stored(p, id, "FAILED", "cannot start the run: no "
 			    "thread or memory for it", &e) < 0)
-		fprintf(stderr, "execfs: %s: %s\n", c->slug, e.msg);
+		fprintf(stderr, "execfs: %s: %s\n", slug, e.msg);
+}
+
+static __thread struct plane_later *later;
+
+void plane_defer_runs(struct plane_later *l)
+{
+	if (l)
+		l->n = 0;
+	later = l;
+}
+
+void plane_start_later(struct plane *p, struct plane_later *l)
+{
+	size_t i;
+
+	later = NULL;
+	for (i = 0; l && i < l->n; i++)
+		launch_run(p, l->run[i].id, l->run[i].slug, l->run[i].serial,
+			   l->run[i].uid);
+	if (l)
+		l->n = 0;
+}
+
+/* The committed execution's run: now, or kept for plane_start_later(). */
+static void launch(struct plane *p, const struct pctx *c, uid_t uid)
+{
+	struct plane_later *l = later;
+
+	if (!l || l->n == PLANE_LATER_MAX) {
+		launch_run(p, c->id, c->slug, c->hdr.serial, uid);
+		return;
+	}
+	snprintf(l->run[l->n].id, sizeof(l->run[l->n].id), "%s", c->id);
+	snprintf(l->run[l->n].slug, sizeof(l->run[l->n].slug), "%s", c->slug);
+	l->run[l->n].serial = c->hdr.serial;
+	l->run[l->n].uid = uid;
+	l->n++;
 }
 
 /*

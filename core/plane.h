@@ -284,6 +284,35 @@ int plane_write(struct plane *p, const struct plane_caller *c,
 		const char *text, size_t len, struct plane_res *out,
 		struct err *e);
 
+/*
+ * Runs started after the writer has its answer.  A write that creates an
+ * execution starts its run once the create is committed; on a 2-CPU
+ * machine the new run then competes with the writer's own return (the
+ * reply to its close).  Between plane_defer_runs(l) and
+ * plane_start_later() the runs this thread's writes would start are kept
+ * in @l instead (up to PLANE_LATER_MAX; more start at once), and
+ * plane_start_later() starts them: the caller answers in between.
+ */
+#define PLANE_LATER_MAX 4
+
+struct plane_later {
+	size_t n;
+	struct {
+		char id[IDS_ID_MAX];
+		char slug[SLUG_MAX + 1];
+		uint64_t serial;
+		uid_t uid;
+	} run[PLANE_LATER_MAX];
+};
+
+/** plane_defer_runs() - keep this thread's runs in @l from now on (@l
+ * emptied first); NULL: start them at once again. */
+void plane_defer_runs(struct plane_later *l);
+
+/** plane_start_later() - stop keeping runs (as plane_defer_runs(NULL))
+ * and start those kept in @l; @l is empty after. */
+void plane_start_later(struct plane *p, struct plane_later *l);
+
 /**
  * plane_delete() - delete resource @slug of @kind (DESIGN 1.4: a workflow
  * takes its default instance along; -EBUSY while other instances or

@@ -292,29 +292,36 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 }
 
 /*
- * A commit point.  After a failure the kernel may hold the size of what
- * was written: drop it, so readers see the unchanged spec again.
+ * A commit point, answered, then the run it created started (plane.h:
+ * the run would compete with the writer's return).  After a failure the
+ * kernel may hold the size of what was written: drop it, so readers see
+ * the unchanged spec again.
  */
-static int commit_point(fuse_req_t req, fuse_ino_t ino,
-			struct fuse_file_info *fi)
+static void commit_point(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	int rc = fh_commit(fs, req, fh_of(fi), false);
+	struct plane_later later;
+	int rc;
 
+	plane_defer_runs(&later);
+	rc = fh_commit(fs, req, fh_of(fi), false);
+	plane_defer_runs(NULL);
 	if (rc < 0)
 		notify_inode(fs->notify, ino);
-	return rc;
+	fuse_reply_err(req, -rc);
+	plane_start_later(fs->plane, &later);
 }
 
 void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -commit_point(req, ino, fi));
+	commit_point(req, ino, fi);
 }
 
 void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	      struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, -commit_point(req, ino, fi));
+	commit_point(req, ino, fi);
 }
 
 void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

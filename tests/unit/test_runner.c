@@ -31,6 +31,7 @@
 #include "core/plane.h"
 #include "core/plane_i.h"
 #include "core/run_i.h"
+#include "core/runner.h"
 #include "core/store.h"
 #include "fx_plane.h"
 #include "fx_run.h"
@@ -95,6 +96,29 @@ static void create_and_run_one_commit(void **state)
 	assert_true(create < run);
 	pthread_mutex_unlock(&seen.mu);
 	assert_string_equal(rx_wait_end(f, "one"), "COMPLETED");
+}
+
+/* Runs kept by plane_defer_runs() start at plane_start_later(), not at
+ * their create: the writer is answered first. */
+static void deferred_run_starts_later(void **state)
+{
+	struct fx_plane *f = *state;
+	struct plane_later later;
+	struct plane_res r;
+
+	rx_open(f);
+	rx_workflow(f, "wf", "[{name: a, kind: SET, "
+		    "taskConfig: {variables: {x: 1}}}]");
+	plane_defer_runs(&later);
+	r = rx_execution(f, "held", "wf", NULL);
+	plane_defer_runs(NULL);
+	assert_int_equal(later.n, 1);
+	usleep(200 * 1000);	/* a run started at its create has ended */
+	assert_false(runner_running(f->p->runner, r.serial));
+	assert_string_equal(rx_field(f, "held", "status.phase"), "PENDING");
+	plane_start_later(f->p, &later);
+	assert_int_equal(later.n, 0);
+	assert_string_equal(rx_wait_end(f, "held"), "COMPLETED");
 }
 
 static void three_tasks(void **state)
@@ -202,20 +226,29 @@ static void raise_fails(void **state)
 			    "task r failed: no way");
 }
 
-static void cancel_run(void **state)
+/* Execution run1 of a workflow of @tasks whose first prints "started":
+ * once it has (bounded wait). */
+static struct plane_res run_started(struct fx_plane *f, const char *tasks)
 {
-	struct fx_plane *f = *state;
 	struct plane_res r;
 	int i;
 
 	rx_open(f);
-	rx_workflow(f, "wf", "[{name: s, kind: RUN, taskConfig: {shell: {command: "
-		 "'echo started; exec sleep 600'}}}, {name: t, kind: SET, "
-		 "taskConfig: {variables: {}}}]");
+	rx_workflow(f, "wf", tasks);
 	r = rx_execution(f, "run1", "wf", NULL);
 	for (i = 0; i < 200 && !strstr(rx_stream(f, &r, PLANE_LOG), "started");
 	     i++)
 		usleep(50000);
+	return r;
+}
+
+static void cancel_run(void **state)
+{
+	struct fx_plane *f = *state;
+	struct plane_res r = run_started(f, "[{name: s, kind: RUN, taskConfig: "
+		"{shell: {command: 'echo started; exec sleep 600'}}}, "
+		"{name: t, kind: SET, taskConfig: {variables: {}}}]");
+
 	assert_int_equal(plane_ctl(f->p, &f->who, r.serial, "bogus\n", 6,
 				   &f->e), -EINVAL);
 	assert_int_equal(plane_ctl(f->p, &f->who, r.serial, "cancel\n", 7,
@@ -242,17 +275,10 @@ static int put_marker(void *ctx, struct doc *res)
 static void other_change_kept(void **state)
 {
 	struct fx_plane *f = *state;
-	struct plane_res r;
-	int i;
+	struct plane_res r = run_started(f, "[{name: s, kind: RUN, taskConfig: "
+		"{shell: {command: 'echo started; sleep 1'}}}, "
+		"{name: t, kind: RUN, taskConfig: {shell: {command: 'true'}}}]");
 
-	rx_open(f);
-	rx_workflow(f, "wf", "[{name: s, kind: RUN, taskConfig: {shell: {command: "
-		 "'echo started; sleep 1'}}}, {name: t, kind: RUN, "
-		 "taskConfig: {shell: {command: 'true'}}}]");
-	r = rx_execution(f, "run1", "wf", NULL);
-	for (i = 0; i < 200 && !strstr(rx_stream(f, &r, PLANE_LOG), "started");
-	     i++)
-		usleep(50000);
 	assert_int_equal(run_commit_with(f->p, r.id, put_marker, NULL, NULL),
 			 0);
 	assert_string_equal(rx_wait_end(f, "run1"), "COMPLETED");
@@ -718,6 +744,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(three_tasks, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(create_and_run_one_commit,
+						rx_setup, rx_teardown),
+		cmocka_unit_test_setup_teardown(deferred_run_starts_later,
 						rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(failing_task, rx_setup, rx_teardown),
 		cmocka_unit_test_setup_teardown(long_line_output, rx_setup, rx_teardown),
