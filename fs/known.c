@@ -118,19 +118,24 @@ static struct entry *entry_for(struct known *k, uint64_t serial)
 	return e;
 }
 
-void known_add(struct known *k, uint64_t serial, unsigned slot)
+bool known_add(struct known *k, uint64_t serial, unsigned slot)
 {
 	struct entry *e;
+	bool was;
 
 	if (!k)
-		return;
+		return false;
 	pthread_mutex_lock(&k->mu);
-	e = k->all ? NULL : entry_for(k, serial);
-	if (e)
+	was = k->all;
+	e = was ? NULL : entry_for(k, serial);
+	if (e) {
+		was = e->slots & (1u << slot);
 		e->slots |= 1u << slot;
-	else
+	} else {
 		k->all = true;
+	}
 	pthread_mutex_unlock(&k->mu);
+	return !was;
 }
 
 bool known_has(struct known *k, uint64_t serial, unsigned slot)

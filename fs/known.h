@@ -37,8 +37,10 @@ void known_free(struct known *k);
  * known_add() - the kernel is about to be given slot @slot (below 32) of
  * resource @serial.  Never fails: when the table cannot take it, every
  * inode counts as known from then on.
+ * Return: whether it was not known before (notes for it were skipped
+ * until now); false for a NULL table.
  */
-void known_add(struct known *k, uint64_t serial, unsigned slot);
+bool known_add(struct known *k, uint64_t serial, unsigned slot);
 
 /** known_has() - whether slot @slot of @serial may be held by the kernel
  * (true for a NULL table). */

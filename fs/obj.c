@@ -600,13 +600,13 @@ int fs_obj_entry(struct fs *fs, const struct fs_obj *o, uid_t uid,
 	struct fs_obj fresh;
 
 	memset(e, 0, sizeof(*e));
-	/* Recorded, then its header read again: a change from then on is
-	   invalidated (notify.c skips inodes the kernel was never given),
-	   and one the notes skipped before is in this reply (o->res was
-	   read when @o was resolved). */
-	if (fs_ino_is_res(o->ino)) {
-		known_add(fs->known, o->ino >> FS_SLOT_BITS,
-			  (unsigned)(o->ino & ((1u << FS_SLOT_BITS) - 1)));
+	/* Recorded, then, the first time, its header read again: a change
+	   from then on is invalidated (notify.c skips inodes the kernel was
+	   never given), and one the notes skipped before is in this reply
+	   (o->res was read when @o was resolved). */
+	if (fs_ino_is_res(o->ino) &&
+	    known_add(fs->known, o->ino >> FS_SLOT_BITS,
+		      (unsigned)(o->ino & ((1u << FS_SLOT_BITS) - 1)))) {
 		fresh = *o;
 		if (plane_lookup_serial(fs->plane, o->ino >> FS_SLOT_BITS,
 					&fresh.res) == 0)

@@ -17,14 +17,15 @@ static void test_add_has(void **state)
 	(void)state;
 	assert_int_equal(known_new(&k), 0);
 	assert_false(known_has(k, 7, 0));
-	known_add(k, 7, 4);
-	known_add(k, 7, 31);
+	assert_true(known_add(k, 7, 4));	/* new: the caller reads again */
+	assert_true(known_add(k, 7, 31));
+	assert_false(known_add(k, 7, 4));	/* known already */
 	assert_true(known_has(k, 7, 4));
 	assert_true(known_has(k, 7, 31));
 	assert_false(known_has(k, 7, 0));
 	assert_false(known_has(k, 8, 4));
 	assert_true(known_has(NULL, 8, 4));
-	known_add(NULL, 8, 4);
+	assert_false(known_add(NULL, 8, 4));
 	known_free(k);
 	known_free(NULL);
 }
@@ -68,6 +69,7 @@ static void test_growth_and_tombstones(void **state)
 	for (s = 1; s <= 5000; s++)
 		assert_true(known_has(k, s, (unsigned)(s % 32)));
 	assert_false(known_has(k, 150000, 0));
+	assert_true(known_add(k, 150000, 0));	/* dropped: new again */
 	known_free(k);
 }
 
@@ -83,6 +85,8 @@ static void test_full_knows_all(void **state)
 		known_add(k, s, 0);
 	assert_true(known_has(k, 1, 0));
 	assert_true(known_has(k, KNOWN_MAX + 1000, 5));
+	/* every inode was known: no note was skipped */
+	assert_false(known_add(k, KNOWN_MAX + 1000, 5));
 	known_free(k);
 }
 
