@@ -675,6 +675,7 @@ static void cleanup(struct run *r)
 	sink_close(r->log);
 	sink_close(r->events);
 	run_dir_remove(r);
+	run_journal_close(r, false);
 	redactor_free(r->red);
 	redactor_free(r->red_lit);
 	run_env_release(&r->env);
@@ -727,6 +728,7 @@ int run_interrupt_stored(struct plane *p, const char *id, struct err *e)
 	r.p = p;
 	r.rec = (struct run_rec)RUN_REC_INIT;
 	r.wake_fd = -1;
+	r.jfd = -1;
 	snprintf(r.id, sizeof(r.id), "%s", id);
 	atomic_store(&r.stop, RUN_SHUTDOWN);
 	r.cut = true;
@@ -741,9 +743,15 @@ int run_interrupt_stored(struct plane *p, const char *id, struct err *e)
 			r.workdir[0] = '\0';
 		rc = r.status ? open_sinks(&r) : -ENOMEM;
 	}
+	/* the starts after its last commit (run_journal.c) */
+	if (rc == 0 && run_journal_replay(&r, h.gen) < 0)
+		fprintf(stderr, "execfs: recovering %s: its journal of task "
+			"starts cannot be read; the stored status is used\n",
+			h.slug);
 	if (rc == 0) {
 		run_status_interrupt(&r, interrupted);
 		finish(&r);
+		run_journal_close(&r, true);
 	}
 	cleanup(&r);
 	return rc < 0 ? err_set(e, rc, "cannot end execution %s", id) : 0;

@@ -4,13 +4,14 @@
  * A commit loads the record, changes it (the run's status in place of the
  * stored one, keeping the stored audit), encodes it and stores it if its
  * generation has not moved meanwhile; a moved record is loaded again, up
- * to COMMIT_TRIES times.  A run commits at least once per task (its start
- * is on disk before its process runs), so the record it committed last is
- * kept (struct run_rec): the next commit starts from it instead of loading
- * and decoding the whole record again.  The generation check still guards
+ * to COMMIT_TRIES times.  A run commits often, so the record it committed
+ * last is kept (struct run_rec): the next commit starts from it instead of
+ * loading and decoding the whole record again.  The generation check still guards
  * it: when anything else changed the record, the store refuses the commit
  * (-ESTALE) and the record is loaded as before.  Commits are spaced
  * RUN_COMMIT_MS apart while tasks run, and made before each blocking wait.
+ * A task's start is recorded before its process runs: by a commit until
+ * one stored IN_PROGRESS, then in the run's journal (run_journal.c).
  */
 #include "run_i.h"
 
@@ -147,8 +148,19 @@ int run_commit(struct run *r, struct err *e)
 	if (rc == 0) {
 		r->dirty = false;
 		r->commit_ns = run_now();
+		r->stored = true;
+		run_journal_reset(r);
 	}
 	return rc;
+}
+
+void run_start_stored(struct run *r)
+{
+	if (!r->dirty)
+		return;
+	if (r->stored && run_journal_put(r) == 0)
+		return;
+	run_flush(r);
 }
 
 void run_flush(struct run *r)

@@ -225,6 +225,11 @@ struct run {
 	bool dirty;			/* status changed since the commit */
 	int64_t commit_ns;		/* last status commit */
 	struct run_rec rec;		/* the record as last committed */
+	bool stored;			/* a commit stored IN_PROGRESS: later
+					   starts go to the journal */
+	int jfd;			/* STATE/starts/<id>, -1 until used */
+	size_t jsize;			/* its bytes since the last commit */
+	bool jbroken;			/* a failed append: commit instead */
 	struct run_env env;
 	struct redactor *red;
 	struct redactor *red_lit;	/* the secrets alone, no key patterns */
@@ -302,6 +307,20 @@ int run_limit(struct run *r, const char *fmt, ...)
 
 /* run_commit.c: the status commits */
 void run_rec_release(struct run_rec *rec);
+/* a task's start recorded before its process runs: journaled once
+ * IN_PROGRESS is stored, else committed */
+void run_start_stored(struct run *r);
+
+/* run_journal.c: the status at each start, between commits */
+/* append r->status; 0, or -errno (then commit instead) */
+int run_journal_put(struct run *r);
+/* a commit stored everything: empty the journal */
+void run_journal_reset(struct run *r);
+/* close it; remove the file when it was used or @remove */
+void run_journal_close(struct run *r, bool remove);
+/* r->status from the last whole record made on the stored generation
+ * @gen: 1 if one was found, 0 if none, -errno */
+int run_journal_replay(struct run *r, uint64_t gen);
 
 /* run_status.c: the status document and the events stream */
 int run_status_init(struct run *r);

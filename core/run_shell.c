@@ -562,7 +562,7 @@ static void stdin_of(const struct doc *cfg, struct proc_spec *ps)
 
 static void start_stored(void *r)
 {
-	run_flush(r);
+	run_start_stored(r);
 }
 
 static int start(struct task_io *io, const struct doc *cfg)
@@ -581,9 +581,10 @@ static int start(struct task_io *io, const struct doc *cfg)
 		ps.cwd = io->r->workdir;
 		as_creator(&ps, io->r);
 		stdin_of(cfg, &ps);
-		/* The task's start is on disk before its process runs (a
-		 * kill -9 never finds a started task PENDING); the commit
-		 * overlaps the keeper's start, the program waits for it. */
+		/* The task's start is recorded before its process runs (a
+		 * kill -9 never finds a started task PENDING): committed,
+		 * or once IN_PROGRESS is, journaled (run_journal.c); that
+		 * overlaps the keeper's fork, the program waits for it. */
 		ps.before = start_stored;
 		ps.before_ctx = io->r;
 		rc = proc_spawn(&io->pr, &ps, &e);

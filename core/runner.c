@@ -113,6 +113,7 @@ static struct run *run_alloc(struct runner *rr, const char *id,
 	r->who.uid = uid;
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->link.done_fd = -1;
+	r->jfd = -1;
 	r->rec = (struct run_rec)RUN_REC_INIT;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->ex_mu, NULL);

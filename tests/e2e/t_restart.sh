@@ -111,6 +111,51 @@ EOF
 	wait_no_proc "$m" 1
 }
 
+# is_dead PID: gone, or a zombie (the daemon is this shell's child).
+is_dead() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+	[ "${st:0:1}" = Z ]
+}
+
+# kill -9 at a later task's start, by the task itself (so before the
+# status commit that follows a start by up to 50 ms): the start was
+# journaled before the process ran, and the previous task's end with it,
+# so the restart finds the first task COMPLETED, the second started (then
+# FAILED) and the third SKIPPED; the first task did not run again.
+t_restart_kill9_at_later_task() {
+	run_strict
+	local m once
+	m=$(new_marker)
+	once=$TDIR/once-$m
+	wf_put later <<EOF
+    - name: first
+      kind: RUN
+      taskConfig: {shell: {command: "echo ran >> $once"}}
+    - name: killer
+      kind: RUN
+      taskConfig: {shell: {command: "kill -9 $DPID; exec -a $m sleep 600"}}
+    - name: after
+      kind: RUN
+      taskConfig: {shell: {command: "echo later-ran"}}
+EOF
+	wex_start j1 later
+	wait_until 10 is_dead "$DPID"
+	wait_no_proc "$m" 5
+	unmount_execfs
+	mount_execfs
+	wait_phase j1 FAILED 10
+	assert_eq "$(xj j1 .status.error)" "$INTERRUPTED"
+	assert_eq "$(xj j1 '[.status.tasks[].status] | join(",")')" COMPLETED,FAILED,SKIPPED
+	assert_eq "$(xj j1 '.status.tasks[0].exitCode')" 0
+	assert_eq "$(xj j1 '.status.tasks[1].error')" "$INTERRUPTED"
+	[[ $(xj j1 .status.tasks[1].startedAt) =~ $TS_RE ]] || die "no startedAt"
+	assert_not_contains "$(wx j1)/log" later-ran
+	sleep 0.5
+	assert_eq "$(cat "$once")" ran
+	a_new_run_works
+}
+
 # SIGTERM: parked readers are answered with ENOTCONN (the run did not
 # end), task groups are killed, the run is FAILED before the daemon exits
 # (status 0).
