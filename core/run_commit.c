@@ -154,13 +154,9 @@ int run_commit(struct run *r, struct err *e)
 	return rc;
 }
 
-void run_start_stored(struct run *r)
+bool run_start_journaled(struct run *r)
 {
-	if (!r->dirty)
-		return;
-	if (r->stored && run_journal_put(r) == 0)
-		return;
-	run_flush(r);
+	return !r->dirty || (r->stored && run_journal_put(r) == 0);
 }
 
 void run_flush(struct run *r)

@@ -307,9 +307,9 @@ int run_limit(struct run *r, const char *fmt, ...)
 
 /* run_commit.c: the status commits */
 void run_rec_release(struct run_rec *rec);
-/* a task's start recorded before its process runs: journaled once
- * IN_PROGRESS is stored, else committed */
-void run_start_stored(struct run *r);
+/* a task's start recorded at once: nothing to record, or journaled
+ * (IN_PROGRESS is stored); false: it needs a commit (run_flush()) */
+bool run_start_journaled(struct run *r);
 
 /* run_journal.c: the status at each start, between commits */
 /* append r->status; 0, or -errno (then commit instead) */

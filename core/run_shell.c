@@ -562,7 +562,7 @@ static void stdin_of(const struct doc *cfg, struct proc_spec *ps)
 
 static void start_stored(void *r)
 {
-	run_start_stored(r);
+	run_flush(r);
 }
 
 static int start(struct task_io *io, const struct doc *cfg)
@@ -582,11 +582,13 @@ static int start(struct task_io *io, const struct doc *cfg)
 		as_creator(&ps, io->r);
 		stdin_of(cfg, &ps);
 		/* The task's start is recorded before its process runs (a
-		 * kill -9 never finds a started task PENDING): committed,
-		 * or once IN_PROGRESS is, journaled (run_journal.c); that
-		 * overlaps the keeper's fork, the program waits for it. */
-		ps.before = start_stored;
-		ps.before_ctx = io->r;
+		 * kill -9 never finds a started task PENDING): journaled
+		 * now (run_journal.c), or else committed while the keeper
+		 * forks, the program waiting at its gate for the commit. */
+		if (!run_start_journaled(io->r)) {
+			ps.before = start_stored;
+			ps.before_ctx = io->r;
+		}
 		rc = proc_spawn(&io->pr, &ps, &e);
 	}
 	if (rc < 0)
