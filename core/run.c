@@ -146,7 +146,8 @@ static int prepare(struct run *r, struct err *e)
 		rc = run_status_init(r);
 	if (rc < 0)
 		return rc;
-	/* IN_PROGRESS is stored with the first task's start (run_touch()
+	/* IN_PROGRESS is stored with the first task's start (a process's
+	 * while the keeper forks it, any other's by run_touch(), which
 	 * commits the first change at once), or at the end: one commit
 	 * less before the first task.  A daemon killed before it finds the
 	 * run PENDING, with no task started, and runs it again. */
@@ -458,7 +459,9 @@ static int task_ended(struct run *r, struct run_task *t, int rc)
 	run_task_set(r, t, st);
 	run_event_task(r, t, st);
 	count_task(r, st);
-	run_touch(r);
+	/* stored with what comes next: the next start (its commit, its
+	 * journal record or run_touch()), a wait's commit, or the end */
+	r->dirty = true;
 	if (rc == 0) {
 		doc_free(t->sc->last);
 		t->sc->last = t->output;
@@ -523,7 +526,11 @@ static int run_one(struct run_scope *sc, const struct doc *list, size_t i,
 	t.start_ns = run_now();
 	run_task_set(r, &t, "IN_PROGRESS");
 	run_event_task(r, &t, "IN_PROGRESS");
-	run_touch(r);
+	/* a process's start is recorded right before it runs (run_shell.c) */
+	if (run_task_spawns(r, &t))
+		r->dirty = true;
+	else
+		run_touch(r);
 	rc = run_task_exec(r, &t);
 	if (leaf)
 		slot_give(r);

@@ -385,6 +385,8 @@ void run_warn(struct run *r, const char *fmt, ...)
 
 /* run_task.c: whether @kind runs task lists (SWITCH, FOR, FORK, TRY) */
 bool run_kind_is_flow(const char *kind);
+/* run_task.c: a RUN that starts a process (not a workflow, a dry run) */
+bool run_task_spawns(const struct run *r, const struct run_task *t);
 /* run_task.c: one task of any kind; 0 when it completed, -1 failed,
  * -ETIME a limit failed the run, -ECANCELED a stop or cut. */
 int run_task_exec(struct run *r, struct run_task *t);

@@ -231,6 +231,12 @@ static int do_run(struct run *r, struct run_task *t)
 	return run_shell(r, t, t->cfg);
 }
 
+bool run_task_spawns(const struct run *r, const struct run_task *t)
+{
+	return t->kind && !strcmp(t->kind, "RUN") && !r->dry &&
+	       !doc_map_get(doc_map_get(t->def, "taskConfig"), "workflow");
+}
+
 bool run_kind_is_flow(const char *kind)
 {
 	static const char *const flow[] = { "SWITCH", "FOR", "FORK", "TRY" };
