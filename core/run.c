@@ -615,7 +615,8 @@ static const char *final_phase(struct run *r)
 	}
 }
 
-static void finish(struct run *r)
+/* Return: whether the run's end was stored. */
+static bool finish(struct run *r)
 {
 	struct err e = { 0 };
 
@@ -638,13 +639,15 @@ static void finish(struct run *r)
 		sink_end(r->events);
 	err_clear(&e);
 	if (run_commit(r, &e) == 0)
-		return;
+		return true;
 	fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
 	/* Whatever made the status unstorable, the run must not stay
 	 * IN_PROGRESS: store the phase and the error alone. */
 	err_clear(&e);
-	if (run_fail_stored(r->p, r->id, r->phase, r->error, &e) < 0)
-		fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
+	if (run_fail_stored(r->p, r->id, r->phase, r->error, &e) == 0)
+		return true;
+	fprintf(stderr, "execfs: %s: %s\n", r->slug, e.msg);
+	return false;
 }
 
 struct ending {
@@ -682,7 +685,8 @@ static void cleanup(struct run *r)
 	sink_close(r->log);
 	sink_close(r->events);
 	run_dir_remove(r);
-	run_journal_close(r, false);
+	/* kept while the record is IN_PROGRESS: the next start reads it */
+	run_journal_close(r, r->jused && r->end_stored);
 	redactor_free(r->red);
 	redactor_free(r->red_lit);
 	run_env_release(&r->env);
@@ -715,7 +719,7 @@ void *run_main(void *arg)
 			run_fail(r, NULL, e.msg);
 		else
 			run_tasks(r);
-		finish(r);
+		r->end_stored = finish(r);
 	}
 	cleanup(r);
 	return NULL;
@@ -751,14 +755,13 @@ int run_interrupt_stored(struct plane *p, const char *id, struct err *e)
 		rc = r.status ? open_sinks(&r) : -ENOMEM;
 	}
 	/* the starts after its last commit (run_journal.c) */
-	if (rc == 0 && run_journal_replay(&r, h.gen) < 0)
+	if (rc == 0 && run_journal_replay(&r, h.mtime_ns) < 0)
 		fprintf(stderr, "execfs: recovering %s: its journal of task "
 			"starts cannot be read; the stored status is used\n",
 			h.slug);
 	if (rc == 0) {
 		run_status_interrupt(&r, interrupted);
-		finish(&r);
-		run_journal_close(&r, true);
+		run_journal_close(&r, finish(&r));
 	}
 	cleanup(&r);
 	return rc < 0 ? err_set(e, rc, "cannot end execution %s", id) : 0;

@@ -5,10 +5,10 @@
  * stored one, keeping the stored audit), encodes it and stores it if its
  * generation has not moved meanwhile; a moved record is loaded again, up
  * to COMMIT_TRIES times.  A run commits often, so the record it committed
- * last is kept (struct run_rec): the next commit starts from it instead of
- * loading and decoding the whole record again.  The generation check still guards
- * it: when anything else changed the record, the store refuses the commit
- * (-ESTALE) and the record is loaded as before.  Commits are spaced
+ * last is kept (struct run_rec): the next commit starts from it instead
+ * of loading and decoding the whole record again.  The generation check
+ * still guards it: when anything else changed the record, the store
+ * refuses the commit (-ESTALE) and the record is loaded as before.  Commits are spaced
  * RUN_COMMIT_MS apart while tasks run, and made before each blocking wait.
  * A task's start is recorded before its process runs: by a commit until
  * one stored IN_PROGRESS, then in the run's journal (run_journal.c).

@@ -229,7 +229,10 @@ struct run {
 					   starts go to the journal */
 	int jfd;			/* STATE/starts/<id>, -1 until used */
 	size_t jsize;			/* its bytes since the last commit */
-	bool jbroken;			/* a failed append: commit instead */
+	bool jused;			/* the file was made */
+	bool jbroken;			/* an append that could not be taken
+					   back: commit instead */
+	bool end_stored;		/* finish() stored the ended phase */
 	struct run_env env;
 	struct redactor *red;
 	struct redactor *red_lit;	/* the secrets alone, no key patterns */
@@ -311,16 +314,25 @@ void run_rec_release(struct run_rec *rec);
  * (IN_PROGRESS is stored); false: it needs a commit (run_flush()) */
 bool run_start_journaled(struct run *r);
 
-/* run_journal.c: the status at each start, between commits */
-/* append r->status; 0, or -errno (then commit instead) */
+/* run_journal.c: the status at each start, between commits; all with
+ * the run's lock held (or its threads gone) */
+/* append r->status, stamped with r->rec.hdr.mtime_ns (the run's last
+ * commit).  Return: 0; -EIO (a failed append), -EFBIG, -ENOMEM, or an
+ * errno of open/mkdir/write: the start must then be committed. */
 int run_journal_put(struct run *r);
-/* a commit stored everything: empty the journal */
+/* a commit stored everything: empty the journal (a failure is harmless:
+ * what it leaves has an older stamp) */
 void run_journal_reset(struct run *r);
-/* close it; remove the file when it was used or @remove */
+/* close the journal; unlink the file if @remove */
 void run_journal_close(struct run *r, bool remove);
-/* r->status from the last whole record made on the stored generation
- * @gen: 1 if one was found, 0 if none, -errno */
-int run_journal_replay(struct run *r, uint64_t gen);
+/* r->status from the last whole record of @stamp (the stored record's
+ * mtime_ns).  Return: 1 if one was found, 0 if none (or no journal),
+ * -EFBIG, -ENOMEM, or an errno of open/read */
+int run_journal_replay(struct run *r, int64_t stamp);
+/* remove every journal for which @keep(@p, name) is false (at start,
+ * before any run).  Return: 0, or an errno of opening the directory */
+int run_journal_sweep(struct plane *p,
+		      bool (*keep)(struct plane *p, const char *id));
 
 /* run_status.c: the status document and the events stream */
 int run_status_init(struct run *r);

@@ -261,8 +261,28 @@ static int recover_one(void *ctx, const struct store_rec *h,
 	return 0;
 }
 
+/* A journal of task starts is read only for an IN_PROGRESS execution. */
+static bool journal_keep(struct plane *p, const char *id)
+{
+	struct store_rec h;
+	struct doc *res = NULL;
+	const char *phase;
+	bool keep = false;
+
+	if (record_load(p, id, &h, &res) == 0) {
+		phase = doc_get_str(res, "status.phase");
+		keep = phase && !strcmp(phase, "IN_PROGRESS");
+	}
+	doc_free(res);
+	return keep;
+}
+
 static int recover(struct runner *rr)
 {
+	/* before any run starts, so no journal of a new run goes */
+	if (run_journal_sweep(rr->p, journal_keep) < 0)
+		fprintf(stderr, "execfs: cannot sweep the journals of task "
+			"starts in %s/starts\n", rr->p->state_dir);
 	return record_each(rr->p, KIND_WORKFLOW_EXECUTION, recover_one, rr);
 }
 

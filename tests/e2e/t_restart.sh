@@ -122,7 +122,9 @@ is_dead() {
 # status commit that follows a start by up to 50 ms): the start was
 # journaled before the process ran, and the previous task's end with it,
 # so the restart finds the first task COMPLETED, the second started (then
-# FAILED) and the third SKIPPED; the first task did not run again.
+# FAILED) and the third SKIPPED; the first task did not run again.  The
+# task chmods its execution first: that changes the record, not its
+# status, and must not hide the journal from the recovery.
 t_restart_kill9_at_later_task() {
 	run_strict
 	local m once
@@ -134,7 +136,7 @@ t_restart_kill9_at_later_task() {
       taskConfig: {shell: {command: "echo ran >> $once"}}
     - name: killer
       kind: RUN
-      taskConfig: {shell: {command: "kill -9 $DPID; exec -a $m sleep 600"}}
+      taskConfig: {shell: {command: "chmod 0640 $MNT/$WEXD/j1; kill -9 $DPID; exec -a $m sleep 600"}}
     - name: after
       kind: RUN
       taskConfig: {shell: {command: "echo later-ran"}}
@@ -142,9 +144,18 @@ EOF
 	wex_start j1 later
 	wait_until 10 is_dead "$DPID"
 	wait_no_proc "$m" 5
+	# The start was in the journal, not yet committed (the task killed
+	# the daemon within a few ms of the first task's commit).
+	local js=("$STATE"/starts/*)
+	assert_eq "${#js[@]}" 1
+	[ -s "${js[0]}" ] || die "the journal of task starts is empty"
 	unmount_execfs
 	mount_execfs
 	wait_phase j1 FAILED 10
+	[ ! -e "${js[0]}" ] || die "the journal was not removed after recovery"
+	# The chmod after the journal's record changed the record's
+	# generation, not its content: the record still applied.
+	assert_eq "$(stat -c %a "$(wx j1)")" 640
 	assert_eq "$(xj j1 .status.error)" "$INTERRUPTED"
 	assert_eq "$(xj j1 '[.status.tasks[].status] | join(",")')" COMPLETED,FAILED,SKIPPED
 	assert_eq "$(xj j1 '.status.tasks[0].exitCode')" 0

@@ -1,8 +1,10 @@
 /*
  * test_run_journal.c - a run's journal of task starts (core/run_journal.c):
- * recovery takes the last whole record made on the stored generation; a
- * record cut short or damaged, or made on an older generation, is not
- * taken; a commit empties the file, the run's end removes it.
+ * recovery takes the last whole record that decodes and bears the stored
+ * record's stamp (the mtime of the run's last commit); a record cut
+ * short, damaged, undecodable or of an older stamp is passed over; a
+ * commit empties the file, a full one is replaced whole, the run's end
+ * removes it, and a sweep at start removes the journals not asked for.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -38,7 +40,7 @@ static int setup(void **state)
 	snprintf(f->p.state_dir, sizeof(f->p.state_dir), "%s", tmpl);
 	f->r.p = &f->p;
 	f->r.jfd = -1;
-	f->r.rec.hdr.gen = 7;
+	f->r.rec.hdr.mtime_ns = 7;
 	snprintf(f->r.id, sizeof(f->r.id), "exec-journal-test");
 	snprintf(f->path, sizeof(f->path), "%s/starts/%s", tmpl, f->r.id);
 	f->r.status = doc_new(DOC_MAP);
@@ -73,11 +75,11 @@ static void put(struct fx *f, const char *phase)
 }
 
 /* Replay on @gen into a fresh status; the phase found, or "" for none. */
-static const char *replayed(struct fx *f, uint64_t gen, int want_rc)
+static const char *replayed(struct fx *f, int64_t stamp, int want_rc)
 {
 	doc_free(f->r.status);
 	f->r.status = doc_new(DOC_MAP);
-	assert_int_equal(run_journal_replay(&f->r, gen), want_rc);
+	assert_int_equal(run_journal_replay(&f->r, stamp), want_rc);
 	return doc_get_str(f->r.status, "phase") ?
 	       doc_get_str(f->r.status, "phase") : "";
 }
@@ -100,7 +102,7 @@ static void test_last_whole_record(void **state)
 	assert_int_equal(size_of(f->path), (off_t)f->r.jsize);
 }
 
-static void test_other_generation_not_taken(void **state)
+static void test_other_stamp_not_taken(void **state)
 {
 	struct fx *f = *state;
 
@@ -143,7 +145,7 @@ static void test_damaged_not_taken(void **state)
 	assert_string_equal(replayed(f, 7, 1), "A");
 }
 
-/* A commit empties the file; records of an older generation left (the
+/* A commit empties the file; records of an older stamp left (the
  * emptying failed) are passed over. */
 static void test_commit_empties(void **state)
 {
@@ -154,7 +156,7 @@ static void test_commit_empties(void **state)
 	assert_int_equal(size_of(f->path), 0);
 	assert_string_equal(replayed(f, 7, 0), "");
 	put(f, "B");
-	f->r.rec.hdr.gen = 8;	/* committed, not emptied */
+	f->r.rec.hdr.mtime_ns = 8;	/* committed, not emptied */
 	put(f, "C");
 	put(f, "D");
 	assert_string_equal(replayed(f, 8, 1), "D");
@@ -166,11 +168,96 @@ static void test_end_removes(void **state)
 	struct fx *f = *state;
 
 	assert_string_equal(replayed(f, 7, 0), "");	/* no file */
-	run_journal_close(&f->r, false);		/* never used */
 	put(f, "A");
-	run_journal_close(&f->r, false);
+	run_journal_close(&f->r, false);		/* the end not stored */
+	assert_string_equal(replayed(f, 7, 1), "A");
+	run_journal_close(&f->r, true);
 	assert_int_equal(size_of(f->path), -1);
 	assert_string_equal(replayed(f, 7, 0), "");
+}
+
+/* Past its cap the journal is replaced by a file of the last record. */
+static void test_full_replaced(void **state)
+{
+	struct fx *f = *state;
+	char *big = malloc(1u << 20), dot[PATH_MAX + 80];
+	int i;
+
+	assert_non_null(big);
+	memset(big, 'x', (1u << 20) - 1);
+	big[(1u << 20) - 1] = '\0';
+	assert_int_equal(doc_map_setstr(f->r.status, "big", big), 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(big, 16, "%d", i);
+		put(f, big);
+	}
+	/* replaced at the 32nd (32 MiB), then 8 more appended */
+	assert_true(size_of(f->path) > 8 << 20);
+	assert_true(size_of(f->path) < 10 << 20);
+	assert_int_equal(size_of(f->path), (off_t)f->r.jsize);
+	assert_string_equal(replayed(f, 7, 1), "39");
+	snprintf(dot, sizeof(dot), "%s.new", f->path);
+	assert_int_equal(size_of(dot), -1);
+	free(big);
+}
+
+/* A whole record whose body does not decode: the one before it. */
+static void test_undecodable_passed_over(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		uint32_t magic, len;
+		int64_t stamp;
+		unsigned char sum[16];
+	} h = { 0x314a5845u, 4, 7, { 0 } };
+	crypto_generichash_state s;
+	const char junk[4] = { 'j', 'u', 'n', 'k' };
+	int fd;
+
+	put(f, "A");
+	crypto_generichash_init(&s, NULL, 0, sizeof(h.sum));
+	crypto_generichash_update(&s, (const void *)&h.stamp, sizeof(h.stamp));
+	crypto_generichash_update(&s, (const void *)junk, sizeof(junk));
+	crypto_generichash_final(&s, h.sum, sizeof(h.sum));
+	fd = open(f->path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, &h, sizeof(h)), sizeof(h));
+	assert_int_equal(write(fd, junk, sizeof(junk)), sizeof(junk));
+	close(fd);
+	assert_string_equal(replayed(f, 7, 1), "A");
+}
+
+static bool keep_a(struct plane *p, const char *id)
+{
+	(void)p;
+	return !strcmp(id, "a");
+}
+
+/* At start, the journals of executions not IN_PROGRESS go. */
+static void test_sweep(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX + 80];
+	const char *names[] = { "a", "b", "c.new" };
+	size_t i;
+	FILE *fp;
+
+	put(f, "A");		/* makes STATE/starts */
+	run_journal_close(&f->r, true);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/starts/%s", f->p.state_dir,
+			 names[i]);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fclose(fp);
+	}
+	assert_int_equal(run_journal_sweep(&f->p, keep_a), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/starts/%s", f->p.state_dir,
+			 names[i]);
+		assert_int_equal(size_of(path) == 0, i == 0);
+		unlink(path);
+	}
 }
 
 /* A journal that cannot be made: an error, so the caller commits. */
@@ -178,9 +265,10 @@ static void test_cannot_open(void **state)
 {
 	struct fx *f = *state;
 	char dir[PATH_MAX];
+	size_t n = strlen(f->p.state_dir);
 
 	snprintf(dir, sizeof(dir), "%s", f->p.state_dir);
-	strcat(f->p.state_dir, "/missing/x");	/* short: mkdtemp's */
+	snprintf(f->p.state_dir + n, sizeof(f->p.state_dir) - n, "/missing/x");
 	set_phase(f, "A");
 	assert_int_equal(run_journal_put(&f->r), -ENOENT);
 	assert_int_equal(f->r.jfd, -1);
@@ -209,7 +297,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_last_whole_record, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_other_generation_not_taken,
+		cmocka_unit_test_setup_teardown(test_other_stamp_not_taken,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_short_not_taken, setup,
 						teardown),
@@ -219,6 +307,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_end_removes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_full_replaced, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_undecodable_passed_over,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_open, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
