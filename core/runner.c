@@ -20,17 +20,13 @@
 int runner_new(struct runner **out, struct plane *p)
 {
 	struct runner *r = calloc(1, sizeof(*r));
-	pthread_condattr_t ca;
 
 	if (!r)
 		return -ENOMEM;
 	r->p = p;
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->ended, &ca);
-	pthread_cond_init(&r->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	thread_cond_init_mono(&r->ended);
+	thread_cond_init_mono(&r->wake);
 	*out = r;
 	return 0;
 }

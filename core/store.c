@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "thread.h"
+
 #define MAP_INIT_DEFAULT ((size_t)64 << 20)
 #define MAP_MAX_DEFAULT                                                        \
 	((size_t)(SIZE_MAX > 0xffffffffu ? 64ull << 30 : 1ull << 30))
@@ -341,7 +343,7 @@ static int sync_init(struct store *st)
 	rc = pthread_mutex_init(&st->mu, NULL);
 	if (rc)
 		return -rc;
-	rc = pthread_cond_init(&st->wake, NULL);
+	rc = thread_cond_init_mono(&st->wake);
 	if (rc) {
 		pthread_mutex_destroy(&st->mu);
 		return -rc;

@@ -61,10 +61,11 @@ struct store {
 	atomic_uint_fast64_t changesets;
 
 	pthread_mutex_t mu;
-	pthread_cond_t wake; /* the writer waits here for work */
+	pthread_cond_t wake; /* the writer waits here for work (monotonic) */
 	bool sync_init;
 	struct store_job *head, *tail; /* protected by mu */
 	bool stopping;		       /* protected by mu */
+	unsigned idle_trims;	       /* memory given back; protected by mu */
 	pthread_t writer;
 	bool writer_started;
 };

@@ -32,11 +32,15 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "thread.h"
+
+#define IDLE_TRIM_MS 500L	/* quiet after a batch before memory goes back */
 
 /* One attempt at a batch: its top transaction and what it learned. */
 struct batch {
@@ -655,15 +659,46 @@ static void jobs_wake(struct store_job *jobs)
 	}
 }
 
+/*
+ * Wait for jobs (with st->mu).  Once the writer has been idle for
+ * IDLE_TRIM_MS after a batch, the memory freed meanwhile goes back to the
+ * system (glibc keeps it in its arenas otherwise): after a burst of
+ * changes, deletions too, the daemon's RssAnon returns near where it
+ * was.  Under a steady load the wait never times out and costs nothing.
+ */
+static void wait_jobs(struct store *st, bool *trim)
+{
+	struct timespec until;
+
+	while (!st->head && !st->stopping) {
+		if (!*trim) {
+			pthread_cond_wait(&st->wake, &st->mu);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += IDLE_TRIM_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		if (pthread_cond_timedwait(&st->wake, &st->mu, &until) !=
+		    ETIMEDOUT || st->head)
+			continue;
+		*trim = false;
+		st->idle_trims++;
+		pthread_mutex_unlock(&st->mu);
+		malloc_trim(0);
+		pthread_mutex_lock(&st->mu);
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct store *st = arg;
 	struct store_job *jobs;
+	bool trim = false;
 
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
-		while (!st->head && !st->stopping)
-			pthread_cond_wait(&st->wake, &st->mu);
+		wait_jobs(st, &trim);
 		if (!st->head)
 			break;
 		jobs = st->head;
@@ -672,6 +707,7 @@ static void *writer_main(void *arg)
 		batch_run(st, jobs);
 		pthread_mutex_lock(&st->mu);
 		jobs_wake(jobs);
+		trim = true;
 	}
 	pthread_mutex_unlock(&st->mu);
 	return NULL;

@@ -411,15 +411,8 @@ static void *flusher_main(void *arg)
 
 static int sync_init(struct streams *ss)
 {
-	pthread_condattr_t a;
-	int rc = pthread_condattr_init(&a);
+	int rc = thread_cond_init_mono(&ss->wake);
 
-	if (rc)
-		return -rc;
-	rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	if (!rc)
-		rc = pthread_cond_init(&ss->wake, &a);
-	pthread_condattr_destroy(&a);
 	if (rc)
 		return -rc;
 	rc = pthread_mutex_init(&ss->mu, NULL);

@@ -4,6 +4,7 @@
 #include "thread.h"
 
 #include <signal.h>
+#include <time.h>
 
 int thread_start(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
 		 void *arg)
@@ -15,5 +16,19 @@ int thread_start(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(t, a, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int thread_cond_init_mono(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	int rc = pthread_condattr_init(&a);
+
+	if (rc)
+		return rc;
+	rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	if (!rc)
+		rc = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
 	return rc;
 }

@@ -16,4 +16,11 @@
 int thread_start(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
 		 void *arg);
 
+/**
+ * thread_cond_init_mono() - pthread_cond_init() of a condition whose timed
+ * waits take CLOCK_MONOTONIC deadlines (immune to clock changes).
+ * Return: 0; the error number of pthread (positive).
+ */
+int thread_cond_init_mono(pthread_cond_t *c);
+
 #endif

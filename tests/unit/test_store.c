@@ -1337,10 +1337,63 @@ static void full_filesystem(void **state)
 	full_check(f->st, n, 0, body);
 }
 
+static unsigned idle_trims(struct store *st)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&st->mu);
+	n = st->idle_trims;
+	pthread_mutex_unlock(&st->mu);
+	return n;
+}
+
+static void put_n(struct fx *f, int i)
+{
+	char id[32], slug[32];
+	struct store_change c;
+	struct err e = {0, ""};
+
+	snprintf(id, sizeof(id), "wf-trim-%d", i);
+	snprintf(slug, sizeof(slug), "trim-%d", i);
+	c = put_change(3, id, slug, store_next_serial(f->st), "x");
+	assert_int_equal(store_commit(f->st, &c, 1, &e), 0);
+}
+
+/* Whether the count of idle trims reaches @want within @ms. */
+static bool trims_reach(struct store *st, unsigned want, int ms)
+{
+	for (; ms > 0 && idle_trims(st) < want; ms -= 10)
+		usleep(10 * 1000);
+	return idle_trims(st) == want;
+}
+
+/* Memory goes back once the writer has been idle after a batch (500 ms),
+ * once per quiet spell: not while commits keep coming, not again while
+ * none come. */
+static void idle_trim(void **state)
+{
+	struct fx *f = *state;
+	unsigned n0;
+	int i;
+
+	put_n(f, 0);
+	assert_true(trims_reach(f->st, idle_trims(f->st) + 1, 5000));
+	n0 = idle_trims(f->st);
+	for (i = 1; i < 12; i++) {
+		put_n(f, i);
+		usleep(50 * 1000);
+	}
+	assert_int_equal(idle_trims(f->st), n0);
+	assert_true(trims_reach(f->st, n0 + 1, 5000));
+	usleep(1000 * 1000);
+	assert_int_equal(idle_trims(f->st), n0 + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(roundtrip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(idle_trim, setup, teardown),
 	    cmocka_unit_test_setup_teardown(list_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(preconditions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(reopen, setup, teardown),
