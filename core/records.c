@@ -13,25 +13,21 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The map {r, s} encoded from @res itself: a commit encodes the whole
- * record, and a copy of it only to put it in a map cost as much again. */
+/* The map {r, s} encoded from @res and @src themselves: a commit encodes
+ * the whole record, and copies of them only to put them in a map cost as
+ * much again.  @s borrows src's bytes (the encoder only reads them). */
 int record_encode(const struct doc *res, const struct buf *src,
 		  struct buf *out)
 {
 	static const char *const keys[] = { "r", "s" };
-	const struct doc *vals[2] = { res, NULL };
-	struct doc *s = NULL;
-	int rc;
+	struct doc s = { .type = DOC_STR };
+	const struct doc *vals[2] = { res, &s };
 
 	if (src && src->len) {
-		s = doc_str(src->data, src->len);
-		if (!s)
-			return -ENOMEM;
-		vals[1] = s;
+		s.u.s = src->data;
+		s.n = src->len;
 	}
-	rc = doc_encode_map(keys, vals, s ? 2 : 1, out);
-	doc_free(s);
-	return rc;
+	return doc_encode_map(keys, vals, s.n ? 2 : 1, out);
 }
 
 int record_decode(const struct buf *body, struct doc **res, char **src,

@@ -8,13 +8,11 @@
 #include "run_i.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 int runner_new(struct runner **out, struct plane *p)
@@ -75,12 +73,10 @@ static void *run_thread(void *arg)
 	struct runner *rr = r->rr;
 
 	uint64_t one = 1;
-	bool idle;
 
 	run_main(r);
 	pthread_mutex_lock(&rr->mu);
 	unlink_run(rr, r);
-	idle = !rr->runs;
 	pthread_cond_broadcast(&rr->ended);
 	pthread_mutex_unlock(&rr->mu);
 	/* A parent waiting for this child run: it has ended. */
@@ -88,11 +84,9 @@ static void *run_thread(void *arg)
 	    write(r->link.done_fd, &one, sizeof(one)) < 0)
 		fprintf(stderr, "execfs: %s: cannot tell its parent it ended\n",
 			r->id);
+	/* what a burst of runs took goes back to the system once the
+	 * store's writer is idle (store_writer.c) */
 	run_free(r);
-	/* The last run ended: what the burst took goes back to the system
-	 * (glibc keeps freed memory at the top of every arena otherwise). */
-	if (idle)
-		malloc_trim(0);
 	return NULL;
 }
 
@@ -213,19 +207,13 @@ bool runner_running(struct runner *rr, uint64_t serial)
 	return on;
 }
 
-static void deadline_in(struct timespec *ts, unsigned s)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += s;
-}
-
 int runner_cancel_wait(struct runner *rr, uint64_t serial, unsigned timeout_s)
 {
 	struct timespec until;
 	struct run *r;
 	int rc = 0;
 
-	deadline_in(&until, timeout_s);
+	thread_deadline_ms(&until, timeout_s * 1000L);
 	pthread_mutex_lock(&rr->mu);
 	r = find(rr, serial);
 	if (r)
@@ -298,7 +286,7 @@ static void *sweeper(void *arg)
 			      &e) < 0)
 			fprintf(stderr, "execfs: context sweeper: %s\n", e.msg);
 		pthread_mutex_lock(&rr->mu);
-		deadline_in(&until, RUN_SWEEP_S);
+		thread_deadline_ms(&until, RUN_SWEEP_S * 1000L);
 		while (!rr->stopping &&
 		       pthread_cond_timedwait(&rr->wake, &rr->mu, &until) == 0)
 			;

@@ -36,7 +36,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "thread.h"
 
@@ -670,15 +669,12 @@ static void wait_jobs(struct store *st, bool *trim)
 {
 	struct timespec until;
 
+	thread_deadline_ms(&until, IDLE_TRIM_MS);
 	while (!st->head && !st->stopping) {
 		if (!*trim) {
 			pthread_cond_wait(&st->wake, &st->mu);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += IDLE_TRIM_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
 		if (pthread_cond_timedwait(&st->wake, &st->mu, &until) !=
 		    ETIMEDOUT || st->head)
 			continue;

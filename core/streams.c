@@ -392,10 +392,7 @@ static void *flusher_main(void *arg)
 
 	pthread_mutex_lock(&ss->mu);
 	while (!ss->stopping) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_nsec += STREAMS_FLUSH_MS * 1000000L;
-		t.tv_sec += t.tv_nsec / 1000000000L;
-		t.tv_nsec %= 1000000000L;
+		thread_deadline_ms(&t, STREAMS_FLUSH_MS);
 		rc = 0;
 		while (!ss->stopping && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&ss->wake, &ss->mu, &t);

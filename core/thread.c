@@ -19,6 +19,17 @@ int thread_start(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
 	return rc;
 }
 
+void thread_deadline_ms(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 int thread_cond_init_mono(pthread_cond_t *c)
 {
 	pthread_condattr_t a;

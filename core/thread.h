@@ -6,6 +6,7 @@
 #define EXECFS_THREAD_H
 
 #include <pthread.h>
+#include <time.h>
 
 /**
  * thread_start() - pthread_create() of @fn(@arg) with attributes @a (NULL:
@@ -22,5 +23,9 @@ int thread_start(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
  * Return: 0; the error number of pthread (positive).
  */
 int thread_cond_init_mono(pthread_cond_t *c);
+
+/** thread_deadline_ms() - *@ts: @ms from now on CLOCK_MONOTONIC, for a
+ * timed wait on a thread_cond_init_mono() condition. */
+void thread_deadline_ms(struct timespec *ts, long ms);
 
 #endif

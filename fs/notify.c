@@ -283,8 +283,10 @@ void notify_inodes(struct notifier *nf, const fuse_ino_t *inos, size_t n)
 	struct note *v[NOTIFY_BATCH_MAX];
 	size_t i;
 
-	if (!nf || n > NOTIFY_BATCH_MAX)
+	if (!nf)
 		return;
+	if (n > NOTIFY_BATCH_MAX)
+		n = NOTIFY_BATCH_MAX;	/* as documented: the rest dropped */
 	for (i = 0; i < n; i++)
 		v[i] = note_new(NOTE_INODE, 0, inos[i], NULL);
 	enqueue(nf, v, n);
