@@ -17,7 +17,7 @@
 
 #include "yaml.h"
 
-enum { EVC_LIT = 1, EVC_LINE = 3 };
+enum { EVC_LIT = 1, EVC_LINE = 3, EVC_RUN = 4 };
 
 #define SAME_HEAD 16		/* heads this close share a slot */
 #define PREFETCH_SLACK (256u << 10) /* log bytes read at once past @size */
@@ -96,65 +96,148 @@ static int pick(const struct evenc *en, const char *p, size_t n,
 	return bs;
 }
 
-/* Whether @ev is a line event coder can refer to the log for. */
-static bool line_shape(const struct evenc *en, const char *ev, size_t n,
-		       size_t text_at, uint64_t log_off, size_t len)
+/* The bytes of @n events of head @hlen over @len bytes of text (and
+ * newlines, for a run), @qx more once quoted. */
+static uint64_t run_size(uint64_t n, uint64_t hlen, uint64_t len,
+			 uint64_t qx)
 {
-	return text_at > 0 && text_at <= EVC_HEAD_MAX && len <= EVC_TEXT_MAX &&
-	       n >= text_at + 4 && n - text_at - 2 >= len + 2 &&
-	       n - text_at - 2 - len <= 5 * (uint64_t)len + 2 &&
-	       ev[text_at] == '"' && ev[n - 3] == '"' &&
-	       ev[n - 2] == '}' && ev[n - 1] == '\n' &&
-	       log_off >= en->log_next;
+	return n ? n * (hlen + 4) + (len - n) + qx : hlen + len + qx + 4;
 }
 
-static int put_line(struct buf *code, int s, int to, size_t h, size_t t,
-		    const char *p, size_t n, uint64_t skip, size_t len,
-		    size_t qx)
+uint64_t evc_line_size(const struct evc_line *l)
 {
-	int rc = buf_addc(code, EVC_LINE);
+	return run_size(l->lines, l->hlen, l->len, l->qx);
+}
 
-	if (!rc)
-		rc = buf_addvarint(code, (uint64_t)(s * EVC_SLOTS + to));
-	if (!rc)
-		rc = buf_addvarint(code, h);
-	if (!rc)
-		rc = buf_addvarint(code, t);
-	if (!rc)
-		rc = buf_addvarint(code, n - h - t);
-	if (!rc)
-		rc = buf_add(code, p + h, n - h - t);
-	if (!rc)
-		rc = buf_addvarint(code, skip);
-	if (!rc)
-		rc = buf_addvarint(code, len);
-	if (!rc)
-		rc = buf_addvarint(code, qx);
+/* Head, text quoted, end: one event. */
+static int one_event(const char *head, size_t hlen, const char *text,
+		     size_t len, struct buf *out)
+{
+	if (buf_add(out, head, hlen) || json_quote(out, text, len) ||
+	    buf_add(out, "}\n", 2))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The events of the newline-ended lines in @text (@len bytes), each
+ * with @head.  Return: 0; -ENOMEM; -EIO (not @n such lines). */
+static int run_events(const char *head, size_t hlen, const char *text,
+		      size_t len, uint64_t n, struct buf *out)
+{
+	const char *p = text, *end = text + len, *nl;
+	uint64_t k = 0;
+
+	for (; p < end && k < n; p = nl + 1, k++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return -EIO;
+		if (one_event(head, hlen, p, (size_t)(nl - p), out))
+			return -ENOMEM;
+	}
+	return p == end && k == n ? 0 : -EIO;
+}
+
+int evc_line_render(const struct evc_line *l, struct buf *out)
+{
+	size_t at = out->len;
+	int rc = l->lines ? run_events(l->head, l->hlen, l->text, l->len,
+				       l->lines, out)
+			  : one_event(l->head, l->hlen, l->text, l->len, out);
+
+	if (rc)
+		buf_truncate(out, at);
 	return rc;
 }
 
-int evenc_line(struct evenc *en, struct buf *code, const char *ev, size_t n,
-	       size_t text_at, uint64_t log_off, size_t len)
+/* Whether the coder can refer to the log for @l's text. */
+static bool line_shape(const struct evenc *en, const struct evc_line *l)
+{
+	return l->hlen > 0 && l->hlen <= EVC_HEAD_MAX &&
+	       l->len <= EVC_TEXT_MAX && l->lines <= l->len &&
+	       l->qx <= 5 * (uint64_t)(l->len - l->lines) &&
+	       l->log_off != EVC_NO_LOG && l->log_off >= en->log_next;
+}
+
+/* @l as LIT: its bytes rendered. */
+static int line_lit(struct evenc *en, struct buf *code,
+		    const struct evc_line *l)
+{
+	struct buf ev = BUF_INIT(SIZE_MAX);
+	int rc = evc_line_render(l, &ev);
+
+	if (!rc)
+		rc = evenc_lit(en, code, ev.data, ev.len);
+	buf_release(&ev);
+	return rc;
+}
+
+/* Up to five varints into @p.  Return: bytes written. */
+static size_t varints(unsigned char *p, const uint64_t *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = v[i];
+
+		while (x >= 0x80) {
+			p[k++] = (unsigned char)(x | 0x80);
+			x >>= 7;
+		}
+		p[k++] = (unsigned char)x;
+	}
+	return k;
+}
+
+/* A LINE or RUN record: the head @p (@n bytes) diffed against slot @s as
+ * pick() found, then @tail numbers (skip, len[, lines], qx). */
+static int put_line(struct buf *code, int type, int s, int to, size_t h,
+		    size_t t, const char *p, size_t n, const uint64_t *tail,
+		    size_t ntail)
+{
+	unsigned char a[1 + 4 * 10], b[4 * 10];
+	uint64_t v[4] = {(uint64_t)(s * EVC_SLOTS + to), h, t, n - h - t};
+	size_t na = 1 + varints(a + 1, v, 4);
+
+	a[0] = (unsigned char)type;
+	if (buf_add(code, a, na) || buf_add(code, p + h, n - h - t) ||
+	    buf_add(code, b, varints(b, tail, ntail)))
+		return -ENOMEM;
+	return 0;
+}
+
+int evenc_line(struct evenc *en, struct buf *code, const struct evc_line *l)
 {
 	size_t at = code->len, h, t;
 	int s, to, rc;
 
-	if (!line_shape(en, ev, n, text_at, log_off, len))
-		return evenc_lit(en, code, ev, n);
-	s = pick(en, ev, text_at, &h, &t, &to);
+	if (!line_shape(en, l))
+		return line_lit(en, code, l);
+	s = pick(en, l->head, l->hlen, &h, &t, &to);
 	if (!en->head[to] && !(en->head[to] = malloc(EVC_HEAD_MAX)))
 		return -ENOMEM;
-	rc = put_line(code, s, to, h, t, ev, text_at, log_off - en->log_next,
-		      len, n - text_at - 2 - len);
+	if (l->lines) {
+		uint64_t tail[4] = {l->log_off - en->log_next, l->len,
+				    l->lines, l->qx};
+
+		rc = put_line(code, EVC_RUN, s, to, h, t, l->head, l->hlen,
+			      tail, 4);
+	} else {
+		/* LINE's qx counts the quotes */
+		uint64_t tail[3] = {l->log_off - en->log_next, l->len,
+				    l->qx + 2};
+
+		rc = put_line(code, EVC_LINE, s, to, h, t, l->head, l->hlen,
+			      tail, 3);
+	}
 	if (rc) {
 		buf_truncate(code, at);
 		return rc;
 	}
-	if (h != text_at || to != s)
-		memcpy(en->head[to], ev, text_at);
-	en->hlen[to] = text_at;
+	if (h != l->hlen || to != s)
+		memcpy(en->head[to], l->head, l->hlen);
+	en->hlen[to] = l->hlen;
 	en->used[to] = ++en->clock;
-	en->log_next = log_off + len;
+	en->log_next = l->log_off + l->len;
 	return 0;
 }
 
@@ -174,9 +257,10 @@ struct rec {
 	int type;
 	uint64_t len;		/* stream bytes */
 	const char *lit;	/* LIT */
-	int slot;		/* LINE: the head is in d->head[slot] */
-	uint64_t log_off;	/* LINE */
-	size_t text;		/* LINE: log bytes */
+	int slot;		/* LINE, RUN: the head is in d->head[slot] */
+	uint64_t log_off;	/* LINE, RUN */
+	size_t text;		/* LINE, RUN: log bytes */
+	uint64_t lines;		/* RUN: its events (lines of the text) */
 };
 
 static int get_num(struct dec *d, uint64_t *v)
@@ -216,23 +300,30 @@ static int head_next(struct dec *d, uint64_t from, uint64_t to, uint64_t h,
 	return 0;
 }
 
+/* LINE or RUN (r->type). */
 static int next_line(struct dec *d, struct rec *r)
 {
-	uint64_t s, h, t, m, skip, len, qx;
+	uint64_t s, h, t, m, skip, len, n = 0, qx;
+	bool run = r->type == EVC_RUN;
 
 	if (get_num(d, &s) || s >= EVC_SLOTS * EVC_SLOTS || get_num(d, &h) ||
 	    get_num(d, &t) || get_num(d, &m) ||
 	    head_next(d, s / EVC_SLOTS, s % EVC_SLOTS, h, t, m) ||
-	    get_num(d, &skip) || get_num(d, &len) || get_num(d, &qx))
+	    get_num(d, &skip) || get_num(d, &len) ||
+	    (run && get_num(d, &n)) || get_num(d, &qx))
 		return -EIO;
-	/* a text is at most EVC_TEXT_MAX bytes, quoted at most 6 a byte */
+	/* a text is at most EVC_TEXT_MAX bytes, quoted at most 6 a byte
+	 * (LINE's qx counts its quotes) */
 	if (skip > UINT64_MAX - d->log_next - EVC_TEXT_MAX ||
-	    len > EVC_TEXT_MAX || qx < 2 || qx > 5 * len + 2)
+	    len > EVC_TEXT_MAX || (run && (n == 0 || n > len)) ||
+	    (!run && qx < 2) || qx > 5 * (len - n) + 2 * !run)
 		return -EIO;
 	r->slot = (int)(s % EVC_SLOTS);
 	r->log_off = d->log_next + skip;
 	r->text = (size_t)len;
-	r->len = d->hlen[r->slot] + len + qx + 2;
+	r->lines = n;
+	r->len = run ? run_size(n, d->hlen[r->slot], len, qx)
+		     : d->hlen[r->slot] + len + qx + 2;
 	d->log_next = r->log_off + len;
 	return 0;
 }
@@ -258,7 +349,7 @@ static int next_rec(struct dec *d, struct rec *r)
 	if (d->p == d->end)
 		return 0;
 	r->type = *d->p++;
-	if (r->type == EVC_LINE)
+	if (r->type == EVC_LINE || r->type == EVC_RUN)
 		rc = next_line(d, r);
 	else
 		rc = r->type == EVC_LIT ? next_lit(d, r) : -EIO;
@@ -298,7 +389,7 @@ static int prefetch(struct dec *d, uint64_t start, uint64_t off,
 	int rc = 0;
 
 	while (pos < stop && (rc = next_rec(d, &r)) == 1) {
-		if (r.type == EVC_LINE && pos + r.len > off) {
+		if (r.type != EVC_LIT && pos + r.len > off) {
 			lo = lo < r.log_off ? lo : r.log_off;
 			hi = r.log_off + r.text;
 		}
@@ -336,7 +427,7 @@ static int line_text(struct ahead *a, const struct rec *r, struct buf *tmp,
 	return 0;
 }
 
-/* A line whose text is lost: "" and blanks, the same length. */
+/* A line (or run) whose text is lost: "" and blanks, the same length. */
 static int placeholder(struct buf *ev, size_t hlen, uint64_t len)
 {
 	buf_truncate(ev, hlen);
@@ -363,14 +454,21 @@ static int line_event(const struct dec *d, const struct rec *r,
 	int rc;
 
 	buf_reset(ev);
-	rc = buf_add(ev, d->head[r->slot], hlen);
-	if (!rc)
-		rc = line_text(a, r, tmp, &p, &n);
+	rc = line_text(a, r, tmp, &p, &n);
 	if (rc)
 		return rc;
-	if (n == r->text && json_quote(ev, p, n) == 0 &&
-	    buf_add(ev, "}\n", 2) == 0 && ev->len == r->len)
-		return 0;
+	if (n == r->text) {
+		rc = r->lines ? run_events(d->head[r->slot], hlen, p, n,
+					   r->lines, ev)
+			      : one_event(d->head[r->slot], hlen, p, n, ev);
+		if (rc == -ENOMEM)
+			return rc;
+		if (!rc && ev->len == r->len)
+			return 0;
+	}
+	buf_reset(ev);
+	if (buf_add(ev, d->head[r->slot], hlen))
+		return -ENOMEM;
 	return placeholder(ev, hlen, r->len);
 }
 

@@ -15,8 +15,16 @@
  *					  bytes of the log from the end of
  *					  the chunk's previous line's text
  *					  plus @skip; T is @len + @qx bytes
+ *   RUN   4, slots, head, tail, m,  @n line events with the same head
+ *	   m bytes, skip, len, n, qx	  (coded as LINE's) whose texts are
+ *					  the @n lines, each ending in a
+ *					  newline, of the @len bytes of the
+ *					  log from where LINE's would be;
+ *					  their Ts are @qx bytes longer
+ *					  than the texts and their quotes
  *
- * Numbers are unsigned LEB128.  P then goes to slot slots % EVC_SLOTS
+ * A task printing many short lines costs one RUN per read, not a record
+ * per line.  Numbers are unsigned LEB128.  P then goes to slot slots % EVC_SLOTS
  * (the slots are empty at a chunk's start), so a task's lines cost a few
  * bytes each beside their text.  The bytes a chunk stands for are the
  * events' own: readers see the same bytes at the same offsets.
@@ -33,7 +41,7 @@
 
 #define EVC_SLOTS 4
 #define EVC_HEAD_MAX 4096	/* a longer head is kept as LIT */
-#define EVC_TEXT_MAX (1u << 20)	/* a longer text is kept as LIT */
+#define EVC_TEXT_MAX (1u << 20)	/* a longer text (or run) is kept as LIT */
 
 /* The coder's state for the chunk being written. */
 struct evenc {
@@ -53,15 +61,39 @@ void evenc_reset(struct evenc *en);
  */
 int evenc_lit(struct evenc *en, struct buf *code, const char *p, size_t n);
 
+/*
+ * One line event, or with @lines a run of them: it reads @head (@hlen
+ * bytes, up to its quoted text), then @text (@len bytes) JSON-quoted, @qx
+ * bytes longer than @len plus its two quotes (json_quoted_len()), then
+ * "}\n".  A run: @text holds @lines lines, each ending in a newline, and
+ * each is one such event, their Ts @qx bytes longer in all than the lines
+ * without their newlines, plus their quotes.  The text is the log's bytes
+ * at @log_off, or EVC_NO_LOG when the log does not have it.
+ */
+struct evc_line {
+	const char *head, *text;
+	size_t hlen, len, qx, lines;
+	uint64_t log_off;
+};
+
+#define EVC_NO_LOG UINT64_MAX
+
+/** evc_line_size() - the bytes of event @l. */
+uint64_t evc_line_size(const struct evc_line *l);
+
 /**
- * evenc_line() - code the line event @ev (@n bytes, its quoted text at
- * @text_at, ending in "}\n") whose text is @len bytes of the log at
- * @log_off.  An event of another shape, or a log offset behind the last
- * line's, is coded as LIT.
+ * evc_line_render() - append the bytes of event @l to @out.
+ * Return: 0; buf errors (then @out is as it was).
+ */
+int evc_line_render(const struct evc_line *l, struct buf *out);
+
+/**
+ * evenc_line() - code line event @l as a reference to the log; one it
+ * cannot refer to so (no log offset, one behind the last line's, a head
+ * or text too long) is coded as LIT.
  * Return: 0; buf errors (then @code is as it was).
  */
-int evenc_line(struct evenc *en, struct buf *code, const char *ev, size_t n,
-	       size_t text_at, uint64_t log_off, size_t len);
+int evenc_line(struct evenc *en, struct buf *code, const struct evc_line *l);
 
 /**
  * evc_log_fn - append @n bytes of the log from @off to @out.
@@ -75,7 +107,8 @@ typedef ssize_t (*evc_log_fn)(void *ctx, uint64_t off, size_t n,
  * of the chunk @code (@n bytes) that stands for @vlen bytes from stream
  * offset @start (a record past them does not decode),
  * reading line texts through @log.  A text the log does not have (it was
- * lost) reads as "" padded with blanks to the event's length.
+ * lost) reads as "" padded with blanks to the event's length (a RUN's: to
+ * the length of all its events, as one).
  * Return: bytes appended (0 at or past the chunk's end); -EIO (the chunk
  *   does not decode); the log's or buf errors (then nothing is appended).
  */

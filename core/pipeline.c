@@ -48,9 +48,12 @@ void plane_fmt_time(int64_t ns, char *text, size_t cap)
 	struct tm tm;
 
 	plane_utc(ns / 1000000000, &tm);
-	snprintf(text, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ns / 1000000 % 1000));
+	/* the ranges stated so that the text's length is known: 24 bytes */
+	snprintf(text, cap, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+		 (unsigned)(tm.tm_year + 1900) % 10000,
+		 (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,
+		 (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100,
+		 (unsigned)tm.tm_sec % 100, (unsigned)(ns / 1000000 % 1000));
 }
 
 void plane_now(int64_t *ns, char *text, size_t cap)

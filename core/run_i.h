@@ -44,6 +44,7 @@
 #define RUN_RETURN_MAX (1u << 20)	/* a stream a RUN returns (its output) */
 #define RUN_LINE_MAX (64u << 10)	/* longest line event; longer are cut */
 #define RUN_HEAD_MAX (64u << 10)	/* a line event's head (its task path) */
+#define RUN_BATCH_LINES 4096	/* line events sent at once, at most */
 #define RUN_TASK_TIMEOUT_MAX 86400	/* taskConfig.timeout, s */
 #define RUN_SWEEP_S 60			/* context sweeper period */
 #define RUN_EVAL_POOL 2			/* idle expression evaluators kept */
@@ -365,25 +366,38 @@ void run_event_task(struct run *r, const struct run_task *t,
  * events, sent together so each event can refer to its text in the log
  * (streams.h sink_append_lines()).
  */
+/* One line of a batch: its text at @text_at in the log batch, its
+ * event's head at @head_at in @heads. */
+struct run_line {
+	size_t text_at, len, qx, lines, head_at, hlen;
+};
 struct run_lines {
 	struct buf log;		/* the lines, each ending in a newline */
-	struct buf events;	/* their line events */
-	struct sink_line *l;	/* the events; log_off: offset in @log */
-	size_t n, cap;
-	/* the last event's head (up to its text), kept while its
-	 * millisecond, stream and task are the same */
-	struct buf head;
-	int64_t head_ms;
+	struct run_line *l;	/* their line events */
+	struct evc_line *ev;	/* the same, as sent */
+	size_t n, cap;		/* cap: at most RUN_BATCH_LINES */
+	uint64_t ev_bytes;	/* the events' size */
+	/* the heads (up to the text) of the events: one for the batch,
+	 * made again when the stream or task changes; its time is the
+	 * batch's first line's */
+	struct buf heads;
+	size_t head_at;
 	const char *head_stream;
 	const struct run_task *head_task;
 };
-void run_lines_init(struct run_lines *b, size_t log_cap, size_t ev_cap);
+void run_lines_init(struct run_lines *b, size_t log_cap);
 void run_lines_release(struct run_lines *b);
 /* add line @text (@n bytes, no newline); -EFBIG / -ENOMEM: the batch is
  * full (nothing added) */
 int run_lines_add(struct run *r, struct run_lines *b,
 		  const struct run_task *t, const char *stream,
 		  const char *text, size_t n);
+/* add the @lines lines of @text (@n bytes, each line ending in a newline
+ * and at most RUN_LINE_MAX bytes before it): as run_lines_add() of each,
+ * their events one RUN (evcode.h) */
+int run_lines_add_run(struct run *r, struct run_lines *b,
+		      const struct run_task *t, const char *stream,
+		      const char *text, size_t n, size_t lines);
 /* the batch to the log and the events stream (each dropped past its
  * cap), then empty it */
 void run_lines_send(struct run *r, struct run_lines *b);

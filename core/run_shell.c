@@ -24,6 +24,7 @@
 
 #define READ_CHUNK (64u << 10)
 #define DRAIN_MS 2000		/* pipes held open by an escaped process */
+#define RUN_SPAN (64u << 10)	/* log bytes of one run of line events */
 #define DRAIN_CHUNKS 4		/* reads per stream per turn of the loop */
 #define STOP_FDS 12		/* the run's wake-up and FORK branches' cuts */
 
@@ -250,23 +251,46 @@ static void emit(struct task_io *io, struct ostream *o, const char *p,
 	run_lines_add(io->r, &io->batch, io->t, o->name, p, n);
 }
 
-/* Cut whole lines off o->red; @end: the last piece too. */
+/* The @n lines of @p (@len bytes, each ending in a newline), as one run. */
+static void emit_run(struct task_io *io, struct ostream *o, const char *p,
+		     size_t len, size_t n)
+{
+	if (run_lines_add_run(io->r, &io->batch, io->t, o->name, p, len, n) ==
+	    0)
+		return;
+	send(io);
+	run_lines_add_run(io->r, &io->batch, io->t, o->name, p, len, n);
+}
+
+/* Cut whole lines off o->red, in runs of up to RUN_SPAN bytes (a line
+ * whose event is cut, alone); @end: the last piece too. */
 static void lines(struct task_io *io, struct ostream *o, bool end)
 {
-	char *p = o->red.data, *nl;
-	size_t left = o->red.len;
+	char *p = o->red.data, *from = p, *nl;
+	size_t left = o->red.len, n = 0, len;
 
 	while (left && (nl = memchr(p, '\n', left))) {
-		emit(io, o, p, (size_t)(nl - p));
-		keep_tail(o, p, (size_t)(nl - p) + 1);	/* the bytes as read */
-		left -= (size_t)(nl - p) + 1;
+		len = (size_t)(nl - p);
+		if (n && (len > RUN_LINE_MAX || (size_t)(nl - from) >= RUN_SPAN)) {
+			emit_run(io, o, from, (size_t)(p - from), n);
+			from = p;
+			n = 0;
+		}
+		if (len > RUN_LINE_MAX) {
+			emit(io, o, p, len);
+			from = nl + 1;
+		} else {
+			n++;
+		}
+		left -= len + 1;
 		p = nl + 1;
 	}
+	emit_run(io, o, from, (size_t)(p - from), n);
 	if (left && (end || left >= RUN_LINE_MAX)) {
 		emit(io, o, p, left);
-		keep_tail(o, p, left);
 		left = 0;
 	}
+	keep_tail(o, o->red.data, o->red.len - left);	/* the bytes as read */
 	if (left)
 		memmove(o->red.data, p, left);
 	buf_truncate(&o->red, left);
@@ -508,7 +532,7 @@ static int io_init(struct task_io *io, struct run *r, struct run_task *t,
 	io->out[0].fd = &io->pr.out_fd;
 	io->out[1].name = "stderr";
 	io->out[1].fd = &io->pr.err_fd;
-	run_lines_init(&io->batch, 4 * READ_CHUNK, 16 * READ_CHUNK);
+	run_lines_init(&io->batch, 4 * READ_CHUNK);
 	io->out[0].keep = io->out[1].keep = RUN_TAIL_MAX;
 	if (!strcmp(ret, "stdout") || !strcmp(ret, "all"))
 		io->out[0].keep = RUN_RETURN_MAX;

@@ -448,93 +448,104 @@ void run_event_task(struct run *r, const struct run_task *t,
 	buf_release(&b);
 }
 
-void run_lines_init(struct run_lines *b, size_t log_cap, size_t ev_cap)
+void run_lines_init(struct run_lines *b, size_t log_cap)
 {
+	memset(b, 0, sizeof(*b));
 	buf_init(&b->log, log_cap);
-	buf_init(&b->events, ev_cap);
-	buf_init(&b->head, RUN_HEAD_MAX);
-	b->head_task = NULL;
-	b->l = NULL;
-	b->n = b->cap = 0;
+	buf_init(&b->heads, 4 * RUN_HEAD_MAX);
 }
 
 void run_lines_release(struct run_lines *b)
 {
 	buf_release(&b->log);
-	buf_release(&b->events);
-	buf_release(&b->head);
+	buf_release(&b->heads);
 	free(b->l);
+	free(b->ev);
 	b->l = NULL;
+	b->ev = NULL;
 	b->n = b->cap = 0;
 }
 
-/* Room for one more sink_line.  Return: 0; -ENOMEM. */
+/* Room for one more line event.  Return: 0; -EFBIG (the batch is full);
+ * -ENOMEM. */
 static int lines_room(struct run_lines *b)
 {
-	struct sink_line *l;
-	size_t cap;
+	size_t cap = b->cap ? 2 * b->cap : 64;
+	struct run_line *l;
+	struct evc_line *ev;
 
 	if (b->n < b->cap)
 		return 0;
-	cap = b->cap ? 2 * b->cap : 64;
+	if (b->cap == RUN_BATCH_LINES)
+		return -EFBIG;
 	l = realloc(b->l, cap * sizeof(*l));
-	if (!l)
+	if (l)
+		b->l = l;
+	ev = l ? realloc(b->ev, cap * sizeof(*ev)) : NULL;
+	if (!ev)
 		return -ENOMEM;
-	b->l = l;
+	b->ev = ev;
 	b->cap = cap;
 	return 0;
 }
 
-/* b->head: a line event's bytes up to its text, made again only when
- * the millisecond or the stream changed (the task is the batch's). */
+/* The head of the next line's event: the last one, unless the batch is
+ * new or its stream or task differs.  Return: 0; -EFBIG (no room). */
 static int line_head(struct run *r, struct run_lines *b,
 		     const struct run_task *t, const char *stream)
 {
-	int64_t ns, ms;
+	size_t at = b->heads.len;
+	int64_t ns;
 
-	plane_now(&ns, NULL, 0);
-	ms = ns / 1000000;
-	if (b->head.len && b->head_ms == ms && b->head_stream == stream &&
-	    b->head_task == t)
+	if (b->n && b->head_stream == stream && b->head_task == t)
 		return 0;
-	buf_reset(&b->head);
-	ev_head_at(&b->head, r, "line", ns);
-	ev_task(&b->head, t);
-	ev_str(&b->head, "stream", stream, strlen(stream));
-	if (buf_addstr(&b->head, ",\"text\":") < 0) {
-		buf_reset(&b->head);	/* never a head cut short kept */
+	plane_now(&ns, NULL, 0);
+	ev_head_at(&b->heads, r, "line", ns);
+	ev_task(&b->heads, t);
+	ev_str(&b->heads, "stream", stream, strlen(stream));
+	if (buf_addstr(&b->heads, ",\"text\":") < 0 ||
+	    b->heads.len - at > RUN_HEAD_MAX) {
+		buf_truncate(&b->heads, at);	/* never a head cut short */
 		return -EFBIG;
 	}
-	b->head_ms = ms;
+	b->head_at = at;
 	b->head_stream = stream;
 	b->head_task = t;
 	return 0;
 }
 
-/* The line event of @text to @b->events, described in *@l. */
-static int line_event(struct run *r, struct run_lines *b,
-		      const struct run_task *t, const char *stream,
-		      const char *text, size_t n, struct sink_line *l)
+/* Add @text (@n bytes) to the log batch, with a newline after it unless
+ * it is a run (@lines), and its event (a run of events).  Return: 0;
+ * -EFBIG, -ENOMEM (nothing added). */
+static int add(struct run *r, struct run_lines *b, const struct run_task *t,
+	       const char *stream, const char *text, size_t n, size_t lines)
 {
-	struct buf *to = &b->events;
-	size_t cut = n < RUN_LINE_MAX ? n : RUN_LINE_MAX;
-	/* the most the event can take (text fully escaped), so no piece of
-	 * it fails once it is started */
-	size_t most = 256 + strlen(r->id) + strlen(t->path) + strlen(stream) +
-		      6 * cut;
+	size_t log0 = b->log.len;
+	bool ev = r->events && !r->events_full;
+	struct run_line *l;
+	int rc = ev ? lines_room(b) : 0;
 
-	if (to->cap - to->len < most)
+	if (!rc && ev)
+		rc = line_head(r, b, t, stream);
+	if (rc)
+		return rc;
+	if (buf_add(&b->log, text, n) < 0 ||
+	    (!lines && buf_addc(&b->log, '\n') < 0)) {
+		buf_truncate(&b->log, log0);
 		return -EFBIG;
-	l->at = to->len;
-	if (line_head(r, b, t, stream) < 0 ||
-	    buf_add(to, b->head.data, b->head.len) < 0)
-		return -EFBIG;
-	l->text_at = to->len - l->at;
-	l->text = cut;
-	l->log_off = b->log.len;
-	if (json_quote(to, text, cut) < 0 || buf_addstr(to, "}\n") < 0)
-		return -EFBIG;
-	l->len = to->len - l->at;
+	}
+	if (!ev)
+		return 0;
+	l = &b->l[b->n++];
+	l->text_at = log0;
+	l->len = lines || n < RUN_LINE_MAX ? n : RUN_LINE_MAX;
+	l->lines = lines;
+	/* a run quoted whole: its newlines are 2 bytes each, its quotes 2 */
+	l->qx = json_quoted_len(text, l->len) - 2 - l->len - lines;
+	l->head_at = b->head_at;
+	l->hlen = b->heads.len - b->head_at;
+	b->ev_bytes += evc_line_size(&(struct evc_line){
+	    NULL, NULL, l->hlen, l->len, l->qx, lines, 0});
 	return 0;
 }
 
@@ -542,48 +553,37 @@ int run_lines_add(struct run *r, struct run_lines *b,
 		  const struct run_task *t, const char *stream,
 		  const char *text, size_t n)
 {
-	size_t ev0 = b->events.len, log0 = b->log.len;
-	bool ev = r->events && !r->events_full;
-	int rc = ev ? lines_room(b) : 0;
-
-	if (!rc && ev)
-		rc = line_event(r, b, t, stream, text, n, &b->l[b->n]);
-	if (!rc && (buf_add(&b->log, text, n) < 0 ||
-		    buf_addc(&b->log, '\n') < 0))
-		rc = -EFBIG;
-	if (rc) {
-		buf_truncate(&b->events, ev0);
-		buf_truncate(&b->log, log0);
-		return rc;
-	}
-	b->n += ev;
-	return 0;
+	return add(r, b, t, stream, text, n, 0);
 }
 
-/* Keep the events whose text is in the log (it landed from @at on, for
- * @landed bytes), at their log offsets; the others become plain bytes. */
-static size_t lines_landed(struct run_lines *b, uint64_t at, uint64_t landed)
+int run_lines_add_run(struct run *r, struct run_lines *b,
+		      const struct run_task *t, const char *stream,
+		      const char *text, size_t n, size_t lines)
 {
-	size_t j = 0;
+	return lines ? add(r, b, t, stream, text, n, lines) : 0;
+}
 
+/* The batch's events as sent: the log landed from @at on, for @landed
+ * bytes; a line whose text is not in it is sent with its text. */
+static void lines_landed(struct run_lines *b, uint64_t at, uint64_t landed)
+{
 	for (size_t i = 0; i < b->n; i++) {
-		struct sink_line *l = &b->l[i];
+		const struct run_line *l = &b->l[i];
 
-		if (l->log_off + l->text > landed)
-			continue;
-		l->log_off += at;
-		b->l[j++] = *l;
+		b->ev[i] = (struct evc_line){
+		    b->heads.data + l->head_at, b->log.data + l->text_at,
+		    l->hlen, l->len, l->qx, l->lines,
+		    l->text_at + l->len > landed ? EVC_NO_LOG
+						  : at + l->text_at};
 	}
-	return j;
 }
 
-static void events_lines(struct run *r, const struct run_lines *b, size_t nl)
+static void events_lines(struct run *r, struct run_lines *b)
 {
-	if (!b->events.len || !r->events || r->events_full)
+	if (!b->n || !r->events || r->events_full)
 		return;
-	if (sink_room(r->events) >= RUN_EVENTS_EXTRA + b->events.len &&
-	    sink_append_lines(r->events, b->events.data, b->events.len, b->l,
-			      nl) == 0)
+	if (sink_room(r->events) >= RUN_EVENTS_EXTRA + b->ev_bytes &&
+	    sink_append_lines(r->events, b->ev, b->n) == 0)
 		return;
 	r->events_full = true;
 	ev_dropped(r, "events", "the events cap was reached: later line "
@@ -597,10 +597,12 @@ void run_lines_send(struct run *r, struct run_lines *b)
 
 	run_log(r, b->log.data, b->log.len);
 	landed = r->log ? sink_size(r->log) - at : 0;
-	events_lines(r, b, lines_landed(b, at, landed));
+	lines_landed(b, at, landed);
+	events_lines(r, b);
 	buf_reset(&b->log);
-	buf_reset(&b->events);
+	buf_reset(&b->heads);
 	b->n = 0;
+	b->ev_bytes = 0;
 }
 
 void run_event_msg(struct run *r, const char *type, const char *task,

@@ -84,9 +84,15 @@ static void sink_unlink(struct sink **head, struct sink *k)
 	}
 }
 
+/* The stream's size: stored and in memory.  Called with ss->mu held. */
+static uint64_t sink_end_off(const struct sink *k)
+{
+	return k->coded ? k->flushed + k->vpend : k->base + k->mem.len;
+}
+
 static bool sink_due(const struct sink *k)
 {
-	return !k->broken && k->flushed < k->base + k->mem.len;
+	return !k->broken && k->flushed < sink_end_off(k);
 }
 
 /*
@@ -262,10 +268,13 @@ static int pend_commit(struct streams *ss, struct pend *p, size_t n,
 		return rc;
 	pthread_mutex_lock(&ss->mu);
 	for (size_t i = 0; i < n; i++) {
-		if (p[i].k->coded)
-			code_done(p[i].k, &p[i]);
 		p[i].k->flushed = p[i].to;
-		sink_trim(p[i].k);
+		if (p[i].k->coded) {
+			code_done(p[i].k, &p[i]);
+			p[i].k->base = p[i].to;
+		} else {
+			sink_trim(p[i].k);
+		}
 	}
 	closed_reap(ss);
 	pthread_mutex_unlock(&ss->mu);
@@ -540,9 +549,10 @@ int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
 		k->serial = serial;
 		k->s = s;
 		k->base = k->flushed = base;
-		cap = cap > base ? cap - base : 0;
+		k->cap = cap;
+		cap = cap > base && !k->coded ? cap - base : 0;
 		buf_init(&k->mem, cap > SIZE_MAX ? SIZE_MAX : (size_t)cap);
-		buf_init(&k->code, SIZE_MAX);	/* bounded by k->mem's cap */
+		buf_init(&k->code, SIZE_MAX);	/* bounded by k->cap */
 		pthread_mutex_lock(&ss->mu);
 		k->next = ss->live;
 		ss->live = k;
@@ -557,24 +567,49 @@ int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
 	return 0;
 }
 
-int sink_append_lines(struct sink *k, const char *data, size_t n,
-		      const struct sink_line *lines, size_t nl)
+/* Room for @n more bytes; ss->mu held. */
+static bool sink_fits(const struct sink *k, uint64_t n)
 {
-	struct streams *ss = k->ss;
-	size_t len0;
-	int rc;
+	uint64_t end = sink_end_off(k);
 
-	if (n == 0)
-		return 0;
-	pthread_mutex_lock(&ss->mu);
-	len0 = k->mem.len;
-	rc = buf_add(&k->mem, data, n);
-	if (!rc && k->coded)
-		rc = nl ? code_lines(k, data, n, lines, nl)
-			: code_lit(k, data, n);
+	if (k->coded)
+		return end <= k->cap && n <= k->cap - end;
+	return n <= k->mem.cap - k->mem.len;
+}
+
+/* The events of a plain (older) stream: rendered.  ss->mu held. */
+static int plain_lines(struct sink *k, const struct evc_line *l, size_t nl)
+{
+	size_t len0 = k->mem.len;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < nl; i++)
+		rc = evc_line_render(&l[i], &k->mem);
 	if (rc)
 		buf_truncate(&k->mem, len0);
+	return rc;
+}
+
+/* Append: @p (@n bytes) as they are, or the line events @l[0..nl). */
+static int append(struct sink *k, const char *p, size_t n,
+		  const struct evc_line *l, size_t nl)
+{
+	struct streams *ss = k->ss;
+	uint64_t size = n;
+	int rc;
+
+	for (size_t i = 0; i < nl; i++)
+		size += evc_line_size(&l[i]);
+	if (size == 0)
+		return 0;
+	pthread_mutex_lock(&ss->mu);
+	if (!sink_fits(k, size))
+		rc = -EFBIG;
+	else if (k->coded)
+		rc = nl ? code_lines(k, l, nl) : code_lit(k, p, n);
 	else
+		rc = nl ? plain_lines(k, l, nl) : buf_add(&k->mem, p, n);
+	if (!rc)
 		clock_gettime(CLOCK_REALTIME, &k->mtime);
 	pthread_mutex_unlock(&ss->mu);
 	if (!rc)
@@ -582,9 +617,14 @@ int sink_append_lines(struct sink *k, const char *data, size_t n,
 	return rc;
 }
 
+int sink_append_lines(struct sink *k, const struct evc_line *l, size_t nl)
+{
+	return append(k, NULL, 0, l, nl);
+}
+
 int sink_append(struct sink *k, const void *data, size_t n)
 {
-	return sink_append_lines(k, data, n, NULL, 0);
+	return append(k, data, n, NULL, 0);
 }
 
 uint64_t sink_size(const struct sink *k)
@@ -592,17 +632,21 @@ uint64_t sink_size(const struct sink *k)
 	uint64_t n;
 
 	pthread_mutex_lock(&k->ss->mu);
-	n = k->base + k->mem.len;
+	n = sink_end_off(k);
 	pthread_mutex_unlock(&k->ss->mu);
 	return n;
 }
 
 uint64_t sink_room(const struct sink *k)
 {
-	uint64_t n;
+	uint64_t n, end;
 
 	pthread_mutex_lock(&k->ss->mu);
-	n = k->mem.cap - k->mem.len;
+	end = sink_end_off(k);
+	if (k->coded)
+		n = k->cap > end ? k->cap - end : 0;
+	else
+		n = k->mem.cap - k->mem.len;
 	pthread_mutex_unlock(&k->ss->mu);
 	return n;
 }
@@ -681,7 +725,7 @@ int streams_stat(struct streams *ss, uint64_t serial, enum plane_stream s,
 	pthread_mutex_lock(&ss->mu);
 	k = sink_lookup(ss, serial, s);
 	if (k) {
-		*size = k->base + k->mem.len;
+		*size = sink_end_off(k);
 		*mtime = k->mtime;
 		*live = !k->done;
 	}
@@ -735,6 +779,8 @@ ssize_t streams_read(struct streams *ss, uint64_t serial, enum plane_stream s,
 	ssize_t n = 0, m;
 	struct sink *k;
 	uint64_t base = 0;
+	struct snap sn;
+	bool coded = false;
 
 	if ((unsigned)s >= PLANE_STREAMS)
 		return -EINVAL;
@@ -744,11 +790,16 @@ ssize_t streams_read(struct streams *ss, uint64_t serial, enum plane_stream s,
 	k = sink_lookup(ss, serial, s);
 	if (k)
 		base = k->base;
-	if (k && off >= base)
+	coded = k && k->coded && off >= base;
+	if (coded)
+		n = code_snap(k, off, size, &sn);
+	else if (k && off >= base)
 		n = mem_copy(k, off, size, out);
 	pthread_mutex_unlock(&ss->mu);
 	if (!k)
 		return stored_read(ss, serial, s, off, size, out);
+	if (coded)
+		return n ? n : code_render(ss, serial, &sn, off, size, out);
 	if (off >= base)
 		return n;
 	/* Before the sink's base the bytes are in the store only. */

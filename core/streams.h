@@ -8,7 +8,8 @@
  * plain bytes in store stream 1 and are read as such.)
  *
  * While a run is going, each of its streams is a sink: the bytes live in
- * memory (up to the sink's cap) and a flusher thread persists what is new
+ * memory (up to the sink's cap; coded events as their code, rendered for
+ * a read as from the store) and a flusher thread persists what is new
  * every STREAMS_FLUSH_MS, all sinks together in one store_commit() (chunks
  * of store.h, appended with STORE_APPEND at the stream's stored size).
  * After sink_close() has persisted the rest, the sink is dropped and reads
@@ -34,6 +35,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "evcode.h"
 #include "plane.h"
 #include "store.h"
 
@@ -76,25 +78,14 @@ int streams_open(struct streams *ss, uint64_t serial, enum plane_stream s,
  */
 int sink_append(struct sink *k, const void *data, size_t n);
 
-/*
- * One line event in a batch for sink_append_lines(): @len bytes at @at of
- * the batch, its quoted text at @text_at (from the event's start); that
- * text is @text bytes of the execution's log at @log_off.
- */
-struct sink_line {
-	size_t at, len, text_at, text;
-	uint64_t log_off;
-};
-
 /**
- * sink_append_lines() - sink_append() of @n bytes holding the line events
- * @lines (@nl of them, in order); other bytes may lie between them.  The
- * events stream stores such an event as a reference to the log's bytes
- * (evcode.h): the caller must have appended them to the log's sink first.
- * Return: as sink_append().
+ * sink_append_lines() - append the line events @l[0..nl) (evcode.h), all
+ * or nothing, then notify.  The events stream keeps such an event as a
+ * reference to the log's bytes, never a second copy of them, in memory
+ * as in the store: the caller must have appended them to the log's sink
+ * first.  Return: as sink_append().
  */
-int sink_append_lines(struct sink *k, const char *data, size_t n,
-		      const struct sink_line *lines, size_t nl);
+int sink_append_lines(struct sink *k, const struct evc_line *l, size_t nl);
 
 /** sink_size() - bytes in the stream so far (stored + in memory). */
 uint64_t sink_size(const struct sink *k);

@@ -57,6 +57,7 @@ static void seg_grow(struct sink *k, size_t clen0, uint64_t vlen)
 
 	last->clen += k->code.len - clen0;
 	last->vlen += vlen;
+	k->vpend += vlen;
 }
 
 static int lit(struct sink *k, const char *p, size_t n)
@@ -82,36 +83,44 @@ static int lit(struct sink *k, const char *p, size_t n)
 	return 0;
 }
 
-static int line(struct sink *k, const char *data, const struct sink_line *l)
+static int line(struct sink *k, const struct evc_line *l)
 {
 	/* Room for the event as LIT too (evenc_line() codes one it cannot
 	 * refer to so): a line event is far below SEG_MAX. */
-	size_t c0, room = l->len + 32 > LINE_CODE_MAX ? l->len + 32
-						       : LINE_CODE_MAX;
+	uint64_t size = evc_line_size(l);
+	size_t c0, room = size + 32 > LINE_CODE_MAX ? (size_t)size + 32
+						    : LINE_CODE_MAX;
 	int rc;
 
-	if (room > SEG_MAX)
-		return lit(k, data + l->at, l->len);
+	if (room > SEG_MAX) {
+		struct buf ev = BUF_INIT(SIZE_MAX);
+
+		rc = evc_line_render(l, &ev);
+		if (!rc)
+			rc = lit(k, ev.data, ev.len);
+		buf_release(&ev);
+		return rc;
+	}
 	rc = seg_room(k, room);
 	if (rc)
 		return rc;
 	c0 = k->code.len;
-	rc = evenc_line(&k->enc, &k->code, data + l->at, l->len, l->text_at,
-			l->log_off, l->text);
+	rc = evenc_line(&k->enc, &k->code, l);
 	if (!rc)
-		seg_grow(k, c0, l->len);
+		seg_grow(k, c0, size);
 	return rc;
 }
 
 /* Where the code was before a batch, to take it back. */
 struct mark {
 	size_t clen, nseg;
+	uint64_t vpend;
 	struct seg last;
 };
 
 static struct mark mark_of(const struct sink *k)
 {
-	struct mark m = {k->code.len, k->nseg, {0, 0}};
+	struct mark m = {k->code.len, k->nseg, k->vpend, {0, 0}};
 
 	if (k->nseg)
 		m.last = k->segs[k->nseg - 1];
@@ -122,6 +131,7 @@ static void mark_back(struct sink *k, const struct mark *m)
 {
 	buf_truncate(&k->code, m->clen);
 	k->nseg = m->nseg;
+	k->vpend = m->vpend;
 	if (k->nseg)
 		k->segs[k->nseg - 1] = m->last;
 	seg_close(k);
@@ -137,25 +147,13 @@ int code_lit(struct sink *k, const char *p, size_t n)
 	return rc;
 }
 
-int code_lines(struct sink *k, const char *data, size_t n,
-	       const struct sink_line *l, size_t nl)
+int code_lines(struct sink *k, const struct evc_line *l, size_t nl)
 {
 	struct mark m = mark_of(k);
-	size_t at = 0;
 	int rc = 0;
 
-	for (size_t i = 0; !rc && i < nl; i++) {
-		if (l[i].at < at || l[i].len > n - l[i].at) {
-			rc = -EINVAL;
-			break;
-		}
-		rc = lit(k, data + at, l[i].at - at);
-		if (!rc)
-			rc = line(k, data, &l[i]);
-		at = l[i].at + l[i].len;
-	}
-	if (!rc)
-		rc = lit(k, data + at, n - at);
+	for (size_t i = 0; !rc && i < nl; i++)
+		rc = line(k, &l[i]);
 	if (rc)
 		mark_back(k, &m);
 	return rc;
@@ -188,8 +186,10 @@ void code_done(struct sink *k, const struct pend *p)
 {
 	size_t clen = 0;
 
-	for (size_t i = 0; i < p->nseg; i++)
+	for (size_t i = 0; i < p->nseg; i++) {
 		clen += p->segs[i].clen;
+		k->vpend -= p->segs[i].vlen;
+	}
 	memmove(k->code.data, k->code.data + clen, k->code.len - clen);
 	buf_truncate(&k->code, k->code.len - clen);
 	memmove(k->segs, k->segs + p->nseg,
@@ -265,6 +265,70 @@ ssize_t code_read(struct streams *ss, uint64_t serial, uint64_t off,
 		done += (size_t)n;
 	}
 	buf_release(&chunk);
+	if (n < 0) {
+		buf_truncate(out, len0);
+		return n;
+	}
+	return (ssize_t)done;
+}
+
+int code_snap(const struct sink *k, uint64_t off, size_t size,
+	      struct snap *sn)
+{
+	uint64_t pos = k->flushed, stop = off + size;
+	size_t i = 0, j, cat = 0, cend;
+
+	*sn = (struct snap){BUF_INIT(SIZE_MAX), NULL, 0, 0};
+	for (; i < k->nseg && pos + k->segs[i].vlen <= off; i++) {
+		pos += k->segs[i].vlen;
+		cat += k->segs[i].clen;
+	}
+	sn->start = pos;
+	cend = cat;
+	for (j = i; j < k->nseg && pos < stop; j++) {
+		pos += k->segs[j].vlen;
+		cend += k->segs[j].clen;
+	}
+	if (j == i)
+		return 0;
+	sn->segs = malloc((j - i) * sizeof(*sn->segs));
+	if (!sn->segs || buf_add(&sn->code, k->code.data + cat, cend - cat)) {
+		free(sn->segs);
+		buf_release(&sn->code);
+		sn->segs = NULL;
+		return -ENOMEM;
+	}
+	memcpy(sn->segs, k->segs + i, (j - i) * sizeof(*sn->segs));
+	sn->nseg = j - i;
+	return 0;
+}
+
+ssize_t code_render(struct streams *ss, uint64_t serial, struct snap *sn,
+		    uint64_t off, size_t size, struct buf *out)
+{
+	struct logrd l = {ss, serial};
+	size_t len0 = out->len, done = 0, cat = 0;
+	uint64_t pos = sn->start;
+	ssize_t n = 0;
+
+	for (size_t i = 0; i < sn->nseg && done < size; i++) {
+		const struct seg *g = &sn->segs[i];
+
+		if (g->vlen && off + done < pos + g->vlen) {
+			n = evc_render(sn->code.data + cat, g->clen, pos,
+				       g->vlen, off + done, size - done,
+				       log_read, &l, out);
+			if (n <= 0)
+				break;
+			done += (size_t)n;
+			if (off + done < pos + g->vlen)
+				break;	/* short: the rest would not join */
+		}
+		pos += g->vlen;
+		cat += g->clen;
+	}
+	buf_release(&sn->code);
+	free(sn->segs);
 	if (n < 0) {
 		buf_truncate(out, len0);
 		return n;

@@ -35,8 +35,11 @@ struct sink {
 	bool broken;	       /* not persistable; protected by ss->mu */
 	struct sink *next;     /* protected by ss->mu */
 	/* Coded (events in STORE_CODED): what is not persisted yet, as
-	 * code for chunks; all protected by ss->mu. */
+	 * code for chunks, from @flushed on (@mem stays empty and @base
+	 * follows @flushed); all protected by ss->mu. */
 	bool coded;
+	uint64_t cap;	       /* the stream's size may not pass this */
+	uint64_t vpend;	       /* the bytes @segs stand for */
 	struct buf code;       /* the code of @segs, in order */
 	struct seg *segs;
 	size_t nseg, segcap;
@@ -71,12 +74,11 @@ struct pend {
 
 /* ---- streams_code.c; the code_* functions are called with ss->mu held */
 
-/* Append @n bytes as they are (the caller added them to k->mem). */
+/* Append @n bytes as they are. */
 int code_lit(struct sink *k, const char *p, size_t n);
 
-/* Append @n bytes holding line events @l[0..nl) (as sink_append_lines). */
-int code_lines(struct sink *k, const char *data, size_t n,
-	       const struct sink_line *l, size_t nl);
+/* Append the line events @l[0..nl) (as sink_append_lines()). */
+int code_lines(struct sink *k, const struct evc_line *l, size_t nl);
 
 /* Copy the code not persisted into @p (closing the open seg).
    Return: 0; -ENOMEM. */
@@ -95,5 +97,24 @@ void code_free(struct sink *k);
    Return: as streams_read(). */
 ssize_t code_read(struct streams *ss, uint64_t serial, uint64_t off,
 		  size_t size, struct buf *out);
+
+/* The code of a sink's segs a read needs, copied so that the read renders
+ * it with no lock held (the log it refers to takes ss->mu). */
+struct snap {
+	struct buf code;
+	struct seg *segs;
+	size_t nseg;
+	uint64_t start;	       /* stream offset of the first seg */
+};
+
+/* Copy into @sn the segs of @k holding [off, off + size); ss->mu held.
+   Return: 0; -ENOMEM. */
+int code_snap(const struct sink *k, uint64_t off, size_t size,
+	      struct snap *sn);
+
+/* Render [off, off + size) from @sn (no lock held), then free @sn.
+   Return: as streams_read(). */
+ssize_t code_render(struct streams *ss, uint64_t serial, struct snap *sn,
+		    uint64_t off, size_t size, struct buf *out);
 
 #endif

@@ -61,4 +61,7 @@ int json_emit(const struct doc *d, struct buf *out, int pretty);
  */
 int json_quote(struct buf *out, const char *s, size_t n);
 
+/** json_quoted_len() - the bytes json_quote() appends for @s (@n bytes). */
+size_t json_quoted_len(const char *s, size_t n);
+
 #endif

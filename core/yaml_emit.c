@@ -129,6 +129,61 @@ static void json_escape_cp(struct em *w, uint32_t c)
 	puts_(w, tmp);
 }
 
+#define ONES 0x0101010101010101u
+#define HIGH (ONES * 0x80)
+
+/* Whether some byte of @x is zero (exact as a whole, per word). */
+static uint64_t zero8(uint64_t x)
+{
+	return (x - ONES) & ~x & HIGH;
+}
+
+/* The bytes from @k on up to the first one a JSON string cannot hold as
+ * it is (below 0x20, a quote, a backslash) or that needs decoding (at or
+ * above 0x80), eight at a time: most output is printable ASCII. */
+static size_t plain_run(const unsigned char *u, size_t k, size_t n)
+{
+	uint64_t w;
+
+	for (; n - k >= 8; k += 8) {
+		memcpy(&w, u + k, 8);
+		if ((((w - ONES * 0x20) & ~w & HIGH) | zero8(w ^ (ONES * '"')) |
+		     zero8(w ^ (ONES * '\\')) | (w & HIGH)))
+			break;
+	}
+	while (k < n && u[k] >= 0x20 && u[k] < 0x80 && u[k] != '"' &&
+	       u[k] != '\\')
+		k++;
+	return k;
+}
+
+/* The bytes json_escape_cp() writes for @c. */
+static size_t escape_len(uint32_t c)
+{
+	return c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' ||
+		       c == '\r' || c == '\t'
+		   ? 2
+		   : 6;
+}
+
+size_t json_quoted_len(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k = 0, at, out = 2, len;
+	uint32_t c;
+
+	while ((at = plain_run(u, k, n)) < n) {
+		out += at - k;
+		len = utf8_seq(u + at, n - at, &c);
+		if (len && c >= 0x20 && c != '"' && c != '\\')
+			out += len;
+		else
+			out += len ? escape_len(c) : 6;	/* \ufffd */
+		k = at + (len ? len : 1);
+	}
+	return out + (n - k);
+}
+
 static void json_str(struct em *w, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -136,13 +191,7 @@ static void json_str(struct em *w, const char *s, size_t n)
 	uint32_t c;
 
 	put(w, "\"", 1);
-	while (k < n) {
-		/* printable ASCII, the common case, needs no decoding */
-		if (u[k] >= 0x20 && u[k] < 0x7f && u[k] != '"' &&
-		    u[k] != '\\') {
-			k++;
-			continue;
-		}
+	while ((k = plain_run(u, k, n)) < n) {
 		len = utf8_seq(u + k, n - k, &c);
 		if (len && c >= 0x20 && c != '"' && c != '\\') {
 			k += len;

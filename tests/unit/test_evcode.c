@@ -1,7 +1,8 @@
 /*
- * test_evcode.c - line events coded as references into the log: every
- * window of a chunk renders the events' own bytes, a lost text keeps the
- * length, bad code never crashes.
+ * test_evcode.c - line events coded as references into the log, alone
+ * (LINE) or a read's lines at once (RUN): every window of a chunk renders
+ * the events' own bytes, a lost text keeps the length, bad code never
+ * crashes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -59,28 +60,62 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The head of a line event by @task on @stream at @ms into @b. */
+static void head(struct buf *b, const char *task, const char *stream,
+		 long ms)
+{
+	buf_addf(b,
+		 "{\"type\":\"line\",\"executionId\":\"wex-1\",\"timestamp\":"
+		 "\"2026-12-07T11:%02ld:%02ld.%03ldZ\",\"task\":\"%s\","
+		 "\"stream\":\"%s\",\"text\":",
+		 ms / 60000 % 60, ms / 1000 % 60, ms % 1000, task, stream);
+}
+
 /* A line of @text by @task on @stream at @ms: to the log (whole, with a
  * newline) and as an event (its text cut at @cut bytes), coded. */
 static void line(const char *task, const char *stream, long ms,
 		 const char *text, size_t n, size_t cut)
 {
-	size_t at = fx.events.len, text_at;
-	uint64_t log_off = fx.log.len;
+	struct buf h = BUF_INIT(SIZE_MAX);
+	size_t len = n < cut ? n : cut, ev0 = fx.events.len;
+	struct evc_line l;
 
-	buf_addf(&fx.events,
-		 "{\"type\":\"line\",\"executionId\":\"wex-1\",\"timestamp\":"
-		 "\"2026-12-07T11:%02ld:%02ld.%03ldZ\",\"task\":\"%s\","
-		 "\"stream\":\"%s\",\"text\":",
-		 ms / 60000 % 60, ms / 1000 % 60, ms % 1000, task, stream);
-	text_at = fx.events.len - at;
-	json_quote(&fx.events, text, n < cut ? n : cut);
+	head(&h, task, stream, ms);
+	l = (struct evc_line){h.data, text, h.len, len,
+			      json_quoted_len(text, len) - len - 2, 0,
+			      fx.log.len};
+	buf_add(&fx.events, h.data, h.len);
+	json_quote(&fx.events, text, len);
 	buf_addstr(&fx.events, "}\n");
 	buf_add(&fx.log, text, n);
 	buf_addc(&fx.log, '\n');
-	assert_int_equal(evenc_line(&fx.en, &fx.code, fx.events.data + at,
-				    fx.events.len - at, text_at, log_off,
-				    n < cut ? n : cut),
-			 0);
+	assert_int_equal(evc_line_size(&l), fx.events.len - ev0);
+	assert_int_equal(evenc_line(&fx.en, &fx.code, &l), 0);
+	buf_release(&h);
+}
+
+/* The @n lines of @text (each ending in a newline) by @task on @stream
+ * at @ms: to the log, and their events as one RUN. */
+static void run(const char *task, const char *stream, long ms,
+		const char *text, size_t lines)
+{
+	struct buf h = BUF_INIT(SIZE_MAX);
+	size_t n = strlen(text), ev0 = fx.events.len;
+	struct evc_line l;
+
+	head(&h, task, stream, ms);
+	for (const char *p = text, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		buf_add(&fx.events, h.data, h.len);
+		json_quote(&fx.events, p, (size_t)(nl - p));
+		buf_addstr(&fx.events, "}\n");
+	}
+	l = (struct evc_line){h.data, text, h.len, n,
+			      json_quoted_len(text, n) - 2 - n - lines, lines,
+			      fx.log.len};
+	buf_add(&fx.log, text, n);
+	assert_int_equal(evc_line_size(&l), fx.events.len - ev0);
+	assert_int_equal(evenc_line(&fx.en, &fx.code, &l), 0);
+	buf_release(&h);
 }
 
 static void lit(const char *s)
@@ -137,9 +172,29 @@ static void test_round_trip(void **state)
 	line("d", "stdout", 3000, "4", 1, 64);
 	line("e", "stdout", 3001, "5", 1, 64);	/* more tasks than slots */
 	line("a", "stdout", 3002, "6", 1, 64);
+	run("a", "stdout", 3003, "one\ntwo \"2\"\n\nfour\t\x02\xc3\n", 4);
+	run("b", "stderr", 3004, "x\n", 1);
+	line("a", "stdout", 3005, "between runs", 12, 64);
+	run("a", "stdout", 3006, "caf\xc3\xa9\n\xff\xfe\n", 2);
 	lit("{\"type\":\"complete\"}\n");
 	check_windows(0, 1);
 	check_windows(1234567, 13);
+}
+
+/* A read's lines cost one record: a few bytes beside their texts. */
+static void test_run_compact(void **state)
+{
+	struct buf text = BUF_INIT(SIZE_MAX);
+
+	(void)state;
+	for (int i = 0; i < 800; i++)
+		buf_addf(&text, "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo%04d\n", i);
+	run("make", "stdout", 5000, text.data, 800);
+	run("make", "stdout", 5001, text.data, 800);
+	assert_true(fx.code.len < 400);
+	assert_true(fx.events.len > 800 * 2 * 150);
+	check_windows(0, 4999);
+	buf_release(&text);
 }
 
 /* A task's lines cost a few bytes each beside their text. */
@@ -170,12 +225,16 @@ static void test_lost_text(void **state)
 	(void)state;
 	line("t", "stdout", 1, "kept", 4, 64);
 	line("t", "stdout", 2, "lost line", 9, 64);
+	run("t", "stdout", 3, "lost\nrun\n", 2);
 	fx.lost_from = 5;	/* "kept\n" */
 	n = evc_render(fx.code.data, fx.code.len, 0, fx.events.len, 0,
 		       SIZE_MAX, log_read, &fx, &got);
 	assert_int_equal(n, (ssize_t)fx.events.len);
 	assert_non_null(strstr(got.data, "\"kept\"}\n"));
 	assert_non_null(strstr(got.data, "\"text\":\"\"         }\n"));
+	/* the run: one event-shaped line as long as its two events */
+	assert_memory_equal(got.data + got.len - 3, " }\n", 3);
+	assert_null(strstr(strstr(got.data, "\"\"         }\n") + 13, "lost"));
 	buf_release(&got);
 }
 
@@ -183,28 +242,26 @@ static void test_lost_text(void **state)
 static void test_as_lit(void **state)
 {
 	char head[EVC_HEAD_MAX + 100];
-	size_t at;
+	struct evc_line l = {"{\"text\":", "hello", 8, 5, 0, 0, 0};
 
 	(void)state;
 	line("t", "stdout", 1, "later", 5, 64);
 	/* a log offset behind the last line's */
-	at = fx.events.len;
 	buf_addstr(&fx.events, "{\"text\":\"hello\"}\n");
-	assert_int_equal(evenc_line(&fx.en, &fx.code, fx.events.data + at,
-				    fx.events.len - at, 8, 0, 5), 0);
+	assert_int_equal(evenc_line(&fx.en, &fx.code, &l), 0);
 	/* a head longer than EVC_HEAD_MAX */
 	memset(head, 'h', sizeof(head));
-	at = fx.events.len;
 	buf_add(&fx.events, head, sizeof(head));
 	buf_addstr(&fx.events, "\"later\"}\n");
-	assert_int_equal(evenc_line(&fx.en, &fx.code, fx.events.data + at,
-				    fx.events.len - at, sizeof(head), 0, 5),
-			 0);
-	/* not the shape of a line event */
-	at = fx.events.len;
-	buf_addstr(&fx.events, "{\"text\":5}\n");
-	assert_int_equal(evenc_line(&fx.en, &fx.code, fx.events.data + at,
-				    fx.events.len - at, 8, 6, 1), 0);
+	l = (struct evc_line){head, "later", sizeof(head), 5, 0, 0, 0};
+	assert_int_equal(evenc_line(&fx.en, &fx.code, &l), 0);
+	/* a text the log does not have, alone and a run */
+	buf_addstr(&fx.events, "{\"text\":\"gone\"}\n");
+	l = (struct evc_line){"{\"text\":", "gone", 8, 4, 0, 0, EVC_NO_LOG};
+	assert_int_equal(evenc_line(&fx.en, &fx.code, &l), 0);
+	buf_addstr(&fx.events, "{\"text\":\"a\\\"\"}\n{\"text\":\"b\"}\n");
+	l = (struct evc_line){"{\"text\":", "a\"\nb\n", 8, 5, 1, 2, EVC_NO_LOG};
+	assert_int_equal(evenc_line(&fx.en, &fx.code, &l), 0);
 	check_windows(0, 1);
 }
 
@@ -227,7 +284,7 @@ static void test_bad_code(void **state)
 
 		for (size_t k = 0; k < sizeof(junk); k++)
 			junk[k] = (char)(rand_r(&seed) & 0xff);
-		junk[0] = (char)(round % 2 ? 3 : 1);
+		junk[0] = (char)(round % 3 ? 2 + round % 3 : 1); /* LINE, RUN */
 		buf_reset(&got);
 		assert_true(evc_render(junk, sizeof(junk), 0, 1u << 30, 0,
 				       1 << 20, log_read, &fx, &got) >= -ENOMEM);
@@ -283,6 +340,21 @@ static void test_wrapping_numbers(void **state)
 	assert_int_equal(evc_render(code.data, code.len, 0, UINT64_MAX, 0,
 				    10000, log_read, &fx, &got), -EIO);
 	assert_int_equal(got.len, 0);
+	/* a RUN of more lines than bytes, or quoting past 6 a byte */
+	buf_reset(&code);
+	crafted(&code, 0, 0, 3, 0);
+	code.data[0] = 4;
+	buf_addvarint(&code, 0);	/* qx after lines = 0 */
+	code.data[code.len - 2] = 4;	/* lines 4 > len 3 */
+	assert_int_equal(evc_render(code.data, code.len, 0, 1000, 0, 100,
+				    log_read, &fx, &got), -EIO);
+	buf_reset(&code);
+	crafted(&code, 0, 0, 3, 1);	/* lines 1 */
+	code.data[0] = 4;
+	buf_addvarint(&code, 11);	/* qx: 2 text bytes, 6 each at most */
+	assert_int_equal(evc_render(code.data, code.len, 0, 1000, 0, 100,
+				    log_read, &fx, &got), -EIO);
+	assert_int_equal(got.len, 0);
 	/* a record past the bytes the chunk stands for */
 	buf_reset(&code);
 	buf_addc(&code, 1);
@@ -300,6 +372,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_compact, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lost_text, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_as_lit, setup, teardown),

@@ -532,40 +532,83 @@ static void deleted_under_sink(void **state)
 /* What a run writes: the log's lines and their events, one batch. */
 struct lines_fx {
 	struct buf log, ev, want;	/* want: every event so far */
-	struct sink_line l[64];
+	struct evc_line l[64];
+	char head[64][256];
+	size_t text_at[64];		/* in @log, until sent */
 	size_t n;
 	uint64_t log_at;		/* the log sink's size */
 };
 
+/* The next line event's head, for @task at @i. */
+static struct evc_line *batch_head(struct lines_fx *x, const char *task,
+				   int i)
+{
+	struct evc_line *l = &x->l[x->n];
+
+	l->hlen = (size_t)snprintf(
+	    x->head[x->n], sizeof(x->head[0]),
+	    "{\"type\":\"line\",\"executionId\":\"wex-x\",\"timestamp\":"
+	    "\"2026-12-07T12:00:%02d.%03dZ\",\"task\":\"%s\",\"stream\":"
+	    "\"%s\",\"text\":", i / 1000 % 60, i % 1000, task,
+	    i % 3 ? "stdout" : "stderr");
+	l->head = x->head[x->n];
+	x->text_at[x->n++] = x->log.len;
+	l->log_off = x->log_at + x->log.len;
+	return l;
+}
+
+static int line_text(char *text, size_t cap, const char *task, int i)
+{
+	return snprintf(text, cap, "line %d of %s: \"quoted\"\tand base64 "
+			"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", i, task);
+}
+
 static void batch_line(struct lines_fx *x, const char *task, int i)
 {
-	struct sink_line *l = &x->l[x->n++];
+	struct evc_line *l = batch_head(x, task, i);
 	char text[96];
-	int n = snprintf(text, sizeof(text),
-			 "line %d of %s: \"quoted\"\tand base64 "
-			 "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", i, task);
+	int n = line_text(text, sizeof(text), task, i);
 
-	l->at = x->ev.len;
-	buf_addf(&x->ev, "{\"type\":\"line\",\"executionId\":\"wex-x\","
-		 "\"timestamp\":\"2026-12-07T12:00:%02d.%03dZ\",\"task\":"
-		 "\"%s\",\"stream\":\"%s\",\"text\":", i / 1000 % 60, i % 1000,
-		 task, i % 3 ? "stdout" : "stderr");
-	l->text_at = x->ev.len - l->at;
-	l->log_off = x->log_at + x->log.len;
-	l->text = (size_t)n;
+	l->len = (size_t)n;
+	l->qx = json_quoted_len(text, l->len) - l->len - 2;
+	l->lines = 0;
+	buf_add(&x->ev, l->head, l->hlen);
 	json_quote(&x->ev, text, (size_t)n);
 	buf_addstr(&x->ev, "}\n");
-	l->len = x->ev.len - l->at;
 	buf_add(&x->log, text, (size_t)n);
 	buf_addc(&x->log, '\n');
+}
+
+/* @lines lines by @task from @i, their events one run. */
+static void batch_run(struct lines_fx *x, const char *task, int i,
+		      int lines)
+{
+	struct evc_line *l = batch_head(x, task, i);
+	size_t at = x->log.len;
+	char text[96];
+
+	for (int k = 0; k < lines; k++) {
+		int n = line_text(text, sizeof(text), task, i + k);
+
+		buf_add(&x->ev, l->head, l->hlen);
+		json_quote(&x->ev, text, (size_t)n);
+		buf_addstr(&x->ev, "}\n");
+		buf_add(&x->log, text, (size_t)n);
+		buf_addc(&x->log, '\n');
+	}
+	l->len = x->log.len - at;
+	l->lines = (size_t)lines;
+	l->qx = json_quoted_len(x->log.data + at, l->len) - 2 - l->len -
+		l->lines;
 }
 
 /* Send the batch: the log first, then the events referring to it. */
 static void batch_send(struct lines_fx *x, struct sink *log, struct sink *ev)
 {
+	for (size_t i = 0; i < x->n; i++)
+		x->l[i].text = x->log.data + x->text_at[i];
 	assert_int_equal(sink_append(log, x->log.data, x->log.len), 0);
-	assert_int_equal(sink_append_lines(ev, x->ev.data, x->ev.len, x->l,
-					   x->n), 0);
+	assert_int_equal(sink_append_lines(ev, x->l, x->n), 0);
 	buf_add(&x->want, x->ev.data, x->ev.len);
 	x->log_at += x->log.len;
 	buf_reset(&x->log);
@@ -637,6 +680,7 @@ static void coded_lines_once(void **state)
 		for (int i = 0; i < 50; i++)
 			batch_line(&x, round % 2 ? "build" : "test/0",
 				   round * 50 + i);
+		batch_run(&x, "runs", round * 50, 1 + round % 9);
 		batch_send(&x, log, ev);
 		if (round % 7 == 0) {	/* more chunks */
 			assert_int_equal(sink_flush(log, &e), 0);
@@ -683,9 +727,13 @@ static void coded_line_not_in_log(void **state)
 	assert_int_equal(streams_open(f->ss, 5, PLANE_EVENTS, 1u << 20, &ev),
 			 0);
 	batch_line(&x, "t", 1);
-	/* no log at all: sent without references */
-	assert_int_equal(sink_append_lines(ev, x.ev.data, x.ev.len, x.l, 0),
-			 0);
+	batch_run(&x, "t", 2, 3);
+	/* no log at all: sent with their texts */
+	for (size_t i = 0; i < x.n; i++) {
+		x.l[i].text = x.log.data + x.text_at[i];
+		x.l[i].log_off = EVC_NO_LOG;
+	}
+	assert_int_equal(sink_append_lines(ev, x.l, x.n), 0);
 	buf_add(&x.want, x.ev.data, x.ev.len);
 	sink_close(ev);
 	expect_events(f, 5, &x, 1);
@@ -701,6 +749,10 @@ static void plain_events_kept(void **state)
 				 .len = 10};
 	struct sink *ev = NULL;
 	struct buf b = BUF_INIT(1024);
+	struct evc_line l[2] = {{"{\"t\":", "a\"b", 5, 3, 1, 0, 0},
+				{"{\"r\":", "c\nd\n", 5, 4, 0, 2, 4}};
+	static const char want[] = "{\"old\":1}\n{\"new\":2}\n{\"t\":\"a\\\"b\"}\n"
+				   "{\"r\":\"c\"}\n{\"r\":\"d\"}\n";
 	uint64_t n = 0;
 
 	assert_int_equal(store_commit(f->st, &c, 1, NULL), 0);
@@ -708,13 +760,16 @@ static void plain_events_kept(void **state)
 			 0);
 	assert_int_equal(sink_size(ev), 10);
 	assert_int_equal(sink_append(ev, "{\"new\":2}\n", 10), 0);
+	/* line events: rendered, as the older version stored them */
+	assert_int_equal(sink_append_lines(ev, l, 2), 0);
 	sink_close(ev);
 	assert_int_equal(store_stream_size(f->st, 6, PLANE_EVENTS, &n), 0);
-	assert_int_equal(n, 20);
+	assert_int_equal(n, sizeof(want) - 1);
 	assert_int_equal(store_stream_size(f->st, 6, STORE_CODED, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(streams_read(f->ss, 6, PLANE_EVENTS, 0, 100, &b), 20);
-	assert_memory_equal(b.data, "{\"old\":1}\n{\"new\":2}\n", 20);
+	assert_int_equal(streams_read(f->ss, 6, PLANE_EVENTS, 0, 100, &b),
+			 sizeof(want) - 1);
+	assert_memory_equal(b.data, want, sizeof(want) - 1);
 	buf_release(&b);
 }
 
@@ -756,8 +811,9 @@ static void events_wait_for_their_log(void **state)
 	struct streams *ss = NULL, *ss2 = NULL;
 	struct sink *log = NULL, *ev = NULL;
 	struct buf events = BUF_INIT(SIZE_MAX), got = BUF_INIT(SIZE_MAX);
-	struct sink_line l = {0};
 	const char *text = "a line of output";
+	struct evc_line l = {"{\"type\":\"line\",\"text\":", text, 22,
+			     strlen(text), 0, 0, 0};
 
 	(void)state;
 	assert_int_equal(streams_new(&ss, st), 0);
@@ -766,13 +822,9 @@ static void events_wait_for_their_log(void **state)
 	assert_int_equal(sink_append(log, text, strlen(text)), 0);
 	assert_int_equal(append_x(log, 5 * MIB), 0);	/* never fits */
 	buf_addstr(&events, "{\"type\":\"line\",\"text\":");
-	l.text_at = events.len;
 	json_quote(&events, text, strlen(text));
 	buf_addstr(&events, "}\n");
-	l.len = events.len;
-	l.text = strlen(text);
-	assert_int_equal(sink_append_lines(ev, events.data, events.len, &l, 1),
-			 0);
+	assert_int_equal(sink_append_lines(ev, &l, 1), 0);
 	sink_close(log);
 	sink_close(ev);
 	usleep(200 * 1000);	/* flusher rounds: the batch fails */

@@ -703,8 +703,53 @@ static void test_json_quote(void **state)
 		buf_reset(&b);
 		assert_int_equal(json_quote(&b, cases[k].in, cases[k].n), 0);
 		assert_string_equal(b.data, cases[k].want);
+		assert_int_equal(json_quoted_len(cases[k].in, cases[k].n),
+				 b.len);
 	}
 	buf_release(&b);
+}
+
+/* json_quoted_len() is json_quote()'s length for any bytes: printable
+ * runs (read eight at a time) broken at every offset by what must be
+ * escaped or decoded, and random bytes. */
+static void test_json_quoted_len(void **state)
+{
+	static const char *odd[] = {"\"", "\\", "\n", "\x01", "\x7f",
+				    "\xc3\xa9", "\xe2\x82\xac", "\xff",
+				    "\xc3", "\xf0\x9f\x98\x80", "\xed\xa0\x80"};
+	struct buf b = BUF_INIT(SIZE_MAX), in = BUF_INIT(SIZE_MAX);
+	unsigned seed = 12;
+
+	(void)state;
+	for (size_t o = 0; o < sizeof(odd) / sizeof(*odd); o++) {
+		for (size_t at = 0; at < 40; at++) {
+			buf_reset(&in);
+			for (size_t k = 0; k < at; k++)
+				buf_addc(&in, (char)('A' + k % 26));
+			buf_addstr(&in, odd[o]);
+			buf_addstr(&in, "tail of plain text, 8+ bytes");
+			buf_reset(&b);
+			assert_int_equal(json_quote(&b, in.data, in.len), 0);
+			assert_int_equal(json_quoted_len(in.data, in.len),
+					 b.len);
+		}
+	}
+	for (int round = 0; round < 2000; round++) {
+		size_t n = (size_t)(rand_r(&seed) % 200);
+
+		buf_reset(&in);
+		for (size_t k = 0; k < n; k++) {
+			int r = rand_r(&seed);
+
+			buf_addc(&in, (char)(r % 4 ? 0x20 + (r >> 8) % 0x5f
+						 : (r >> 8) & 0xff));
+		}
+		buf_reset(&b);
+		assert_int_equal(json_quote(&b, in.data, in.len), 0);
+		assert_int_equal(json_quoted_len(in.data, in.len), b.len);
+	}
+	buf_release(&b);
+	buf_release(&in);
 }
 
 static void test_json_numbers(void **state)
@@ -1051,6 +1096,7 @@ int main(void)
 	    cmocka_unit_test(test_emit_exact),
 	    cmocka_unit_test(test_emit_sealed_masked),
 	    cmocka_unit_test(test_json_quote),
+	    cmocka_unit_test(test_json_quoted_len),
 	    cmocka_unit_test(test_json_numbers),
 	    cmocka_unit_test(test_yaml_roundtrip_strings),
 	    cmocka_unit_test(test_yaml_roundtrip_structures),
