@@ -25,6 +25,8 @@
 #define READ_CHUNK (64u << 10)
 #define DRAIN_MS 2000		/* pipes held open by an escaped process */
 #define RUN_SPAN (64u << 10)	/* log bytes of one run of line events */
+#define RUN_BACKLOG (16u << 20)	/* log bytes not on disk before a read waits */
+#define RUN_BACKLOG_MS 20	/* the longest such a wait */
 #define DRAIN_CHUNKS 4		/* reads per stream per turn of the loop */
 #define STOP_FDS 12		/* the run's wake-up and FORK branches' cuts */
 
@@ -313,10 +315,13 @@ static void feed(struct task_io *io, struct ostream *o, const char *in,
 static void drain(struct task_io *io, struct ostream *o)
 {
 	char buf[READ_CHUNK];
+	size_t most = 0;
 	ssize_t n = 0;
 	int i;
 
 	for (i = 0; i < DRAIN_CHUNKS && *o->fd >= 0; i++) {
+		if (io->r->log)	/* the disk sets the pace, not memory */
+			sink_wait_backlog(io->r->log, RUN_BACKLOG, RUN_BACKLOG_MS);
 		n = proc_read(*o->fd, buf, sizeof(buf));
 		if (n == -EAGAIN)
 			break;
@@ -325,9 +330,10 @@ static void drain(struct task_io *io, struct ostream *o)
 			break;
 		}
 		feed(io, o, buf, (size_t)n);
-		send(io);
-		seal_wipe(buf, (size_t)n);	/* unredacted output */
+		most = (size_t)n > most ? (size_t)n : most;
 	}
+	send(io);
+	seal_wipe(buf, most);	/* unredacted output: each read overwrote */
 }
 
 static void finish_stream(struct task_io *io, struct ostream *o)

@@ -114,18 +114,18 @@ static void sink_trim(struct sink *k)
 	k->base += done;
 }
 
-/* Copy @k's tail into @p; called with ss->mu held. */
-static int pend_take(struct pend *p, struct sink *k)
+/* Copy @k's tail into @p: a plain sink's to ss->take, at p->at until
+ * pend_collect() points p->data there.  Called with ss->mu held. */
+static int pend_take(struct streams *ss, struct pend *p, struct sink *k)
 {
 	size_t from = (size_t)(k->flushed - k->base);
 	size_t len = k->mem.len - from;
 
 	if (k->coded)
 		return code_take(p, k);
-	p->bytes = malloc(len);
-	if (!p->bytes)
+	p->at = ss->take.len;
+	if (buf_add(&ss->take, k->mem.data + from, len))
 		return -ENOMEM;
-	memcpy(p->bytes, k->mem.data + from, len);
 	p->k = k;
 	p->from = k->flushed;
 	p->to = k->flushed + len;
@@ -160,7 +160,7 @@ static size_t pend_walk(struct streams *ss, struct sink *only, struct pend *p,
 			if (!both[i] || !sink_due(both[i]))
 				continue;
 			if (p)
-				*rc = pend_take(&p[n], both[i]);
+				*rc = pend_take(ss, &p[n], both[i]);
 			n += !*rc;
 		}
 		return n;
@@ -170,7 +170,7 @@ static size_t pend_walk(struct streams *ss, struct sink *only, struct pend *p,
 			if (!sink_due(k))
 				continue;
 			if (p)
-				*rc = pend_take(&p[n], k);
+				*rc = pend_take(ss, &p[n], k);
 			n += !*rc;
 		}
 	}
@@ -193,6 +193,9 @@ static int pend_collect(struct streams *ss, struct sink *only,
 	else if (*n)
 		*n = pend_walk(ss, only, p, &rc);
 	pthread_mutex_unlock(&ss->mu);
+	for (size_t i = 0; i < *n; i++)
+		if (!p[i].k->coded)
+			p[i].data = ss->take.data + p[i].at;
 	if (rc) {
 		pend_free(p, *n);
 		return rc;
@@ -226,7 +229,7 @@ static struct store_change *pend_changes(const struct pend *p, size_t n,
 			c[j].hdr.serial = p[i].k->serial;
 			c[j].stream = (unsigned)p[i].k->s;
 			c[j].off = at;
-			c[j].body = p[i].bytes + (at - p[i].from);
+			c[j].body = p[i].data + (at - p[i].from);
 			c[j].len = p[i].to - at > STORE_CHUNK_MAX
 				       ? STORE_CHUNK_MAX
 				       : (size_t)(p[i].to - at);
@@ -277,6 +280,7 @@ static int pend_commit(struct streams *ss, struct pend *p, size_t n,
 		}
 	}
 	closed_reap(ss);
+	pthread_cond_broadcast(&ss->drained);
 	pthread_mutex_unlock(&ss->mu);
 	return 0;
 }
@@ -365,10 +369,14 @@ static int flush_locked(struct streams *ss, struct sink *only, struct err *e)
 {
 	struct pend *p = NULL;
 	size_t n = 0;
-	int rc = pend_collect(ss, only, &p, &n);
+	int rc;
 
+	buf_reset(&ss->take);
+	rc = pend_collect(ss, only, &p, &n);
 	if (rc)
 		return err_set(e, rc, "out of memory flushing streams");
+	if (n == 0 && !only)
+		buf_release(&ss->take);	/* idle: the memory goes back */
 	if (n == 0)
 		return 0;
 	rc = pend_commit(ss, p, n, e);
@@ -403,10 +411,11 @@ static void *flusher_main(void *arg)
 	while (!ss->stopping) {
 		thread_deadline_ms(&t, STREAMS_FLUSH_MS);
 		rc = 0;
-		while (!ss->stopping && rc != ETIMEDOUT)
+		while (!ss->stopping && !ss->kick && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&ss->wake, &ss->mu, &t);
 		if (ss->stopping)
 			break;
+		ss->kick = false;
 		pthread_mutex_unlock(&ss->mu);
 		flush_round(ss);
 		pthread_mutex_lock(&ss->mu);
@@ -421,17 +430,24 @@ static int sync_init(struct streams *ss)
 
 	if (rc)
 		return -rc;
+	if ((rc = thread_cond_init_mono(&ss->drained))) {
+		pthread_cond_destroy(&ss->wake);
+		return -rc;
+	}
 	rc = pthread_mutex_init(&ss->mu, NULL);
 	if (!rc && (rc = pthread_mutex_init(&ss->flush_mu, NULL)))
 		pthread_mutex_destroy(&ss->mu);
-	if (rc)
+	if (rc) {
 		pthread_cond_destroy(&ss->wake);
+		pthread_cond_destroy(&ss->drained);
+	}
 	return -rc;
 }
 
 static void sync_destroy(struct streams *ss)
 {
 	pthread_cond_destroy(&ss->wake);
+	pthread_cond_destroy(&ss->drained);
 	pthread_mutex_destroy(&ss->flush_mu);
 	pthread_mutex_destroy(&ss->mu);
 }
@@ -444,6 +460,7 @@ int streams_new(struct streams **out, struct store *st)
 	if (!ss)
 		return -ENOMEM;
 	ss->st = st;
+	buf_init(&ss->take, SIZE_MAX);
 	rc = sync_init(ss);
 	if (rc) {
 		free(ss);
@@ -484,6 +501,7 @@ void streams_free(struct streams *ss)
 		ss->closed = k->next;
 		sink_free(k);
 	}
+	buf_release(&ss->take);
 	sync_destroy(ss);
 	free(ss);
 }
@@ -611,6 +629,10 @@ static int append(struct sink *k, const char *p, size_t n,
 		rc = nl ? plain_lines(k, l, nl) : buf_add(&k->mem, p, n);
 	if (!rc)
 		clock_gettime(CLOCK_REALTIME, &k->mtime);
+	if (!rc && !ss->kick && sink_end_off(k) - k->flushed >= STREAMS_KICK) {
+		ss->kick = true;
+		pthread_cond_signal(&ss->wake);
+	}
 	pthread_mutex_unlock(&ss->mu);
 	if (!rc)
 		notify(ss, k->serial, k->s);
@@ -649,6 +671,20 @@ uint64_t sink_room(const struct sink *k)
 		n = k->mem.cap - k->mem.len;
 	pthread_mutex_unlock(&k->ss->mu);
 	return n;
+}
+
+void sink_wait_backlog(struct sink *k, uint64_t most, int ms)
+{
+	struct streams *ss = k->ss;
+	struct timespec t;
+	int rc = 0;
+
+	thread_deadline_ms(&t, ms);
+	pthread_mutex_lock(&ss->mu);
+	while (!k->broken && sink_end_off(k) - k->flushed > most &&
+	       rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&ss->drained, &ss->mu, &t);
+	pthread_mutex_unlock(&ss->mu);
 }
 
 int sink_flush(struct sink *k, struct err *e)

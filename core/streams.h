@@ -40,6 +40,8 @@
 #include "store.h"
 
 #define STREAMS_FLUSH_MS 50
+/* a sink with this much not persisted wakes the flusher at once */
+#define STREAMS_KICK (4u << 20)
 
 struct streams;
 struct sink;
@@ -102,6 +104,14 @@ uint64_t sink_room(const struct sink *k);
  *   once on stderr.
  */
 int sink_flush(struct sink *k, struct err *e);
+
+/**
+ * sink_wait_backlog() - wait, at most @ms milliseconds, until @k has at
+ * most @most bytes not persisted yet (at once when it has, or when it
+ * cannot be persisted): a writer faster than the disk is held back
+ * instead of filling memory.
+ */
+void sink_wait_backlog(struct sink *k, uint64_t most, int ms);
 
 /**
  * sink_close() - persist the rest, mark the stream done, notify, drop the

@@ -52,21 +52,29 @@ struct streams {
 	pthread_mutex_t mu;
 	pthread_mutex_t flush_mu; /* one flush at a time, across its commit */
 	pthread_cond_t wake;	  /* the flusher sleeps here (monotonic) */
+	pthread_cond_t drained;	  /* a commit advanced sinks (monotonic) */
 	bool stopping;		  /* protected by mu */
+	bool kick;		  /* flush now, not at the interval; mu */
 	bool failing;		  /* last flusher round failed; flush_mu */
 	struct sink *live;	  /* open sinks; protected by mu */
 	struct sink *closed;	  /* closed, not persisted; protected by mu */
+	/* the plain sinks' tails of the flush under way, kept from one
+	 * flush to the next while output flows; flush_mu */
+	struct buf take;
 	plane_stream_fn notify;	  /* set once before use */
 	void *notify_ctx;
 	pthread_t flusher;
 	bool started;
 };
 
-/* The unpersisted tail of one sink, copied for a commit: @bytes are the
- * stream's own, or for a coded sink the code of @segs. */
+/* The unpersisted tail of one sink, copied for a commit: @data, the
+ * stream's own (in ss->take, at @at), or for a coded sink @bytes, the
+ * code of @segs. */
 struct pend {
 	struct sink *k;
 	uint64_t from, to;
+	size_t at;
+	const char *data;
 	char *bytes;
 	struct seg *segs;
 	size_t nseg;

@@ -893,6 +893,43 @@ static void failed_batch_with_closed_sink(void **state)
 	buf_release(&b);
 }
 
+/* A writer faster than the disk waits for it: sink_wait_backlog()
+ * returns once the flusher (woken by the backlog, not only at its
+ * interval) has persisted enough, and returns anyway, after its wait,
+ * when nothing can be persisted. */
+static void backlog_waits_for_the_disk(void **state)
+{
+	char dir[64];
+	struct store *st = small_store(dir, sizeof(dir));
+	struct streams *ss = NULL;
+	struct sink *k = NULL, *full = NULL;
+	uint64_t n = 0;
+
+	(void)state;
+	assert_int_equal(streams_new(&ss, st), 0);
+	assert_int_equal(streams_open(ss, 8, PLANE_LOG, 64 * MIB, &k), 0);
+	for (int i = 0; i < 6; i++) {
+		sink_wait_backlog(k, MIB / 2, 60 * 1000);
+		assert_int_equal(store_stream_size(st, 8, PLANE_LOG, &n), 0);
+		assert_true(i * (MIB / 4) - n <= MIB / 2);
+		assert_int_equal(append_x(k, MIB / 4), 0);
+	}
+	sink_wait_backlog(k, 0, 60 * 1000);
+	assert_int_equal(store_stream_size(st, 8, PLANE_LOG, &n), 0);
+	assert_int_equal(n, 6 * (MIB / 4));
+	sink_close(k);
+	/* a log the store has no room for: each wait ends at its time */
+	assert_int_equal(streams_open(ss, 9, PLANE_LOG, 64 * MIB, &full), 0);
+	assert_int_equal(append_x(full, 5 * MIB), 0);	/* never fits */
+	sink_wait_backlog(full, 0, 100);
+	sink_wait_backlog(full, 0, 100);
+	assert_int_equal(sink_size(full), 5 * MIB);
+	sink_close(full);
+	streams_free(ss);
+	store_close(st);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -911,6 +948,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test(events_wait_for_their_log),
 	    cmocka_unit_test(failed_batch_with_closed_sink),
+	    cmocka_unit_test(backlog_waits_for_the_disk),
 	    cmocka_unit_test_setup_teardown(deleted_under_sink, setup,
 					    teardown),
 	};
