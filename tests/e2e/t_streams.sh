@@ -181,6 +181,13 @@ EOF
 		65536 "the long line's event text"
 	assert_eq "$(tr -cd x <"$d/log" | wc -c)" 140000 \
 		"the long lines in the log"
+	# every line of the log has its event, in order, the same text (a
+	# read's lines are stored as one reference to the log: issue 12)
+	jq -r 'select(.type == "line") | .text' "$TDIR/after" >"$TDIR/texts"
+	cut -b 1-65536 "$d/log" >"$TDIR/loglines"
+	cmp "$TDIR/texts" "$TDIR/loglines" || die "line events differ from the log"
+	# 1603 lines; a 70000-byte line read in pieces of 64 KiB is two
+	[ "$(wc -l <"$TDIR/texts")" -ge 1603 ] || die "fewer line events than lines"
 	# reads at odd offsets, of odd sizes, get the same bytes
 	python3 - "$d/events" "$TDIR/after" <<'PY' || die "a read at an offset differs"
 import os, sys
