@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,8 +153,13 @@ static int serve_loop(struct fs *fs, const struct fuse_cmdline_opts *co)
 	lc.clone_fd = 0;
 	/* libfuse >= 3.12 also caps the pool at 10 workers (its default
 	   max_threads for this config).  A parked follow/ read holds no
-	   worker, so a thousand readers do not grow the pool. */
-	lc.max_idle_threads = 10;
+	   worker, so a thousand readers do not grow the pool.  Ten idle
+	   workers are kept unless -o max_idle_threads says otherwise: fewer
+	   give memory back after a burst, but a worker is then made and
+	   ended per request under load (README, known gaps). */
+	lc.max_idle_threads = co->max_idle_threads != UINT_MAX
+				      ? co->max_idle_threads
+				      : 10;
 	if (co->singlethread)
 		return fuse_session_loop(fs->se);
 	return fuse_session_loop_mt(fs->se, &lc);

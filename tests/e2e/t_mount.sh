@@ -163,4 +163,35 @@ t_mount_type() {
 	stat -f -c %T "$MNT" | grep -qi fuse
 }
 
+# -o max_idle_threads=N is taken: after eight writers at once (each
+# create waits for the disk, holding a worker), the pool keeps N idle
+# workers and the daemon's threads fall back, where the default keeps ten.
+t_mount_max_idle_threads() {
+	strict
+	local base peak after i n pids=()
+	threads() { ls "/proc/$DPID/task" | wc -l; }
+	remount_execfs max_idle_threads=1
+	sleep 1
+	base=$(threads)
+	for i in 1 2 3 4 5 6 7 8; do
+		(for n in $(seq 40); do
+			printf 'metadata: {name: w%s-%s}\nspec: {data: {a: {value: "1"}}}\n' \
+				"$i" "$n" >"$MNT/environments/w$i-$n.yaml"
+		done) &
+		pids+=($!)
+	done
+	peak=$base
+	while kill -0 "${pids[@]}" 2>/dev/null; do
+		[ "$(threads)" -gt "$peak" ] && peak=$(threads)
+		sleep 0.02
+	done
+	wait "${pids[@]}"
+	assert_eq "$(ls "$MNT/environments" | wc -l)" 320 "environments created"
+	sleep 1
+	after=$(threads)
+	echo "    info: threads $base before, $peak during, $after after"
+	[ "$peak" -gt "$((base + 1))" ] || { echo "    info: the load grew no pool: nothing to see"; return 0; }
+	[ "$after" -le "$((base + 1))" ] || die "idle workers kept: $after threads after, $base before"
+}
+
 run_tests "$@"
