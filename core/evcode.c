@@ -149,12 +149,12 @@ int evc_line_render(const struct evc_line *l, struct buf *out)
 	return rc;
 }
 
-/* Whether the coder can refer to the log for @l's text. */
-static bool line_shape(const struct evenc *en, const struct evc_line *l)
+bool evenc_refers(const struct evenc *en, const struct evc_line *l)
 {
 	return l->hlen > 0 && l->hlen <= EVC_HEAD_MAX &&
 	       l->len <= EVC_TEXT_MAX && l->lines <= l->len &&
 	       l->qx <= 5 * (uint64_t)(l->len - l->lines) &&
+	       (!l->lines || evc_line_size(l) <= EVC_RUN_MAX) &&
 	       l->log_off != EVC_NO_LOG && l->log_off >= en->log_next;
 }
 
@@ -210,7 +210,7 @@ int evenc_line(struct evenc *en, struct buf *code, const struct evc_line *l)
 	size_t at = code->len, h, t;
 	int s, to, rc;
 
-	if (!line_shape(en, l))
+	if (!evenc_refers(en, l))
 		return line_lit(en, code, l);
 	s = pick(en, l->head, l->hlen, &h, &t, &to);
 	if (!en->head[to] && !(en->head[to] = malloc(EVC_HEAD_MAX)))
@@ -324,6 +324,8 @@ static int next_line(struct dec *d, struct rec *r)
 	r->lines = n;
 	r->len = run ? run_size(n, d->hlen[r->slot], len, qx)
 		     : d->hlen[r->slot] + len + qx + 2;
+	if (run && r->len > EVC_RUN_MAX)
+		return -EIO;	/* the coder never makes one: rendered whole */
 	d->log_next = r->log_off + len;
 	return 0;
 }

@@ -42,6 +42,7 @@
 #define EVC_SLOTS 4
 #define EVC_HEAD_MAX 4096	/* a longer head is kept as LIT */
 #define EVC_TEXT_MAX (1u << 20)	/* a longer text (or run) is kept as LIT */
+#define EVC_RUN_MAX (1u << 20)	/* a RUN's events, in bytes, at most */
 
 /* The coder's state for the chunk being written. */
 struct evenc {
@@ -87,10 +88,15 @@ uint64_t evc_line_size(const struct evc_line *l);
  */
 int evc_line_render(const struct evc_line *l, struct buf *out);
 
+/** evenc_refers() - whether evenc_line() codes @l as a reference (LINE,
+ * RUN), not as its bytes (LIT). */
+bool evenc_refers(const struct evenc *en, const struct evc_line *l);
+
 /**
  * evenc_line() - code line event @l as a reference to the log; one it
  * cannot refer to so (no log offset, one behind the last line's, a head
- * or text too long) is coded as LIT.
+ * or text too long, a run of more than EVC_RUN_MAX bytes) is coded as
+ * LIT.
  * Return: 0; buf errors (then @code is as it was).
  */
 int evenc_line(struct evenc *en, struct buf *code, const struct evc_line *l);

@@ -377,11 +377,11 @@ struct run_lines {
 	struct evc_line *ev;	/* the same, as sent */
 	size_t n, cap;		/* cap: at most RUN_BATCH_LINES */
 	uint64_t ev_bytes;	/* the events' size */
-	/* the heads (up to the text) of the events: one for the batch,
-	 * made again when the stream or task changes; its time is the
-	 * batch's first line's */
+	/* the heads (up to the text) of the events: made again when the
+	 * stream, task or millisecond changes */
 	struct buf heads;
 	size_t head_at;
+	int64_t head_ms;
 	const char *head_stream;
 	const struct run_task *head_task;
 };

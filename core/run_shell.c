@@ -320,8 +320,15 @@ static void drain(struct task_io *io, struct ostream *o)
 	int i;
 
 	for (i = 0; i < DRAIN_CHUNKS && *o->fd >= 0; i++) {
-		if (io->r->log)	/* the disk sets the pace, not memory */
-			sink_wait_backlog(io->r->log, RUN_BACKLOG, RUN_BACKLOG_MS);
+		/* the disk sets the pace, not memory (a blocking wait: the
+		 * run's lock is let go) */
+		if (io->r->log && sink_backlog(io->r->log) > RUN_BACKLOG) {
+			send(io);
+			run_unlock(io->r);
+			sink_wait_backlog(io->r->log, RUN_BACKLOG,
+					  RUN_BACKLOG_MS);
+			run_lock(io->r);
+		}
 		n = proc_read(*o->fd, buf, sizeof(buf));
 		if (n == -EAGAIN)
 			break;

@@ -490,16 +490,19 @@ static int lines_room(struct run_lines *b)
 }
 
 /* The head of the next line's event: the last one, unless the batch is
- * new or its stream or task differs.  Return: 0; -EFBIG (no room). */
+ * new or its stream, task or millisecond differs (so an event's time is
+ * that of the read that brought its line, to the millisecond).
+ * Return: 0; -EFBIG (no room). */
 static int line_head(struct run *r, struct run_lines *b,
 		     const struct run_task *t, const char *stream)
 {
 	size_t at = b->heads.len;
 	int64_t ns;
 
-	if (b->n && b->head_stream == stream && b->head_task == t)
-		return 0;
 	plane_now(&ns, NULL, 0);
+	if (b->n && b->head_stream == stream && b->head_task == t &&
+	    b->head_ms == ns / 1000000)
+		return 0;
 	ev_head_at(&b->heads, r, "line", ns);
 	ev_task(&b->heads, t);
 	ev_str(&b->heads, "stream", stream, strlen(stream));
@@ -509,24 +512,23 @@ static int line_head(struct run *r, struct run_lines *b,
 		return -EFBIG;
 	}
 	b->head_at = at;
+	b->head_ms = ns / 1000000;
 	b->head_stream = stream;
 	b->head_task = t;
 	return 0;
 }
 
 /* Add @text (@n bytes) to the log batch, with a newline after it unless
- * it is a run (@lines), and its event (a run of events).  Return: 0;
- * -EFBIG, -ENOMEM (nothing added). */
-static int add(struct run *r, struct run_lines *b, const struct run_task *t,
-	       const char *stream, const char *text, size_t n, size_t lines)
+ * it is a run (@lines), and its event (a run of events) with the head
+ * made last.  Return: 0; -EFBIG, -ENOMEM (nothing added). */
+static int add_one(struct run *r, struct run_lines *b, const char *text,
+		   size_t n, size_t lines, size_t qx)
 {
 	size_t log0 = b->log.len;
 	bool ev = r->events && !r->events_full;
 	struct run_line *l;
 	int rc = ev ? lines_room(b) : 0;
 
-	if (!rc && ev)
-		rc = line_head(r, b, t, stream);
 	if (rc)
 		return rc;
 	if (buf_add(&b->log, text, n) < 0 ||
@@ -540,13 +542,69 @@ static int add(struct run *r, struct run_lines *b, const struct run_task *t,
 	l->text_at = log0;
 	l->len = lines || n < RUN_LINE_MAX ? n : RUN_LINE_MAX;
 	l->lines = lines;
-	/* a run quoted whole: its newlines are 2 bytes each, its quotes 2 */
-	l->qx = json_quoted_len(text, l->len) - 2 - l->len - lines;
+	l->qx = qx;
 	l->head_at = b->head_at;
 	l->hlen = b->heads.len - b->head_at;
 	b->ev_bytes += evc_line_size(&(struct evc_line){
 	    NULL, NULL, l->hlen, l->len, l->qx, lines, 0});
 	return 0;
+}
+
+/* The newlines in @p (@n bytes). */
+static size_t count_lines(const char *p, size_t n)
+{
+	const char *end = p + n, *nl;
+	size_t k = 0;
+
+	for (; p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1)
+		k++;
+	return k;
+}
+
+/* As add_one(), a run whose events pass EVC_RUN_MAX cut in two at a line
+ * near its middle, again until each fits (the coder refers to the log
+ * only for such runs).  May add part of it on failure: add() undoes. */
+static int add_split(struct run *r, struct run_lines *b, const char *text,
+		     size_t n, size_t lines)
+{
+	size_t len = lines || n < RUN_LINE_MAX ? n : RUN_LINE_MAX, qx;
+	struct evc_line l;
+	const char *mid;
+	size_t first;
+	int rc;
+
+	if (!r->events || r->events_full)
+		return add_one(r, b, text, n, lines, 0);
+	/* a run quoted whole: its newlines are 2 bytes each, its quotes 2 */
+	qx = json_quoted_len(text, len) - 2 - len - lines;
+	l = (struct evc_line){NULL, NULL, b->heads.len - b->head_at, len, qx,
+			      lines, 0};
+	if (lines < 2 || evc_line_size(&l) <= EVC_RUN_MAX)
+		return add_one(r, b, text, n, lines, qx);
+	mid = memchr(text + n / 2, '\n', n - n / 2);
+	if (!mid || mid == text + n - 1)
+		mid = memrchr(text, '\n', n / 2);
+	first = (size_t)(mid - text) + 1;	/* lines >= 2: mid is one */
+	lines -= count_lines(text, first);
+	rc = add_split(r, b, text, first, count_lines(text, first));
+	return rc ? rc : add_split(r, b, text + first, n - first, lines);
+}
+
+static int add(struct run *r, struct run_lines *b, const struct run_task *t,
+	       const char *stream, const char *text, size_t n, size_t lines)
+{
+	size_t log0 = b->log.len, n0 = b->n;
+	uint64_t ev0 = b->ev_bytes;
+	int rc = r->events && !r->events_full ? line_head(r, b, t, stream) : 0;
+
+	if (!rc)
+		rc = add_split(r, b, text, n, lines);
+	if (rc) {
+		buf_truncate(&b->log, log0);
+		b->n = n0;
+		b->ev_bytes = ev0;
+	}
+	return rc;
 }
 
 int run_lines_add(struct run *r, struct run_lines *b,

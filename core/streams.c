@@ -193,7 +193,7 @@ static int pend_collect(struct streams *ss, struct sink *only,
 	else if (*n)
 		*n = pend_walk(ss, only, p, &rc);
 	pthread_mutex_unlock(&ss->mu);
-	for (size_t i = 0; i < *n; i++)
+	for (size_t i = 0; !rc && i < *n; i++)
 		if (!p[i].k->coded)
 			p[i].data = ss->take.data + p[i].at;
 	if (rc) {
@@ -398,6 +398,9 @@ static void flush_round(struct streams *ss)
 	if (rc && !ss->failing)
 		fprintf(stderr, "execfs: streams: flush failed: %s\n", e.msg);
 	ss->failing = rc != 0;
+	pthread_mutex_lock(&ss->mu);
+	ss->stalled = ss->failing;	/* no kicks: the interval paces retries */
+	pthread_mutex_unlock(&ss->mu);
 	pthread_mutex_unlock(&ss->flush_mu);
 }
 
@@ -629,7 +632,8 @@ static int append(struct sink *k, const char *p, size_t n,
 		rc = nl ? plain_lines(k, l, nl) : buf_add(&k->mem, p, n);
 	if (!rc)
 		clock_gettime(CLOCK_REALTIME, &k->mtime);
-	if (!rc && !ss->kick && sink_end_off(k) - k->flushed >= STREAMS_KICK) {
+	if (!rc && !ss->kick && !ss->stalled && !k->broken &&
+	    sink_end_off(k) - k->flushed >= STREAMS_KICK) {
 		ss->kick = true;
 		pthread_cond_signal(&ss->wake);
 	}
@@ -669,6 +673,16 @@ uint64_t sink_room(const struct sink *k)
 		n = k->cap > end ? k->cap - end : 0;
 	else
 		n = k->mem.cap - k->mem.len;
+	pthread_mutex_unlock(&k->ss->mu);
+	return n;
+}
+
+uint64_t sink_backlog(const struct sink *k)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&k->ss->mu);
+	n = k->broken ? 0 : sink_end_off(k) - k->flushed;
 	pthread_mutex_unlock(&k->ss->mu);
 	return n;
 }

@@ -113,6 +113,10 @@ int sink_flush(struct sink *k, struct err *e);
  */
 void sink_wait_backlog(struct sink *k, uint64_t most, int ms);
 
+/** sink_backlog() - the bytes of @k not persisted yet (0 when it cannot
+ * be persisted: nothing to wait for). */
+uint64_t sink_backlog(const struct sink *k);
+
 /**
  * sink_close() - persist the rest, mark the stream done, notify, drop the
  * sink.  A stream whose bytes could not be persisted stays readable from

@@ -85,11 +85,12 @@ static int lit(struct sink *k, const char *p, size_t n)
 
 static int line(struct sink *k, const struct evc_line *l)
 {
-	/* Room for the event as LIT too (evenc_line() codes one it cannot
-	 * refer to so): a line event is far below SEG_MAX. */
+	/* Room for the record: a reference's, or the event's bytes when the
+	 * coder keeps it as LIT (evenc_refers()), split if they are more
+	 * than a seg holds. */
 	uint64_t size = evc_line_size(l);
-	size_t c0, room = size + 32 > LINE_CODE_MAX ? (size_t)size + 32
-						    : LINE_CODE_MAX;
+	size_t c0, room = evenc_refers(&k->enc, l) ? LINE_CODE_MAX
+		: size + 32 > LINE_CODE_MAX ? (size_t)size + 32 : LINE_CODE_MAX;
 	int rc;
 
 	if (room > SEG_MAX) {

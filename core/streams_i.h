@@ -55,6 +55,7 @@ struct streams {
 	pthread_cond_t drained;	  /* a commit advanced sinks (monotonic) */
 	bool stopping;		  /* protected by mu */
 	bool kick;		  /* flush now, not at the interval; mu */
+	bool stalled;		  /* the last round failed (as failing); mu */
 	bool failing;		  /* last flusher round failed; flush_mu */
 	struct sink *live;	  /* open sinks; protected by mu */
 	struct sink *closed;	  /* closed, not persisted; protected by mu */

@@ -315,6 +315,38 @@ EOF
 	assert_eq "$(evq big '.[-1].type')" complete
 }
 
+# A task printing many short lines stores them once: its events (each line
+# a JSON event, 40 times the log's size here) add next to nothing to the
+# store, since a read's lines are one reference to the log, and they read
+# back line for line, also after a restart (issue 12).
+t_streams_short_lines_stored_once() {
+	run_strict
+	local d before after evsz
+	remount_execfs log_limit=64M
+	wf_put many <<'EOF'
+    - name: many
+      kind: RUN
+      taskConfig:
+        shell: {command: "yes '' | head -n 300000; seq 1 200000; printf 'tab\\there \"q\"\\n'"}
+EOF
+	before=$(stat -c %s "$STATE/data.mdb")
+	wex_start many many
+	d=$(wx many)
+	wait_phase many COMPLETED 60
+	after=$(stat -c %s "$STATE/data.mdb")
+	evsz=$(stat -c %s "$d/events")
+	echo "    info: log $(stat -c %s "$d/log") bytes, events $evsz, the store grew by $((after - before))"
+	(( evsz > 60000000 )) || die "events only $evsz bytes"
+	(( after - before < 4000000 )) ||
+		die "the store grew by $((after - before)) bytes for $evsz bytes of events"
+	jq -r 'select(.type == "line") | .text' "$d/events" >"$TDIR/texts"
+	cmp "$TDIR/texts" "$d/log" || die "line events differ from the log"
+	assert_eq "$(tail -n 1 "$TDIR/texts")" "$(printf 'tab\there "q"')"
+	cp "$d/events" "$TDIR/ev"
+	remount_execfs log_limit=64M
+	cmp "$d/events" "$TDIR/ev" || die "events differ after a restart"
+}
+
 # A complete line is shown while its task runs even when the run has
 # secrets to redact (the redactor may hold back a partial line, never a
 # finished one that holds no secret).

@@ -265,6 +265,34 @@ static void test_as_lit(void **state)
 	check_windows(0, 1);
 }
 
+/* A run whose events pass EVC_RUN_MAX is kept as its bytes (a reader
+ * would render it whole); the run side cuts runs below that. */
+static void test_run_too_big(void **state)
+{
+	struct buf text = BUF_INIT(SIZE_MAX), h = BUF_INIT(SIZE_MAX);
+	struct evc_line l;
+	size_t code0;
+
+	(void)state;
+	for (int i = 0; i < 8000; i++)
+		buf_addstr(&text, "x\n");
+	head(&h, "a-task-with-a-rather-long-name/and/a/path", "stdout", 1);
+	l = (struct evc_line){h.data, text.data, h.len, text.len, 0, 8000,
+			      0};
+	assert_true(evc_line_size(&l) > EVC_RUN_MAX);
+	assert_false(evenc_refers(&fx.en, &l));
+	code0 = fx.code.len;
+	run("a-task-with-a-rather-long-name/and/a/path", "stdout", 1,
+	    text.data, 8000);
+	assert_true(fx.code.len - code0 > EVC_RUN_MAX);
+	run("t", "stdout", 2, "after\n", 1);	/* referred to again */
+	assert_true(evenc_refers(&fx.en, &(struct evc_line){
+	    "{", "y\n", 1, 2, 0, 1, fx.log.len}));
+	check_windows(0, 99991);
+	buf_release(&text);
+	buf_release(&h);
+}
+
 /* Cut or scrambled code never crashes a reader and never reads past. */
 static void test_bad_code(void **state)
 {
@@ -355,6 +383,14 @@ static void test_wrapping_numbers(void **state)
 	assert_int_equal(evc_render(code.data, code.len, 0, 1000, 0, 100,
 				    log_read, &fx, &got), -EIO);
 	assert_int_equal(got.len, 0);
+	/* a RUN of more than EVC_RUN_MAX bytes of events */
+	buf_reset(&code);
+	crafted(&code, 0, 0, 1u << 20, 1u << 19);	/* lines 2^19 */
+	code.data[0] = 4;
+	buf_addvarint(&code, 0);
+	assert_int_equal(evc_render(code.data, code.len, 0, UINT64_MAX / 2, 0,
+				    100, log_read, &fx, &got), -EIO);
+	assert_int_equal(got.len, 0);
 	/* a record past the bytes the chunk stands for */
 	buf_reset(&code);
 	buf_addc(&code, 1);
@@ -377,6 +413,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lost_text, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_as_lit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_too_big, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_code, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_wrapping_numbers, setup,
