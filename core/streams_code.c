@@ -16,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEG_MAX (STORE_CHUNK_MAX - 64)	/* code bytes of one seg */
+/* Code bytes of one seg, at most.  A read of events not persisted yet
+ * decodes the seg holding its offset from the seg's start (the coder's
+ * heads are per seg): a follower reading each new event would decode up
+ * to a whole seg each time, so segs stay small. */
+#define SEG_MAX ((64u << 10) - 64)
 #define LINE_CODE_MAX (EVC_HEAD_MAX + 128) /* code of one LINE, at most */
 #define LIT_MIN 256	/* below this much room a LIT starts a new seg */
 
