@@ -20,7 +20,7 @@
  * decodes the seg holding its offset from the seg's start (the coder's
  * heads are per seg): a follower reading each new event would decode up
  * to a whole seg each time, so segs stay small. */
-#define SEG_MAX ((64u << 10) - 64)
+#define SEG_MAX ((16u << 10) - 64)
 #define LINE_CODE_MAX (EVC_HEAD_MAX + 128) /* code of one LINE, at most */
 #define LIT_MIN 256	/* below this much room a LIT starts a new seg */
 
