@@ -270,6 +270,17 @@ static size_t count(const char *all, const char *needle)
 	return n;
 }
 
+/* The sum of the "suppressed" counts of the lines kept. */
+static size_t suppressed(const char *all)
+{
+	static const char key[] = "\"suppressed\": ";
+	size_t n = 0;
+
+	for (const char *at = all; (at = strstr(at, key)); at++)
+		n += strtoul(at + sizeof(key) - 1, NULL, 10);
+	return n;
+}
+
 /* One user's refusals cannot flood the log: 100 deny lines at once, then
  * 20 a second; the next line kept counts those dropped.  Another user's
  * lines are their own. */
@@ -287,17 +298,21 @@ static void deny_rate_limited(void **state)
 	plane_deny(f->p, &v, "workflows/x", NULL, "test");
 	all = plane_all(f->p);
 	/* 100 at once, plus what 20 a second refilled while the loop's
-	 * commits took their time */
+	 * commits took their time (a line kept after some were dropped
+	 * counts them: under a sanitizer the loop takes long enough) */
 	kept = count(all, "\"uid\": 4711,");
 	assert_true(kept >= 100 && kept < 400);
 	assert_int_equal(count(all, "\"uid\": 4712,"), 1);
-	assert_null(strstr(all, "suppressed"));
+	if (kept == 100)
+		assert_null(strstr(all, "suppressed"));
 	free(all);
 	usleep(120000);	/* two lines' worth */
 	plane_deny(f->p, &u, "workflows/x", NULL, "test");
 	all = plane_all(f->p);
 	assert_int_equal(count(all, "\"uid\": 4711,"), kept + 1);
-	snprintf(want, sizeof(want), "\"suppressed\": %zu}", 400 - kept);
+	/* every line dropped is counted once, by the next one kept */
+	assert_int_equal(suppressed(all), 400 - kept);
+	snprintf(want, sizeof(want), "\"suppressed\": ");
 	assert_non_null(strstr(all, want));
 	free(all);
 }
